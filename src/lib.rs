@@ -1,0 +1,21 @@
+//! wxprov: bulk provisioning of WeChat mini-programs for Open Platform third-party platforms.
+//!
+//! The binary is a thin shell over this library (`cli::main`). The pieces, roughly in the
+//! order a run touches them:
+//! - [`config`]: job files, common options and the secrets read from the environment.
+//! - [`manifest`]: the spreadsheet ops staff fill, read and validated into rows and steps.
+//! - [`wechat`]: the typed WeChat API client, the errcode catalogue, tokens and media.
+//! - [`ledger`]: the SQLite file that remembers tokens, media, tickets and every call.
+//! - [`sim`]: a stateful simulator of every WeChat endpoint wxprov uses.
+//! - [`callback`]: WeChat's message encryption, for the callback receiver.
+
+pub mod callback;
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod image;
+pub mod ledger;
+pub mod manifest;
+pub mod secret;
+pub mod sim;
+pub mod wechat;

@@ -1,0 +1,1 @@
+//! Manifests: the spreadsheets ops staff fill, read and validated into rows and steps (DESIGN §3).
