@@ -1,1 +1,244 @@
-//! Job files, common options and secrets from the environment (DESIGN §1–§2).
+//! Configuration: the job file (DESIGN §2), the common options and the secrets that only
+//! ever come from the environment (DESIGN §1).
+//!
+//! Precedence, highest first: a command-line flag, its environment variable, the job file,
+//! the default. Secrets never go on the command line or in a job file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::exit::{fail, usage};
+use crate::secret::Secret;
+
+/// The WeChat API base URL used unless told otherwise.
+pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
+
+/// A job file: a manifest and the settings to run it with. Paths are relative to the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobFile {
+    pub manifest: PathBuf,
+    pub ledger: Option<PathBuf>,
+    pub api_base: Option<String>,
+    pub report_dir: Option<PathBuf>,
+    pub concurrency: Option<usize>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub retry: Retry,
+}
+
+/// Pacing limits (governor quotas).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// All APIs together.
+    #[serde(default = "default_calls_per_second")]
+    pub calls_per_second: u32,
+    #[serde(default = "default_per_appid")]
+    pub per_appid_per_second: u32,
+    /// Per API path, calls per minute.
+    #[serde(default)]
+    pub per_minute: BTreeMap<String, u32>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            calls_per_second: default_calls_per_second(),
+            per_appid_per_second: default_per_appid(),
+            per_minute: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_calls_per_second() -> u32 {
+    50
+}
+
+fn default_per_appid() -> u32 {
+    5
+}
+
+/// Retry policy for transient failures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            max_attempts: default_max_attempts(),
+        }
+    }
+}
+
+fn default_max_attempts() -> u32 {
+    5
+}
+
+impl JobFile {
+    /// Reads a job file, resolving its paths against its own folder. Errors are usage errors
+    /// (exit 2) that name the file and, for TOML mistakes, the line.
+    pub fn load(path: &Path) -> anyhow::Result<JobFile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("cannot read the job file {}: {e}", path.display())))?;
+        let mut job: JobFile = toml::from_str(&text).map_err(|e| {
+            usage(format!(
+                "the job file {} is not valid: {}",
+                path.display(),
+                e.to_string().trim_end()
+            ))
+        })?;
+        if job.manifest.as_os_str().is_empty() {
+            return Err(usage(format!(
+                "the job file {} names no manifest (manifest = \"...\")",
+                path.display()
+            )));
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        job.manifest = resolve(&job.manifest);
+        job.ledger = job.ledger.as_deref().map(resolve);
+        job.report_dir = job.report_dir.as_deref().map(resolve);
+        if job.limits.calls_per_second == 0 || job.limits.per_appid_per_second == 0 {
+            return Err(usage(format!(
+                "{}: [limits] rates must be at least 1",
+                path.display()
+            )));
+        }
+        if job.limits.per_minute.values().any(|&v| v == 0) {
+            return Err(usage(format!(
+                "{}: [limits.per_minute] rates must be at least 1",
+                path.display()
+            )));
+        }
+        Ok(job)
+    }
+
+    /// A job made from a manifest given directly (`wxprov run sheet.xlsx`).
+    pub fn for_manifest(manifest: &Path) -> JobFile {
+        JobFile {
+            manifest: manifest.to_path_buf(),
+            ..JobFile::default()
+        }
+    }
+
+    /// Reads `arg` as a job file (`.toml`) or treats it as a manifest.
+    pub fn from_arg(arg: &Path) -> anyhow::Result<JobFile> {
+        match arg
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("toml") => JobFile::load(arg),
+            Some("csv") | Some("xlsx") | Some("txt") | Some("tsv") => {
+                Ok(JobFile::for_manifest(arg))
+            }
+            _ => Err(usage(format!(
+                "{}: give a job file (.toml) or a manifest (.csv or .xlsx)",
+                arg.display()
+            ))),
+        }
+    }
+}
+
+/// Secrets and platform identity, read from the environment only.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    pub component_appid: Option<String>,
+    pub component_secret: Option<Secret>,
+    pub verify_ticket: Option<Secret>,
+    /// The callback token (message signatures).
+    pub token: Option<Secret>,
+    pub encoding_aes_key: Option<Secret>,
+    pub token_command: Option<String>,
+}
+
+impl Secrets {
+    /// Reads `WXPROV_COMPONENT_APPID`, `WXPROV_COMPONENT_SECRET` (or `…_SECRET_FILE`),
+    /// `WXPROV_COMPONENT_VERIFY_TICKET`, `WXPROV_TOKEN`, `WXPROV_ENCODING_AES_KEY` and
+    /// `WXPROV_TOKEN_COMMAND`. Empty variables count as unset.
+    pub fn from_env() -> anyhow::Result<Secrets> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let mut component_secret = var("WXPROV_COMPONENT_SECRET").map(Secret::new);
+        if component_secret.is_none() {
+            if let Some(file) = var("WXPROV_COMPONENT_SECRET_FILE") {
+                let text = std::fs::read_to_string(&file).map_err(|e| {
+                    fail(format!(
+                        "cannot read WXPROV_COMPONENT_SECRET_FILE {file}: {e}"
+                    ))
+                })?;
+                let text = text.trim();
+                if text.is_empty() {
+                    return Err(fail(format!(
+                        "WXPROV_COMPONENT_SECRET_FILE {file} is empty"
+                    )));
+                }
+                component_secret = Some(Secret::new(text));
+            }
+        }
+        Ok(Secrets {
+            component_appid: var("WXPROV_COMPONENT_APPID"),
+            component_secret,
+            verify_ticket: var("WXPROV_COMPONENT_VERIFY_TICKET").map(Secret::new),
+            token: var("WXPROV_TOKEN").map(Secret::new),
+            encoding_aes_key: var("WXPROV_ENCODING_AES_KEY").map(Secret::new),
+            token_command: var("WXPROV_TOKEN_COMMAND"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_file_paths_are_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs").join("x.toml");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            "manifest = \"../m.csv\"\nledger = \"../l.db\"\n[limits]\ncalls_per_second = 10\n[limits.per_minute]\n\"/a\" = 20\n",
+        )
+        .unwrap();
+        let job = JobFile::load(&path).unwrap();
+        assert_eq!(job.manifest, dir.path().join("jobs").join("../m.csv"));
+        assert_eq!(job.limits.calls_per_second, 10);
+        assert_eq!(job.limits.per_appid_per_second, 5);
+        assert_eq!(job.limits.per_minute["/a"], 20);
+        assert_eq!(job.retry.max_attempts, 5);
+    }
+
+    #[test]
+    fn job_file_errors_are_usage_errors_with_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.toml");
+        std::fs::write(&path, "manifest = \"m.csv\"\nconcurency = 3\n").unwrap();
+        let err = JobFile::load(&path).unwrap_err();
+        assert_eq!(crate::exit::exit_of(&err), crate::exit::Exit::Usage);
+        let text = err.to_string();
+        assert!(
+            text.contains("concurency") && text.contains("line 2"),
+            "{text}"
+        );
+    }
+}

@@ -84,7 +84,10 @@ impl Image {
             reason: e.to_string(),
         })?;
         if meta.len() > MAX_IMAGE_BYTES {
-            return Err(ImageError::TooLarge { path: shown, size: meta.len() });
+            return Err(ImageError::TooLarge {
+                path: shown,
+                size: meta.len(),
+            });
         }
         let bytes = std::fs::read(path).map_err(|e| ImageError::Unreadable {
             path: shown.clone(),
@@ -96,18 +99,30 @@ impl Image {
     /// Checks bytes already in memory; `name` is used in messages and as the upload's file name.
     pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Image, ImageError> {
         if bytes.is_empty() {
-            return Err(ImageError::Empty { path: name.to_string() });
+            return Err(ImageError::Empty {
+                path: name.to_string(),
+            });
         }
         if bytes.len() as u64 > MAX_IMAGE_BYTES {
-            return Err(ImageError::TooLarge { path: name.to_string(), size: bytes.len() as u64 });
+            return Err(ImageError::TooLarge {
+                path: name.to_string(),
+                size: bytes.len() as u64,
+            });
         }
-        let kind = ImageKind::sniff(&bytes).ok_or_else(|| ImageError::NotAnImage { path: name.to_string() })?;
+        let kind = ImageKind::sniff(&bytes).ok_or_else(|| ImageError::NotAnImage {
+            path: name.to_string(),
+        })?;
         let sha256 = sha256_hex(&bytes);
         let file_name = Path::new(name)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("image.{}", kind.extension()));
-        Ok(Image { bytes, kind, sha256, file_name })
+        Ok(Image {
+            bytes,
+            kind,
+            sha256,
+            file_name,
+        })
     }
 }
 
@@ -123,8 +138,14 @@ mod tests {
 
     #[test]
     fn sniffs_by_content() {
-        assert_eq!(ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageKind::Png));
-        assert_eq!(ImageKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(ImageKind::Jpeg));
+        assert_eq!(
+            ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(ImageKind::Png)
+        );
+        assert_eq!(
+            ImageKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(ImageKind::Jpeg)
+        );
         assert_eq!(ImageKind::sniff(b"GIF89a......"), Some(ImageKind::Gif));
         assert_eq!(ImageKind::sniff(b"hello, I am text"), None);
     }
@@ -135,7 +156,10 @@ mod tests {
         assert!(matches!(err, ImageError::NotAnImage { .. }));
         let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
         big.resize(MAX_IMAGE_BYTES as usize + 1, 0);
-        assert!(matches!(Image::from_bytes("big.png", big).unwrap_err(), ImageError::TooLarge { .. }));
+        assert!(matches!(
+            Image::from_bytes("big.png", big).unwrap_err(),
+            ImageError::TooLarge { .. }
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`sim`]: a stateful simulator of every WeChat endpoint wxprov uses.
 //! - [`callback`]: WeChat's message encryption, for the callback receiver.
 
+pub mod beijing;
 pub mod callback;
 pub mod cli;
 pub mod config;

@@ -1,11 +1,210 @@
-//! The ledger: one SQLite file that remembers tokens, media, tickets and every call (DESIGN §4).
+//! The ledger: one SQLite file that remembers, across runs, everything wxprov must not
+//! forget — authorizer tokens, uploaded media, tickets, every API call, and (with the runner)
+//! each row's steps (DESIGN §4).
+//!
+//! One thread owns the connection; async tasks send it closures through a channel and await
+//! the answer, so no task ever holds a `Connection` across an await and writes never contend
+//! inside the process. The file is created with mode 0600, runs in WAL mode, and its schema is
+//! versioned with `PRAGMA user_version` (see [`schema`]).
 
+mod cache;
+mod events;
+mod media;
+mod schema;
+mod tickets;
+mod tokens;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+pub use events::CallEvent;
+pub use tickets::TicketKind;
+pub use tokens::{TokenKind, TokenRow};
+
+/// What can go wrong with the ledger.
 #[derive(Debug, thiserror::Error)]
-#[error("ledger: {0}")]
-pub struct LedgerError(String);
+pub enum LedgerError {
+    #[error("cannot open the ledger {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("the ledger {path} was written by a newer wxprov (schema {found}, this one knows up to {known}); upgrade wxprov")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("another wxprov run holds the ledger {path}; wait for it to finish")]
+    Locked { path: String },
+    #[error("ledger: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("the ledger's worker thread has stopped")]
+    Gone,
+}
 
 impl LedgerError {
+    /// True when another process holds the ledger (exit code 5).
     pub fn is_locked(&self) -> bool {
-        false
+        matches!(self, LedgerError::Locked { .. })
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A handle on the ledger; cheap to clone, usable from any task.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    tx: mpsc::Sender<Job>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl Ledger {
+    /// Opens (creating if need be, mode 0600) and migrates the ledger at `path`.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let shown = path.display().to_string();
+        let open_err = |reason: String| LedgerError::Open {
+            path: shown.clone(),
+            reason,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(open_err(format!(
+                    "the folder {} does not exist",
+                    parent.display()
+                )));
+            }
+        }
+        create_private(path).map_err(|e| open_err(e.to_string()))?;
+        let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn, &shown)?;
+
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("ledger".into())
+            .spawn(move || {
+                for job in rx {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|e| open_err(e.to_string()))?;
+        Ok(Ledger {
+            inner: Arc::new(Inner {
+                tx,
+                path: path.to_path_buf(),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on the ledger's connection and awaits its result.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, LedgerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, LedgerError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .tx
+            .send(Box::new(move |conn| {
+                let _ = tx.send(f(conn));
+            }))
+            .map_err(|_| LedgerError::Gone)?;
+        rx.await.map_err(|_| LedgerError::Gone)?
+    }
+
+    /// Runs `f` on the ledger's connection from synchronous code (not from an async task).
+    pub fn call_blocking<R, F>(&self, f: F) -> Result<R, LedgerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<R, LedgerError> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        self.inner
+            .tx
+            .send(Box::new(move |conn| {
+                let _ = tx.send(f(conn));
+            }))
+            .map_err(|_| LedgerError::Gone)?;
+        rx.recv().map_err(|_| LedgerError::Gone)?
+    }
+}
+
+/// Creates the file with mode 0600 if it does not exist yet, so tokens never sit in a
+/// world-readable file, not even for a moment.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(|_| ())
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_private_and_versioned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let ledger = Ledger::open(&path).unwrap();
+        let version: i64 = ledger
+            .call(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(version, schema::VERSION);
+        let mode: String = ledger
+            .call(|c| Ok(c.pragma_query_value(None, "journal_mode", |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let perm = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(perm, 0o600);
+        }
+        drop(ledger);
+        // Reopening an up-to-date ledger is a no-op migration.
+        Ledger::open(&path).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_missing_folder_with_a_sentence() {
+        let err = Ledger::open(Path::new("/nonexistent-dir/x/l.db")).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
     }
 }

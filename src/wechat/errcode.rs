@@ -49,10 +49,34 @@ pub struct ErrInfo {
 }
 
 const CATALOGUE: &[ErrInfo] = &[
-    ErrInfo { code: -1, zh: "系统繁忙", en: "system busy", hint: "Transient; wxprov retries with backoff.", class: ErrClass::Retry },
-    ErrInfo { code: 40001, zh: "获取 access_token 时 AppSecret 错误，或者 access_token 无效", en: "invalid credential", hint: "wxprov refreshes the token and retries once.", class: ErrClass::Token },
-    ErrInfo { code: 42001, zh: "access_token 超时", en: "access token expired", hint: "wxprov refreshes the token and retries once.", class: ErrClass::Token },
-    ErrInfo { code: 61023, zh: "refresh_token 无效", en: "invalid refresh token", hint: "Re-import the refresh token or run `wxprov tokens recover`.", class: ErrClass::Human },
+    ErrInfo {
+        code: -1,
+        zh: "系统繁忙",
+        en: "system busy",
+        hint: "Transient; wxprov retries with backoff.",
+        class: ErrClass::Retry,
+    },
+    ErrInfo {
+        code: 40001,
+        zh: "获取 access_token 时 AppSecret 错误，或者 access_token 无效",
+        en: "invalid credential",
+        hint: "wxprov refreshes the token and retries once.",
+        class: ErrClass::Token,
+    },
+    ErrInfo {
+        code: 42001,
+        zh: "access_token 超时",
+        en: "access token expired",
+        hint: "wxprov refreshes the token and retries once.",
+        class: ErrClass::Token,
+    },
+    ErrInfo {
+        code: 61023,
+        zh: "refresh_token 无效",
+        en: "invalid refresh token",
+        hint: "Re-import the refresh token or run `wxprov tokens recover`.",
+        class: ErrClass::Human,
+    },
 ];
 
 /// The catalogue entry for `code`, if the documents list it.

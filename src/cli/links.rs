@@ -1,0 +1,16 @@
+//! `wxprov links`: not there yet; it comes with registration (issue #5).
+
+use super::Context;
+use crate::exit::Exit;
+
+/// Not there yet: comes with registration (issue #5).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Anything; this command is not there yet
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    rest: Vec<String>,
+}
+
+pub async fn run(_args: Args, _ctx: &mut Context) -> anyhow::Result<Exit> {
+    super::not_yet("links", "registration (issue #5)")
+}

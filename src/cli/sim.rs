@@ -1,0 +1,85 @@
+//! `wxprov sim`: runs the simulator of every WeChat endpoint wxprov uses (DESIGN §8) until
+//! stopped, for tests, benchmarks, the demo job and rehearsing a sheet. It is a test double:
+//! nothing uses it unless told to with `--api-base`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::exit::{usage, Exit};
+use crate::sim::{Fixture, SimOptions};
+
+/// Run the WeChat API simulator
+///
+/// Prints `wxprov sim listening on URL` once it accepts calls, then serves until interrupted.
+/// State comes from a fixture file (see examples/sim-fixture.json); control endpoints under
+/// /__sim/ show the calls received, inject faults, play a merchant's scan and more.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on (loopback by default; port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// The state to start from [default: the built-in example fixture]
+    #[arg(long, value_name = "FILE")]
+    fixture: Option<PathBuf>,
+    /// Delay every API answer by this many milliseconds
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    latency_ms: u64,
+    /// Fail this share of API calls at random (−1, 45011, HTTP 502, dropped connection)
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    fault_rate: f64,
+    /// Seed for the random faults, for repeatable runs
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<Exit> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        return Err(usage("--fault-rate must be between 0 and 1"));
+    }
+    let fixture = match &args.fixture {
+        Some(path) => Fixture::from_file(path).map_err(|e| usage(format!("{e:#}")))?,
+        None => Fixture::example(),
+    };
+    let opts = SimOptions {
+        latency_ms: args.latency_ms,
+        fault_rate: args.fault_rate,
+        seed: args.seed,
+    };
+    let handle = crate::sim::start(fixture, opts, args.listen).await?;
+    if !args.listen.ip().is_loopback() {
+        tracing::warn!(
+            "the simulator listens on {}, not loopback: anyone who can reach it can call it",
+            args.listen
+        );
+    }
+    println!("wxprov sim listening on {}", handle.url);
+    std::io::stdout().flush()?;
+    shutdown_signal().await;
+    handle.shutdown().await;
+    Ok(Exit::Ok)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,155 @@
+//! `wxprov tokens`: the authorizer refresh tokens wxprov keeps in the ledger. Import the
+//! ones a platform already has, list them (never the secrets), and recover lost ones through
+//! `api_get_authorizer_list`.
+
+use std::path::PathBuf;
+
+use super::Context;
+use crate::exit::{usage, Exit};
+use crate::ledger::Ledger;
+use crate::secret::Secret;
+use crate::wechat::api::ApiGetAuthorizerList;
+use crate::wechat::is_appid;
+
+/// Import, list or recover authorizer refresh tokens
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Import refresh tokens from a CSV of `appid,refresh_token` (a header line is optional)
+    Import {
+        /// The CSV file
+        file: PathBuf,
+    },
+    /// List the stored tokens: appid, kind, source and dates, never the secrets
+    List,
+    /// Fetch every authorizer's refresh token from WeChat and store the ones missing here
+    Recover {
+        /// Replace stored refresh tokens too, not only the missing ones
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+    let ledger = ctx.open_ledger(None)?;
+    match args.action {
+        Action::Import { file } => import(&ledger, &file).await,
+        Action::List => list(&ledger).await,
+        Action::Recover { all } => recover(ctx, &ledger, all).await,
+    }
+}
+
+async fn import(ledger: &Ledger, file: &PathBuf) -> anyhow::Result<Exit> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+    let mut tokens = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 1;
+        let record = record.map_err(|e| usage(format!("{}: line {line}: {e}", file.display())))?;
+        let appid = record.get(0).unwrap_or("").trim_start_matches('\u{feff}');
+        if line == 1 && appid.eq_ignore_ascii_case("appid") {
+            continue;
+        }
+        if appid.is_empty() && record.iter().all(str::is_empty) {
+            continue;
+        }
+        if !is_appid(appid) {
+            return Err(usage(format!(
+                "{}: line {line}, column appid: {appid:?} is not an appid (wx followed by 16 hex digits); nothing was imported",
+                file.display()
+            )));
+        }
+        let refresh = record.get(1).unwrap_or("");
+        if refresh.is_empty() || record.len() > 2 {
+            return Err(usage(format!(
+                "{}: line {line}: expected two columns, appid and refresh_token; nothing was imported",
+                file.display()
+            )));
+        }
+        tokens.push((appid.to_string(), Secret::new(refresh)));
+    }
+    for (appid, refresh) in &tokens {
+        ledger.put_refresh_token(appid, refresh, "import").await?;
+    }
+    println!(
+        "imported {} refresh tokens into {}",
+        tokens.len(),
+        ledger.path().display()
+    );
+    Ok(Exit::Ok)
+}
+
+async fn list(ledger: &Ledger) -> anyhow::Result<Exit> {
+    let rows = ledger.token_rows().await?;
+    println!(
+        "{:<20} {:<10} {:<7} {:<8} {:<20} {:<20} access token until",
+        "appid", "kind", "refresh", "source", "stored", "refreshed"
+    );
+    for row in &rows {
+        println!(
+            "{:<20} {:<10} {:<7} {:<8} {:<20} {:<20} {}",
+            row.appid,
+            row.kind,
+            if row.has_refresh_token { "yes" } else { "no" },
+            row.source,
+            time(Some(row.imported_at)),
+            time(row.refreshed_at),
+            time(row.access_expires_at),
+        );
+    }
+    println!("{} tokens", rows.len());
+    Ok(Exit::Ok)
+}
+
+fn time(secs: Option<i64>) -> String {
+    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|t| {
+            t.with_timezone(&crate::beijing::offset())
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+async fn recover(ctx: &mut Context, ledger: &Ledger, all: bool) -> anyhow::Result<Exit> {
+    let api = ctx.api(None, ledger, None).await?;
+    const PAGE: u32 = 500;
+    let (mut offset, mut seen, mut stored) = (0u32, 0usize, 0usize);
+    loop {
+        let req = ApiGetAuthorizerList {
+            component_appid: api.component_appid().to_string(),
+            offset,
+            count: PAGE,
+        };
+        let page = api.call_component(&req).await?;
+        for item in &page.list {
+            seen += 1;
+            if all
+                || ledger
+                    .refresh_token(&item.authorizer_appid)
+                    .await?
+                    .is_none()
+            {
+                ledger
+                    .put_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover")
+                    .await?;
+                stored += 1;
+            }
+        }
+        offset += page.list.len() as u32;
+        if page.list.is_empty() || offset as i64 >= page.total_count {
+            break;
+        }
+    }
+    println!("{seen} authorizers listed by WeChat; stored {stored} refresh tokens");
+    Ok(Exit::Ok)
+}

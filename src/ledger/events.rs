@@ -1,0 +1,44 @@
+//! The append-only log of every API call: when, which run, which appid, which API, the
+//! errcode and how long it took. Never a token: the API is a path without its query string.
+
+use rusqlite::params;
+
+use super::{Ledger, LedgerError};
+
+/// One API call, as the event log records it.
+#[derive(Debug, Clone)]
+pub struct CallEvent {
+    pub at_ms: i64,
+    pub run_id: Option<String>,
+    pub appid: Option<String>,
+    /// The API path, e.g. `/cgi-bin/account/modifysignature`.
+    pub api: String,
+    /// 0 on success; `None` for transport failures.
+    pub errcode: Option<i64>,
+    pub duration_ms: i64,
+    /// `ok`, `errcode`, `http 502`, `timeout`, `connection`…
+    pub outcome: String,
+}
+
+impl Ledger {
+    /// Appends a call to the event log.
+    pub async fn record_call(&self, event: CallEvent) -> Result<(), LedgerError> {
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO events (at_ms, run_id, appid, api, errcode, duration_ms, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    event.at_ms,
+                    event.run_id,
+                    event.appid,
+                    event.api,
+                    event.errcode,
+                    event.duration_ms,
+                    crate::secret::redact(&event.outcome)
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,236 @@
+//! The token store: the one table where refresh tokens and cached access tokens live.
+//!
+//! Losing a refresh token is the most reported failure with these APIs, so every refresh
+//! token is written here the moment it is known, and a rotated one replaces the old at once.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{now_secs, Ledger, LedgerError};
+use crate::secret::Secret;
+
+/// Whose token a row holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// The third-party platform's component access token (no refresh token).
+    Component,
+    /// An authorizer: an official account or a mini-program.
+    Authorizer,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Component => "component",
+            TokenKind::Authorizer => "authorizer",
+        }
+    }
+}
+
+/// What `tokens list` shows: never the secrets themselves.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub appid: String,
+    pub kind: String,
+    pub has_refresh_token: bool,
+    pub source: String,
+    pub imported_at: i64,
+    pub refreshed_at: Option<i64>,
+    pub access_expires_at: Option<i64>,
+}
+
+impl Ledger {
+    /// Stores (or replaces) the refresh token of an authorizer.
+    pub async fn put_refresh_token(
+        &self,
+        appid: &str,
+        refresh: &Secret,
+        source: &str,
+    ) -> Result<(), LedgerError> {
+        let (appid, refresh, source) = (
+            appid.to_string(),
+            refresh.expose().to_string(),
+            source.to_string(),
+        );
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
+                 VALUES (?1, 'authorizer', ?2, ?3, ?4)
+                 ON CONFLICT (appid) DO UPDATE SET
+                    refresh_token = excluded.refresh_token, source = excluded.source,
+                    imported_at = excluded.imported_at,
+                    access_token = CASE WHEN tokens.refresh_token IS excluded.refresh_token
+                                        THEN tokens.access_token END",
+                params![appid, refresh, source, now_secs()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The stored refresh token of an authorizer.
+    pub async fn refresh_token(&self, appid: &str) -> Result<Option<Secret>, LedgerError> {
+        let appid = appid.to_string();
+        self.call(move |c| {
+            let v: Option<Option<String>> = c
+                .query_row(
+                    "SELECT refresh_token FROM tokens WHERE appid = ?1",
+                    [appid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(v.flatten().map(Secret::new))
+        })
+        .await
+    }
+
+    /// Caches an access token (and, when WeChat rotated it, the new refresh token).
+    pub async fn put_access_token(
+        &self,
+        appid: &str,
+        kind: TokenKind,
+        token: &Secret,
+        expires_at: i64,
+        new_refresh: Option<&Secret>,
+    ) -> Result<(), LedgerError> {
+        let (appid, token) = (appid.to_string(), token.expose().to_string());
+        let refresh = new_refresh.map(|r| r.expose().to_string());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO tokens (appid, kind, refresh_token, access_token, access_expires_at, source, imported_at, refreshed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'refresh', ?6, ?6)
+                 ON CONFLICT (appid) DO UPDATE SET
+                    access_token = excluded.access_token, access_expires_at = excluded.access_expires_at,
+                    refreshed_at = excluded.refreshed_at,
+                    refresh_token = COALESCE(excluded.refresh_token, tokens.refresh_token)",
+                params![appid, kind.as_str(), refresh, token, expires_at, now_secs()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The cached access token and when it expires (Unix seconds), if any.
+    pub async fn access_token(&self, appid: &str) -> Result<Option<(Secret, i64)>, LedgerError> {
+        let appid = appid.to_string();
+        self.call(move |c| {
+            let v: Option<(Option<String>, Option<i64>)> = c
+                .query_row(
+                    "SELECT access_token, access_expires_at FROM tokens WHERE appid = ?1",
+                    [appid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(match v {
+                Some((Some(token), Some(exp))) => Some((Secret::new(token), exp)),
+                _ => None,
+            })
+        })
+        .await
+    }
+
+    /// Drops the cached access token, but only if it is still `failed` (another task may
+    /// already have stored a fresh one).
+    pub async fn drop_access_token_if(
+        &self,
+        appid: &str,
+        failed: &Secret,
+    ) -> Result<(), LedgerError> {
+        let (appid, failed) = (appid.to_string(), failed.expose().to_string());
+        self.call(move |c| {
+            c.execute(
+                "UPDATE tokens SET access_token = NULL, access_expires_at = NULL
+                 WHERE appid = ?1 AND access_token = ?2",
+                params![appid, failed],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every stored token row, for `tokens list`.
+    pub async fn token_rows(&self) -> Result<Vec<TokenRow>, LedgerError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(
+                "SELECT appid, kind, refresh_token IS NOT NULL, source, imported_at, refreshed_at, access_expires_at
+                 FROM tokens ORDER BY kind, appid",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(TokenRow {
+                        appid: r.get(0)?,
+                        kind: r.get(1)?,
+                        has_refresh_token: r.get(2)?,
+                        source: r.get(3)?,
+                        imported_at: r.get(4)?,
+                        refreshed_at: r.get(5)?,
+                        access_expires_at: r.get(6)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn stores_and_drops_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let refresh = Secret::new("r1");
+        ledger
+            .put_refresh_token("wx0000000000000001", &refresh, "import")
+            .await
+            .unwrap();
+        assert_eq!(
+            ledger.refresh_token("wx0000000000000001").await.unwrap(),
+            Some(refresh)
+        );
+        let t1 = Secret::new("a1");
+        ledger
+            .put_access_token("wx0000000000000001", TokenKind::Authorizer, &t1, 100, None)
+            .await
+            .unwrap();
+        // Only the token that failed is dropped.
+        ledger
+            .drop_access_token_if("wx0000000000000001", &Secret::new("other"))
+            .await
+            .unwrap();
+        assert!(ledger
+            .access_token("wx0000000000000001")
+            .await
+            .unwrap()
+            .is_some());
+        ledger
+            .drop_access_token_if("wx0000000000000001", &t1)
+            .await
+            .unwrap();
+        assert!(ledger
+            .access_token("wx0000000000000001")
+            .await
+            .unwrap()
+            .is_none());
+        // A rotated refresh token replaces the old one.
+        ledger
+            .put_access_token(
+                "wx0000000000000001",
+                TokenKind::Authorizer,
+                &t1,
+                100,
+                Some(&Secret::new("r2")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            ledger.refresh_token("wx0000000000000001").await.unwrap(),
+            Some(Secret::new("r2"))
+        );
+        let rows = ledger.token_rows().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert!(rows[0].has_refresh_token);
+    }
+}

@@ -1,0 +1,56 @@
+//! Temporary media: images uploaded once per appid and reused while WeChat keeps them.
+//!
+//! WeChat keeps temporary media three days; we reuse an upload for three days less a margin,
+//! so a media id never expires between our check and WeChat's. A media id only works for the
+//! appid that uploaded it (40007 otherwise), so uploads are keyed by SHA-256 *and* appid.
+
+use std::time::Instant;
+
+use super::api::MEDIA_UPLOAD_PATH;
+use super::{Api, ApiError, ErrClass};
+use crate::image::Image;
+use crate::ledger::now_secs;
+
+/// How long an upload is reused: three days less six hours.
+pub const MEDIA_REUSE_SECS: i64 = 3 * 24 * 3600 - 6 * 3600;
+
+impl Api {
+    /// The media id of `image` for `appid`: a recent upload of the same bytes, or a new one.
+    pub async fn media_id(&self, appid: &str, image: &Image) -> Result<String, ApiError> {
+        let since = now_secs() - MEDIA_REUSE_SECS;
+        match self.ledger.media_id(&image.sha256, appid, since).await {
+            Ok(Some(id)) => return Ok(id),
+            Ok(None) => {}
+            Err(e) => tracing::warn!("could not read the media cache: {e}"),
+        }
+        let mut retried = false;
+        let uploaded = loop {
+            let token = self.tokens.authorizer(appid).await?;
+            let started = Instant::now();
+            let result = self.client.upload_media(&token, image).await;
+            self.calls
+                .record(Some(appid), MEDIA_UPLOAD_PATH, &result, started)
+                .await;
+            match result {
+                Err(e) if e.class() == ErrClass::Token && !retried => {
+                    retried = true;
+                    self.tokens.invalidate(appid, &token).await;
+                }
+                other => break other?,
+            }
+        };
+        let created = if uploaded.created_at > 0 {
+            uploaded.created_at.min(now_secs())
+        } else {
+            now_secs()
+        };
+        if let Err(e) = self
+            .ledger
+            .put_media(&image.sha256, appid, &uploaded.media_id, created)
+            .await
+        {
+            tracing::warn!("could not record an upload in the ledger: {e}");
+        }
+        Ok(uploaded.media_id)
+    }
+}
