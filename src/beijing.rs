@@ -18,11 +18,7 @@ pub fn next_day(now: DateTime<Utc>) -> DateTime<Utc> {
 /// Midnight at the start of the first day of the Beijing-time month after `now`.
 pub fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
     let local = now.with_timezone(&offset());
-    let (year, month) = if local.month() == 12 {
-        (local.year() + 1, 1)
-    } else {
-        (local.year(), local.month() + 1)
-    };
+    let (year, month) = if local.month() == 12 { (local.year() + 1, 1) } else { (local.year(), local.month() + 1) };
     midnight(year, month, 1)
 }
 
@@ -45,25 +41,10 @@ mod tests {
     #[test]
     fn days_and_months_turn_in_beijing() {
         // 17:00 UTC on the 30th is already 01:00 on 1 December in Beijing.
-        assert_eq!(
-            next_day(utc("2026-11-30T17:00:00Z")),
-            utc("2026-12-01T16:00:00Z")
-        );
-        assert_eq!(
-            next_day(utc("2026-11-30T15:59:59Z")),
-            utc("2026-11-30T16:00:00Z")
-        );
-        assert_eq!(
-            next_month(utc("2026-11-30T15:59:59Z")),
-            utc("2026-11-30T16:00:00Z")
-        );
-        assert_eq!(
-            next_month(utc("2026-11-30T16:00:00Z")),
-            utc("2026-12-31T16:00:00Z")
-        );
-        assert_eq!(
-            next_month(utc("2026-12-15T00:00:00Z")),
-            utc("2026-12-31T16:00:00Z")
-        );
+        assert_eq!(next_day(utc("2026-11-30T17:00:00Z")), utc("2026-12-01T16:00:00Z"));
+        assert_eq!(next_day(utc("2026-11-30T15:59:59Z")), utc("2026-11-30T16:00:00Z"));
+        assert_eq!(next_month(utc("2026-11-30T15:59:59Z")), utc("2026-11-30T16:00:00Z"));
+        assert_eq!(next_month(utc("2026-11-30T16:00:00Z")), utc("2026-12-31T16:00:00Z"));
+        assert_eq!(next_month(utc("2026-12-15T00:00:00Z")), utc("2026-12-31T16:00:00Z"));
     }
 }

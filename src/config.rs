@@ -72,9 +72,7 @@ pub struct Retry {
 
 impl Default for Retry {
     fn default() -> Self {
-        Retry {
-            max_attempts: default_max_attempts(),
-        }
+        Retry { max_attempts: default_max_attempts() }
     }
 }
 
@@ -89,17 +87,10 @@ impl JobFile {
         let text = std::fs::read_to_string(path)
             .map_err(|e| usage(format!("cannot read the job file {}: {e}", path.display())))?;
         let mut job: JobFile = toml::from_str(&text).map_err(|e| {
-            usage(format!(
-                "the job file {} is not valid: {}",
-                path.display(),
-                e.to_string().trim_end()
-            ))
+            usage(format!("the job file {} is not valid: {}", path.display(), e.to_string().trim_end()))
         })?;
         if job.manifest.as_os_str().is_empty() {
-            return Err(usage(format!(
-                "the job file {} names no manifest (manifest = \"...\")",
-                path.display()
-            )));
+            return Err(usage(format!("the job file {} names no manifest (manifest = \"...\")", path.display())));
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let resolve = |p: &Path| {
@@ -113,45 +104,34 @@ impl JobFile {
         job.ledger = job.ledger.as_deref().map(resolve);
         job.report_dir = job.report_dir.as_deref().map(resolve);
         if job.limits.calls_per_second == 0 || job.limits.per_appid_per_second == 0 {
-            return Err(usage(format!(
-                "{}: [limits] rates must be at least 1",
-                path.display()
-            )));
+            return Err(usage(format!("{}: [limits] rates must be at least 1", path.display())));
         }
         if job.limits.per_minute.values().any(|&v| v == 0) {
-            return Err(usage(format!(
-                "{}: [limits.per_minute] rates must be at least 1",
-                path.display()
-            )));
+            return Err(usage(format!("{}: [limits.per_minute] rates must be at least 1", path.display())));
         }
         Ok(job)
     }
 
     /// A job made from a manifest given directly (`wxprov run sheet.xlsx`).
     pub fn for_manifest(manifest: &Path) -> JobFile {
-        JobFile {
-            manifest: manifest.to_path_buf(),
-            ..JobFile::default()
-        }
+        JobFile { manifest: manifest.to_path_buf(), ..JobFile::default() }
     }
 
     /// Reads `arg` as a job file (`.toml`) or treats it as a manifest.
     pub fn from_arg(arg: &Path) -> anyhow::Result<JobFile> {
-        match arg
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        match arg.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
             Some("toml") => JobFile::load(arg),
-            Some("csv") | Some("xlsx") | Some("txt") | Some("tsv") => {
-                Ok(JobFile::for_manifest(arg))
-            }
-            _ => Err(usage(format!(
-                "{}: give a job file (.toml) or a manifest (.csv or .xlsx)",
-                arg.display()
-            ))),
+            Some("csv") | Some("xlsx") | Some("txt") | Some("tsv") => Ok(JobFile::for_manifest(arg)),
+            _ => Err(usage(format!("{}: give a job file (.toml) or a manifest (.csv or .xlsx)", arg.display()))),
         }
+    }
+}
+
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
     }
 }
 
@@ -172,25 +152,15 @@ impl Secrets {
     /// `WXPROV_COMPONENT_VERIFY_TICKET`, `WXPROV_TOKEN`, `WXPROV_ENCODING_AES_KEY` and
     /// `WXPROV_TOKEN_COMMAND`. Empty variables count as unset.
     pub fn from_env() -> anyhow::Result<Secrets> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let mut component_secret = var("WXPROV_COMPONENT_SECRET").map(Secret::new);
         if component_secret.is_none() {
             if let Some(file) = var("WXPROV_COMPONENT_SECRET_FILE") {
-                let text = std::fs::read_to_string(&file).map_err(|e| {
-                    fail(format!(
-                        "cannot read WXPROV_COMPONENT_SECRET_FILE {file}: {e}"
-                    ))
-                })?;
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| fail(format!("cannot read WXPROV_COMPONENT_SECRET_FILE {file}: {e}")))?;
                 let text = text.trim();
                 if text.is_empty() {
-                    return Err(fail(format!(
-                        "WXPROV_COMPONENT_SECRET_FILE {file} is empty"
-                    )));
+                    return Err(fail(format!("WXPROV_COMPONENT_SECRET_FILE {file} is empty")));
                 }
                 component_secret = Some(Secret::new(text));
             }
@@ -236,9 +206,6 @@ mod tests {
         let err = JobFile::load(&path).unwrap_err();
         assert_eq!(crate::exit::exit_of(&err), crate::exit::Exit::Usage);
         let text = err.to_string();
-        assert!(
-            text.contains("concurency") && text.contains("line 2"),
-            "{text}"
-        );
+        assert!(text.contains("concurency") && text.contains("line 2"), "{text}");
     }
 }

@@ -48,20 +48,12 @@ impl std::error::Error for UserError {}
 
 /// A usage error (exit 2): bad flags, an unreadable job file or manifest header.
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    UserError {
-        exit: Exit::Usage,
-        message: message.into(),
-    }
-    .into()
+    UserError { exit: Exit::Usage, message: message.into() }.into()
 }
 
 /// A failure that stops the run (exit 1): configuration, ledger, credentials.
 pub fn fail(message: impl Into<String>) -> anyhow::Error {
-    UserError {
-        exit: Exit::Failure,
-        message: message.into(),
-    }
-    .into()
+    UserError { exit: Exit::Failure, message: message.into() }.into()
 }
 
 /// The exit code an error ends the process with: the one it carries, else 1.

@@ -58,7 +58,9 @@ impl ImageKind {
 pub enum ImageError {
     #[error("cannot read {path}: {reason} / 无法读取图片")]
     Unreadable { path: String, reason: String },
-    #[error("{path} is not a BMP, JPEG, GIF or PNG image (judged by its content) / 图片格式只支持 BMP、JPEG、GIF、PNG")]
+    #[error(
+        "{path} is not a BMP, JPEG, GIF or PNG image (judged by its content) / 图片格式只支持 BMP、JPEG、GIF、PNG"
+    )]
     NotAnImage { path: String },
     #[error("{path} is {size} bytes, over WeChat's 2 MB limit / 图片大小不能超过 2M")]
     TooLarge { path: String, size: u64 },
@@ -79,50 +81,31 @@ impl Image {
     /// Reads `path` and checks it is an accepted image of at most 2 MB.
     pub fn load(path: &Path) -> Result<Image, ImageError> {
         let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|e| ImageError::Unreadable {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| ImageError::Unreadable { path: shown.clone(), reason: e.to_string() })?;
         if meta.len() > MAX_IMAGE_BYTES {
-            return Err(ImageError::TooLarge {
-                path: shown,
-                size: meta.len(),
-            });
+            return Err(ImageError::TooLarge { path: shown, size: meta.len() });
         }
-        let bytes = std::fs::read(path).map_err(|e| ImageError::Unreadable {
-            path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let bytes =
+            std::fs::read(path).map_err(|e| ImageError::Unreadable { path: shown.clone(), reason: e.to_string() })?;
         Image::from_bytes(&shown, bytes)
     }
 
     /// Checks bytes already in memory; `name` is used in messages and as the upload's file name.
     pub fn from_bytes(name: &str, bytes: Vec<u8>) -> Result<Image, ImageError> {
         if bytes.is_empty() {
-            return Err(ImageError::Empty {
-                path: name.to_string(),
-            });
+            return Err(ImageError::Empty { path: name.to_string() });
         }
         if bytes.len() as u64 > MAX_IMAGE_BYTES {
-            return Err(ImageError::TooLarge {
-                path: name.to_string(),
-                size: bytes.len() as u64,
-            });
+            return Err(ImageError::TooLarge { path: name.to_string(), size: bytes.len() as u64 });
         }
-        let kind = ImageKind::sniff(&bytes).ok_or_else(|| ImageError::NotAnImage {
-            path: name.to_string(),
-        })?;
+        let kind = ImageKind::sniff(&bytes).ok_or_else(|| ImageError::NotAnImage { path: name.to_string() })?;
         let sha256 = sha256_hex(&bytes);
         let file_name = Path::new(name)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("image.{}", kind.extension()));
-        Ok(Image {
-            bytes,
-            kind,
-            sha256,
-            file_name,
-        })
+        Ok(Image { bytes, kind, sha256, file_name })
     }
 }
 
@@ -138,14 +121,8 @@ mod tests {
 
     #[test]
     fn sniffs_by_content() {
-        assert_eq!(
-            ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."),
-            Some(ImageKind::Png)
-        );
-        assert_eq!(
-            ImageKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
-            Some(ImageKind::Jpeg)
-        );
+        assert_eq!(ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageKind::Png));
+        assert_eq!(ImageKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(ImageKind::Jpeg));
         assert_eq!(ImageKind::sniff(b"GIF89a......"), Some(ImageKind::Gif));
         assert_eq!(ImageKind::sniff(b"hello, I am text"), None);
     }
@@ -156,17 +133,11 @@ mod tests {
         assert!(matches!(err, ImageError::NotAnImage { .. }));
         let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
         big.resize(MAX_IMAGE_BYTES as usize + 1, 0);
-        assert!(matches!(
-            Image::from_bytes("big.png", big).unwrap_err(),
-            ImageError::TooLarge { .. }
-        ));
+        assert!(matches!(Image::from_bytes("big.png", big).unwrap_err(), ImageError::TooLarge { .. }));
     }
 
     #[test]
     fn sha256_is_stable() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -104,10 +104,7 @@ mod tests {
     #[test]
     fn redacts_query_parameters() {
         let url = "http://127.0.0.1:9/cgi-bin/x?access_token=ABC123&type=image";
-        assert_eq!(
-            redact(url),
-            "http://127.0.0.1:9/cgi-bin/x?access_token=***&type=image"
-        );
+        assert_eq!(redact(url), "http://127.0.0.1:9/cgi-bin/x?access_token=***&type=image");
         let url = "https://h/p?component_access_token=XYZ";
         assert_eq!(redact(url), "https://h/p?component_access_token=***");
     }
@@ -115,10 +112,7 @@ mod tests {
     #[test]
     fn redacts_json_fields() {
         let body = r#"{"authorizer_refresh_token":"refresh@@@x","appid":"wx1"}"#;
-        assert_eq!(
-            redact(body),
-            r#"{"authorizer_refresh_token":"***","appid":"wx1"}"#
-        );
+        assert_eq!(redact(body), r#"{"authorizer_refresh_token":"***","appid":"wx1"}"#);
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
             .into_iter()
             .find(|r| r.kind == "authorizer" && r.has_refresh_token)
             .map(|r| r.appid)
-            .ok_or_else(|| usage("no authorizer refresh token is stored: give --appid, after `wxprov tokens import`"))?,
+            .ok_or_else(|| {
+                usage("no authorizer refresh token is stored: give --appid, after `wxprov tokens import`")
+            })?,
     };
     let tree = api.all_categories(&appid).await?;
     print!("{}", render(&tree, args.search.as_deref()));
@@ -45,18 +47,11 @@ pub fn render(tree: &[Category], search: Option<&str>) -> String {
     let mut out = String::new();
     let mut shown = 0;
     for first in tree.iter().filter(|c| c.level == 1 || c.father == 0) {
-        let kids: Vec<&Category> = children_of(first.id)
-            .filter(|c| matches(first) || matches(c))
-            .collect();
+        let kids: Vec<&Category> = children_of(first.id).filter(|c| matches(first) || matches(c)).collect();
         if !matches(first) && kids.is_empty() {
             continue;
         }
-        out.push_str(&format!(
-            "{:<8} {}{}\n",
-            first.id,
-            first.name,
-            sensitive(first)
-        ));
+        out.push_str(&format!("{:<8} {}{}\n", first.id, first.name, sensitive(first)));
         for kid in kids {
             shown += 1;
             out.push_str(&format!(
@@ -82,9 +77,6 @@ fn sensitive(c: &Category) -> String {
     if certs.is_empty() {
         "  [sensitive / 敏感类目]".to_string()
     } else {
-        format!(
-            "  [sensitive / 敏感类目; certificate, one of: {}]",
-            certs.join(" | ")
-        )
+        format!("  [sensitive / 敏感类目; certificate, one of: {}]", certs.join(" | "))
     }
 }

@@ -20,11 +20,7 @@ pub struct Context {
 
 impl Context {
     pub fn new(global: GlobalOpts) -> anyhow::Result<Context> {
-        Ok(Context {
-            global,
-            secrets: Secrets::from_env()?,
-            sim: None,
-        })
+        Ok(Context { global, secrets: Secrets::from_env()?, sim: None })
     }
 
     /// The ledger path: the flag or `WXPROV_LEDGER`, else the job file's, else `wxprov.db`.
@@ -53,12 +49,7 @@ impl Context {
     /// The API for this command, on `ledger`. With `--api-base sim`, starts the simulator
     /// with the example fixture, takes the platform's credentials from it where the
     /// environment gives none, and stores the fixture's refresh tokens the ledger lacks.
-    pub async fn api(
-        &mut self,
-        job: Option<&JobFile>,
-        ledger: &Ledger,
-        run_id: Option<String>,
-    ) -> anyhow::Result<Api> {
+    pub async fn api(&mut self, job: Option<&JobFile>, ledger: &Ledger, run_id: Option<String>) -> anyhow::Result<Api> {
         let base = self
             .global
             .api_base
@@ -72,26 +63,16 @@ impl Context {
         };
         let url = if base == "sim" {
             let fixture = crate::sim::Fixture::example();
-            let handle = crate::sim::start(
-                fixture.clone(),
-                crate::sim::SimOptions::default(),
-                ([127, 0, 0, 1], 0).into(),
-            )
-            .await
-            .map_err(|e| fail(format!("could not start the built-in simulator: {e:#}")))?;
-            tracing::info!(
-                "using the built-in simulator at {} (not WeChat)",
-                handle.url
-            );
+            let handle =
+                crate::sim::start(fixture.clone(), crate::sim::SimOptions::default(), ([127, 0, 0, 1], 0).into())
+                    .await
+                    .map_err(|e| fail(format!("could not start the built-in simulator: {e:#}")))?;
+            tracing::info!("using the built-in simulator at {} (not WeChat)", handle.url);
             if creds.appid.is_empty() {
                 creds.appid = fixture.component.appid.clone();
             }
-            creds
-                .secret
-                .get_or_insert_with(|| Secret::new(fixture.component.secret.clone()));
-            creds
-                .verify_ticket
-                .get_or_insert_with(|| Secret::new(fixture.component.verify_ticket.clone()));
+            creds.secret.get_or_insert_with(|| Secret::new(fixture.component.secret.clone()));
+            creds.verify_ticket.get_or_insert_with(|| Secret::new(fixture.component.verify_ticket.clone()));
             seed_sim_tokens(ledger, &fixture).await?;
             let url = handle.url.clone();
             self.sim = Some(handle);
@@ -100,13 +81,7 @@ impl Context {
             base
         };
         let client = Client::new(&url, DEFAULT_TIMEOUT).map_err(|e| fail(format!("{e:#}")))?;
-        Ok(Api::new(
-            client,
-            ledger.clone(),
-            creds,
-            self.secrets.token_command.clone(),
-            run_id,
-        ))
+        Ok(Api::new(client, ledger.clone(), creds, self.secrets.token_command.clone(), run_id))
     }
 
     /// Stops what the command started (the in-process simulator).
@@ -121,9 +96,7 @@ async fn seed_sim_tokens(ledger: &Ledger, fixture: &crate::sim::Fixture) -> anyh
     let mut seeded = 0;
     for (appid, refresh) in fixture.refresh_tokens() {
         if ledger.refresh_token(&appid).await?.is_none() {
-            ledger
-                .put_refresh_token(&appid, &Secret::new(refresh), "sim")
-                .await?;
+            ledger.put_refresh_token(&appid, &Secret::new(refresh), "sim").await?;
             seeded += 1;
         }
     }

@@ -92,11 +92,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                Exit::Usage.code()
-            } else {
-                Exit::Ok.code()
-            });
+            return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { Exit::Ok.code() });
         }
     };
     init_logging(&cli.global);
@@ -104,10 +100,8 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit,
         Err(err) => {
             eprintln!("error: {}", crate::secret::redact(&format!("{err:#}")));
-            if let Some(hint) = err
-                .chain()
-                .find_map(|c| c.downcast_ref::<crate::wechat::ApiError>())
-                .and_then(|e| e.hint())
+            if let Some(hint) =
+                err.chain().find_map(|c| c.downcast_ref::<crate::wechat::ApiError>()).and_then(|e| e.hint())
             {
                 eprintln!("hint: {hint}");
             }
@@ -121,9 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     if let Command::Explain(args) = &cli.command {
         return explain::run(args);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let mut ctx = Context::new(cli.global)?;
         let exit = match cli.command {
@@ -152,10 +144,7 @@ fn init_logging(global: &GlobalOpts) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WXPROV_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("wxprov={level},warn")));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let _ = match global.log_format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -164,7 +153,5 @@ fn init_logging(global: &GlobalOpts) {
 
 /// The error for a command that a later issue fills in: it says so plainly (exit 2).
 fn not_yet(command: &str, issue: &str) -> anyhow::Result<Exit> {
-    Err(crate::exit::usage(format!(
-        "`wxprov {command}` is not there yet: it comes with {issue}"
-    )))
+    Err(crate::exit::usage(format!("`wxprov {command}` is not there yet: it comes with {issue}")))
 }

@@ -35,43 +35,22 @@ pub fn default_paths() -> Vec<String> {
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     if !crate::wechat::is_appid(&args.appid) {
-        return Err(usage(format!(
-            "{:?} is not an appid (wx followed by 16 hex digits)",
-            args.appid
-        )));
+        return Err(usage(format!("{:?} is not an appid (wx followed by 16 hex digits)", args.appid)));
     }
-    let paths = if args.paths.is_empty() {
-        default_paths()
-    } else {
-        args.paths
-    };
+    let paths = if args.paths.is_empty() { default_paths() } else { args.paths };
     if let Some(bad) = paths.iter().find(|p| !p.starts_with('/')) {
-        return Err(usage(format!(
-            "{bad:?} is not an API path; give one like /cgi-bin/account/modifysignature"
-        )));
+        return Err(usage(format!("{bad:?} is not an API path; give one like /cgi-bin/account/modifysignature")));
     }
     let ledger = ctx.open_ledger(None)?;
     let api = ctx.api(None, &ledger, None).await?;
     // All at once: the answers are independent, and tokens are shared safely.
-    let requests: Vec<QuotaGet> = paths
-        .iter()
-        .map(|p| QuotaGet {
-            cgi_path: p.clone(),
-        })
-        .collect();
-    let answers =
-        futures::future::join_all(requests.iter().map(|req| api.call(&args.appid, req))).await;
-    println!(
-        "{:<45} {:>11} {:>8} {:>8}",
-        "api", "daily_limit", "used", "remain"
-    );
+    let requests: Vec<QuotaGet> = paths.iter().map(|p| QuotaGet { cgi_path: p.clone() }).collect();
+    let answers = futures::future::join_all(requests.iter().map(|req| api.call(&args.appid, req))).await;
+    println!("{:<45} {:>11} {:>8} {:>8}", "api", "daily_limit", "used", "remain");
     let mut failed = None;
     for (path, answer) in paths.iter().zip(answers) {
         match answer {
-            Ok(q) => println!(
-                "{:<45} {:>11} {:>8} {:>8}",
-                path, q.quota.daily_limit, q.quota.used, q.quota.remain
-            ),
+            Ok(q) => println!("{:<45} {:>11} {:>8} {:>8}", path, q.quota.daily_limit, q.quota.used, q.quota.remain),
             Err(e) => {
                 println!("{path:<45} error: {e}");
                 failed.get_or_insert(e);

@@ -41,17 +41,10 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         Some(path) => Fixture::from_file(path).map_err(|e| usage(format!("{e:#}")))?,
         None => Fixture::example(),
     };
-    let opts = SimOptions {
-        latency_ms: args.latency_ms,
-        fault_rate: args.fault_rate,
-        seed: args.seed,
-    };
+    let opts = SimOptions { latency_ms: args.latency_ms, fault_rate: args.fault_rate, seed: args.seed };
     let handle = crate::sim::start(fixture, opts, args.listen).await?;
     if !args.listen.ip().is_loopback() {
-        tracing::warn!(
-            "the simulator listens on {}, not loopback: anyone who can reach it can call it",
-            args.listen
-        );
+        tracing::warn!("the simulator listens on {}, not loopback: anyone who can reach it can call it", args.listen);
     }
     println!("wxprov sim listening on {}", handle.url);
     std::io::stdout().flush()?;
@@ -65,14 +58,13 @@ pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

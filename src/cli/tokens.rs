@@ -80,11 +80,7 @@ async fn import(ledger: &Ledger, file: &PathBuf) -> anyhow::Result<Exit> {
     for (appid, refresh) in &tokens {
         ledger.put_refresh_token(appid, refresh, "import").await?;
     }
-    println!(
-        "imported {} refresh tokens into {}",
-        tokens.len(),
-        ledger.path().display()
-    );
+    println!("imported {} refresh tokens into {}", tokens.len(), ledger.path().display());
     Ok(Exit::Ok)
 }
 
@@ -112,11 +108,7 @@ async fn list(ledger: &Ledger) -> anyhow::Result<Exit> {
 
 fn time(secs: Option<i64>) -> String {
     secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .map(|t| {
-            t.with_timezone(&crate::beijing::offset())
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string()
-        })
+        .map(|t| t.with_timezone(&crate::beijing::offset()).format("%Y-%m-%d %H:%M:%S").to_string())
         .unwrap_or_else(|| "-".into())
 }
 
@@ -125,23 +117,12 @@ async fn recover(ctx: &mut Context, ledger: &Ledger, all: bool) -> anyhow::Resul
     const PAGE: u32 = 500;
     let (mut offset, mut seen, mut stored) = (0u32, 0usize, 0usize);
     loop {
-        let req = ApiGetAuthorizerList {
-            component_appid: api.component_appid().to_string(),
-            offset,
-            count: PAGE,
-        };
+        let req = ApiGetAuthorizerList { component_appid: api.component_appid().to_string(), offset, count: PAGE };
         let page = api.call_component(&req).await?;
         for item in &page.list {
             seen += 1;
-            if all
-                || ledger
-                    .refresh_token(&item.authorizer_appid)
-                    .await?
-                    .is_none()
-            {
-                ledger
-                    .put_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover")
-                    .await?;
+            if all || ledger.refresh_token(&item.authorizer_appid).await?.is_none() {
+                ledger.put_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover").await?;
                 stored += 1;
             }
         }

@@ -6,11 +6,7 @@ use super::{now_secs, Ledger, LedgerError};
 
 impl Ledger {
     /// The cached value under `key`, if stored no earlier than `min_fetched_at`.
-    pub async fn cache_get(
-        &self,
-        key: &str,
-        min_fetched_at: i64,
-    ) -> Result<Option<String>, LedgerError> {
+    pub async fn cache_get(&self, key: &str, min_fetched_at: i64) -> Result<Option<String>, LedgerError> {
         let key = key.to_string();
         self.call(move |c| {
             Ok(c.query_row(

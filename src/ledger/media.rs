@@ -35,8 +35,7 @@ impl Ledger {
         media_id: &str,
         created_at: i64,
     ) -> Result<(), LedgerError> {
-        let (sha256, appid, media_id) =
-            (sha256.to_string(), appid.to_string(), media_id.to_string());
+        let (sha256, appid, media_id) = (sha256.to_string(), appid.to_string(), media_id.to_string());
         self.call(move |c| {
             c.execute(
                 "INSERT INTO media (sha256, appid, media_id, created_at) VALUES (?1, ?2, ?3, ?4)

@@ -30,11 +30,7 @@ pub enum LedgerError {
     #[error("cannot open the ledger {path}: {reason}")]
     Open { path: String, reason: String },
     #[error("the ledger {path} was written by a newer wxprov (schema {found}, this one knows up to {known}); upgrade wxprov")]
-    TooNew {
-        path: String,
-        found: i64,
-        known: i64,
-    },
+    TooNew { path: String, found: i64, known: i64 },
     #[error("another wxprov run holds the ledger {path}; wait for it to finish")]
     Locked { path: String },
     #[error("ledger: {0}")]
@@ -65,9 +61,7 @@ struct Inner {
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger")
-            .field("path", &self.inner.path)
-            .finish()
+        f.debug_struct("Ledger").field("path", &self.inner.path).finish()
     }
 }
 
@@ -75,16 +69,10 @@ impl Ledger {
     /// Opens (creating if need be, mode 0600) and migrates the ledger at `path`.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
         let shown = path.display().to_string();
-        let open_err = |reason: String| LedgerError::Open {
-            path: shown.clone(),
-            reason,
-        };
+        let open_err = |reason: String| LedgerError::Open { path: shown.clone(), reason };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
-                return Err(open_err(format!(
-                    "the folder {} does not exist",
-                    parent.display()
-                )));
+                return Err(open_err(format!("the folder {} does not exist", parent.display())));
             }
         }
         create_private(path).map_err(|e| open_err(e.to_string()))?;
@@ -104,12 +92,7 @@ impl Ledger {
                 }
             })
             .map_err(|e| open_err(e.to_string()))?;
-        Ok(Ledger {
-            inner: Arc::new(Inner {
-                tx,
-                path: path.to_path_buf(),
-            }),
-        })
+        Ok(Ledger { inner: Arc::new(Inner { tx, path: path.to_path_buf() }) })
     }
 
     pub fn path(&self) -> &Path {
@@ -181,15 +164,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.db");
         let ledger = Ledger::open(&path).unwrap();
-        let version: i64 = ledger
-            .call(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
-            .await
-            .unwrap();
+        let version: i64 =
+            ledger.call(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?)).await.unwrap();
         assert_eq!(version, schema::VERSION);
-        let mode: String = ledger
-            .call(|c| Ok(c.pragma_query_value(None, "journal_mode", |r| r.get(0))?))
-            .await
-            .unwrap();
+        let mode: String =
+            ledger.call(|c| Ok(c.pragma_query_value(None, "journal_mode", |r| r.get(0))?)).await.unwrap();
         assert_eq!(mode, "wal");
         #[cfg(unix)]
         {

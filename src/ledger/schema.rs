@@ -61,11 +61,7 @@ const MIGRATIONS: &[&str] = &[
 pub fn migrate(conn: &mut Connection, shown_path: &str) -> Result<(), LedgerError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > VERSION {
-        return Err(LedgerError::TooNew {
-            path: shown_path.to_string(),
-            found,
-            known: VERSION,
-        });
+        return Err(LedgerError::TooNew { path: shown_path.to_string(), found, known: VERSION });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

@@ -28,12 +28,7 @@ impl TicketKind {
 
 impl Ledger {
     /// Stores a ticket received for `account`.
-    pub async fn put_ticket(
-        &self,
-        kind: TicketKind,
-        account: &str,
-        value: &str,
-    ) -> Result<(), LedgerError> {
+    pub async fn put_ticket(&self, kind: TicketKind, account: &str, value: &str) -> Result<(), LedgerError> {
         let (account, value) = (account.to_string(), value.to_string());
         self.call(move |c| {
             c.execute(
@@ -66,12 +61,7 @@ impl Ledger {
     }
 
     /// Marks a ticket used, so it is never sent again.
-    pub async fn use_ticket(
-        &self,
-        kind: TicketKind,
-        account: &str,
-        value: &str,
-    ) -> Result<(), LedgerError> {
+    pub async fn use_ticket(&self, kind: TicketKind, account: &str, value: &str) -> Result<(), LedgerError> {
         let (account, value) = (account.to_string(), value.to_string());
         self.call(move |c| {
             c.execute(

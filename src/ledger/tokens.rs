@@ -40,17 +40,8 @@ pub struct TokenRow {
 
 impl Ledger {
     /// Stores (or replaces) the refresh token of an authorizer.
-    pub async fn put_refresh_token(
-        &self,
-        appid: &str,
-        refresh: &Secret,
-        source: &str,
-    ) -> Result<(), LedgerError> {
-        let (appid, refresh, source) = (
-            appid.to_string(),
-            refresh.expose().to_string(),
-            source.to_string(),
-        );
+    pub async fn put_refresh_token(&self, appid: &str, refresh: &Secret, source: &str) -> Result<(), LedgerError> {
+        let (appid, refresh, source) = (appid.to_string(), refresh.expose().to_string(), source.to_string());
         self.call(move |c| {
             c.execute(
                 "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
@@ -71,13 +62,8 @@ impl Ledger {
     pub async fn refresh_token(&self, appid: &str) -> Result<Option<Secret>, LedgerError> {
         let appid = appid.to_string();
         self.call(move |c| {
-            let v: Option<Option<String>> = c
-                .query_row(
-                    "SELECT refresh_token FROM tokens WHERE appid = ?1",
-                    [appid],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let v: Option<Option<String>> =
+                c.query_row("SELECT refresh_token FROM tokens WHERE appid = ?1", [appid], |r| r.get(0)).optional()?;
             Ok(v.flatten().map(Secret::new))
         })
         .await
@@ -114,11 +100,9 @@ impl Ledger {
         let appid = appid.to_string();
         self.call(move |c| {
             let v: Option<(Option<String>, Option<i64>)> = c
-                .query_row(
-                    "SELECT access_token, access_expires_at FROM tokens WHERE appid = ?1",
-                    [appid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .query_row("SELECT access_token, access_expires_at FROM tokens WHERE appid = ?1", [appid], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             Ok(match v {
                 Some((Some(token), Some(exp))) => Some((Secret::new(token), exp)),
@@ -130,11 +114,7 @@ impl Ledger {
 
     /// Drops the cached access token, but only if it is still `failed` (another task may
     /// already have stored a fresh one).
-    pub async fn drop_access_token_if(
-        &self,
-        appid: &str,
-        failed: &Secret,
-    ) -> Result<(), LedgerError> {
+    pub async fn drop_access_token_if(&self, appid: &str, failed: &Secret) -> Result<(), LedgerError> {
         let (appid, failed) = (appid.to_string(), failed.expose().to_string());
         self.call(move |c| {
             c.execute(
@@ -182,53 +162,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
         let refresh = Secret::new("r1");
-        ledger
-            .put_refresh_token("wx0000000000000001", &refresh, "import")
-            .await
-            .unwrap();
-        assert_eq!(
-            ledger.refresh_token("wx0000000000000001").await.unwrap(),
-            Some(refresh)
-        );
+        ledger.put_refresh_token("wx0000000000000001", &refresh, "import").await.unwrap();
+        assert_eq!(ledger.refresh_token("wx0000000000000001").await.unwrap(), Some(refresh));
         let t1 = Secret::new("a1");
-        ledger
-            .put_access_token("wx0000000000000001", TokenKind::Authorizer, &t1, 100, None)
-            .await
-            .unwrap();
+        ledger.put_access_token("wx0000000000000001", TokenKind::Authorizer, &t1, 100, None).await.unwrap();
         // Only the token that failed is dropped.
-        ledger
-            .drop_access_token_if("wx0000000000000001", &Secret::new("other"))
-            .await
-            .unwrap();
-        assert!(ledger
-            .access_token("wx0000000000000001")
-            .await
-            .unwrap()
-            .is_some());
-        ledger
-            .drop_access_token_if("wx0000000000000001", &t1)
-            .await
-            .unwrap();
-        assert!(ledger
-            .access_token("wx0000000000000001")
-            .await
-            .unwrap()
-            .is_none());
+        ledger.drop_access_token_if("wx0000000000000001", &Secret::new("other")).await.unwrap();
+        assert!(ledger.access_token("wx0000000000000001").await.unwrap().is_some());
+        ledger.drop_access_token_if("wx0000000000000001", &t1).await.unwrap();
+        assert!(ledger.access_token("wx0000000000000001").await.unwrap().is_none());
         // A rotated refresh token replaces the old one.
         ledger
-            .put_access_token(
-                "wx0000000000000001",
-                TokenKind::Authorizer,
-                &t1,
-                100,
-                Some(&Secret::new("r2")),
-            )
+            .put_access_token("wx0000000000000001", TokenKind::Authorizer, &t1, 100, Some(&Secret::new("r2")))
             .await
             .unwrap();
-        assert_eq!(
-            ledger.refresh_token("wx0000000000000001").await.unwrap(),
-            Some(Secret::new("r2"))
-        );
+        assert_eq!(ledger.refresh_token("wx0000000000000001").await.unwrap(), Some(Secret::new("r2")));
         let rows = ledger.token_rows().await.unwrap();
         assert_eq!(rows.len(), 1);
         assert!(rows[0].has_refresh_token);

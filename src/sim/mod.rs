@@ -40,10 +40,6 @@ impl SimHandle {
     pub async fn shutdown(self) {}
 }
 
-pub async fn start(
-    _f: Fixture,
-    _o: SimOptions,
-    _a: std::net::SocketAddr,
-) -> anyhow::Result<SimHandle> {
+pub async fn start(_f: Fixture, _o: SimOptions, _a: std::net::SocketAddr) -> anyhow::Result<SimHandle> {
     anyhow::bail!("not yet")
 }

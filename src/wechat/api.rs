@@ -83,14 +83,7 @@ pub struct ComponentToken {
     #[serde(default, deserialize_with = "i64_any")]
     pub expires_in: i64,
 }
-endpoint!(
-    ApiComponentToken,
-    "/cgi-bin/component/api_component_token",
-    Post,
-    None,
-    false,
-    ComponentToken
-);
+endpoint!(ApiComponentToken, "/cgi-bin/component/api_component_token", Post, None, false, ComponentToken);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiQueryAuth {
@@ -114,14 +107,7 @@ pub struct AuthorizationInfo {
     pub func_info: serde_json::Value,
 }
 // Exchanging the single-use authorization code consumes it: treat as state-changing.
-endpoint!(
-    ApiQueryAuth,
-    "/cgi-bin/component/api_query_auth",
-    Post,
-    Component,
-    true,
-    QueryAuth
-);
+endpoint!(ApiQueryAuth, "/cgi-bin/component/api_query_auth", Post, Component, true, QueryAuth);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiAuthorizerToken {
@@ -140,14 +126,7 @@ pub struct AuthorizerToken {
     #[serde(default)]
     pub authorizer_refresh_token: Option<Secret>,
 }
-endpoint!(
-    ApiAuthorizerToken,
-    "/cgi-bin/component/api_authorizer_token",
-    Post,
-    Component,
-    false,
-    AuthorizerToken
-);
+endpoint!(ApiAuthorizerToken, "/cgi-bin/component/api_authorizer_token", Post, Component, false, AuthorizerToken);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiGetAuthorizerList {
@@ -171,14 +150,7 @@ pub struct AuthorizerListItem {
     #[serde(default, deserialize_with = "i64_any")]
     pub auth_time: i64,
 }
-endpoint!(
-    ApiGetAuthorizerList,
-    "/cgi-bin/component/api_get_authorizer_list",
-    Post,
-    Component,
-    false,
-    AuthorizerList
-);
+endpoint!(ApiGetAuthorizerList, "/cgi-bin/component/api_get_authorizer_list", Post, Component, false, AuthorizerList);
 
 // ---------------------------------------------------------------- fast registration
 
@@ -198,27 +170,13 @@ pub struct FastRegistered {
     #[serde(default, deserialize_with = "bool_any")]
     pub is_link_succ: bool,
 }
-endpoint!(
-    FastRegister,
-    "/cgi-bin/account/fastregister",
-    Post,
-    Authorizer,
-    true,
-    FastRegistered
-);
+endpoint!(FastRegister, "/cgi-bin/account/fastregister", Post, Authorizer, true, FastRegistered);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ComponentRebindAdmin {
     pub taskid: String,
 }
-endpoint!(
-    ComponentRebindAdmin,
-    "/cgi-bin/account/componentrebindadmin",
-    Post,
-    Authorizer,
-    true,
-    Empty
-);
+endpoint!(ComponentRebindAdmin, "/cgi-bin/account/componentrebindadmin", Post, Authorizer, true, Empty);
 
 // ---------------------------------------------------------------- account info
 
@@ -306,14 +264,7 @@ pub struct NicknameInfo {
     #[serde(default, deserialize_with = "i64_any")]
     pub modify_quota: i64,
 }
-endpoint!(
-    GetAccountBasicInfo,
-    "/cgi-bin/account/getaccountbasicinfo",
-    Get,
-    Authorizer,
-    false,
-    AccountBasicInfo
-);
+endpoint!(GetAccountBasicInfo, "/cgi-bin/account/getaccountbasicinfo", Get, Authorizer, false, AccountBasicInfo);
 
 // ---------------------------------------------------------------- nickname
 
@@ -329,14 +280,7 @@ pub struct NicknameCheck {
     #[serde(default, deserialize_with = "string_any")]
     pub wording: String,
 }
-endpoint!(
-    CheckWxVerifyNickname,
-    "/cgi-bin/wxverify/checkwxverifynickname",
-    Post,
-    Authorizer,
-    false,
-    NicknameCheck
-);
+endpoint!(CheckWxVerifyNickname, "/cgi-bin/wxverify/checkwxverifynickname", Post, Authorizer, false, NicknameCheck);
 
 /// `setnickname`; material fields are media ids, sent only when set.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -383,14 +327,7 @@ pub struct NicknameSet {
     #[serde(default, deserialize_with = "i64_any")]
     pub audit_id: i64,
 }
-endpoint!(
-    SetNickname,
-    "/wxa/setnickname",
-    Post,
-    Authorizer,
-    true,
-    NicknameSet
-);
+endpoint!(SetNickname, "/wxa/setnickname", Post, Authorizer, true, NicknameSet);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryNickname {
@@ -411,14 +348,7 @@ pub struct NicknameAudit {
     #[serde(default, deserialize_with = "i64_any")]
     pub audit_time: i64,
 }
-endpoint!(
-    QueryNickname,
-    "/wxa/api_wxa_querynickname",
-    Post,
-    Authorizer,
-    false,
-    NicknameAudit
-);
+endpoint!(QueryNickname, "/wxa/api_wxa_querynickname", Post, Authorizer, false, NicknameAudit);
 
 // ---------------------------------------------------------------- avatar and signature
 
@@ -430,27 +360,13 @@ pub struct ModifyHeadImage {
     pub x2: f64,
     pub y2: f64,
 }
-endpoint!(
-    ModifyHeadImage,
-    "/cgi-bin/account/modifyheadimage",
-    Post,
-    Authorizer,
-    true,
-    Empty
-);
+endpoint!(ModifyHeadImage, "/cgi-bin/account/modifyheadimage", Post, Authorizer, true, Empty);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModifySignature {
     pub signature: String,
 }
-endpoint!(
-    ModifySignature,
-    "/cgi-bin/account/modifysignature",
-    Post,
-    Authorizer,
-    true,
-    Empty
-);
+endpoint!(ModifySignature, "/cgi-bin/account/modifysignature", Post, Authorizer, true, Empty);
 
 // ---------------------------------------------------------------- categories
 
@@ -521,14 +437,7 @@ pub struct InnerList {
     #[serde(default, deserialize_with = "string_any")]
     pub url: String,
 }
-endpoint!(
-    GetAllCategories,
-    "/cgi-bin/wxopen/getallcategories",
-    Get,
-    Authorizer,
-    false,
-    AllCategories
-);
+endpoint!(GetAllCategories, "/cgi-bin/wxopen/getallcategories", Get, Authorizer, false, AllCategories);
 
 /// A certificate: lower-case `key`/`value`, or WeChat answers 40007 (NOTES.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -550,28 +459,14 @@ pub struct CategoryToAdd {
 pub struct AddCategory {
     pub categories: Vec<CategoryToAdd>,
 }
-endpoint!(
-    AddCategory,
-    "/cgi-bin/wxopen/addcategory",
-    Post,
-    Authorizer,
-    true,
-    Empty
-);
+endpoint!(AddCategory, "/cgi-bin/wxopen/addcategory", Post, Authorizer, true, Empty);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeleteCategory {
     pub first: i64,
     pub second: i64,
 }
-endpoint!(
-    DeleteCategory,
-    "/cgi-bin/wxopen/deletecategory",
-    Post,
-    Authorizer,
-    true,
-    Empty
-);
+endpoint!(DeleteCategory, "/cgi-bin/wxopen/deletecategory", Post, Authorizer, true, Empty);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ModifyCategory {
@@ -579,14 +474,7 @@ pub struct ModifyCategory {
     pub second: i64,
     pub certicates: Vec<Certificate>,
 }
-endpoint!(
-    ModifyCategory,
-    "/cgi-bin/wxopen/modifycategory",
-    Post,
-    Authorizer,
-    true,
-    Empty
-);
+endpoint!(ModifyCategory, "/cgi-bin/wxopen/modifycategory", Post, Authorizer, true, Empty);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GetCategory;
@@ -619,14 +507,7 @@ pub struct AccountCategory {
     #[serde(default, deserialize_with = "string_any")]
     pub audit_reason: String,
 }
-endpoint!(
-    GetCategory,
-    "/cgi-bin/wxopen/getcategory",
-    Get,
-    Authorizer,
-    false,
-    AccountCategories
-);
+endpoint!(GetCategory, "/cgi-bin/wxopen/getcategory", Get, Authorizer, false, AccountCategories);
 
 // ---------------------------------------------------------------- quota
 
@@ -649,14 +530,7 @@ pub struct Quota {
     #[serde(default, deserialize_with = "i64_any")]
     pub remain: i64,
 }
-endpoint!(
-    QuotaGet,
-    "/cgi-bin/openapi/quota/get",
-    Post,
-    Authorizer,
-    false,
-    QuotaInfo
-);
+endpoint!(QuotaGet, "/cgi-bin/openapi/quota/get", Post, Authorizer, false, QuotaInfo);
 
 // ---------------------------------------------------------------- media
 
@@ -702,34 +576,21 @@ mod tests {
             categories: vec![CategoryToAdd {
                 first: 8,
                 second: 39,
-                certicates: vec![Certificate {
-                    key: "k".into(),
-                    value: "m".into(),
-                }],
+                certicates: vec![Certificate { key: "k".into(), value: "m".into() }],
             }],
         })
         .unwrap();
-        assert_eq!(
-            body,
-            r#"{"categories":[{"first":8,"second":39,"certicates":[{"key":"k","value":"m"}]}]}"#
-        );
+        assert_eq!(body, r#"{"categories":[{"first":8,"second":39,"certicates":[{"key":"k","value":"m"}]}]}"#);
     }
 
     #[test]
     fn setnickname_omits_empty_materials() {
         let body = serde_json::to_value(
-            SetNickname {
-                nick_name: "n".into(),
-                license: "L".into(),
-                ..Default::default()
-            }
-            .with_materials(&["m1".into()]),
+            SetNickname { nick_name: "n".into(), license: "L".into(), ..Default::default() }
+                .with_materials(&["m1".into()]),
         )
         .unwrap();
-        assert_eq!(
-            body,
-            serde_json::json!({"nick_name":"n","license":"L","naming_other_stuff_1":"m1"})
-        );
+        assert_eq!(body, serde_json::json!({"nick_name":"n","license":"L","naming_other_stuff_1":"m1"}));
     }
 
     #[test]

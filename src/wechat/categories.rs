@@ -15,22 +15,11 @@ impl Api {
     /// The category tree, from the ledger's cache when it is less than a day old, else
     /// fetched with `appid`'s token and cached.
     pub async fn all_categories(&self, appid: &str) -> Result<Vec<Category>, ApiError> {
-        let cached = self
-            .ledger
-            .cache_get(CACHE_KEY, now_secs() - TREE_MAX_AGE_SECS)
-            .await
-            .ok()
-            .flatten();
-        if let Some(tree) =
-            cached.and_then(|text| serde_json::from_str::<Vec<Category>>(&text).ok())
-        {
+        let cached = self.ledger.cache_get(CACHE_KEY, now_secs() - TREE_MAX_AGE_SECS).await.ok().flatten();
+        if let Some(tree) = cached.and_then(|text| serde_json::from_str::<Vec<Category>>(&text).ok()) {
             return Ok(tree);
         }
-        let tree = self
-            .call(appid, &GetAllCategories)
-            .await?
-            .category_list
-            .categories;
+        let tree = self.call(appid, &GetAllCategories).await?.category_list.categories;
         match serde_json::to_string(&tree) {
             Ok(text) => {
                 if let Err(e) = self.ledger.cache_put(CACHE_KEY, &text).await {

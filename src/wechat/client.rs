@@ -21,11 +21,7 @@ use crate::secret::{redact, Secret};
 pub enum ApiError {
     /// WeChat answered with a non-zero errcode.
     #[error("{api}: errcode {code} ({zh}): {message}", zh = errcode::lookup(*code).map(|e| e.zh).unwrap_or("unknown errcode"))]
-    WeChat {
-        api: String,
-        code: i64,
-        message: String,
-    },
+    WeChat { api: String, code: i64, message: String },
     /// An HTTP status other than 200.
     #[error("{api}: HTTP status {status}")]
     Http { api: String, status: u16 },
@@ -34,11 +30,7 @@ pub enum ApiError {
     Timeout { api: String, sent: bool },
     /// The connection failed or dropped. `sent` is false when it was refused before sending.
     #[error("{api}: connection failed: {detail}")]
-    Connection {
-        api: String,
-        sent: bool,
-        detail: String,
-    },
+    Connection { api: String, sent: bool, detail: String },
     /// The answer was not the JSON the documents describe.
     #[error("{api}: unexpected answer: {detail}")]
     Decode { api: String, detail: String },
@@ -104,8 +96,9 @@ impl Client {
     /// A client for `base` (e.g. `https://api.weixin.qq.com`), with a per-request timeout.
     pub fn new(base: &str, timeout: Duration) -> anyhow::Result<Client> {
         let base = base.trim_end_matches('/').to_string();
-        let parsed = url::Url::parse(&base)
-            .map_err(|e| anyhow::anyhow!("the API base URL {base:?} is not a URL ({e}); give one like https://api.weixin.qq.com"))?;
+        let parsed = url::Url::parse(&base).map_err(|e| {
+            anyhow::anyhow!("the API base URL {base:?} is not a URL ({e}); give one like https://api.weixin.qq.com")
+        })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             anyhow::bail!("the API base URL {base:?} must start with http:// or https://");
         }
@@ -123,29 +116,18 @@ impl Client {
     }
 
     /// Sends `req` with `token` (ignored for endpoints that take none) and parses the answer.
-    pub async fn call<E: Endpoint>(
-        &self,
-        token: Option<&Secret>,
-        req: &E,
-    ) -> Result<E::Response, ApiError> {
+    pub async fn call<E: Endpoint>(&self, token: Option<&Secret>, req: &E) -> Result<E::Response, ApiError> {
         let url = self.url(E::PATH, E::TOKEN, token);
         let builder = match E::METHOD {
             Method::Get => self.http.get(url),
             Method::Post => self.http.post(url).json(req),
         };
         let value = self.send(E::PATH, builder).await?;
-        serde_json::from_value(value).map_err(|e| ApiError::Decode {
-            api: E::PATH.to_string(),
-            detail: e.to_string(),
-        })
+        serde_json::from_value(value).map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })
     }
 
     /// Uploads an image as temporary media (`type=image`, multipart field `media`).
-    pub async fn upload_media(
-        &self,
-        token: &Secret,
-        image: &Image,
-    ) -> Result<MediaUploaded, ApiError> {
+    pub async fn upload_media(&self, token: &Secret, image: &Image) -> Result<MediaUploaded, ApiError> {
         let mut url = self.url(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, Some(token));
         url.push_str("&type=image");
         let part = reqwest::multipart::Part::bytes(image.bytes.clone())
@@ -156,20 +138,15 @@ impl Client {
                 detail: e.without_url().to_string(),
             })?;
         let form = reqwest::multipart::Form::new().part("media", part);
-        let value = self
-            .send(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form))
-            .await?;
-        serde_json::from_value(value).map_err(|e| ApiError::Decode {
-            api: MEDIA_UPLOAD_PATH.to_string(),
-            detail: e.to_string(),
-        })
+        let value = self.send(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
+        serde_json::from_value(value)
+            .map_err(|e| ApiError::Decode { api: MEDIA_UPLOAD_PATH.to_string(), detail: e.to_string() })
     }
 
     fn url(&self, path: &str, kind: TokenKind, token: Option<&Secret>) -> String {
         match (kind.query_key(), token) {
             (Some(key), Some(token)) => {
-                let encoded: String =
-                    url::form_urlencoded::byte_serialize(token.expose().as_bytes()).collect();
+                let encoded: String = url::form_urlencoded::byte_serialize(token.expose().as_bytes()).collect();
                 format!("{}{}?{}={}", self.base, path, key, encoded)
             }
             (Some(key), None) => format!("{}{}?{}=", self.base, path, key),
@@ -181,33 +158,17 @@ impl Client {
         let response = builder.send().await.map_err(|e| transport_error(api, e))?;
         let status = response.status();
         if !status.is_success() {
-            return Err(ApiError::Http {
-                api: api.to_string(),
-                status: status.as_u16(),
-            });
+            return Err(ApiError::Http { api: api.to_string(), status: status.as_u16() });
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(api, e))?;
+        let bytes = response.bytes().await.map_err(|e| transport_error(api, e))?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
             api: api.to_string(),
-            detail: format!(
-                "not JSON ({e}): {}",
-                redact(&String::from_utf8_lossy(&bytes[..bytes.len().min(200)]))
-            ),
+            detail: format!("not JSON ({e}): {}", redact(&String::from_utf8_lossy(&bytes[..bytes.len().min(200)]))),
         })?;
         let code = value.get("errcode").map(errcode_of).unwrap_or(0);
         if code != 0 {
-            let message = value
-                .get("errmsg")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            return Err(ApiError::WeChat {
-                api: api.to_string(),
-                code,
-                message: redact(message),
-            });
+            let message = value.get("errmsg").and_then(Value::as_str).unwrap_or_default();
+            return Err(ApiError::WeChat { api: api.to_string(), code, message: redact(message) });
         }
         Ok(value)
     }
@@ -238,9 +199,5 @@ fn transport_error(api: &str, err: reqwest::Error) -> ApiError {
         detail.push_str(&cause.to_string());
         source = cause.source();
     }
-    ApiError::Connection {
-        api,
-        sent,
-        detail: redact(&detail),
-    }
+    ApiError::Connection { api, sent, detail: redact(&detail) }
 }

@@ -29,10 +29,7 @@ pub fn i64_any<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
             .or_else(|| n.as_f64().map(|f| f as i64))
             .ok_or_else(|| D::Error::custom(format!("not an integer: {n}"))),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(0),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map_err(|_| D::Error::custom(format!("not an integer: {s:?}"))),
+        Some(Value::String(s)) => s.trim().parse().map_err(|_| D::Error::custom(format!("not an integer: {s:?}"))),
         Some(Value::Bool(b)) => Ok(b as i64),
         Some(other) => Err(D::Error::custom(format!("not an integer: {other}"))),
     }

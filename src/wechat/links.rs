@@ -66,19 +66,9 @@ mod tests {
             "https://ops.example.com/callback/rebind?appid=wx28f759479ea1e090",
         );
         assert!(link.starts_with("https://mp.weixin.qq.com/wxopen/componentrebindadmin?appid=wx28f759479ea1e090&component_appid=wx666666666666123&redirect_uri="));
-        assert!(link.ends_with(
-            "https%3A%2F%2Fops.example.com%2Fcallback%2Frebind%3Fappid%3Dwx28f759479ea1e090"
-        ));
-        let redirect = url::Url::parse(&link)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "redirect_uri")
-            .unwrap()
-            .1
-            .into_owned();
-        assert_eq!(
-            redirect,
-            "https://ops.example.com/callback/rebind?appid=wx28f759479ea1e090"
-        );
+        assert!(link.ends_with("https%3A%2F%2Fops.example.com%2Fcallback%2Frebind%3Fappid%3Dwx28f759479ea1e090"));
+        let redirect =
+            url::Url::parse(&link).unwrap().query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+        assert_eq!(redirect, "https://ops.example.com/callback/rebind?appid=wx28f759479ea1e090");
     }
 }

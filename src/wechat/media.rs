@@ -28,9 +28,7 @@ impl Api {
             let token = self.tokens.authorizer(appid).await?;
             let started = Instant::now();
             let result = self.client.upload_media(&token, image).await;
-            self.calls
-                .record(Some(appid), MEDIA_UPLOAD_PATH, &result, started)
-                .await;
+            self.calls.record(Some(appid), MEDIA_UPLOAD_PATH, &result, started).await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;
@@ -39,16 +37,8 @@ impl Api {
                 other => break other?,
             }
         };
-        let created = if uploaded.created_at > 0 {
-            uploaded.created_at.min(now_secs())
-        } else {
-            now_secs()
-        };
-        if let Err(e) = self
-            .ledger
-            .put_media(&image.sha256, appid, &uploaded.media_id, created)
-            .await
-        {
+        let created = if uploaded.created_at > 0 { uploaded.created_at.min(now_secs()) } else { now_secs() };
+        if let Err(e) = self.ledger.put_media(&image.sha256, appid, &uploaded.media_id, created).await {
             tracing::warn!("could not record an upload in the ledger: {e}");
         }
         Ok(uploaded.media_id)

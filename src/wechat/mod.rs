@@ -42,29 +42,13 @@ pub struct CallLog {
 
 impl CallLog {
     pub fn new(ledger: Ledger, run_id: Option<String>) -> CallLog {
-        CallLog {
-            ledger,
-            run_id,
-            total: Arc::default(),
-            per_api: Arc::default(),
-        }
+        CallLog { ledger, run_id, total: Arc::default(), per_api: Arc::default() }
     }
 
     /// Records one call's outcome; a ledger failure is logged, never fails the call.
-    pub async fn record<T>(
-        &self,
-        appid: Option<&str>,
-        api: &str,
-        result: &Result<T, ApiError>,
-        started: Instant,
-    ) {
+    pub async fn record<T>(&self, appid: Option<&str>, api: &str, result: &Result<T, ApiError>, started: Instant) {
         self.total.fetch_add(1, Ordering::Relaxed);
-        *self
-            .per_api
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(api.to_string())
-            .or_default() += 1;
+        *self.per_api.lock().unwrap_or_else(|e| e.into_inner()).entry(api.to_string()).or_default() += 1;
         let (errcode, outcome) = match result {
             Ok(_) => (Some(0), "ok".to_string()),
             Err(ApiError::WeChat { code, .. }) => (Some(*code), "errcode".to_string()),
@@ -95,10 +79,7 @@ impl CallLog {
 
     /// Calls made so far, per API path.
     pub fn per_api(&self) -> std::collections::BTreeMap<String, u64> {
-        self.per_api
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.per_api.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -119,19 +100,8 @@ impl Api {
         run_id: Option<String>,
     ) -> Api {
         let calls = CallLog::new(ledger.clone(), run_id);
-        let tokens = Tokens::new(
-            client.clone(),
-            ledger.clone(),
-            creds,
-            token_command,
-            calls.clone(),
-        );
-        Api {
-            client,
-            tokens,
-            ledger,
-            calls,
-        }
+        let tokens = Tokens::new(client.clone(), ledger.clone(), creds, token_command, calls.clone());
+        Api { client, tokens, ledger, calls }
     }
 
     pub fn component_appid(&self) -> &str {
@@ -149,24 +119,13 @@ impl Api {
         self.with_token(None, req).await
     }
 
-    async fn with_token<E: Endpoint>(
-        &self,
-        appid: Option<&str>,
-        req: &E,
-    ) -> Result<E::Response, ApiError> {
+    async fn with_token<E: Endpoint>(&self, appid: Option<&str>, req: &E) -> Result<E::Response, ApiError> {
         let mut retried = false;
         loop {
             let token = self.token_for(appid).await?;
             let started = Instant::now();
             let result = self.client.call(Some(&token), req).await;
-            self.calls
-                .record(
-                    appid.or(Some(self.component_appid())),
-                    E::PATH,
-                    &result,
-                    started,
-                )
-                .await;
+            self.calls.record(appid.or(Some(self.component_appid())), E::PATH, &result, started).await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;

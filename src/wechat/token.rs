@@ -88,8 +88,7 @@ impl Tokens {
     pub async fn component(&self) -> Result<Secret, ApiError> {
         if self.creds.appid.is_empty() {
             return Err(ApiError::Token(
-                "WXPROV_COMPONENT_APPID is not set: set it to the third-party platform's appid"
-                    .into(),
+                "WXPROV_COMPONENT_APPID is not set: set it to the third-party platform's appid".into(),
             ));
         }
         let key = self.creds.appid.clone();
@@ -123,10 +122,7 @@ impl Tokens {
 
     fn fresh(&self, key: &str) -> Option<Secret> {
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .get(key)
-            .filter(|c| is_fresh(c.expires_at))
-            .map(|c| c.token.clone())
+        cache.get(key).filter(|c| is_fresh(c.expires_at)).map(|c| c.token.clone())
     }
 
     async fn get(&self, key: &str, kind: TokenKind) -> Result<Secret, ApiError> {
@@ -142,16 +138,14 @@ impl Tokens {
         if let Some(token) = self.fresh(key) {
             return Ok(token);
         }
-        if let Some((token, expires_at)) =
-            self.ledger.access_token(key).await.map_err(ledger_err)?
-        {
+        if let Some((token, expires_at)) = self.ledger.access_token(key).await.map_err(ledger_err)? {
             if is_fresh(expires_at) {
                 self.remember(key, &token, expires_at);
                 return Ok(token);
             }
         }
         let (token, expires_at) = match &self.command {
-            Some(cmd) => self.from_command(cmd, key, kind).await?,
+            Some(cmd) => self.run_token_command(cmd, key, kind).await?,
             None => match kind {
                 TokenKind::Component => self.fetch_component().await?,
                 TokenKind::Authorizer => self.fetch_authorizer(key).await?,
@@ -164,19 +158,14 @@ impl Tokens {
 
     fn remember(&self, key: &str, token: &Secret, expires_at: i64) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.insert(
-            key.to_string(),
-            Cached {
-                token: token.clone(),
-                expires_at,
-            },
-        );
+        cache.insert(key.to_string(), Cached { token: token.clone(), expires_at });
     }
 
     async fn fetch_component(&self) -> Result<(Secret, i64), ApiError> {
         let secret = self.creds.secret.clone().ok_or_else(|| {
             ApiError::Token(
-                "the component app secret is not set: set WXPROV_COMPONENT_SECRET or WXPROV_COMPONENT_SECRET_FILE".into(),
+                "the component app secret is not set: set WXPROV_COMPONENT_SECRET or WXPROV_COMPONENT_SECRET_FILE"
+                    .into(),
             )
         })?;
         let ticket = match &self.creds.verify_ticket {
@@ -204,24 +193,11 @@ impl Tokens {
         };
         let started = Instant::now();
         let result = self.client.call(None, &req).await;
-        self.calls
-            .record(
-                Some(&self.creds.appid),
-                super::api_path(&req),
-                &result,
-                started,
-            )
-            .await;
+        self.calls.record(Some(&self.creds.appid), super::api_path(&req), &result, started).await;
         let got = result?;
         let expires_at = refresh_deadline(got.expires_in);
         self.ledger
-            .put_access_token(
-                &self.creds.appid,
-                TokenKind::Component,
-                &got.component_access_token,
-                expires_at,
-                None,
-            )
+            .put_access_token(&self.creds.appid, TokenKind::Component, &got.component_access_token, expires_at, None)
             .await
             .map_err(ledger_err)?;
         Ok((got.component_access_token, expires_at))
@@ -244,9 +220,7 @@ impl Tokens {
             let component = Box::pin(self.component()).await?;
             let started = Instant::now();
             let result = self.client.call(Some(&component), &req).await;
-            self.calls
-                .record(Some(appid), super::api_path(&req), &result, started)
-                .await;
+            self.calls.record(Some(appid), super::api_path(&req), &result, started).await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;
@@ -256,29 +230,16 @@ impl Tokens {
             }
         };
         let expires_at = refresh_deadline(got.expires_in);
-        let rotated = got
-            .authorizer_refresh_token
-            .as_ref()
-            .filter(|r| r.expose() != req.authorizer_refresh_token.expose());
+        let rotated =
+            got.authorizer_refresh_token.as_ref().filter(|r| r.expose() != req.authorizer_refresh_token.expose());
         self.ledger
-            .put_access_token(
-                appid,
-                TokenKind::Authorizer,
-                &got.authorizer_access_token,
-                expires_at,
-                rotated,
-            )
+            .put_access_token(appid, TokenKind::Authorizer, &got.authorizer_access_token, expires_at, rotated)
             .await
             .map_err(ledger_err)?;
         Ok((got.authorizer_access_token, expires_at))
     }
 
-    async fn from_command(
-        &self,
-        cmd: &str,
-        key: &str,
-        kind: TokenKind,
-    ) -> Result<(Secret, i64), ApiError> {
+    async fn run_token_command(&self, cmd: &str, key: &str, kind: TokenKind) -> Result<(Secret, i64), ApiError> {
         let arg = match kind {
             TokenKind::Component => "--component",
             TokenKind::Authorizer => key,
@@ -292,9 +253,7 @@ impl Tokens {
             .stderr(std::process::Stdio::inherit())
             .output()
             .await
-            .map_err(|e| {
-                ApiError::Token(format!("WXPROV_TOKEN_COMMAND could not be started: {e}"))
-            })?;
+            .map_err(|e| ApiError::Token(format!("WXPROV_TOKEN_COMMAND could not be started: {e}")))?;
         if !output.status.success() {
             return Err(ApiError::Token(format!(
                 "WXPROV_TOKEN_COMMAND failed for {arg} ({}); check the token service",
