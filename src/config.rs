@@ -93,16 +93,9 @@ impl JobFile {
             return Err(usage(format!("the job file {} names no manifest (manifest = \"...\")", path.display())));
         }
         let base = path.parent().unwrap_or(Path::new("."));
-        let resolve = |p: &Path| {
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                base.join(p)
-            }
-        };
-        job.manifest = resolve(&job.manifest);
-        job.ledger = job.ledger.as_deref().map(resolve);
-        job.report_dir = job.report_dir.as_deref().map(resolve);
+        job.manifest = resolve(base, &job.manifest);
+        job.ledger = job.ledger.as_deref().map(|p| resolve(base, p));
+        job.report_dir = job.report_dir.as_deref().map(|p| resolve(base, p));
         if job.limits.calls_per_second == 0 || job.limits.per_appid_per_second == 0 {
             return Err(usage(format!("{}: [limits] rates must be at least 1", path.display())));
         }

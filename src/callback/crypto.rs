@@ -119,11 +119,7 @@ pub struct MsgCrypt {
 
 impl fmt::Debug for MsgCrypt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MsgCrypt")
-            .field("token", &"***")
-            .field("key", &"***")
-            .field("appid", &self.appid)
-            .finish()
+        f.debug_struct("MsgCrypt").field("token", &"***").field("key", &"***").field("appid", &self.appid).finish()
     }
 }
 
@@ -133,17 +129,10 @@ impl MsgCrypt {
         if encoding_aes_key.len() != ENCODING_AES_KEY_LEN {
             return Err(CryptoError::BadKey("it must be 43 characters long"));
         }
-        let decoded = KEY_ENGINE
-            .decode(format!("{encoding_aes_key}="))
-            .map_err(|_| CryptoError::BadKey("it is not Base64"))?;
-        let key: [u8; 32] = decoded
-            .try_into()
-            .map_err(|_| CryptoError::BadKey("it does not decode to 32 bytes"))?;
-        Ok(MsgCrypt {
-            token: token.to_owned(),
-            key,
-            appid: appid.to_owned(),
-        })
+        let decoded =
+            KEY_ENGINE.decode(format!("{encoding_aes_key}=")).map_err(|_| CryptoError::BadKey("it is not Base64"))?;
+        let key: [u8; 32] = decoded.try_into().map_err(|_| CryptoError::BadKey("it does not decode to 32 bytes"))?;
+        Ok(MsgCrypt { token: token.to_owned(), key, appid: appid.to_owned() })
     }
 
     /// The appid messages must be addressed to.
@@ -159,18 +148,9 @@ impl MsgCrypt {
 
     /// Whether `msg_signature` signs this timestamp, nonce and `Encrypt` text (case-insensitive
     /// hex, constant-time comparison).
-    pub fn verify_signature(
-        &self,
-        msg_signature: &str,
-        timestamp: &str,
-        nonce: &str,
-        encrypt: &str,
-    ) -> bool {
+    pub fn verify_signature(&self, msg_signature: &str, timestamp: &str, nonce: &str, encrypt: &str) -> bool {
         let expected = signature(&self.token, timestamp, nonce, encrypt);
-        constant_time_eq(
-            expected.as_bytes(),
-            msg_signature.to_ascii_lowercase().as_bytes(),
-        )
+        constant_time_eq(expected.as_bytes(), msg_signature.to_ascii_lowercase().as_bytes())
     }
 
     /// Verifies and opens a push: the signature, then Base64, AES-256-CBC, the 32-byte padding,
@@ -183,38 +163,23 @@ impl MsgCrypt {
         encrypt_b64: &str,
     ) -> Result<String, CryptoError> {
         if encrypt_b64.len() > MAX_ENCRYPT_LEN {
-            return Err(CryptoError::TooLarge {
-                len: encrypt_b64.len(),
-                max: MAX_ENCRYPT_LEN,
-            });
+            return Err(CryptoError::TooLarge { len: encrypt_b64.len(), max: MAX_ENCRYPT_LEN });
         }
         if !self.verify_signature(msg_signature, timestamp, nonce, encrypt_b64) {
             return Err(CryptoError::BadSignature);
         }
-        let ciphertext = STANDARD
-            .decode(encrypt_b64)
-            .map_err(|_| CryptoError::BadBase64)?;
+        let ciphertext = STANDARD.decode(encrypt_b64).map_err(|_| CryptoError::BadBase64)?;
         if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
-            return Err(CryptoError::BadLength {
-                len: ciphertext.len(),
-            });
+            return Err(CryptoError::BadLength { len: ciphertext.len() });
         }
         let plain = Aes256CbcDec::new(&self.key.into(), &self.iv().into())
             .decrypt_padded_vec_mut::<NoPadding>(&ciphertext)
-            .map_err(|_| CryptoError::BadLength {
-                len: ciphertext.len(),
-            })?;
+            .map_err(|_| CryptoError::BadLength { len: ciphertext.len() })?;
         let unpadded = strip_padding(&plain)?;
         let (xml, appid) = split_plaintext(unpadded)?;
         if appid != self.appid.as_bytes() {
-            let got: String = String::from_utf8_lossy(appid)
-                .chars()
-                .take(MAX_QUOTED_APPID)
-                .collect();
-            return Err(CryptoError::WrongAppId {
-                expected: self.appid.clone(),
-                got,
-            });
+            let got: String = String::from_utf8_lossy(appid).chars().take(MAX_QUOTED_APPID).collect();
+            return Err(CryptoError::WrongAppId { expected: self.appid.clone(), got });
         }
         String::from_utf8(xml.to_vec()).map_err(|_| CryptoError::BadUtf8)
     }
@@ -233,13 +198,7 @@ impl MsgCrypt {
     ///
     /// # Panics
     /// If `xml` is 4 GiB or longer (its length must fit the 4-byte header).
-    pub fn encrypt_with_random(
-        &self,
-        xml: &str,
-        timestamp: &str,
-        nonce: &str,
-        random: [u8; 16],
-    ) -> (String, String) {
+    pub fn encrypt_with_random(&self, xml: &str, timestamp: &str, nonce: &str, random: [u8; 16]) -> (String, String) {
         let len = u32::try_from(xml.len()).expect("XML of 4 GiB or more cannot be encrypted");
         let mut plain = Vec::with_capacity(HEADER_LEN + xml.len() + self.appid.len() + PAD_BLOCK);
         plain.extend_from_slice(&random);
@@ -257,8 +216,8 @@ impl MsgCrypt {
     /// AES-256-CBC without padding and Base64; `plain` must be a multiple of 16 bytes.
     fn seal_raw(&self, plain: &[u8]) -> String {
         debug_assert_eq!(plain.len() % 16, 0);
-        let ciphertext = Aes256CbcEnc::new(&self.key.into(), &self.iv().into())
-            .encrypt_padded_vec_mut::<NoPadding>(plain);
+        let ciphertext =
+            Aes256CbcEnc::new(&self.key.into(), &self.iv().into()).encrypt_padded_vec_mut::<NoPadding>(plain);
         STANDARD.encode(ciphertext)
     }
 }
@@ -343,53 +302,29 @@ mod tests {
     #[test]
     fn sample_signature_matches() {
         assert_eq!(
-            signature(
-                SAMPLE_TOKEN,
-                SAMPLE_MSG_TIMESTAMP,
-                SAMPLE_MSG_NONCE,
-                SAMPLE_MSG_ENCRYPT
-            ),
+            signature(SAMPLE_TOKEN, SAMPLE_MSG_TIMESTAMP, SAMPLE_MSG_NONCE, SAMPLE_MSG_ENCRYPT),
             SAMPLE_MSG_SIGNATURE
         );
         assert_eq!(
-            signature(
-                SAMPLE_TOKEN,
-                SAMPLE_ECHO_TIMESTAMP,
-                SAMPLE_ECHO_NONCE,
-                SAMPLE_ECHO_ENCRYPT
-            ),
+            signature(SAMPLE_TOKEN, SAMPLE_ECHO_TIMESTAMP, SAMPLE_ECHO_NONCE, SAMPLE_ECHO_ENCRYPT),
             SAMPLE_ECHO_SIGNATURE
         );
     }
 
     #[test]
     fn sample_message_decrypts() {
-        let xml = sample()
-            .decrypt(
-                SAMPLE_MSG_SIGNATURE,
-                SAMPLE_MSG_TIMESTAMP,
-                SAMPLE_MSG_NONCE,
-                SAMPLE_MSG_ENCRYPT,
-            )
-            .unwrap();
+        let xml =
+            sample().decrypt(SAMPLE_MSG_SIGNATURE, SAMPLE_MSG_TIMESTAMP, SAMPLE_MSG_NONCE, SAMPLE_MSG_ENCRYPT).unwrap();
         assert!(xml.starts_with("<xml>"), "{xml}");
         assert!(xml.contains("<ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName>"));
-        assert!(
-            xml.contains("<Content><![CDATA[hello]]></Content>"),
-            "{xml}"
-        );
+        assert!(xml.contains("<Content><![CDATA[hello]]></Content>"), "{xml}");
         assert!(xml.trim_end().ends_with("</xml>"));
     }
 
     #[test]
     fn sample_echostr_decrypts() {
         let echo = sample()
-            .decrypt(
-                SAMPLE_ECHO_SIGNATURE,
-                SAMPLE_ECHO_TIMESTAMP,
-                SAMPLE_ECHO_NONCE,
-                SAMPLE_ECHO_ENCRYPT,
-            )
+            .decrypt(SAMPLE_ECHO_SIGNATURE, SAMPLE_ECHO_TIMESTAMP, SAMPLE_ECHO_NONCE, SAMPLE_ECHO_ENCRYPT)
             .unwrap();
         assert!(!echo.is_empty());
         assert!(echo.bytes().all(|b| b.is_ascii_digit()), "{echo}");
@@ -399,20 +334,9 @@ mod tests {
     fn sample_with_other_appid_is_refused() {
         let other = MsgCrypt::new(SAMPLE_TOKEN, SAMPLE_KEY, "wxother").unwrap();
         let err = other
-            .decrypt(
-                SAMPLE_MSG_SIGNATURE,
-                SAMPLE_MSG_TIMESTAMP,
-                SAMPLE_MSG_NONCE,
-                SAMPLE_MSG_ENCRYPT,
-            )
+            .decrypt(SAMPLE_MSG_SIGNATURE, SAMPLE_MSG_TIMESTAMP, SAMPLE_MSG_NONCE, SAMPLE_MSG_ENCRYPT)
             .unwrap_err();
-        assert_eq!(
-            err,
-            CryptoError::WrongAppId {
-                expected: "wxother".into(),
-                got: SAMPLE_APPID.into()
-            }
-        );
+        assert_eq!(err, CryptoError::WrongAppId { expected: "wxother".into(), got: SAMPLE_APPID.into() });
     }
 
     #[test]
@@ -420,14 +344,8 @@ mod tests {
         let c = MsgCrypt::new("pamtest", MP_KEY, MP_APPID).unwrap();
         let (encrypt, sig) = c.encrypt_with_random(MP_REPLY, "1409304348", "xxxxxx", *MP_RANDOM);
         assert_eq!(encrypt, MP_AFTER_AES);
-        assert_eq!(
-            sig,
-            signature("pamtest", "1409304348", "xxxxxx", MP_AFTER_AES)
-        );
-        assert_eq!(
-            c.decrypt(&sig, "1409304348", "xxxxxx", &encrypt).unwrap(),
-            MP_REPLY
-        );
+        assert_eq!(sig, signature("pamtest", "1409304348", "xxxxxx", MP_AFTER_AES));
+        assert_eq!(c.decrypt(&sig, "1409304348", "xxxxxx", &encrypt).unwrap(), MP_REPLY);
     }
 
     #[test]
@@ -442,14 +360,7 @@ mod tests {
     #[test]
     fn uppercase_signature_is_accepted() {
         let upper = SAMPLE_MSG_SIGNATURE.to_ascii_uppercase();
-        assert!(sample()
-            .decrypt(
-                &upper,
-                SAMPLE_MSG_TIMESTAMP,
-                SAMPLE_MSG_NONCE,
-                SAMPLE_MSG_ENCRYPT
-            )
-            .is_ok());
+        assert!(sample().decrypt(&upper, SAMPLE_MSG_TIMESTAMP, SAMPLE_MSG_NONCE, SAMPLE_MSG_ENCRYPT).is_ok());
     }
 
     #[test]
@@ -463,10 +374,7 @@ mod tests {
             "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B-C",
             "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2Bé",
         ] {
-            assert!(
-                matches!(MsgCrypt::new("t", key, "a"), Err(CryptoError::BadKey(_))),
-                "{key:?}"
-            );
+            assert!(matches!(MsgCrypt::new("t", key, "a"), Err(CryptoError::BadKey(_))), "{key:?}");
         }
     }
 
@@ -479,8 +387,7 @@ mod tests {
         assert!(!shown.contains(&hex::encode(c.key)), "{shown}");
         assert!(!shown.contains(&format!("{:?}", c.key)), "{shown}");
         assert!(shown.contains(SAMPLE_APPID));
-        let err =
-            MsgCrypt::new("t", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B!C", "a").unwrap_err();
+        let err = MsgCrypt::new("t", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B!C", "a").unwrap_err();
         assert!(!err.to_string().contains("jWmYm7qr5nMoAUwZRjG"));
     }
 
@@ -502,11 +409,7 @@ mod tests {
             let len = STANDARD.decode(&enc).unwrap().len();
             assert_eq!(len % PAD_BLOCK, 0, "size {size}");
             if (HEADER_LEN + size + appid_len) % PAD_BLOCK == 0 {
-                assert_eq!(
-                    len,
-                    HEADER_LEN + size + appid_len + PAD_BLOCK,
-                    "size {size}"
-                );
+                assert_eq!(len, HEADER_LEN + size + appid_len + PAD_BLOCK, "size {size}");
             }
             assert_eq!(c.decrypt(&sig, "1700000000", "nonce", &enc).unwrap(), xml);
         }
@@ -552,33 +455,15 @@ mod tests {
         let mut bad = sig.clone().into_bytes();
         bad[0] = if bad[0] == b'0' { b'1' } else { b'0' };
         let bad = String::from_utf8(bad).unwrap();
-        assert_eq!(
-            c.decrypt(&bad, "1", "2", &enc),
-            Err(CryptoError::BadSignature)
-        );
-        assert_eq!(
-            c.decrypt("", "1", "2", &enc),
-            Err(CryptoError::BadSignature)
-        );
-        assert_eq!(
-            c.decrypt(&sig, "9", "2", &enc),
-            Err(CryptoError::BadSignature)
-        );
-        assert_eq!(
-            c.decrypt(&sig, "1", "3", &enc),
-            Err(CryptoError::BadSignature)
-        );
+        assert_eq!(c.decrypt(&bad, "1", "2", &enc), Err(CryptoError::BadSignature));
+        assert_eq!(c.decrypt("", "1", "2", &enc), Err(CryptoError::BadSignature));
+        assert_eq!(c.decrypt(&sig, "9", "2", &enc), Err(CryptoError::BadSignature));
+        assert_eq!(c.decrypt(&sig, "1", "3", &enc), Err(CryptoError::BadSignature));
         let other_token = MsgCrypt::new("othertoken", MP_KEY, c.appid()).unwrap();
-        assert_eq!(
-            other_token.decrypt(&sig, "1", "2", &enc),
-            Err(CryptoError::BadSignature)
-        );
+        assert_eq!(other_token.decrypt(&sig, "1", "2", &enc), Err(CryptoError::BadSignature));
         // A changed ciphertext no longer matches its signature.
         let flipped = format!("A{}", &enc[1..]);
-        assert_eq!(
-            c.decrypt(&sig, "1", "2", &flipped),
-            Err(CryptoError::BadSignature)
-        );
+        assert_eq!(c.decrypt(&sig, "1", "2", &flipped), Err(CryptoError::BadSignature));
     }
 
     #[test]
@@ -587,18 +472,12 @@ mod tests {
         let (enc, sig) = sender.encrypt("<xml/>", "1", "2");
         assert_eq!(
             crypt().decrypt(&sig, "1", "2", &enc),
-            Err(CryptoError::WrongAppId {
-                expected: "wxcomponentappid0".into(),
-                got: "wxsomeoneelse".into()
-            })
+            Err(CryptoError::WrongAppId { expected: "wxcomponentappid0".into(), got: "wxsomeoneelse".into() })
         );
         // An appid that is a prefix of ours is not ours.
         let prefix = MsgCrypt::new("testtoken", MP_KEY, "wxcomponentappid").unwrap();
         let (enc, sig) = prefix.encrypt("<xml/>", "1", "2");
-        assert!(matches!(
-            crypt().decrypt(&sig, "1", "2", &enc),
-            Err(CryptoError::WrongAppId { .. })
-        ));
+        assert!(matches!(crypt().decrypt(&sig, "1", "2", &enc), Err(CryptoError::WrongAppId { .. })));
     }
 
     #[test]
@@ -620,11 +499,7 @@ mod tests {
             let mut plain = good.clone();
             *plain.last_mut().unwrap() = last;
             let (enc, sig) = seal(&c, &plain);
-            assert_eq!(
-                c.decrypt(&sig, "1", "2", &enc),
-                Err(CryptoError::BadPadding),
-                "last byte {last}"
-            );
+            assert_eq!(c.decrypt(&sig, "1", "2", &enc), Err(CryptoError::BadPadding), "last byte {last}");
         }
         // Inconsistent pad bytes.
         let mut plain = good.clone();
@@ -633,16 +508,10 @@ mod tests {
         assert!(pad >= 2);
         plain[n - 2] = pad.wrapping_add(1);
         let (enc, sig) = seal(&c, &plain);
-        assert_eq!(
-            c.decrypt(&sig, "1", "2", &enc),
-            Err(CryptoError::BadPadding)
-        );
+        assert_eq!(c.decrypt(&sig, "1", "2", &enc), Err(CryptoError::BadPadding));
         // A pad of 32 on a 16-byte plaintext claims more bytes than there are.
         let (enc, sig) = seal(&c, &[32u8; 16]);
-        assert_eq!(
-            c.decrypt(&sig, "1", "2", &enc),
-            Err(CryptoError::BadPadding)
-        );
+        assert_eq!(c.decrypt(&sig, "1", "2", &enc), Err(CryptoError::BadPadding));
     }
 
     #[test]
@@ -657,11 +526,7 @@ mod tests {
             "QUJDREVGR0g=QUJD",    // padding in the middle
         ] {
             let sig = signature("testtoken", "1", "2", text);
-            assert_eq!(
-                c.decrypt(&sig, "1", "2", text),
-                Err(CryptoError::BadBase64),
-                "{text:?}"
-            );
+            assert_eq!(c.decrypt(&sig, "1", "2", text), Err(CryptoError::BadBase64), "{text:?}");
         }
     }
 
@@ -671,18 +536,11 @@ mod tests {
         let (enc, _) = c.encrypt("<xml/>", "1", "2");
         // Truncated at a Base64 quantum: valid Base64, but not whole blocks.
         let cut = &enc[..enc.len() - 8];
-        for (text, len) in [
-            ("", 0),
-            (cut, STANDARD.decode(cut).unwrap().len()),
-            ("QUJD", 3),
-            ("QUJDREVGR0hJSktMTU5PUFE=", 17),
-        ] {
+        for (text, len) in
+            [("", 0), (cut, STANDARD.decode(cut).unwrap().len()), ("QUJD", 3), ("QUJDREVGR0hJSktMTU5PUFE=", 17)]
+        {
             let sig = signature("testtoken", "1", "2", text);
-            assert_eq!(
-                c.decrypt(&sig, "1", "2", text),
-                Err(CryptoError::BadLength { len }),
-                "{text:?}"
-            );
+            assert_eq!(c.decrypt(&sig, "1", "2", text), Err(CryptoError::BadLength { len }), "{text:?}");
         }
     }
 
@@ -718,10 +576,7 @@ mod tests {
     fn oversized_input_is_refused() {
         let c = crypt();
         let text = "A".repeat(MAX_ENCRYPT_LEN + 4);
-        assert!(matches!(
-            c.decrypt("x", "1", "2", &text),
-            Err(CryptoError::TooLarge { .. })
-        ));
+        assert!(matches!(c.decrypt("x", "1", "2", &text), Err(CryptoError::TooLarge { .. })));
     }
 
     /// Random inputs at every layer: none panics, and only the expected kinds of error occur.

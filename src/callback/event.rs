@@ -44,10 +44,7 @@ pub enum EventError {
     Missing(&'static str),
     /// A field has a value of the wrong kind.
     #[error("<{field}> is not {expected}")]
-    BadField {
-        field: &'static str,
-        expected: &'static str,
-    },
+    BadField { field: &'static str, expected: &'static str },
     /// A field appears more than once.
     #[error("<{0}> appears more than once")]
     Duplicate(String),
@@ -80,13 +77,9 @@ struct Open {
 
 fn parse_fields(input: &[u8]) -> Result<Fields, EventError> {
     if input.len() > MAX_BODY {
-        return Err(EventError::TooLarge {
-            len: input.len(),
-            max: MAX_BODY,
-        });
+        return Err(EventError::TooLarge { len: input.len(), max: MAX_BODY });
     }
-    let text = std::str::from_utf8(input)
-        .map_err(|_| EventError::Malformed("body is not UTF-8".into()))?;
+    let text = std::str::from_utf8(input).map_err(|_| EventError::Malformed("body is not UTF-8".into()))?;
     let malformed = |e: quick_xml::Error| EventError::Malformed(e.to_string());
     let mut reader = Reader::from_str(text);
     let mut fields = Fields::default();
@@ -95,12 +88,7 @@ fn parse_fields(input: &[u8]) -> Result<Fields, EventError> {
     let mut seen_root = false;
 
     // Records a leaf element that just closed (or was empty) at the current stack position.
-    fn record(
-        fields: &mut Fields,
-        stack: &[Open],
-        name: String,
-        value: &str,
-    ) -> Result<(), EventError> {
+    fn record(fields: &mut Fields, stack: &[Open], name: String, value: &str) -> Result<(), EventError> {
         match stack {
             [_root] => insert(&mut fields.top, name, value),
             [_root, parent] if parent.name == "info" => insert(&mut fields.info, name, value),
@@ -112,17 +100,14 @@ fn parse_fields(input: &[u8]) -> Result<Fields, EventError> {
         let depth = stack.len();
         match stack.last_mut() {
             None if *seen_root => Err(EventError::Malformed("more than one root element".into())),
-            None if name != "xml" => Err(EventError::Malformed(format!(
-                "root element is <{}>, not <xml>",
-                quoted(name)
-            ))),
+            None if name != "xml" => {
+                Err(EventError::Malformed(format!("root element is <{}>, not <xml>", quoted(name))))
+            }
             None => {
                 *seen_root = true;
                 Ok(())
             }
-            Some(_) if depth >= MAX_DEPTH => {
-                Err(EventError::Malformed("elements nested too deep".into()))
-            }
+            Some(_) if depth >= MAX_DEPTH => Err(EventError::Malformed("elements nested too deep".into())),
             Some(parent) => {
                 parent.has_children = true;
                 Ok(())
@@ -137,10 +122,7 @@ fn parse_fields(input: &[u8]) -> Result<Fields, EventError> {
                     .map_err(|_| EventError::Malformed("element name is not UTF-8".into()))?
                     .to_owned();
                 open(&mut stack, &mut seen_root, &name)?;
-                stack.push(Open {
-                    name,
-                    has_children: false,
-                });
+                stack.push(Open { name, has_children: false });
                 value.clear();
             }
             XmlEvent::Empty(e) => {
@@ -164,9 +146,7 @@ fn parse_fields(input: &[u8]) -> Result<Fields, EventError> {
                 let text = e.unescape().map_err(malformed)?;
                 if stack.is_empty() {
                     if !text.trim().is_empty() {
-                        return Err(EventError::Malformed(
-                            "text outside the root element".into(),
-                        ));
+                        return Err(EventError::Malformed("text outside the root element".into()));
                     }
                 } else {
                     value.push_str(&text);
@@ -174,12 +154,9 @@ fn parse_fields(input: &[u8]) -> Result<Fields, EventError> {
             }
             XmlEvent::CData(e) => {
                 if stack.is_empty() {
-                    return Err(EventError::Malformed(
-                        "CDATA outside the root element".into(),
-                    ));
+                    return Err(EventError::Malformed("CDATA outside the root element".into()));
                 }
-                let text = std::str::from_utf8(&e)
-                    .map_err(|_| EventError::Malformed("CDATA is not UTF-8".into()))?;
+                let text = std::str::from_utf8(&e).map_err(|_| EventError::Malformed("CDATA is not UTF-8".into()))?;
                 value.push_str(text);
             }
             XmlEvent::Eof => break,
@@ -226,15 +203,8 @@ impl PushBody {
     /// Reads an outer push body; `<Encrypt>` is required.
     pub fn parse(body: &[u8]) -> Result<PushBody, EventError> {
         let mut fields = parse_fields(body)?;
-        let encrypt = fields
-            .top
-            .remove("Encrypt")
-            .ok_or(EventError::Missing("Encrypt"))?;
-        Ok(PushBody {
-            to_user_name: fields.top.remove("ToUserName"),
-            app_id: fields.top.remove("AppId"),
-            encrypt,
-        })
+        let encrypt = fields.top.remove("Encrypt").ok_or(EventError::Missing("Encrypt"))?;
+        Ok(PushBody { to_user_name: fields.top.remove("ToUserName"), app_id: fields.top.remove("AppId"), encrypt })
     }
 
     /// The body as WeChat sends it (for the simulator).
@@ -278,18 +248,9 @@ pub enum Event {
     /// `InfoType` `notify_third_fasteregister`: the outcome of a fast registration.
     FastRegister(FastRegistration),
     /// `Event` `wxa_nickname_audit`: the outcome of a nickname review.
-    NicknameAudit {
-        ret: AuditResult,
-        nickname: String,
-        reason: String,
-    },
+    NicknameAudit { ret: AuditResult, nickname: String, reason: String },
     /// `Event` `wxa_category_audit`: the outcome of a category review.
-    CategoryAudit {
-        ret: AuditResult,
-        first: Option<String>,
-        second: Option<String>,
-        reason: String,
-    },
+    CategoryAudit { ret: AuditResult, first: Option<String>, second: Option<String>, reason: String },
     /// Any other `InfoType` (`component` is true) or `Event` (`component` is false).
     Other { kind: String, component: bool },
 }
@@ -345,20 +306,11 @@ impl AuditResult {
 }
 
 fn integer(field: &'static str, value: &str) -> Result<i64, EventError> {
-    value.parse().map_err(|_| EventError::BadField {
-        field,
-        expected: "an integer",
-    })
+    value.parse().map_err(|_| EventError::BadField { field, expected: "an integer" })
 }
 
-fn optional_integer(
-    top: &mut BTreeMap<String, String>,
-    field: &'static str,
-) -> Result<Option<i64>, EventError> {
-    top.remove(field)
-        .filter(|v| !v.is_empty())
-        .map(|v| integer(field, &v))
-        .transpose()
+fn optional_integer(top: &mut BTreeMap<String, String>, field: &'static str) -> Result<Option<i64>, EventError> {
+    top.remove(field).filter(|v| !v.is_empty()).map(|v| integer(field, &v)).transpose()
 }
 
 fn required(top: &mut BTreeMap<String, String>, field: &'static str) -> Result<String, EventError> {
@@ -383,12 +335,7 @@ impl Pushed {
         } else {
             return Err(EventError::Missing("InfoType"));
         };
-        Ok(Pushed {
-            app_id,
-            to_user_name,
-            create_time,
-            event,
-        })
+        Ok(Pushed { app_id, to_user_name, create_time, event })
     }
 
     /// The event as WeChat sends it, before encryption (for the simulator). `info` keys must be
@@ -414,11 +361,7 @@ impl Pushed {
                 push_field(&mut out, "ComponentVerifyTicket", ticket.expose());
             }
             Event::Authorized(a) | Event::UpdateAuthorized(a) => {
-                let kind = if matches!(self.event, Event::Authorized(_)) {
-                    "authorized"
-                } else {
-                    "updateauthorized"
-                };
+                let kind = if matches!(self.event, Event::Authorized(_)) { "authorized" } else { "updateauthorized" };
                 push_field(&mut out, "InfoType", kind);
                 push_field(&mut out, "AuthorizerAppid", &a.authorizer_appid);
                 if let Some(code) = &a.authorization_code {
@@ -451,22 +394,13 @@ impl Pushed {
                 }
                 out.push_str("</info>");
             }
-            Event::NicknameAudit {
-                ret,
-                nickname,
-                reason,
-            } => {
+            Event::NicknameAudit { ret, nickname, reason } => {
                 message_event(&mut out, "wxa_nickname_audit");
                 push_number(&mut out, "ret", ret.ret());
                 push_field(&mut out, "nickname", nickname);
                 push_field(&mut out, "reason", reason);
             }
-            Event::CategoryAudit {
-                ret,
-                first,
-                second,
-                reason,
-            } => {
+            Event::CategoryAudit { ret, first, second, reason } => {
                 message_event(&mut out, "wxa_category_audit");
                 push_number(&mut out, "ret", ret.ret());
                 if let Some(first) = first {
@@ -506,17 +440,12 @@ fn component_event(
 ) -> Result<Event, EventError> {
     Ok(match kind.as_str() {
         "component_verify_ticket" => {
-            let ticket = non_empty(top, "ComponentVerifyTicket")
-                .ok_or(EventError::Missing("ComponentVerifyTicket"))?;
-            Event::ComponentVerifyTicket {
-                ticket: Secret::new(ticket),
-            }
+            let ticket = non_empty(top, "ComponentVerifyTicket").ok_or(EventError::Missing("ComponentVerifyTicket"))?;
+            Event::ComponentVerifyTicket { ticket: Secret::new(ticket) }
         }
         "authorized" => Event::Authorized(authorization(top)?),
         "updateauthorized" => Event::UpdateAuthorized(authorization(top)?),
-        "unauthorized" => Event::Unauthorized {
-            authorizer_appid: required(top, "AuthorizerAppid")?,
-        },
+        "unauthorized" => Event::Unauthorized { authorizer_appid: required(top, "AuthorizerAppid")? },
         "notify_third_fasteregister" => {
             let status = integer("status", &required(top, "status")?)?;
             Event::FastRegister(FastRegistration {
@@ -527,10 +456,7 @@ fn component_event(
                 info,
             })
         }
-        _ => Event::Other {
-            kind,
-            component: true,
-        },
+        _ => Event::Other { kind, component: true },
     })
 }
 
@@ -547,10 +473,7 @@ fn message_event(kind: String, top: &mut BTreeMap<String, String>) -> Result<Eve
             second: non_empty(top, "second"),
             reason: top.remove("reason").unwrap_or_default(),
         },
-        _ => Event::Other {
-            kind,
-            component: false,
-        },
+        _ => Event::Other { kind, component: false },
     })
 }
 
@@ -582,20 +505,13 @@ mod tests {
 
     #[test]
     fn outer_body_round_trips() {
-        let body = PushBody {
-            to_user_name: Some("gh_abc".into()),
-            app_id: None,
-            encrypt: "a]]>b".into(),
-        };
+        let body = PushBody { to_user_name: Some("gh_abc".into()), app_id: None, encrypt: "a]]>b".into() };
         assert_eq!(PushBody::parse(body.to_xml().as_bytes()).unwrap(), body);
     }
 
     #[test]
     fn outer_body_refusals() {
-        assert_eq!(
-            PushBody::parse(b"<xml><ToUserName>x</ToUserName></xml>"),
-            Err(EventError::Missing("Encrypt"))
-        );
+        assert_eq!(PushBody::parse(b"<xml><ToUserName>x</ToUserName></xml>"), Err(EventError::Missing("Encrypt")));
         assert_eq!(
             PushBody::parse(b"<xml><Encrypt>a</Encrypt><Encrypt>b</Encrypt></xml>"),
             Err(EventError::Duplicate("Encrypt".into()))
@@ -618,24 +534,15 @@ mod tests {
             );
         }
         let huge = format!("<xml><Encrypt>{}</Encrypt></xml>", "A".repeat(MAX_BODY));
-        assert!(matches!(
-            PushBody::parse(huge.as_bytes()),
-            Err(EventError::TooLarge { .. })
-        ));
+        assert!(matches!(PushBody::parse(huge.as_bytes()), Err(EventError::TooLarge { .. })));
         let deep = format!("<xml>{}{}</xml>", "<a>".repeat(20), "</a>".repeat(20));
-        assert!(matches!(
-            PushBody::parse(deep.as_bytes()),
-            Err(EventError::Malformed(_))
-        ));
+        assert!(matches!(PushBody::parse(deep.as_bytes()), Err(EventError::Malformed(_))));
     }
 
     #[test]
     fn doctype_entities_are_not_expanded() {
         let body = br#"<!DOCTYPE xml [<!ENTITY e "EXPANDED">]><xml><Encrypt>&e;</Encrypt></xml>"#;
-        assert!(matches!(
-            PushBody::parse(body),
-            Err(EventError::Malformed(_))
-        ));
+        assert!(matches!(PushBody::parse(body), Err(EventError::Malformed(_))));
     }
 
     #[test]
@@ -644,18 +551,10 @@ mod tests {
         let pushed = Pushed::parse(xml).unwrap();
         assert_eq!(pushed.app_id.as_deref(), Some("wxcomp"));
         assert_eq!(pushed.create_time, Some(1413192605));
-        assert_eq!(
-            pushed.event,
-            Event::ComponentVerifyTicket {
-                ticket: Secret::new("ticket@@@abc")
-            }
-        );
+        assert_eq!(pushed.event, Event::ComponentVerifyTicket { ticket: Secret::new("ticket@@@abc") });
         assert!(!format!("{pushed:?}").contains("ticket@@@abc"));
         let missing = b"<xml><InfoType>component_verify_ticket</InfoType></xml>";
-        assert_eq!(
-            Pushed::parse(missing),
-            Err(EventError::Missing("ComponentVerifyTicket"))
-        );
+        assert_eq!(Pushed::parse(missing), Err(EventError::Missing("ComponentVerifyTicket")));
     }
 
     #[test]
@@ -681,17 +580,9 @@ mod tests {
         ));
 
         let xml = b"<xml><AppId>wxcomp</AppId><CreateTime>1413192760</CreateTime><InfoType>unauthorized</InfoType><AuthorizerAppid>wxgone</AuthorizerAppid></xml>";
-        assert_eq!(
-            Pushed::parse(xml).unwrap().event,
-            Event::Unauthorized {
-                authorizer_appid: "wxgone".into()
-            }
-        );
+        assert_eq!(Pushed::parse(xml).unwrap().event, Event::Unauthorized { authorizer_appid: "wxgone".into() });
         let xml = b"<xml><InfoType>unauthorized</InfoType></xml>";
-        assert_eq!(
-            Pushed::parse(xml),
-            Err(EventError::Missing("AuthorizerAppid"))
-        );
+        assert_eq!(Pushed::parse(xml), Err(EventError::Missing("AuthorizerAppid")));
     }
 
     #[test]
@@ -714,9 +605,7 @@ mod tests {
             </info>
         </xml>";
         let pushed = Pushed::parse(xml.as_bytes()).unwrap();
-        let Event::FastRegister(r) = &pushed.event else {
-            panic!("{pushed:?}")
-        };
+        let Event::FastRegister(r) = &pushed.event else { panic!("{pushed:?}") };
         assert_eq!(r.appid.as_deref(), Some("wxnewmini"));
         assert_eq!(r.status, 0);
         assert_eq!(r.auth_code, Some(Secret::new("authcode789")));
@@ -727,19 +616,11 @@ mod tests {
         assert!(!format!("{pushed:?}").contains("authcode789"));
 
         let failed = b"<xml><InfoType>notify_third_fasteregister</InfoType><appid></appid><status>89249</status><msg>task running</msg><info/></xml>";
-        let Event::FastRegister(r) = Pushed::parse(failed).unwrap().event else {
-            panic!()
-        };
+        let Event::FastRegister(r) = Pushed::parse(failed).unwrap().event else { panic!() };
         assert_eq!((r.appid, r.status, r.auth_code), (None, 89249, None));
 
         let bad = b"<xml><InfoType>notify_third_fasteregister</InfoType><status>ok</status></xml>";
-        assert_eq!(
-            Pushed::parse(bad),
-            Err(EventError::BadField {
-                field: "status",
-                expected: "an integer"
-            })
-        );
+        assert_eq!(Pushed::parse(bad), Err(EventError::BadField { field: "status", expected: "an integer" }));
     }
 
     #[test]
@@ -750,24 +631,16 @@ mod tests {
         assert_eq!(
             pushed.event,
             Event::NicknameAudit {
-                ret: AuditResult::Rejected,
-                nickname: "昵称".into(),
-                reason: "驳回原因".into()
+                ret: AuditResult::Rejected, nickname: "昵称".into(), reason: "驳回原因".into()
             }
         );
         let approved = "<xml><Event>wxa_nickname_audit</Event><ret>3</ret><nickname>n</nickname><reason/></xml>";
         assert!(matches!(
             Pushed::parse(approved.as_bytes()).unwrap().event,
-            Event::NicknameAudit {
-                ret: AuditResult::Approved,
-                ..
-            }
+            Event::NicknameAudit { ret: AuditResult::Approved, .. }
         ));
         let no_ret = "<xml><Event>wxa_nickname_audit</Event></xml>";
-        assert_eq!(
-            Pushed::parse(no_ret.as_bytes()),
-            Err(EventError::Missing("ret"))
-        );
+        assert_eq!(Pushed::parse(no_ret.as_bytes()), Err(EventError::Missing("ret")));
     }
 
     #[test]
@@ -791,23 +664,14 @@ mod tests {
         let xml = b"<xml><AppId>c</AppId><InfoType>notify_something_new</InfoType></xml>";
         assert_eq!(
             Pushed::parse(xml).unwrap().event,
-            Event::Other {
-                kind: "notify_something_new".into(),
-                component: true
-            }
+            Event::Other { kind: "notify_something_new".into(), component: true }
         );
         let xml = b"<xml><MsgType>event</MsgType><Event>weapp_audit_success</Event></xml>";
         assert_eq!(
             Pushed::parse(xml).unwrap().event,
-            Event::Other {
-                kind: "weapp_audit_success".into(),
-                component: false
-            }
+            Event::Other { kind: "weapp_audit_success".into(), component: false }
         );
-        assert_eq!(
-            Pushed::parse(b"<xml><MsgType>text</MsgType></xml>"),
-            Err(EventError::Missing("InfoType"))
-        );
+        assert_eq!(Pushed::parse(b"<xml><MsgType>text</MsgType></xml>"), Err(EventError::Missing("InfoType")));
     }
 
     fn samples() -> Vec<Pushed> {
@@ -824,9 +688,7 @@ mod tests {
             event,
         };
         vec![
-            header(Event::ComponentVerifyTicket {
-                ticket: Secret::new("ticket@@@x]]>y"),
-            }),
+            header(Event::ComponentVerifyTicket { ticket: Secret::new("ticket@@@x]]>y") }),
             header(Event::Authorized(Authorization {
                 authorizer_appid: "wxa".into(),
                 authorization_code: Some(Secret::new("code")),
@@ -839,22 +701,15 @@ mod tests {
                 authorization_code_expired_time: None,
                 pre_auth_code: Some(Secret::new("pre")),
             })),
-            header(Event::Unauthorized {
-                authorizer_appid: "wxa".into(),
-            }),
+            header(Event::Unauthorized { authorizer_appid: "wxa".into() }),
             header(Event::FastRegister(FastRegistration {
                 appid: Some("wxnew".into()),
                 status: 0,
                 auth_code: Some(Secret::new("ac")),
                 msg: "OK".into(),
-                info: [("name".to_string(), "公司 & <co>".to_string())]
-                    .into_iter()
-                    .collect(),
+                info: [("name".to_string(), "公司 & <co>".to_string())].into_iter().collect(),
             })),
-            header(Event::Other {
-                kind: "future".into(),
-                component: true,
-            }),
+            header(Event::Other { kind: "future".into(), component: true }),
             message(Event::NicknameAudit {
                 ret: AuditResult::Other(1),
                 nickname: "名字".into(),
@@ -866,10 +721,7 @@ mod tests {
                 second: None,
                 reason: "缺少资质".into(),
             }),
-            message(Event::Other {
-                kind: "weapp_audit_fail".into(),
-                component: false,
-            }),
+            message(Event::Other { kind: "weapp_audit_fail".into(), component: false }),
         ]
     }
 
@@ -883,24 +735,12 @@ mod tests {
 
     #[test]
     fn encrypted_push_end_to_end() {
-        let crypt = MsgCrypt::new(
-            "token",
-            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-            "wxcomp",
-        )
-        .unwrap();
+        let crypt = MsgCrypt::new("token", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wxcomp").unwrap();
         for pushed in samples() {
             let (encrypt, sig) = crypt.encrypt(&pushed.to_xml(), "1700000000", "42");
-            let body = PushBody {
-                to_user_name: None,
-                app_id: Some("wxcomp".into()),
-                encrypt,
-            }
-            .to_xml();
+            let body = PushBody { to_user_name: None, app_id: Some("wxcomp".into()), encrypt }.to_xml();
             let outer = PushBody::parse(body.as_bytes()).unwrap();
-            let inner = crypt
-                .decrypt(&sig, "1700000000", "42", &outer.encrypt)
-                .unwrap();
+            let inner = crypt.decrypt(&sig, "1700000000", "42", &outer.encrypt).unwrap();
             assert_eq!(Pushed::parse(inner.as_bytes()).unwrap(), pushed);
         }
     }
@@ -975,10 +815,7 @@ mod tests {
                 }
                 _ => {
                     let n = rng.gen_range(0..40);
-                    (0..n)
-                        .map(|_| SOUP[rng.gen_range(0..SOUP.len())])
-                        .collect::<String>()
-                        .into_bytes()
+                    (0..n).map(|_| SOUP[rng.gen_range(0..SOUP.len())]).collect::<String>().into_bytes()
                 }
             };
             let _ = PushBody::parse(&input);

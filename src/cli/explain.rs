@@ -1,14 +1,199 @@
-//! `wxprov explain ERRCODE` (placeholder until the catalogue lands).
-use crate::exit::Exit;
+//! `wxprov explain ERRCODE`: what a WeChat errcode means and what to do about it.
+//!
+//! Reports and logs carry bare errcodes (`results.csv` has an `errcode` column, WeChat's own
+//! `errmsg` is often terse English). Ops staff triaging a failed row need the Chinese text
+//! the documents give, an English gloss, how wxprov treats the code (retry, token refresh,
+//! deferral, or a person) and a concrete next step, without opening the API documents. This
+//! command prints exactly that from the catalogue in [`crate::wechat::errcode`].
 
-/// What an errcode means
+use chrono::{DateTime, Duration, Utc};
+
+use crate::exit::Exit;
+use crate::wechat::errcode::{self, ErrClass};
+
 #[derive(Debug, clap::Args)]
+/// Explain a WeChat errcode: its Chinese text, an English gloss, how wxprov treats it
+/// (retry, token, defer or human) and what to do about it.
 pub struct Args {
-    /// The errcode
+    /// The errcode, e.g. 61055 or -1
     #[arg(allow_negative_numbers = true)]
     pub errcode: String,
 }
 
-pub fn run(_args: &Args) -> anyhow::Result<Exit> {
-    Err(crate::exit::usage("not yet"))
+/// Runs the subcommand: parses the code, prints its explanation, exits 0 (also for a code
+/// the catalogue does not know).
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let code = parse_code(&args.errcode)?;
+    print!("{}", render(code));
+    Ok(Exit::Ok)
+}
+
+/// Parses an errcode as typed: an integer, allowing surrounding spaces and the Unicode minus
+/// sign the documents use for −1.
+fn parse_code(arg: &str) -> anyhow::Result<i64> {
+    let text = arg.trim().replace('\u{2212}', "-");
+    text.parse::<i64>().map_err(|_| {
+        crate::exit::usage(format!(
+            "`{}` is not an errcode: give the number WeChat returned, e.g. `wxprov explain 61055` or `wxprov explain -1`",
+            arg.trim()
+        ))
+    })
+}
+
+/// The explanation of `code`, as of now.
+pub fn render(code: i64) -> String {
+    render_at(code, Utc::now())
+}
+
+/// Width of the label column.
+const LABEL: usize = 9;
+/// Total line width the hint is wrapped to.
+const WIDTH: usize = 96;
+
+/// The explanation of `code`; for a defer code, `now` gives the example retry time.
+pub fn render_at(code: i64, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    line(&mut out, "errcode", &code.to_string());
+    match errcode::lookup(code) {
+        Some(info) => {
+            line(&mut out, "chinese", info.zh);
+            line(&mut out, "english", &wrap(info.en, WIDTH - LABEL));
+            class_lines(&mut out, code, info.class, now);
+            line(&mut out, "hint", &wrap(info.hint, WIDTH - LABEL));
+        }
+        None => {
+            line(&mut out, "", "unknown to wxprov's catalogue: the API documents do not list it");
+            let class = errcode::class_of(code);
+            class_lines(&mut out, code, class, now);
+            line(
+                &mut out,
+                "hint",
+                &wrap(
+                    "wxprov treats an unknown code as needing a person. Read the errmsg in \
+                    results.csv, look the code up in WeChat's documentation, and fix the row \
+                    it names; if the code turns out to be transient or quota-related, ask for \
+                    it to be added to the catalogue.",
+                    WIDTH - LABEL,
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn class_lines(out: &mut String, code: i64, class: ErrClass, now: DateTime<Utc>) {
+    let text = format!("{} ({})", class.as_str(), class.describe());
+    line(out, "class", &wrap(&text, WIDTH - LABEL));
+    if let Some(until) = errcode::defer_until(code) {
+        let at = until.not_before(now) + Duration::hours(8);
+        let text = format!("from {}\nif hit now: {} Beijing time", until.describe(), at.format("%Y-%m-%d %H:%M"));
+        line(out, "retry", &text);
+    }
+}
+
+/// Appends `label` and `text`, continuation lines indented under the text.
+fn line(out: &mut String, label: &str, text: &str) {
+    for (i, part) in text.split('\n').enumerate() {
+        let label = if i == 0 { label } else { "" };
+        out.push_str(format!("{label:<LABEL$}{part}").trim_end());
+        out.push('\n');
+    }
+}
+
+/// Word-wraps `text` to `width` characters, breaking only at spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut len = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if len > 0 && len + 1 + w > width {
+            out.push('\n');
+            len = 0;
+        } else if len > 0 {
+            out.push(' ');
+            len += 1;
+        }
+        out.push_str(word);
+        len += w;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::{exit_of, Exit};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn known_code() {
+        let text = render(61055);
+        assert!(text.starts_with("errcode  61055\n"), "{text}");
+        assert!(text.contains("chinese  超出公众号每月可快速创建限额\n"), "{text}");
+        assert!(text.contains("english  the official account's monthly"), "{text}");
+        assert!(text.contains("class    human ("), "{text}");
+        assert!(text.contains("hint     This official account"), "{text}");
+        assert!(text.contains("official_appid"), "the hint names the column: {text}");
+        assert!(!text.contains("retry    "), "not a defer code: {text}");
+        for l in text.lines() {
+            assert!(l.chars().count() <= WIDTH, "too long: {l}");
+        }
+    }
+
+    #[test]
+    fn unknown_code() {
+        let text = render(99_999);
+        assert!(text.starts_with("errcode  99999\n"), "{text}");
+        assert!(text.contains("unknown to wxprov's catalogue"), "{text}");
+        assert!(text.contains("class    human ("), "{text}");
+    }
+
+    #[test]
+    fn defer_code_says_when() {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T03:15:00Z").expect("test timestamp").with_timezone(&Utc);
+        let text = render_at(53200, now);
+        assert!(text.contains("class    defer ("), "{text}");
+        assert!(text.contains("the first of next month"), "{text}");
+        assert!(text.contains("2026-12-01 00:00 Beijing time"), "{text}");
+        let text = render_at(45009, now);
+        assert!(text.contains("2026-11-22 00:00 Beijing time"), "{text}");
+    }
+
+    #[test]
+    fn retry_and_token_codes() {
+        assert!(render(-1).contains("class    retry ("));
+        assert!(render(42001).contains("class    token ("));
+    }
+
+    #[test]
+    fn parses_codes() {
+        assert_eq!(parse_code("61055").ok(), Some(61055));
+        assert_eq!(parse_code(" -1 ").ok(), Some(-1));
+        assert_eq!(parse_code("−1").ok(), Some(-1));
+        let err = parse_code("abc").expect_err("not a number");
+        assert_eq!(exit_of(&err), Exit::Usage);
+        assert!(err.to_string().contains("`abc` is not an errcode"));
+    }
+
+    #[test]
+    fn cli_accepts_negative_code() {
+        let cli = Cli::try_parse_from(["explain", "-1"]).expect("-1 is a positional");
+        assert_eq!(cli.args.errcode, "-1");
+        assert_eq!(run(&cli.args).ok(), Some(Exit::Ok));
+        let cli = Cli::try_parse_from(["explain", "x1"]).expect("parsed as text");
+        let err = run(&cli.args).expect_err("usage error");
+        assert_eq!(exit_of(&err), Exit::Usage);
+    }
+
+    #[test]
+    fn wrap_breaks_at_width() {
+        let w = wrap("aaa bbb ccc ddd", 7);
+        assert_eq!(w, "aaa bbb\nccc ddd");
+    }
 }

@@ -1,8 +1,15 @@
 //! The errcode catalogue: every errcode the API documents list, with its Chinese text, an
 //! English gloss, a hint for ops staff and the class that decides what the runner does
-//! (DESIGN §5). `wxprov explain CODE` prints an entry.
+//! (DESIGN §5). `wxprov explain CODE` prints an entry; the runner takes the class to decide
+//! between retrying, refreshing a token, deferring a row and handing it to a person, and
+//! copies the hint into `results.csv` and `failed.csv`.
 //!
-//! SKELETON: the full catalogue is being written; the entries below are placeholders.
+//! The Chinese texts are the documents' own (`fastregister-and-settings.md`,
+//! `fastregister-intro.md`), typos included, so that ops staff can search for them; codes
+//! that only `NOTES.md` names (tokens, quotas, general errors) carry the platform's wording.
+//! A unit test re-reads copies of the three documents and fails if a code is missing.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 /// What the runner does about an error (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -27,6 +34,16 @@ impl ErrClass {
             ErrClass::Human => "human",
         }
     }
+
+    /// One sentence on what wxprov does with an error of this class.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrClass::Retry => "transient: wxprov backs off and retries, up to [retry] max_attempts",
+            ErrClass::Token => "bad token: wxprov drops the cached token, refreshes it and calls once more",
+            ErrClass::Defer => "quota spent: wxprov defers the row and a later run continues it",
+            ErrClass::Human => "needs a person: the row goes to failed.csv until its input changes",
+        }
+    }
 }
 
 /// When a deferred call may be tried again.
@@ -36,6 +53,40 @@ pub enum DeferUntil {
     NextDay,
     /// The first of next month, Beijing time (monthly quotas, 53200/53202/53300).
     NextMonth,
+}
+
+/// Beijing time is UTC+8 all year (no daylight saving).
+const BEIJING_OFFSET_HOURS: i64 = 8;
+
+impl DeferUntil {
+    /// The moment after `now` at which the quota resets: midnight Beijing time of the next
+    /// day, or of the first of next month.
+    pub fn not_before(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let beijing = (now + Duration::hours(BEIJING_OFFSET_HOURS)).date_naive();
+        let date = match self {
+            DeferUntil::NextDay => beijing.succ_opt(),
+            DeferUntil::NextMonth => {
+                let (year, month) = match beijing.month() {
+                    12 => (beijing.year() + 1, 1),
+                    m => (beijing.year(), m + 1),
+                };
+                NaiveDate::from_ymd_opt(year, month, 1)
+            }
+        };
+        match date.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+            Some(midnight) => midnight.and_utc() - Duration::hours(BEIJING_OFFSET_HOURS),
+            // Only at the end of chrono's calendar; a day later is as good an answer.
+            None => now + Duration::days(1),
+        }
+    }
+
+    /// The rule in words, for `explain` and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DeferUntil::NextDay => "the next day, Beijing time (00:00 UTC+8)",
+            DeferUntil::NextMonth => "the first of next month, Beijing time (00:00 UTC+8)",
+        }
+    }
 }
 
 /// One catalogue entry.
@@ -48,35 +99,636 @@ pub struct ErrInfo {
     pub class: ErrClass,
 }
 
+/// Builds an entry; keeps the table below to one call per code.
+const fn e(code: i64, class: ErrClass, zh: &'static str, en: &'static str, hint: &'static str) -> ErrInfo {
+    ErrInfo { code, zh, en, hint, class }
+}
+
+use ErrClass::{Defer, Human, Retry, Token};
+
+// Hints shared by several codes.
+const H_TOKEN: &str = "wxprov drops the cached token, refreshes it and calls once more. If it \
+    keeps coming back: check WXPROV_COMPONENT_SECRET, and make sure no other system refreshes \
+    the same authorizer token (they invalidate each other's; share one through \
+    WXPROV_TOKEN_COMMAND).";
+const H_TICKET: &str = "The component_verify_ticket is stale (WeChat pushes one every 10 \
+    minutes; it lives 12 h). Make sure `wxprov serve` is running and reachable at the \
+    platform's authorization-event URL, or set WXPROV_COMPONENT_VERIFY_TICKET; then run again. \
+    No row needs changing.";
+const H_AUTH_CODE: &str = "The authorization_code from fastregister could not be exchanged for \
+    a refresh token (it is single-use and short-lived). The mini-program exists and its appid \
+    is in the ledger: run `wxprov tokens recover` to fetch its refresh token through \
+    api_get_authorizer_list, then run again.";
+const H_NAME_TAKEN: &str = "The name is not available. Put another name in the nickname column \
+    and run again.";
+const H_NAME_SAME_PRINCIPAL: &str = "Only the entity that owns the similar name may use it. Put \
+    another name in the nickname column, or, if this entity does own it, add proof (e.g. \
+    《商标注册证》) in naming_materials and run again with --retry-failed.";
+const H_NEW_ADMIN_QUOTA: &str = "The new admin already manages as many accounts as allowed. \
+    Have them give up an admin role elsewhere or choose another person, then send the \
+    merchant a fresh rebind link from `wxprov links` and have them redo it.";
+const H_REUPLOAD: &str = "The image's media_id was not accepted: temporary media expire after \
+    3 days and must be uploaded with the mini-program's own token. Run again with \
+    --retry-failed so wxprov uploads the file again; if it repeats, report it with the run id.";
+
 const CATALOGUE: &[ErrInfo] = &[
-    ErrInfo {
-        code: -1,
-        zh: "系统繁忙",
-        en: "system busy",
-        hint: "Transient; wxprov retries with backoff.",
-        class: ErrClass::Retry,
-    },
-    ErrInfo {
-        code: 40001,
-        zh: "获取 access_token 时 AppSecret 错误，或者 access_token 无效",
-        en: "invalid credential",
-        hint: "wxprov refreshes the token and retries once.",
-        class: ErrClass::Token,
-    },
-    ErrInfo {
-        code: 42001,
-        zh: "access_token 超时",
-        en: "access token expired",
-        hint: "wxprov refreshes the token and retries once.",
-        class: ErrClass::Token,
-    },
-    ErrInfo {
-        code: 61023,
-        zh: "refresh_token 无效",
-        en: "invalid refresh token",
-        hint: "Re-import the refresh token or run `wxprov tokens recover`.",
-        class: ErrClass::Human,
-    },
+    // ---- General, tokens and quotas (NOTES.md; the platform's global return codes) ----
+    e(
+        -1,
+        Retry,
+        "系统繁忙，此时请开发者稍候再试",
+        "system busy, try again later",
+        "Transient: wxprov retries with backoff. If a row keeps ending with -1 over several \
+        runs, run again later; nothing in the sheet needs changing.",
+    ),
+    e(
+        40001,
+        Token,
+        "获取 access_token 时 AppSecret 错误，或者 access_token 无效",
+        "invalid credential: wrong AppSecret or invalid access token",
+        H_TOKEN,
+    ),
+    e(40014, Token, "不合法的 access_token", "invalid access token", H_TOKEN),
+    e(42001, Token, "access_token 超时", "access token expired", H_TOKEN),
+    e(
+        41001,
+        Human,
+        "缺少 access_token 参数",
+        "access_token missing",
+        "The call went out without a token. If WXPROV_TOKEN_COMMAND is set, check that it \
+        prints a non-empty access_token for this appid; otherwise it is a wxprov bug: report \
+        it with the run id.",
+    ),
+    e(
+        40013,
+        Human,
+        "不合法的 AppID",
+        "invalid AppID",
+        "Check the appid / official_appid column: `wx` followed by 16 hex digits, no spaces or \
+        stray characters. For component calls check WXPROV_COMPONENT_APPID.",
+    ),
+    e(
+        40125,
+        Human,
+        "无效的 AppSecret",
+        "invalid AppSecret",
+        "The component secret is wrong: check WXPROV_COMPONENT_SECRET (or the file named by \
+        WXPROV_COMPONENT_SECRET_FILE) against open.weixin.qq.com, then run again.",
+    ),
+    e(
+        40164,
+        Human,
+        "调用接口的 IP 地址不在白名单中",
+        "the calling IP address is not on the whitelist",
+        "Add this server's outbound IP address to the third-party platform's IP whitelist on \
+        open.weixin.qq.com, then run again. No row needs changing.",
+    ),
+    e(
+        40005,
+        Human,
+        "不合法的文件类型",
+        "invalid file type",
+        "An uploaded image is not really BMP/JPEG/GIF/PNG (e.g. a renamed file). Re-save the \
+        file named in the avatar, license, id_card, naming_materials or categories column as \
+        JPEG or PNG and run again.",
+    ),
+    e(
+        47001,
+        Human,
+        "解析 JSON/XML 内容错误",
+        "the JSON/XML body could not be parsed",
+        "WeChat could not read what wxprov sent: a wxprov bug, not a sheet problem. Report it \
+        with the run id and the row's line number.",
+    ),
+    e(
+        45009,
+        Defer,
+        "接口调用超过限制",
+        "the API's daily call quota is reached",
+        "The daily quota of this API is spent; wxprov defers the row to the next day (Beijing \
+        time) and a later run continues. See what is left with `wxprov quota APPID`. Nothing \
+        to fix in the sheet.",
+    ),
+    e(
+        45011,
+        Retry,
+        "API 调用太频繁，请稍候再试",
+        "API called too often (frequency limit)",
+        "wxprov backs off and retries. If it recurs, lower calls_per_second or \
+        per_appid_per_second under [limits] in the job file, or --concurrency.",
+    ),
+    e(
+        48001,
+        Human,
+        "api 功能未授权",
+        "API unauthorized for this account",
+        "The account has not given the platform this API's permission set (or cannot use it \
+        yet, e.g. not verified). Have its admin authorize the platform again with all five \
+        permission sets ticked, then run again with --retry-failed.",
+    ),
+    // ---- Component authorization (NOTES.md) ----
+    e(
+        61003,
+        Human,
+        "该帐号未授权给此第三方平台",
+        "the component is not authorized by this account",
+        "The account in the appid / official_appid column has not authorized this platform, or \
+        has revoked it. Check the column; then have the account's admin authorize the platform \
+        and run again with --retry-failed.",
+    ),
+    e(
+        61004,
+        Human,
+        "接口未授权给第三方平台",
+        "API not authorized to the component",
+        "The platform lacks the permission set for this API on open.weixin.qq.com, or the \
+        change is not published yet (see 61028). If errmsg reads 'access clientip is not \
+        registered', add this server's IP to the platform's IP whitelist instead.",
+    ),
+    e(61005, Human, "component_verify_ticket 已过期", "component verify ticket expired", H_TICKET),
+    e(61006, Human, "component_verify_ticket 无效", "component verify ticket invalid", H_TICKET),
+    e(
+        61007,
+        Human,
+        "该接口的权限集未授权给第三方平台",
+        "API not authorized to the component by this account",
+        "The account authorized the platform without this API's permission set. Have its admin \
+        authorize again with every permission set ticked (fastregister-intro lists the five), \
+        then run again with --retry-failed.",
+    ),
+    e(61009, Human, "code 无效", "authorization code invalid (already used or wrong)", H_AUTH_CODE),
+    e(61010, Human, "code 已过期", "authorization code expired", H_AUTH_CODE),
+    e(
+        61023,
+        Human,
+        "refresh_token 无效",
+        "invalid refresh token",
+        "The stored refresh token no longer works (re-authorized, revoked, or refreshed by \
+        another system). Run `wxprov tokens recover`, or import a current one with `wxprov \
+        tokens import FILE` (CSV appid,refresh_token). If the account unauthorized the \
+        platform, have it authorize again first.",
+    ),
+    // ---- fastregister (fastregister-and-settings.md §1.3) ----
+    e(
+        61051,
+        Human,
+        "公众号主体类型不允许快速创建",
+        "the official account's principal type may not fast-register",
+        "Only verified enterprise, media, government and other-organization official accounts \
+        qualify. Put another official account in official_appid, or register this \
+        mini-program by hand and remove the row.",
+    ),
+    e(
+        61052,
+        Human,
+        "公众号未认证",
+        "the official account is not verified (微信认证)",
+        "The official account in official_appid must complete 微信认证 first. Once it has, \
+        send the merchant a fresh link from `wxprov links` and have them scan it again.",
+    ),
+    e(
+        61053,
+        Human,
+        "超过主体可注册数量上限",
+        "the principal has registered as many accounts as allowed",
+        "This entity cannot register more mini-programs. Remove the row, or use an official \
+        account of another entity in official_appid.",
+    ),
+    e(
+        61054,
+        Human,
+        "主体黑名单",
+        "the principal is blacklisted",
+        "WeChat has blacklisted this entity; the merchant must take it up with WeChat. Remove \
+        the row.",
+    ),
+    e(
+        61055,
+        Human,
+        "超出公众号每月可快速创建限额",
+        "the official account's monthly fast-registration limit (5) is reached",
+        "This official account has already created 5 mini-programs this month. Keep the row \
+        and feed it again from the first of next month (Beijing time) with a fresh scan of the \
+        `wxprov links` link, or put another official account in official_appid.",
+    ),
+    e(
+        61056,
+        Human,
+        "政府. 媒体. 其他组织必须复选微信认证",
+        "government, media and other organizations must reuse the verification",
+        "Set copy_wx_verify to 1 (or leave it empty) on this row, regenerate its link with \
+        `wxprov links`, and have the merchant scan again.",
+    ),
+    e(
+        61057,
+        Human,
+        "公众号仍有快速创建的账号在流程中",
+        "the official account has a fast registration still in progress",
+        "An earlier registration by this official account is unfinished (待完成注册). Have the \
+        merchant finish or abandon it on mp.weixin.qq.com, then scan a fresh `wxprov links` \
+        link.",
+    ),
+    e(
+        61058,
+        Human,
+        "用户扫码凭证校验不通过",
+        "the scan ticket failed verification (wrong, expired, used, or retried within 5 s)",
+        "The ticket is no good. Have the merchant scan the `wxprov links` link again (`wxprov \
+        serve` stores the new ticket), or paste a new ticket into the ticket column. Never \
+        reuse an old ticket.",
+    ),
+    e(
+        61028,
+        Human,
+        "第三方平台未发布",
+        "the third-party platform is not published",
+        "The platform (WXPROV_COMPONENT_APPID) or its latest changes are not fully published \
+        (全网发布) on open.weixin.qq.com. Publish it, then run again; no row needs changing.",
+    ),
+    e(
+        61029,
+        Human,
+        "第三方平台缺少必备权限集(帐号服务权限. 程序帐号管理权限. 小程序开发管理与数据分析权限)",
+        "the platform lacks required permission sets (account service, mini-program account \
+        management, mini-program development management and analytics)",
+        "Add the missing permission sets to the platform on open.weixin.qq.com and publish it \
+        (see 61028); merchants who authorized before must then authorize again.",
+    ),
+    e(
+        61060,
+        Human,
+        "转 uri 不合法",
+        "invalid redirect URI (the document's 转 is 跳转)",
+        "The redirect_uri in the authorization link must be on the platform's registered \
+        login-authorization domain. Fix the callback base URL `wxprov links` uses, regenerate \
+        the links and have the merchant scan again.",
+    ),
+    e(
+        61061,
+        Human,
+        "海外帐号不允许快速创建",
+        "overseas accounts may not fast-register",
+        "Overseas official accounts cannot use fast registration. Remove the row and register \
+        the mini-program by hand.",
+    ),
+    // ---- checkwxverifynickname (§3.1) ----
+    e(
+        53010,
+        Human,
+        "名称格式不合法",
+        "invalid name format",
+        "Fix the nickname column: 4-30 characters (a Chinese character counts as 2), no \
+        \"小程序\", no special symbols.",
+    ),
+    e(
+        53011,
+        Retry,
+        "名称检测命中频率限制",
+        "name check rate-limited",
+        "wxprov backs off and retries. If it recurs, lower the per-minute limit for \
+        /cgi-bin/wxverify/checkwxverifynickname under [limits.per_minute] in the job file.",
+    ),
+    e(
+        53012,
+        Human,
+        "禁止使用该名称",
+        "this name is forbidden",
+        "WeChat does not allow this name. Put another name in the nickname column and run \
+        again.",
+    ),
+    e(
+        53013,
+        Human,
+        "公众号：名称与已有公众号名称重复;小程序：该名称与已有小程序名称重复",
+        "the name duplicates an existing account of the same kind",
+        H_NAME_TAKEN,
+    ),
+    e(
+        53014,
+        Human,
+        "公众号：公众号已有{名称 A+}时，需与该帐号相同主体才可申请{名称 A};小程序：小程序已有{名称 A+}时，需与该帐号相同主体才可申请{名称 A}",
+        "an account of the same kind holds {name A+}; only its principal may apply for {name A}",
+        H_NAME_SAME_PRINCIPAL,
+    ),
+    e(
+        53015,
+        Human,
+        "公众号：该名称与已有小程序名称重复，需与该小程序帐号相同主体才可申请;小程序：该名称与已有公众号名称重复，需与该公众号帐号相同主体才可申请",
+        "the name duplicates an account of the other kind; only its principal may apply",
+        H_NAME_SAME_PRINCIPAL,
+    ),
+    e(
+        53016,
+        Human,
+        "公众号：该名称与已有多个小程序名称重复，暂不支持申请;小程序：该名称与已有多个公众号名称重复，暂不支持申请",
+        "the name duplicates several accounts of the other kind; not supported",
+        H_NAME_TAKEN,
+    ),
+    e(
+        53017,
+        Human,
+        "公众号：小程序已有{名称 A+}时，需与该帐号相同主体才可申请{名称 A};小程序：公众号已有{名称 A+}时，需与该帐号相同主体才可申请{名称 A}",
+        "an account of the other kind holds {name A+}; only its principal may apply for {name A}",
+        H_NAME_SAME_PRINCIPAL,
+    ),
+    e(53018, Human, "名称命中微信号", "the name matches a WeChat ID", H_NAME_TAKEN),
+    e(
+        53019,
+        Human,
+        "名称在保护期内",
+        "the name is in a protection period",
+        "The name is reserved for now (e.g. recently given up by another account). Put another \
+        name in the nickname column, or try this one again later with --retry-failed.",
+    ),
+    // ---- setnickname (§3.2) ----
+    e(
+        91001,
+        Human,
+        "不是公众号快速创建的小程序",
+        "not a mini-program fast-registered through an official account",
+        "Only mini-programs created by fastregister can be named this way. Check the appid \
+        column; otherwise clear the nickname cell and set the name on mp.weixin.qq.com.",
+    ),
+    e(
+        91002,
+        Human,
+        "小程序发布后不可改名",
+        "a published mini-program cannot be renamed here",
+        "Clear the nickname cell for this row; a published mini-program is renamed on \
+        mp.weixin.qq.com.",
+    ),
+    e(
+        91003,
+        Human,
+        "改名状态不合法",
+        "the rename is not allowed in the account's current state",
+        "Check `wxprov status` for a nickname audit still in review and wait for it; if there \
+        is none, look at the account on mp.weixin.qq.com, then run again with --retry-failed.",
+    ),
+    e(
+        91004,
+        Human,
+        "昵称不合法",
+        "invalid nickname",
+        "Fix the nickname column: 4-30 characters (a Chinese character counts as 2), no \
+        \"小程序\", no special symbols.",
+    ),
+    e(
+        91005,
+        Human,
+        "昵称命中主体保护",
+        "the nickname is protected for another principal",
+        H_NAME_SAME_PRINCIPAL,
+    ),
+    e(91006, Human, "昵称命中微信号", "the nickname matches a WeChat ID", H_NAME_TAKEN),
+    e(91007, Human, "昵称已被占用", "the nickname is taken", H_NAME_TAKEN),
+    e(
+        91008,
+        Human,
+        "昵称命中 7 天侵权保护期",
+        "the nickname is in a 7-day infringement protection period",
+        "Put another name in the nickname column, or wait 7 days and run again with \
+        --retry-failed.",
+    ),
+    e(
+        91009,
+        Human,
+        "需要提交材料",
+        "supporting materials are required",
+        "Fill naming_materials with up to five images proving the right to the name (e.g. \
+        《商标注册证》, an authorization letter), and make sure license (organizations) or \
+        id_card (personal accounts) is set; then run again.",
+    ),
+    e(
+        91010,
+        Human,
+        "其他错误",
+        "other error (setnickname)",
+        "WeChat gives no reason. Check the nickname and its materials, try the name on \
+        mp.weixin.qq.com to see the message, then run again with --retry-failed.",
+    ),
+    e(
+        91015,
+        Human,
+        "创建的小程序名称与对应公众号主体不一致",
+        "the name does not match the official account's principal",
+        "The name must fit the entity behind the official account. Put a matching name in the \
+        nickname column, or add proof in naming_materials.",
+    ),
+    e(
+        91019,
+        Human,
+        "改名审核中",
+        "a nickname audit is already in progress",
+        "A nickname audit is already under way for this mini-program. Wait for its result \
+        (`wxprov status`, or the wxa_nickname_audit event) before submitting another name; \
+        then run again with --retry-failed.",
+    ),
+    // ---- api_wxa_querynickname (§3.3) ----
+    e(
+        91011,
+        Human,
+        "查不到昵称修改审核单信息",
+        "no nickname audit found for this audit_id",
+        "WeChat does not know the audit in the ledger (expired, or from another account). Run \
+        again with --retry-failed to submit the name anew.",
+    ),
+    e(
+        91012,
+        Human,
+        "其它错误",
+        "other error (querynickname)",
+        "The audit query failed without a reason. Run again later; if it persists, check the \
+        audit on mp.weixin.qq.com.",
+    ),
+    // ---- modifyheadimage (§4) and media upload ----
+    e(
+        40097,
+        Human,
+        "参数错误",
+        "invalid parameter",
+        "For the avatar, check avatar_crop: four numbers x1,y1,x2,y2 in [0,1] with x1<x2 and \
+        y1<y2. For the signature, check the signature column (4-120 characters).",
+    ),
+    e(
+        41006,
+        Human,
+        "media_id 不能为空",
+        "media_id is missing",
+        "No image was sent. Check that the file in the avatar column exists and is not empty, \
+        then run again with --retry-failed.",
+    ),
+    e(
+        40007,
+        Human,
+        "非法的 media_id",
+        "invalid media_id",
+        "The media_id was rejected: uploaded with another account's token, expired (3 days), \
+        or, for categories, certificate keys not in lower case. Run again with --retry-failed \
+        so wxprov uploads the image again; if it repeats, report it with the run id.",
+    ),
+    e(46001, Human, "media_id 不存在", "media_id does not exist", H_REUPLOAD),
+    e(
+        40009,
+        Human,
+        "图片尺寸太大",
+        "image too large",
+        "Shrink the image in the avatar column (at most 2 MB; smaller pixel dimensions help) \
+        and run again.",
+    ),
+    e(
+        53202,
+        Defer,
+        "本月头像修改次数已用完",
+        "the avatar change quota of this month is used up",
+        "The avatar step is deferred to the first of next month (Beijing time) and a later run \
+        continues it. Nothing to fix in the sheet.",
+    ),
+    // ---- modifysignature (§5) ----
+    e(
+        53200,
+        Defer,
+        "本月功能介绍修改次数已用完",
+        "the signature change quota of this month is used up",
+        "The signature step is deferred to the first of next month (Beijing time) and a later \
+        run continues it. Nothing to fix in the sheet.",
+    ),
+    e(
+        53201,
+        Human,
+        "功能介绍内容命中黑名单关键字",
+        "the signature contains blacklisted words",
+        "Reword the signature column (no sensitive words, superlatives, contact details or \
+        links) and run again.",
+    ),
+    e(
+        53204,
+        Human,
+        "功能介绍内容不合法",
+        "invalid signature",
+        "Fix the signature column: 4-120 characters of plain text, no links or special \
+        symbols.",
+    ),
+    // ---- addcategory / modifycategory / deletecategory (§6) ----
+    e(
+        53300,
+        Defer,
+        "超出每月次数限制",
+        "the monthly category change limit is exceeded",
+        "The categories step is deferred to the first of next month (Beijing time) and a later \
+        run continues it. Nothing to fix in the sheet.",
+    ),
+    e(
+        53301,
+        Human,
+        "超出可配置类目总数限制",
+        "too many categories for this account",
+        "The account would exceed its category_limit. Drop categories from the categories \
+        column, or remove existing ones with a leading `-`, and run again.",
+    ),
+    e(
+        53302,
+        Human,
+        "当前账号主体类型不允许设置此种类目",
+        "this category is not allowed for the account's principal type",
+        "Pick a category this kind of entity may use (see `wxprov categories`) and fix the \
+        categories column.",
+    ),
+    e(
+        53303,
+        Human,
+        "提交的参数不合法",
+        "invalid parameters",
+        "Check the categories column: ids or names as `wxprov categories` lists them, and each \
+        certificate named exactly as the category requires, in brackets with its image.",
+    ),
+    e(
+        53304,
+        Human,
+        "与已有类目重复",
+        "the category is already set",
+        "The account already has this category: remove it from the categories column (wxprov \
+        normally skips these; report it if it recurs).",
+    ),
+    e(
+        53305,
+        Human,
+        "包含未通过 IPC 校验的类目",
+        "contains a category that failed the ICP filing check (the document says IPC)",
+        "The category needs an ICP filing (备案) the account does not have. Remove it from the \
+        categories column, or complete the filing first.",
+    ),
+    e(
+        53306,
+        Human,
+        "修改类目只允许修改类目资质，不允许修改类目 ID",
+        "modifying a category may change its certificates, not its ids",
+        "To change a category, remove the old one (`-first/second`) and add the new one in the \
+        categories column.",
+    ),
+    e(
+        53307,
+        Human,
+        "只有审核失败的类目允许修改",
+        "only categories whose audit failed may be modified",
+        "The category is in review or approved. Wait for its audit (`wxprov status`), or \
+        remove and re-add it in the categories column.",
+    ),
+    e(
+        53308,
+        Human,
+        "审核中的类目不允许删除",
+        "a category in review cannot be deleted",
+        "Wait until the category's audit ends (`wxprov status`), then run again with \
+        --retry-failed to remove it.",
+    ),
+    // ---- componentrebindadmin (§7; also fastregister-intro §2.4.3) ----
+    e(
+        85060,
+        Human,
+        "无效的 taskid",
+        "invalid taskid",
+        "The rebind taskid is wrong or expired. Send the merchant a fresh rebind link from \
+        `wxprov links` and have both admins redo it (`wxprov serve` stores the new taskid), or \
+        paste a new taskid into rebind_taskid.",
+    ),
+    e(
+        85027,
+        Human,
+        "身份证绑定管理员名额达到上限",
+        "the new admin's ID card is bound to too many accounts",
+        H_NEW_ADMIN_QUOTA,
+    ),
+    e(
+        85061,
+        Human,
+        "手机号绑定管理员名额达到上限",
+        "the new admin's phone number is bound to too many accounts",
+        H_NEW_ADMIN_QUOTA,
+    ),
+    e(
+        85026,
+        Human,
+        "微信号绑定管理员名额达到上限",
+        "the new admin's WeChat ID is bound to too many accounts",
+        H_NEW_ADMIN_QUOTA,
+    ),
+    e(
+        85063,
+        Human,
+        "身份证黑名单",
+        "the new admin's ID card is blacklisted",
+        "Choose another person as the new admin, send a fresh rebind link from `wxprov links` \
+        and have the admins redo it.",
+    ),
+    e(
+        85062,
+        Human,
+        "手机号黑名单",
+        "the new admin's phone number is blacklisted",
+        "Have the new admin use another phone number (or choose another person), send a fresh \
+        rebind link from `wxprov links` and have the admins redo it.",
+    ),
 ];
 
 /// The catalogue entry for `code`, if the documents list it.
@@ -100,5 +752,197 @@ pub fn defer_until(code: i64) -> Option<DeferUntil> {
         45009 => Some(DeferUntil::NextDay),
         53200 | 53202 | 53300 => Some(DeferUntil::NextMonth),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Verbatim copies of `shared/api-docs/`, so that the test sees what the catalogue was
+    /// written from.
+    const SETTINGS: &str = include_str!("../../tests/fixtures/api-docs/fastregister-and-settings.md");
+    const INTRO: &str = include_str!("../../tests/fixtures/api-docs/fastregister-intro.md");
+    const NOTES: &str = include_str!("../../tests/fixtures/api-docs/NOTES.md");
+
+    /// Codes from markdown table rows whose first cell is a 5-digit number, with the row's
+    /// second cell (the document's Chinese text). Handles rows with and without a leading `|`.
+    fn table_codes(doc: &str) -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        for line in doc.lines() {
+            if !line.contains('|') {
+                continue;
+            }
+            let mut cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if cells.first() == Some(&"") {
+                cells.remove(0);
+            }
+            let Some(first) = cells.first() else { continue };
+            if first.len() == 5 && first.bytes().all(|b| b.is_ascii_digit()) {
+                let code: i64 = first.parse().expect("five ASCII digits parse");
+                out.push((code, cells.get(1).copied().unwrap_or("").to_string()));
+            }
+        }
+        out
+    }
+
+    /// Codes mentioned in running text: 5-digit numbers standing alone (not inside an appid,
+    /// a ticket or a longer number), and negative numbers such as `−1` (U+2212 or `-`)
+    /// preceded by a space.
+    fn text_codes(doc: &str) -> BTreeSet<i64> {
+        let chars: Vec<char> = doc.chars().collect();
+        let mut out = BTreeSet::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].is_ascii_digit() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits: String = chars[start..i].iter().collect();
+            let before = start.checked_sub(1).map(|j| chars[j]);
+            let after = chars.get(i).copied();
+            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+                continue;
+            }
+            let minus = matches!(before, Some('−') | Some('-'))
+                && start.checked_sub(2).map(|j| chars[j].is_whitespace()).unwrap_or(true);
+            let Ok(n) = digits.parse::<i64>() else {
+                continue;
+            };
+            if minus {
+                out.insert(-n);
+            } else if digits.len() == 5 {
+                out.insert(n);
+            }
+        }
+        out
+    }
+
+    fn documented_codes() -> BTreeSet<i64> {
+        let mut codes: BTreeSet<i64> = BTreeSet::new();
+        for doc in [SETTINGS, INTRO, NOTES] {
+            codes.extend(table_codes(doc).into_iter().map(|(c, _)| c));
+        }
+        codes.extend(text_codes(NOTES));
+        codes
+    }
+
+    #[test]
+    fn extraction_finds_what_the_documents_list() {
+        let codes = documented_codes();
+        // Spot checks from each source, so a broken extractor cannot pass vacuously.
+        for c in [-1, 61051, 53010, 91015, 53202, 53308, 85062, 45009, 61005, 61006, 91019] {
+            assert!(codes.contains(&c), "extractor missed {c}");
+        }
+        assert!(codes.len() >= 70, "only {} codes extracted", codes.len());
+        // Nothing that is not an errcode: no timestamps, appid fragments or quotas.
+        for c in &codes {
+            assert!(*c == -1 || (40000..100000).contains(c), "odd code {c}");
+        }
+    }
+
+    #[test]
+    fn every_documented_code_is_catalogued() {
+        let mut missing = Vec::new();
+        for code in documented_codes() {
+            match lookup(code) {
+                None => missing.push(code),
+                Some(e) => {
+                    assert!(!e.zh.trim().is_empty(), "{code}: empty zh");
+                    assert!(!e.en.trim().is_empty(), "{code}: empty en");
+                    assert!(!e.hint.trim().is_empty(), "{code}: empty hint");
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not in the catalogue: {missing:?}");
+    }
+
+    #[test]
+    fn chinese_text_is_the_documents_own() {
+        for doc in [SETTINGS, INTRO] {
+            for (code, text) in table_codes(doc) {
+                let entry = lookup(code).unwrap_or_else(|| panic!("{code} missing"));
+                assert_eq!(entry.zh, text, "{code}: zh differs from the document");
+            }
+        }
+    }
+
+    #[test]
+    fn every_entry_is_filled() {
+        for e in all() {
+            assert!(!e.zh.trim().is_empty(), "{}: empty zh", e.code);
+            assert!(!e.en.trim().is_empty(), "{}: empty en", e.code);
+            assert!(e.hint.trim().len() >= 20, "{}: hint too short", e.code);
+            // A continuation line that lost its indentation would show as a double space.
+            assert!(!e.hint.contains("  "), "{}: double space in hint", e.code);
+        }
+    }
+
+    #[test]
+    fn design_classes() {
+        for c in [-1, 45011, 53011] {
+            assert_eq!(class_of(c), ErrClass::Retry, "{c}");
+        }
+        for c in [40001, 40014, 42001] {
+            assert_eq!(class_of(c), ErrClass::Token, "{c}");
+        }
+        for c in [45009, 53200, 53202, 53300] {
+            assert_eq!(class_of(c), ErrClass::Defer, "{c}");
+        }
+        let special = [-1, 45011, 53011, 40001, 40014, 42001, 45009, 53200, 53202, 53300];
+        for e in all().iter().filter(|e| !special.contains(&e.code)) {
+            assert_eq!(e.class, ErrClass::Human, "{}", e.code);
+        }
+        for c in 61051..=61061 {
+            assert_eq!(class_of(c), ErrClass::Human, "{c}");
+        }
+        assert_eq!(class_of(123_456), ErrClass::Human, "unknown codes need a person");
+        assert!(lookup(123_456).is_none());
+    }
+
+    #[test]
+    fn no_duplicate_codes() {
+        let mut seen = BTreeMap::new();
+        for (i, e) in all().iter().enumerate() {
+            if let Some(first) = seen.insert(e.code, i) {
+                panic!("{} is at {first} and {i}", e.code);
+            }
+        }
+    }
+
+    #[test]
+    fn defer_until_matches_defer_class() {
+        for e in all() {
+            assert_eq!(defer_until(e.code).is_some(), e.class == ErrClass::Defer, "{}", e.code);
+        }
+        assert_eq!(defer_until(45009), Some(DeferUntil::NextDay));
+        for c in [53200, 53202, 53300] {
+            assert_eq!(defer_until(c), Some(DeferUntil::NextMonth), "{c}");
+        }
+        assert_eq!(defer_until(123_456), None);
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).expect("test timestamp").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn not_before_is_beijing_midnight() {
+        // 15:59 UTC is 23:59 in Beijing: the next Beijing day starts a minute later.
+        let now = utc("2026-11-21T15:59:00Z");
+        assert_eq!(DeferUntil::NextDay.not_before(now), utc("2026-11-21T16:00:00Z"));
+        // 16:00 UTC is already the 22nd in Beijing.
+        let now = utc("2026-11-21T16:00:00Z");
+        assert_eq!(DeferUntil::NextDay.not_before(now), utc("2026-11-22T16:00:00Z"));
+        // 30 Nov 17:00 UTC is 1 Dec in Beijing: next month is January.
+        let now = utc("2026-11-30T17:00:00Z");
+        assert_eq!(DeferUntil::NextMonth.not_before(now), utc("2026-12-31T16:00:00Z"));
+        let now = utc("2026-11-30T15:00:00Z");
+        assert_eq!(DeferUntil::NextMonth.not_before(now), utc("2026-11-30T16:00:00Z"));
     }
 }
