@@ -1,1 +1,8 @@
+//! Integration tests: each drives the real `wxprov` binary, most of them against `wxprov sim`
+//! on loopback, and checks what the simulator received and what the ledger says.
+//! One file per feature; `harness` is the small fluent runner they share.
 
+mod harness;
+
+mod explain;
+mod tokens;

@@ -1,0 +1,283 @@
+//! A small fluent harness that runs the real binary:
+//! `Test::new().args(["explain", "61055"]).stdout_has("61055").status(0).run()`.
+//! `Sim` starts `wxprov sim` on loopback and reads its call log and state.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_wxprov");
+
+/// A scratch folder for one test: its ledger, reports and files.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn ledger(&self) -> PathBuf {
+        self.dir.path().join("wxprov.db")
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// A command run in this workspace, with its ledger.
+    pub fn test(&self) -> Test {
+        Test::new().current_dir(self.path()).env("WXPROV_LEDGER", self.ledger())
+    }
+
+    /// A command run in this workspace against `sim`, with the platform's credentials.
+    pub fn test_on(&self, sim: &Sim) -> Test {
+        self.test()
+            .env("WXPROV_API_BASE", &sim.url)
+            .env("WXPROV_COMPONENT_APPID", &sim.component_appid)
+            .env("WXPROV_COMPONENT_SECRET", &sim.component_secret)
+            .env("WXPROV_COMPONENT_VERIFY_TICKET", &sim.verify_ticket)
+    }
+
+    /// Runs a query on the ledger and returns the rows as strings.
+    pub fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        let conn = rusqlite::Connection::open(self.ledger()).expect("open ledger");
+        let mut stmt = conn.prepare(sql).expect("prepare");
+        let n = stmt.column_count();
+        stmt.query_map([], |r| {
+            Ok((0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    rusqlite::types::ValueRef::Blob(b) => String::from_utf8_lossy(b).into_owned(),
+                })
+                .collect())
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+    }
+}
+
+/// One run of the binary and what it must show.
+pub struct Test {
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+    dir: Option<PathBuf>,
+    stdout_has: Vec<String>,
+    stderr_has: Vec<String>,
+    status: Option<i32>,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test { args: vec![], envs: vec![], dir: None, stdout_has: vec![], stderr_has: vec![], status: Some(0) }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<str>) -> Test {
+        self.args.push(arg.as_ref().to_string());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Test {
+        self.envs.push((key.to_string(), value.as_ref().to_string_lossy().into_owned()));
+        self
+    }
+
+    pub fn current_dir(mut self, dir: &Path) -> Test {
+        self.dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Stdout must contain `text`.
+    pub fn stdout_has(mut self, text: impl AsRef<str>) -> Test {
+        self.stdout_has.push(text.as_ref().to_string());
+        self
+    }
+
+    /// Stderr must contain `text`.
+    pub fn stderr_has(mut self, text: impl AsRef<str>) -> Test {
+        self.stderr_has.push(text.as_ref().to_string());
+        self
+    }
+
+    /// The exit code it must end with (0 unless told).
+    pub fn status(mut self, code: i32) -> Test {
+        self.status = Some(code);
+        self
+    }
+
+    /// Runs it, checks the expectations, and returns stdout and stderr.
+    pub fn run(self) -> Ran {
+        let mut cmd = Command::new(BIN);
+        cmd.args(&self.args).stdin(Stdio::null());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("WXPROV_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("NO_COLOR", "1");
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        if let Some(dir) = &self.dir {
+            cmd.current_dir(dir);
+        }
+        let output: Output = cmd.output().expect("run wxprov");
+        let ran = Ran {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: output.status.code().unwrap_or(-1),
+        };
+        let show = || format!("wxprov {}\n--- stdout\n{}\n--- stderr\n{}", self.args.join(" "), ran.stdout, ran.stderr);
+        if let Some(code) = self.status {
+            assert_eq!(ran.code, code, "exit code\n{}", show());
+        }
+        for text in &self.stdout_has {
+            assert!(ran.stdout.contains(text), "stdout lacks {text:?}\n{}", show());
+        }
+        for text in &self.stderr_has {
+            assert!(ran.stderr.contains(text), "stderr lacks {text:?}\n{}", show());
+        }
+        assert!(!ran.stderr.contains("panicked"), "wxprov panicked\n{}", show());
+        ran
+    }
+}
+
+/// What a run printed.
+pub struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Ran {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// `wxprov sim` running on loopback for one test.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+    pub component_appid: String,
+    pub component_secret: String,
+    pub verify_ticket: String,
+    pub fixture: Value,
+    http: reqwest::blocking::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Sim {
+    /// The example fixture.
+    pub fn start() -> Sim {
+        Sim::with_fixture(example_fixture(), &[])
+    }
+
+    /// A fixture, and extra `wxprov sim` flags.
+    pub fn with_fixture(fixture: Value, flags: &[&str]) -> Sim {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fixture.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&fixture).unwrap()).unwrap();
+        let mut child = Command::new(BIN)
+            .args(["sim", "--listen", "127.0.0.1:0", "--fixture"])
+            .arg(&path)
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start wxprov sim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("sim output");
+        let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "sim printed {line:?}");
+        let c = &fixture["component"];
+        Sim {
+            child,
+            url,
+            component_appid: c["appid"].as_str().unwrap().to_string(),
+            component_secret: c["secret"].as_str().unwrap().to_string(),
+            verify_ticket: c["verify_ticket"].as_str().unwrap().to_string(),
+            fixture,
+            http: reqwest::blocking::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Every API call the simulator received, in order.
+    pub fn calls(&self) -> Vec<Value> {
+        self.get("/__sim/calls").as_array().cloned().unwrap_or_default()
+    }
+
+    /// The calls to one API path.
+    pub fn calls_to(&self, path: &str) -> Vec<Value> {
+        self.calls().into_iter().filter(|c| c["path"] == path).collect()
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        self.http.get(format!("{}{}", self.url, path)).send().unwrap().json().unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        self.http.post(format!("{}{}", self.url, path)).json(&body).send().unwrap().json().unwrap_or(Value::Null)
+    }
+
+    /// Every access and refresh token the simulator issued or knows.
+    pub fn secrets(&self) -> Vec<String> {
+        let tokens = self.get("/__sim/tokens");
+        ["access_tokens", "refresh_tokens"]
+            .iter()
+            .flat_map(|k| tokens[*k].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The example fixture that ships in examples/.
+pub fn example_fixture() -> Value {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sim-fixture.json"))
+        .expect("examples/sim-fixture.json");
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+/// Asserts that none of `secrets` appears in `haystack`.
+pub fn assert_no_secret(what: &str, haystack: &str, secrets: &[String]) {
+    for secret in secrets {
+        assert!(!secret.is_empty());
+        assert!(!haystack.contains(secret.as_str()), "{what} contains a secret issued by the simulator");
+    }
+}
