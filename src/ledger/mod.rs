@@ -9,6 +9,7 @@
 
 mod cache;
 mod events;
+mod lock;
 mod media;
 mod schema;
 mod tickets;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 pub use events::CallEvent;
+pub use lock::RunLock;
 pub use tickets::TicketKind;
 pub use tokens::{TokenKind, TokenRow};
 

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -55,6 +55,83 @@ const MIGRATIONS: &[&str] = &[
         fetched_at INTEGER NOT NULL
     );
     "#,
+    // 2: the runner: runs, rows, steps, registrations, audit and callback events, quota use.
+    r#"
+    CREATE TABLE runs (
+        id          TEXT PRIMARY KEY,
+        command     TEXT NOT NULL,
+        job         TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        rows        INTEGER,
+        calls       INTEGER,
+        exit_code   INTEGER
+    );
+    CREATE TABLE rows (
+        identity       TEXT PRIMARY KEY,
+        appid          TEXT,
+        official_appid TEXT,
+        line           INTEGER NOT NULL,
+        last_run       TEXT,
+        updated_at     INTEGER NOT NULL
+    );
+    CREATE TABLE steps (
+        identity     TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN
+                     ('pending', 'done', 'skipped', 'in_review', 'waiting', 'deferred', 'failed')),
+        input_hash   TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        errcode      INTEGER,
+        message      TEXT,
+        hint         TEXT,
+        not_before   INTEGER,
+        audit_id     INTEGER,
+        started_api  TEXT,
+        started_at   INTEGER,
+        started_info TEXT,
+        run_id       TEXT,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (identity, kind)
+    );
+    CREATE INDEX steps_state ON steps (state);
+    CREATE TABLE registrations (
+        official_appid     TEXT NOT NULL,
+        ticket             TEXT NOT NULL,
+        appid              TEXT,
+        authorization_code TEXT,
+        sent_at            INTEGER NOT NULL,
+        registered_at      INTEGER,
+        exchanged_at       INTEGER,
+        PRIMARY KEY (official_appid, ticket)
+    );
+    CREATE TABLE audit_events (
+        id          INTEGER PRIMARY KEY,
+        appid       TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        ret         INTEGER NOT NULL,
+        nickname    TEXT,
+        reason      TEXT,
+        received_at INTEGER NOT NULL,
+        applied_at  INTEGER
+    );
+    CREATE TABLE callback_events (
+        id          INTEGER PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        path        TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        appid       TEXT,
+        outcome     TEXT NOT NULL,
+        detail      TEXT
+    );
+    CREATE TABLE quota_use (
+        appid TEXT NOT NULL,
+        api   TEXT NOT NULL,
+        day   TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        PRIMARY KEY (appid, api, day)
+    );
+    "#,
 ];
 
 /// Brings the schema up to [`VERSION`].
@@ -70,4 +147,45 @@ pub fn migrate(conn: &mut Connection, shown_path: &str) -> Result<(), LedgerErro
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrading_from_version_1_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
+                 VALUES ('wx1111111111111111', 'authorizer', 'r1', 'import', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, "old.db").unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, VERSION);
+        let refresh: String = conn.query_row("SELECT refresh_token FROM tokens", [], |r| r.get(0)).unwrap();
+        assert_eq!(refresh, "r1");
+        conn.execute(
+            "INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('a', 'avatar', 'done', 'h', 1)",
+            [],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_newer_ledger_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("new.db")).unwrap();
+        conn.pragma_update(None, "user_version", VERSION + 1).unwrap();
+        assert!(matches!(migrate(&mut conn, "new.db"), Err(LedgerError::TooNew { .. })));
+    }
 }
