@@ -345,47 +345,42 @@ async fn read_upload(query: &HashMap<String, String>, req: Request) -> Input {
     };
     let mut fields = Map::new();
     let mut bad = None;
-    match Multipart::from_request(req, &()).await {
-        Ok(mut mp) => loop {
-            match mp.next_field().await {
-                Ok(Some(field)) => {
-                    let name = field.name().unwrap_or("").to_string();
-                    let filename = field.file_name().unwrap_or("").to_string();
-                    let content_type = field.content_type().unwrap_or("").to_string();
-                    match field.bytes().await {
-                        Ok(bytes) => {
-                            fields.insert(
-                                name.clone(),
-                                json!({
-                                    "filename": filename,
-                                    "content_type": content_type,
-                                    "size": bytes.len(),
-                                    "sha256": hex::encode(Sha256::digest(&bytes)),
-                                }),
-                            );
-                            if name == "media" && upload.file.is_none() {
-                                upload.file = Some(UploadFile {
-                                    filename,
-                                    content_type,
-                                    bytes: bytes.to_vec(),
-                                });
-                            }
-                        }
-                        Err(_) => {
-                            bad = Some(err(47001, "data format error: bad multipart body"));
-                            break;
-                        }
-                    }
-                }
+    // A body that is not multipart at all has no media field: the handler answers 41005.
+    if let Ok(mut mp) = Multipart::from_request(req, &()).await {
+        let malformed = || err(47001, "data format error: bad multipart body");
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(field)) => field,
                 Ok(None) => break,
                 Err(_) => {
-                    bad = Some(err(47001, "data format error: bad multipart body"));
+                    bad = Some(malformed());
                     break;
                 }
+            };
+            let name = field.name().unwrap_or("").to_string();
+            let filename = field.file_name().unwrap_or("").to_string();
+            let content_type = field.content_type().unwrap_or("").to_string();
+            let Ok(bytes) = field.bytes().await else {
+                bad = Some(malformed());
+                break;
+            };
+            fields.insert(
+                name.clone(),
+                json!({
+                    "filename": filename,
+                    "content_type": content_type,
+                    "size": bytes.len(),
+                    "sha256": hex::encode(Sha256::digest(&bytes)),
+                }),
+            );
+            if name == "media" && upload.file.is_none() {
+                upload.file = Some(UploadFile {
+                    filename,
+                    content_type,
+                    bytes: bytes.to_vec(),
+                });
             }
-        },
-        // Not multipart at all: no media field.
-        Err(_) => {}
+        }
     }
     let logged = json!({ "fields": fields, "type": kind });
     Input {

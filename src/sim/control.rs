@@ -3,6 +3,23 @@
 //!
 //! No token, plain JSON, HTTP 400/404 with `{"error": …}` on bad input. Control calls are not
 //! logged as API calls and never get faults or latency.
+//!
+//! - `GET /__sim/calls`, `DELETE /__sim/calls`: the call log (see `calllog`).
+//! - `GET /__sim/state`: the whole state, plus `scheduled_faults`.
+//! - `GET /__sim/tokens`: `{access_tokens, refresh_tokens, authorization_codes,
+//!   component_secrets}`: every credential issued or known, for leak checks.
+//! - `GET|POST|DELETE /__sim/faults`: list, add (one fault or an array), clear scheduled faults.
+//! - `POST /__sim/expire` `{appid}` or `{component: true}`: current access tokens → 42001.
+//! - `POST /__sim/revoke` `{appid}`: its refresh tokens → 61023.
+//! - `POST /__sim/scan` `{official_appid, redirect_uri?}` → `{ticket, redirect_status?}`.
+//! - `POST /__sim/rebind` `{appid, redirect_uri?}` → `{taskid, redirect_status?}`.
+//! - `POST /__sim/audit` `{appid, result: 2|3, reason?}`: ends the running nickname audit.
+//! - `POST /__sim/category_audit` `{appid, first, second, result: 2|3, reason?}`.
+//! - `POST /__sim/quota` `{appid?, signature_used?, signature_quota?, head_image_used?,
+//!   head_image_quota?, nickname_used?, category_quota_used?, category_quota?,
+//!   category_limit?, registrations_this_month?, pending_registration?, verified?, cgi_path?,
+//!   daily_limit?, used?}`: sets counters of a mini-program, an official account, or a path.
+//! - `POST /__sim/verify_ticket` `{ticket?}`: rotates the component verify ticket.
 
 use std::sync::Arc;
 
@@ -25,21 +42,20 @@ fn fail(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
 }
 
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body
     };
-    serde_json::from_slice(body)
-        .map_err(|e| fail(StatusCode::BAD_REQUEST, format!("bad JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| format!("bad JSON: {e}"))
 }
 
 macro_rules! parse_or_return {
     ($body:expr) => {
         match parse(&$body) {
             Ok(v) => v,
-            Err(resp) => return resp,
+            Err(msg) => return fail(StatusCode::BAD_REQUEST, msg),
         }
     };
 }

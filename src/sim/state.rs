@@ -215,7 +215,7 @@ impl State {
     pub fn new(fixture: Fixture, seed: Option<u64>) -> State {
         let rng = match seed {
             // A different stream from the fault RNG, which uses the seed itself.
-            Some(s) => StdRng::seed_from_u64(s ^ 0x5eed_1d5),
+            Some(s) => StdRng::seed_from_u64(s ^ 0x05ee_d1d5),
             None => StdRng::from_entropy(),
         };
         let now = now_ms();
