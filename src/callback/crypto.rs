@@ -408,7 +408,7 @@ mod tests {
             let (enc, sig) = c.encrypt(&xml, "1700000000", "nonce");
             let len = STANDARD.decode(&enc).unwrap().len();
             assert_eq!(len % PAD_BLOCK, 0, "size {size}");
-            if (HEADER_LEN + size + appid_len) % PAD_BLOCK == 0 {
+            if (HEADER_LEN + size + appid_len).is_multiple_of(PAD_BLOCK) {
                 assert_eq!(len, HEADER_LEN + size + appid_len + PAD_BLOCK, "size {size}");
             }
             assert_eq!(c.decrypt(&sig, "1700000000", "nonce", &enc).unwrap(), xml);

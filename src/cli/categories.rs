@@ -7,8 +7,8 @@ use crate::wechat::api::Category;
 
 /// Print the category tree with ids, names and required certificates
 ///
-/// The tree is fetched with a mini-program's token (the first stored one unless --appid
-/// names another) and cached in the ledger for a day.
+/// The tree is fetched with a mini-program's token (the first stored one that may read it,
+/// unless --appid names one) and cached in the ledger for a day.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only categories whose name contains WORD (and their parents or children)
@@ -19,22 +19,39 @@ pub struct Args {
     appid: Option<String>,
 }
 
+/// How many stored authorizers are tried when no --appid is given.
+const MAX_TRIES: usize = 10;
+
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
     let api = ctx.api(None, &ledger, None).await?;
-    let appid = match args.appid {
-        Some(appid) => appid,
+    let candidates: Vec<String> = match args.appid {
+        Some(appid) => vec![appid],
         None => ledger
             .token_rows()
             .await?
             .into_iter()
-            .find(|r| r.kind == "authorizer" && r.has_refresh_token)
+            .filter(|r| r.kind == "authorizer" && r.has_refresh_token)
             .map(|r| r.appid)
-            .ok_or_else(|| {
-                usage("no authorizer refresh token is stored: give --appid, after `wxprov tokens import`")
-            })?,
+            .take(MAX_TRIES)
+            .collect(),
     };
-    let tree = api.all_categories(&appid).await?;
+    if candidates.is_empty() {
+        return Err(usage("no authorizer refresh token is stored: give --appid, after `wxprov tokens import`"));
+    }
+    let mut tree = None;
+    for appid in &candidates {
+        match api.all_categories(appid).await {
+            Ok(t) => {
+                tree = Some(t);
+                break;
+            }
+            // An official account may not call it (48001): try the next stored authorizer.
+            Err(e) if e.errcode() == Some(48001) && candidates.len() > 1 => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let tree = tree.ok_or_else(|| usage("none of the stored authorizers may read the category tree: give --appid"))?;
     print!("{}", render(&tree, args.search.as_deref()));
     Ok(Exit::Ok)
 }

@@ -144,7 +144,11 @@ fn init_logging(global: &GlobalOpts) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WXPROV_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("wxprov={level},warn")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match global.log_format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

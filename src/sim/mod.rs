@@ -1,45 +1,180 @@
 //! The simulator: a local, stateful stand-in for every WeChat endpoint wxprov uses (DESIGN §8).
-//! PLACEHOLDER until the simulator lands.
+//!
+//! Tests, the benchmark, the demo job and ops staff rehearsing a sheet run against it. It
+//! serves the documented paths, shapes, rules and errcodes from a [`Fixture`], injects latency
+//! and faults ([`SimOptions`], `POST /__sim/faults`), records every call, and offers a control
+//! API under `/__sim/` for the parts humans play (scans, audits) and for looking inside.
+//!
+//! Layout, one concept per file:
+//! - [`fixture`]: the JSON starting state and every key it takes.
+//! - `state`: the in-memory world behind one mutex.
+//! - `api`: the pipeline every API call goes through (tokens, faults, quotas, log).
+//! - `token`, `register`, `account`, `nickname`, `categories`, `media`: endpoint rules.
+//! - `faults`, `calllog`, `conn`: fault injection, the call log, cuttable connections.
+//! - `control`: the `/__sim/` API.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use wxprov::sim::{start, Fixture, SimOptions};
+//! let sim = start(Fixture::example(), SimOptions::default(), "127.0.0.1:0".parse()?).await?;
+//! println!("WeChat at {}", sim.url);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct ComponentFixture {
-    pub appid: String,
-    pub secret: String,
-    pub verify_ticket: String,
-}
+mod account;
+mod api;
+mod calllog;
+mod categories;
+mod conn;
+mod control;
+mod faults;
+pub mod fixture;
+mod media;
+mod nickname;
+mod register;
+mod state;
+mod token;
 
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct Fixture {
-    pub component: ComponentFixture,
-}
+#[cfg(test)]
+mod tests;
 
-impl Fixture {
-    pub fn example() -> Fixture {
-        Fixture::default()
-    }
-    pub fn from_file(_path: &std::path::Path) -> anyhow::Result<Fixture> {
-        anyhow::bail!("not yet")
-    }
-    pub fn refresh_tokens(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
-}
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{any, get, post};
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use faults::{FaultKind, ScheduledFault};
+pub use fixture::Fixture;
+
+use calllog::CallLog;
+use conn::{ConnKill, KillableListener};
+use faults::Faults;
+use state::State;
+
+/// How the simulator misbehaves.
 #[derive(Debug, Clone, Default)]
 pub struct SimOptions {
+    /// Every API response is delayed by this many milliseconds.
     pub latency_ms: u64,
+    /// Probability (0–1) that an API call fails with −1, 45011, HTTP 502 or a dropped
+    /// connection (chosen uniformly), before any effect. The token-issuing calls are spared.
     pub fault_rate: f64,
+    /// Seeds the fault choices and the generated ids, for a reproducible run.
     pub seed: Option<u64>,
 }
 
+/// A running simulator.
 pub struct SimHandle {
+    /// `http://127.0.0.1:PORT`: use as the API base.
     pub url: String,
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
 }
 
 impl SimHandle {
-    pub async fn shutdown(self) {}
+    /// Stops the server and waits (briefly) for it to finish. Dropping the handle stops it too.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let task = &mut self.task;
+        if tokio::time::timeout(Duration::from_secs(2), &mut *task).await.is_err() {
+            task.abort();
+        }
+    }
 }
 
-pub async fn start(_f: Fixture, _o: SimOptions, _a: std::net::SocketAddr) -> anyhow::Result<SimHandle> {
-    anyhow::bail!("not yet")
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// What the handlers share.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    faults: Mutex<Faults>,
+    log: Mutex<CallLog>,
+    opts: SimOptions,
+    /// Follows `redirect_uri`s for `/__sim/scan` and `/__sim/rebind`.
+    http: reqwest::Client,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not take the simulator down with it.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+    fn lock_faults(&self) -> MutexGuard<'_, Faults> {
+        lock(&self.faults)
+    }
+    fn lock_log(&self) -> MutexGuard<'_, CallLog> {
+        lock(&self.log)
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    let mut r = Router::new();
+    for ep in api::Endpoint::ALL {
+        r = r.route(ep.path(), any(api::serve_api));
+    }
+    r.route("/__sim/calls", get(control::get_calls).delete(control::clear_calls))
+        .route("/__sim/state", get(control::get_state))
+        .route("/__sim/tokens", get(control::get_tokens))
+        .route("/__sim/faults", get(control::get_faults).post(control::add_faults).delete(control::clear_faults))
+        .route("/__sim/expire", post(control::expire))
+        .route("/__sim/revoke", post(control::revoke))
+        .route("/__sim/scan", post(control::scan))
+        .route("/__sim/rebind", post(control::rebind))
+        .route("/__sim/audit", post(control::audit))
+        .route("/__sim/category_audit", post(control::category_audit))
+        .route("/__sim/quota", post(control::quota))
+        .route("/__sim/verify_ticket", post(control::verify_ticket))
+        .fallback(api::serve_api)
+        .layer(DefaultBodyLimit::max(api::MAX_BODY))
+        .with_state(shared)
+}
+
+/// Starts a simulator on `listen` (port 0 picks a free port) on the current tokio runtime and
+/// returns at once.
+pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> anyhow::Result<SimHandle> {
+    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build()?;
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State::new(fixture, opts.seed)),
+        faults: Mutex::new(Faults::new(opts.fault_rate, opts.seed)),
+        log: Mutex::new(CallLog::default()),
+        opts,
+        http,
+    });
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let app = router(shared).into_make_service_with_connect_info::<ConnKill>();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(KillableListener(listener), app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::warn!("simulator stopped: {e}");
+        }
+    });
+    let shown = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    };
+    Ok(SimHandle { url: format!("http://{shown}"), addr, stop: Some(stop), task })
 }

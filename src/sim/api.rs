@@ -1,0 +1,467 @@
+//! How every simulated API call is served: one pipeline for all endpoints.
+//!
+//! WeChat's endpoints share their envelope (token in the query, JSON in, `errcode` out, HTTP
+//! 200 even on errors), so one handler does the common part in a fixed order: latency, body
+//! parsing, token resolution, fault injection, method check, the 45009 daily quota, then the
+//! endpoint's own rules ([`Endpoint::handle`]) under the state lock, and finally the call log.
+//! Endpoint rules live in their own modules (`token`, `register`, `account`, `nickname`,
+//! `categories`, `media`) as synchronous functions over [`State`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State as AxState};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::calllog::{redact, CallRecord};
+use super::conn::ConnKill;
+use super::faults::{Fault, FaultKind};
+use super::state::{now_ms, Owner, State};
+use super::{account, categories, media, nickname, register, token, Shared};
+
+/// The largest request body read (media over 2 MB must still arrive to be refused with 40009).
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A WeChat error answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub errcode: i64,
+    pub errmsg: String,
+}
+
+/// Builds an [`ApiError`].
+pub fn err(errcode: i64, errmsg: impl Into<String>) -> ApiError {
+    ApiError { errcode, errmsg: errmsg.into() }
+}
+
+/// A successful answer: its fields (besides errcode/errmsg) and whether state changed.
+#[derive(Debug)]
+pub struct Done {
+    pub body: Value,
+    pub effect: bool,
+}
+
+pub type Reply = Result<Done, ApiError>;
+
+/// Success without a business effect.
+pub fn ok(body: Value) -> Reply {
+    Ok(Done { body, effect: false })
+}
+
+/// Success that changed state.
+pub fn changed(body: Value) -> Reply {
+    Ok(Done { body, effect: true })
+}
+
+/// What a call carries besides its token.
+pub struct Ctx<'a> {
+    /// The authorizer appid the token is bound to (None for component calls).
+    pub appid: Option<&'a str>,
+    pub now: u64,
+    pub body: &'a Value,
+    pub upload: Option<&'a Upload>,
+}
+
+impl Ctx<'_> {
+    /// The authorizer appid; the pipeline guarantees it for authorizer endpoints.
+    pub fn appid(&self) -> Result<&str, ApiError> {
+        self.appid.ok_or_else(|| err(40001, "invalid credential, access_token is invalid"))
+    }
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.body.get(key).and_then(Value::as_str)
+    }
+    pub fn i64(&self, key: &str) -> Option<i64> {
+        as_i64(self.body.get(key)?)
+    }
+    pub fn f64(&self, key: &str) -> Option<f64> {
+        match self.body.get(key)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// An integer sent as a number or a numeric string.
+pub fn as_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A multipart media upload, as received.
+#[derive(Debug)]
+pub struct Upload {
+    /// The `type` query parameter.
+    pub kind: Option<String>,
+    pub file: Option<UploadFile>,
+}
+
+#[derive(Debug)]
+pub struct UploadFile {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Which token an endpoint takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    None,
+    Component,
+    Authorizer,
+}
+
+/// Every simulated endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    ComponentToken,
+    QueryAuth,
+    AuthorizerToken,
+    AuthorizerList,
+    FastRegister,
+    RebindAdmin,
+    BasicInfo,
+    CheckNickname,
+    SetNickname,
+    QueryNickname,
+    HeadImage,
+    Signature,
+    AllCategories,
+    AddCategory,
+    DeleteCategory,
+    ModifyCategory,
+    GetCategory,
+    QuotaGet,
+    MediaUpload,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 19] = [
+        Endpoint::ComponentToken,
+        Endpoint::QueryAuth,
+        Endpoint::AuthorizerToken,
+        Endpoint::AuthorizerList,
+        Endpoint::FastRegister,
+        Endpoint::RebindAdmin,
+        Endpoint::BasicInfo,
+        Endpoint::CheckNickname,
+        Endpoint::SetNickname,
+        Endpoint::QueryNickname,
+        Endpoint::HeadImage,
+        Endpoint::Signature,
+        Endpoint::AllCategories,
+        Endpoint::AddCategory,
+        Endpoint::DeleteCategory,
+        Endpoint::ModifyCategory,
+        Endpoint::GetCategory,
+        Endpoint::QuotaGet,
+        Endpoint::MediaUpload,
+    ];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::ComponentToken => "/cgi-bin/component/api_component_token",
+            Endpoint::QueryAuth => "/cgi-bin/component/api_query_auth",
+            Endpoint::AuthorizerToken => "/cgi-bin/component/api_authorizer_token",
+            Endpoint::AuthorizerList => "/cgi-bin/component/api_get_authorizer_list",
+            Endpoint::FastRegister => "/cgi-bin/account/fastregister",
+            Endpoint::RebindAdmin => "/cgi-bin/account/componentrebindadmin",
+            Endpoint::BasicInfo => "/cgi-bin/account/getaccountbasicinfo",
+            Endpoint::CheckNickname => "/cgi-bin/wxverify/checkwxverifynickname",
+            Endpoint::SetNickname => "/wxa/setnickname",
+            Endpoint::QueryNickname => "/wxa/api_wxa_querynickname",
+            Endpoint::HeadImage => "/cgi-bin/account/modifyheadimage",
+            Endpoint::Signature => "/cgi-bin/account/modifysignature",
+            Endpoint::AllCategories => "/cgi-bin/wxopen/getallcategories",
+            Endpoint::AddCategory => "/cgi-bin/wxopen/addcategory",
+            Endpoint::DeleteCategory => "/cgi-bin/wxopen/deletecategory",
+            Endpoint::ModifyCategory => "/cgi-bin/wxopen/modifycategory",
+            Endpoint::GetCategory => "/cgi-bin/wxopen/getcategory",
+            Endpoint::QuotaGet => "/cgi-bin/openapi/quota/get",
+            Endpoint::MediaUpload => "/cgi-bin/media/upload",
+        }
+    }
+
+    pub fn from_path(path: &str) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.path() == path)
+    }
+
+    pub fn token(self) -> TokenKind {
+        match self {
+            Endpoint::ComponentToken => TokenKind::None,
+            Endpoint::QueryAuth | Endpoint::AuthorizerToken | Endpoint::AuthorizerList => TokenKind::Component,
+            _ => TokenKind::Authorizer,
+        }
+    }
+
+    /// GET endpoints; they accept POST as well (one document says POST for basic info).
+    fn is_get(self) -> bool {
+        matches!(self, Endpoint::BasicInfo | Endpoint::AllCategories | Endpoint::GetCategory)
+    }
+
+    /// Random faults spare the two token-issuing calls: they are rare, and their failures are
+    /// better tested with scheduled faults.
+    fn random_faults(self) -> bool {
+        !matches!(self, Endpoint::ComponentToken | Endpoint::AuthorizerToken)
+    }
+
+    fn handle(self, st: &mut State, ctx: &Ctx) -> Reply {
+        match self {
+            Endpoint::ComponentToken => token::component_token(st, ctx),
+            Endpoint::QueryAuth => token::query_auth(st, ctx),
+            Endpoint::AuthorizerToken => token::authorizer_token(st, ctx),
+            Endpoint::AuthorizerList => token::authorizer_list(st, ctx),
+            Endpoint::FastRegister => register::fastregister(st, ctx),
+            Endpoint::RebindAdmin => register::rebind_admin(st, ctx),
+            Endpoint::BasicInfo => account::basic_info(st, ctx),
+            Endpoint::CheckNickname => nickname::check(st, ctx),
+            Endpoint::SetNickname => nickname::set(st, ctx),
+            Endpoint::QueryNickname => nickname::query(st, ctx),
+            Endpoint::HeadImage => account::modify_head_image(st, ctx),
+            Endpoint::Signature => account::modify_signature(st, ctx),
+            Endpoint::AllCategories => categories::all(st, ctx),
+            Endpoint::AddCategory => categories::add(st, ctx),
+            Endpoint::DeleteCategory => categories::delete(st, ctx),
+            Endpoint::ModifyCategory => categories::modify(st, ctx),
+            Endpoint::GetCategory => categories::get(st, ctx),
+            Endpoint::QuotaGet => account::quota_get(st, ctx),
+            Endpoint::MediaUpload => media::upload(st, ctx),
+        }
+    }
+}
+
+/// The appid an access token acts for, or the errcode WeChat gives for it.
+fn resolve_token(
+    st: &State,
+    kind: TokenKind,
+    query: &HashMap<String, String>,
+    now: u64,
+) -> Result<Option<String>, ApiError> {
+    let key = match kind {
+        TokenKind::None => return Ok(None),
+        TokenKind::Component => "component_access_token",
+        TokenKind::Authorizer => "access_token",
+    };
+    let token = query.get(key).map(String::as_str).unwrap_or("");
+    if token.is_empty() {
+        return Err(err(41001, format!("access_token missing ({key})")));
+    }
+    let invalid = || err(40001, "invalid credential, access_token is invalid or not latest");
+    let info = st.access_tokens.get(token).ok_or_else(invalid)?;
+    let appid = match (&info.owner, kind) {
+        (Owner::Component, TokenKind::Component) => None,
+        (Owner::Authorizer(appid), TokenKind::Authorizer) => Some(appid.clone()),
+        _ => return Err(invalid()),
+    };
+    if info.forced_expired || info.expires_ms <= now {
+        return Err(err(42001, "access_token expired"));
+    }
+    Ok(appid)
+}
+
+/// The body as parsed for the handler, and as it goes into the call log.
+struct Input {
+    json: Result<Value, ApiError>,
+    upload: Option<Upload>,
+    logged: Value,
+}
+
+async fn read_input(ep: Endpoint, query: &HashMap<String, String>, req: Request) -> Input {
+    if ep == Endpoint::MediaUpload {
+        return read_upload(query, req).await;
+    }
+    let is_post = req.method() == Method::POST;
+    let bytes = match to_bytes(req.into_body(), MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Input {
+                json: Err(err(47001, "data format error: body unreadable or too large")),
+                upload: None,
+                logged: Value::Null,
+            }
+        }
+    };
+    if ep.is_get() && (!is_post || bytes.iter().all(u8::is_ascii_whitespace)) {
+        return Input { json: Ok(Value::Null), upload: None, logged: Value::Null };
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Input { json: Err(err(44002, "empty post data")), upload: None, logged: Value::Null };
+    }
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(v @ Value::Object(_)) => Input { logged: redact(&v), json: Ok(v), upload: None },
+        _ => Input {
+            json: Err(err(47001, "data format error")),
+            upload: None,
+            logged: json!({ "unparsed_bytes": bytes.len() }),
+        },
+    }
+}
+
+async fn read_upload(query: &HashMap<String, String>, req: Request) -> Input {
+    let kind = query.get("type").cloned();
+    let mut upload = Upload { kind: kind.clone(), file: None };
+    let mut fields = Map::new();
+    let mut bad = None;
+    // A body that is not multipart at all has no media field: the handler answers 41005.
+    if let Ok(mut mp) = Multipart::from_request(req, &()).await {
+        let malformed = || err(47001, "data format error: bad multipart body");
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(_) => {
+                    bad = Some(malformed());
+                    break;
+                }
+            };
+            let name = field.name().unwrap_or("").to_string();
+            let filename = field.file_name().unwrap_or("").to_string();
+            let content_type = field.content_type().unwrap_or("").to_string();
+            let Ok(bytes) = field.bytes().await else {
+                bad = Some(malformed());
+                break;
+            };
+            fields.insert(
+                name.clone(),
+                json!({
+                    "filename": filename,
+                    "content_type": content_type,
+                    "size": bytes.len(),
+                    "sha256": hex::encode(Sha256::digest(&bytes)),
+                }),
+            );
+            if name == "media" && upload.file.is_none() {
+                upload.file = Some(UploadFile { filename, content_type, bytes: bytes.to_vec() });
+            }
+        }
+    }
+    let logged = json!({ "fields": fields, "type": kind });
+    Input { json: bad.map_or(Ok(Value::Null), Err), upload: Some(upload), logged }
+}
+
+/// The one handler behind every API path.
+pub async fn serve_api(
+    AxState(shared): AxState<Arc<Shared>>,
+    ConnectInfo(conn): ConnectInfo<ConnKill>,
+    req: Request,
+) -> Response {
+    let at_ms = now_ms();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query: HashMap<String, String> =
+        req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+    let Some(ep) = Endpoint::from_path(&path) else {
+        return (StatusCode::NOT_FOUND, axum::Json(json!({"errcode": 40066, "errmsg": "invalid url"}))).into_response();
+    };
+    if shared.opts.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(shared.opts.latency_ms)).await;
+    }
+    let input = read_input(ep, &query, req).await;
+    let now = now_ms();
+
+    let token = resolve_token(&shared.lock_state(), ep.token(), &query, now);
+    let appid = token.as_ref().ok().cloned().flatten();
+    let fault = shared.lock_faults().decide(&path, appid.as_deref(), ep.random_faults());
+
+    let mut rec = CallRecord {
+        seq: 0,
+        at_ms,
+        method: method.to_string(),
+        path: path.clone(),
+        appid: appid.clone(),
+        body: input.logged.clone(),
+        errcode: None,
+        http_status: None,
+        fault: fault.as_ref().map(|f| f.kind.name()),
+        effect: false,
+    };
+
+    // Faults that replace the call.
+    if let Some(Fault { kind, errcode, status }) = fault {
+        let resp = match kind {
+            FaultKind::Errcode => {
+                rec.errcode = Some(errcode);
+                rec.http_status = Some(200);
+                Some(envelope(Err(err(errcode, fault_message(errcode)))))
+            }
+            FaultKind::Http => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                rec.http_status = Some(status.as_u16());
+                Some((status, Body::from(format!("<html><body>{status}</body></html>"))).into_response())
+            }
+            FaultKind::Drop => {
+                conn.kill();
+                Some(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+            }
+            FaultKind::EffectThenDrop => None,
+        };
+        if let Some(resp) = resp {
+            shared.lock_log().push(rec);
+            return resp;
+        }
+    }
+
+    let reply = (|| {
+        let appid = token?;
+        if method != Method::POST && !ep.is_get() {
+            return Err(err(43002, "require POST method"));
+        }
+        let body = input.json?;
+        let mut st = shared.lock_state();
+        if let Some(q) = st.quotas.get_mut(&path) {
+            if q.used >= q.daily_limit {
+                return Err(err(45009, "reach max api daily quota limit"));
+            }
+            q.used += 1;
+        }
+        let ctx = Ctx { appid: appid.as_deref(), now, body: &body, upload: input.upload.as_ref() };
+        ep.handle(&mut st, &ctx)
+    })();
+
+    rec.effect = matches!(&reply, Ok(d) if d.effect);
+    if rec.fault.is_some() {
+        // effect_then_drop: the effect stands, the answer never arrives.
+        conn.kill();
+        shared.lock_log().push(rec);
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    rec.errcode = Some(reply.as_ref().map_or_else(|e| e.errcode, |_| 0));
+    rec.http_status = Some(200);
+    shared.lock_log().push(rec);
+    envelope(reply)
+}
+
+fn fault_message(errcode: i64) -> &'static str {
+    match errcode {
+        -1 => "system error",
+        45011 => "api minute-quota reach limit, must slower, retry next minute",
+        _ => "simulated fault",
+    }
+}
+
+/// The JSON answer WeChat gives: errcode/errmsg plus the fields, always HTTP 200.
+pub fn envelope(reply: Reply) -> Response {
+    let mut out = Map::new();
+    match reply {
+        Ok(done) => {
+            out.insert("errcode".into(), json!(0));
+            out.insert("errmsg".into(), json!("ok"));
+            if let Value::Object(fields) = done.body {
+                out.extend(fields);
+            }
+        }
+        Err(e) => {
+            out.insert("errcode".into(), json!(e.errcode));
+            out.insert("errmsg".into(), json!(e.errmsg));
+        }
+    }
+    axum::Json(Value::Object(out)).into_response()
+}

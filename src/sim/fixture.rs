@@ -1,0 +1,324 @@
+//! The simulator's starting state, read from a JSON fixture file.
+//!
+//! A fixture says who exists at WeChat before a run: the third-party platform, the official
+//! accounts whose qualification is reused, the mini-programs already authorized, the category
+//! tree, and the rules the simulator enforces (quotas, taken and forbidden names, how name
+//! audits end). Every key but `component` is optional; `examples/sim-fixture.json` shows them
+//! all. The keys, with their defaults:
+//!
+//! - `component`: `{appid, secret, verify_ticket}`: the only credentials
+//!   `api_component_token` accepts (wrong appid → 40013, wrong secret → 40001, wrong ticket →
+//!   61006).
+//! - `token_ttl_secs` (7200): lifetime of every access token the simulator issues.
+//! - `media_ttl_secs` (259200, three days): lifetime of uploaded temporary media.
+//! - `fastregister_retry_window_ms` (5000): a `fastregister` retried with the same ticket
+//!   within this window of the previous try is refused with 61058.
+//! - `official_accounts`: `[{appid, refresh_token?, nickname?, principal_name?,
+//!   principal_type (1), verified (true), registrations_this_month (0),
+//!   pending_registration (false)}]`. A missing refresh token is generated.
+//! - `mini_programs`: `[{appid, refresh_token?, official_appid?, nickname (""), signature
+//!   (""), signature_used (0), signature_quota (5), head_image_url (""), head_image_used (0),
+//!   head_image_quota (5), nickname_used (0), nickname_quota (2), categories
+//!   ([{first, second, audit_status (3), audit_reason ("")}]), category_quota (5: getcategory's
+//!   `limit`, additions per month), category_quota_used (0), category_limit (20),
+//!   fast_registered (true), principal_name (""), nickname_audit (the global one)}]`.
+//! - `categories`: the `getallcategories` tree as WeChat returns it: `[{id, name, level,
+//!   father, children, sensitive_type, qualify: {exter_list: [{inner_list: [{name, url}]}]}}]`.
+//! - `quotas`: `{"/cgi/path": {daily_limit, used (0)}}`: a path listed here counts every call;
+//!   once `used` reaches `daily_limit` it answers 45009. `openapi/quota/get` reports it
+//!   (unlisted paths: limit 1000, used 0, never enforced).
+//! - `blacklisted_words`: a signature containing one → 53201; a nickname → 53012 / 91004.
+//! - `taken_nicknames`: names already used elsewhere → 53013 on check, 91007 on set (the
+//!   names of the other simulated mini-programs are taken as well).
+//! - `nickname_hit_words`: a name containing one is a "hit": check answers `hit_condition`
+//!   true with `nickname_hit_wording`; setnickname without any material → 91009.
+//! - `nickname_audit` (`"approve"`): how name audits end: `"approve"`, `"reject"` (with
+//!   `nickname_fail_reason`, alias `fail_reason`) or `"manual"` (in review until
+//!   `POST /__sim/audit`). `audit_delay_queries` (1): how many `api_wxa_querynickname` calls
+//!   still answer "in review" before the audit ends.
+//! - `rebind_taskids`: `[{taskid, appid}]`: admin-rebind task ids valid for a mini-program.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::wechat::api::Category;
+
+/// The fixture: the simulator's initial state and rules. See the module docs for every key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    pub component: ComponentFixture,
+    #[serde(default = "d_token_ttl")]
+    pub token_ttl_secs: u64,
+    #[serde(default = "d_media_ttl")]
+    pub media_ttl_secs: u64,
+    #[serde(default = "d_retry_window")]
+    pub fastregister_retry_window_ms: u64,
+    #[serde(default)]
+    pub official_accounts: Vec<OfficialAccountFixture>,
+    #[serde(default)]
+    pub mini_programs: Vec<MiniProgramFixture>,
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    #[serde(default)]
+    pub quotas: BTreeMap<String, QuotaFixture>,
+    #[serde(default)]
+    pub blacklisted_words: Vec<String>,
+    #[serde(default)]
+    pub taken_nicknames: Vec<String>,
+    #[serde(default)]
+    pub nickname_hit_words: Vec<String>,
+    #[serde(default = "d_hit_wording")]
+    pub nickname_hit_wording: String,
+    #[serde(default)]
+    pub nickname_audit: AuditMode,
+    #[serde(default = "d_one")]
+    pub audit_delay_queries: u32,
+    #[serde(default = "d_fail_reason", alias = "fail_reason")]
+    pub nickname_fail_reason: String,
+    #[serde(default)]
+    pub rebind_taskids: Vec<RebindTaskFixture>,
+}
+
+/// The third-party platform's credentials.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentFixture {
+    pub appid: String,
+    pub secret: String,
+    pub verify_ticket: String,
+}
+
+/// An official account authorized to the platform.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficialAccountFixture {
+    pub appid: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub nickname: String,
+    #[serde(default)]
+    pub principal_name: String,
+    #[serde(default = "d_one")]
+    pub principal_type: u32,
+    #[serde(default = "d_true")]
+    pub verified: bool,
+    #[serde(default)]
+    pub registrations_this_month: u32,
+    #[serde(default)]
+    pub pending_registration: bool,
+}
+
+/// A mini-program authorized to the platform.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MiniProgramFixture {
+    pub appid: String,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub official_appid: Option<String>,
+    #[serde(default)]
+    pub nickname: String,
+    #[serde(default)]
+    pub signature: String,
+    #[serde(default)]
+    pub signature_used: u32,
+    #[serde(default = "d_five")]
+    pub signature_quota: u32,
+    #[serde(default)]
+    pub head_image_url: String,
+    #[serde(default)]
+    pub head_image_used: u32,
+    #[serde(default = "d_five")]
+    pub head_image_quota: u32,
+    #[serde(default)]
+    pub nickname_used: u32,
+    #[serde(default = "d_two")]
+    pub nickname_quota: u32,
+    #[serde(default)]
+    pub categories: Vec<CategorySetFixture>,
+    #[serde(default = "d_five")]
+    pub category_quota: u32,
+    #[serde(default)]
+    pub category_quota_used: u32,
+    #[serde(default = "d_category_limit")]
+    pub category_limit: u32,
+    #[serde(default = "d_true")]
+    pub fast_registered: bool,
+    #[serde(default)]
+    pub principal_name: String,
+    /// Overrides the fixture-wide `nickname_audit` for this mini-program.
+    #[serde(default)]
+    pub nickname_audit: Option<AuditMode>,
+}
+
+/// A category already set on a mini-program.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategorySetFixture {
+    pub first: i64,
+    pub second: i64,
+    #[serde(default = "d_three")]
+    pub audit_status: i64,
+    #[serde(default)]
+    pub audit_reason: String,
+}
+
+/// A daily call quota for one API path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaFixture {
+    pub daily_limit: u64,
+    #[serde(default)]
+    pub used: u64,
+}
+
+/// An admin-rebind task id valid for one mini-program.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RebindTaskFixture {
+    pub taskid: String,
+    pub appid: String,
+}
+
+/// How a nickname audit ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditMode {
+    #[default]
+    Approve,
+    Reject,
+    Manual,
+}
+
+fn d_token_ttl() -> u64 {
+    7200
+}
+fn d_media_ttl() -> u64 {
+    259_200
+}
+fn d_retry_window() -> u64 {
+    5000
+}
+fn d_one() -> u32 {
+    1
+}
+fn d_two() -> u32 {
+    2
+}
+fn d_three() -> i64 {
+    3
+}
+fn d_five() -> u32 {
+    5
+}
+fn d_category_limit() -> u32 {
+    20
+}
+fn d_true() -> bool {
+    true
+}
+fn d_hit_wording() -> String {
+    "你申请的名称可能涉及特定主体姓名或名称，请提供可确认主体材料与名称对应的材料，或提供《商标注册证》等其他材料，以证明你有权合理且善意使用该名称，否则可能审核不通过".into()
+}
+fn d_fail_reason() -> String {
+    "名称涉嫌侵权，请补充材料后重新提交".into()
+}
+
+impl Fixture {
+    /// Reads and checks a fixture file.
+    pub fn from_file(path: impl AsRef<Path>) -> anyhow::Result<Fixture> {
+        let path = path.as_ref();
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read sim fixture {}", path.display()))?;
+        Fixture::from_json(&text).with_context(|| format!("bad sim fixture {}", path.display()))
+    }
+
+    /// Parses and checks a fixture from JSON text.
+    pub fn from_json(text: &str) -> anyhow::Result<Fixture> {
+        let fixture: Fixture = serde_json::from_str(text)?;
+        fixture.check()?;
+        Ok(fixture)
+    }
+
+    /// The example fixture shipped in `examples/sim-fixture.json`.
+    pub fn example() -> Fixture {
+        // The file is part of the crate and checked by a test; it always parses.
+        Fixture::from_json(include_str!("../../examples/sim-fixture.json"))
+            .unwrap_or_else(|e| unreachable!("examples/sim-fixture.json is invalid: {e:#}"))
+    }
+
+    /// Every (appid, refresh token) the fixture gives, mini-programs first.
+    pub fn refresh_tokens(&self) -> Vec<(String, String)> {
+        let minis = self.mini_programs.iter().map(|m| (&m.appid, &m.refresh_token));
+        let officials = self.official_accounts.iter().map(|a| (&a.appid, &a.refresh_token));
+        minis.chain(officials).filter_map(|(appid, token)| Some((appid.clone(), token.clone()?))).collect()
+    }
+
+    /// Catches the mistakes that would make the simulator behave confusingly.
+    fn check(&self) -> anyhow::Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        let appids = self.official_accounts.iter().map(|a| &a.appid).chain(self.mini_programs.iter().map(|m| &m.appid));
+        for appid in appids {
+            anyhow::ensure!(!appid.is_empty(), "an account has an empty appid");
+            anyhow::ensure!(seen.insert(appid.clone()), "appid {appid} appears twice");
+        }
+        let mut ids = std::collections::HashSet::new();
+        for c in &self.categories {
+            anyhow::ensure!(ids.insert(c.id), "category id {} appears twice", c.id);
+        }
+        for t in &self.rebind_taskids {
+            anyhow::ensure!(
+                self.mini_programs.iter().any(|m| m.appid == t.appid),
+                "rebind taskid {} names unknown mini-program {}",
+                t.taskid,
+                t.appid
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_and_has_the_documented_category() {
+        let f = Fixture::example();
+        let edu = f.categories.iter().find(|c| c.id == 8).unwrap();
+        assert_eq!(edu.name, "教育");
+        let visa = f.categories.iter().find(|c| c.id == 39).unwrap();
+        assert_eq!(visa.sensitive_type, 1);
+        assert!(visa.certificate_names().contains(&"《因私出入境中介机构经营许可证》"));
+        assert!(f.categories.iter().filter(|c| c.level == 1).count() >= 8);
+        assert!(f.categories.iter().filter(|c| c.level == 2).count() >= 20);
+    }
+
+    #[test]
+    fn minimal_fixture_takes_defaults() {
+        let f = Fixture::from_json(
+            r#"{"component":{"appid":"wxc","secret":"s","verify_ticket":"t"},
+                "mini_programs":[{"appid":"wx1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(f.token_ttl_secs, 7200);
+        assert_eq!(f.mini_programs[0].signature_quota, 5);
+        assert!(f.mini_programs[0].fast_registered);
+        assert_eq!(f.nickname_audit, AuditMode::Approve);
+    }
+
+    #[test]
+    fn duplicate_appids_are_refused() {
+        let e = Fixture::from_json(
+            r#"{"component":{"appid":"wxc","secret":"s","verify_ticket":"t"},
+                "mini_programs":[{"appid":"wx1"},{"appid":"wx1"}]}"#,
+        );
+        assert!(e.is_err());
+    }
+}

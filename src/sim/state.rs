@@ -1,0 +1,378 @@
+//! The simulator's world: every account, token, ticket, audit and media item, in memory.
+//!
+//! One [`State`] lives behind a `std::sync::Mutex`; handlers take the lock, check and change
+//! state synchronously, and release it before any await. Tokens and ids come from a seeded
+//! RNG so that a run with a seed is reproducible. `/__sim/state` serializes this struct, minus
+//! the token maps (those are served by `/__sim/tokens`).
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use super::fixture::{AuditMode, Fixture};
+use crate::wechat::api::Category;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Who an access token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    Component,
+    Authorizer(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessToken {
+    pub owner: Owner,
+    pub issued_ms: u64,
+    pub expires_ms: u64,
+    pub forced_expired: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RefreshToken {
+    pub appid: String,
+    pub auth_time: i64,
+    /// Revoked through `/__sim/revoke`, or replaced by a newer authorization.
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfficialAccount {
+    pub appid: String,
+    pub nickname: String,
+    pub principal_name: String,
+    pub principal_type: u32,
+    pub verified: bool,
+    pub registrations_this_month: u32,
+    pub pending_registration: bool,
+    /// Mini-programs created by fastregister from this account.
+    pub registered: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SetCategory {
+    pub first: i64,
+    pub second: i64,
+    pub audit_status: i64,
+    pub audit_reason: String,
+    /// Certificate names and media ids sent with it.
+    pub certificates: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MiniProgram {
+    pub appid: String,
+    pub official_appid: Option<String>,
+    pub nickname: String,
+    pub signature: String,
+    pub signature_used: u32,
+    pub signature_quota: u32,
+    pub head_image_url: String,
+    pub head_image_used: u32,
+    pub head_image_quota: u32,
+    pub nickname_used: u32,
+    pub nickname_quota: u32,
+    pub categories: Vec<SetCategory>,
+    pub category_quota: u32,
+    pub category_quota_used: u32,
+    pub category_limit: u32,
+    pub fast_registered: bool,
+    pub principal_name: String,
+    pub nickname_audit: Option<AuditMode>,
+    pub created_ms: u64,
+    /// How many admin rebinds completed.
+    pub admin_rebinds: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthCode {
+    pub appid: String,
+    pub used: bool,
+    pub created_ms: u64,
+}
+
+/// A fastregister ticket: issued by a merchant's scan for one official account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub official_appid: String,
+    pub issued_ms: u64,
+    pub used: bool,
+    /// The previous try that got past the retry-window check.
+    pub last_try_ms: Option<u64>,
+    pub tries: u32,
+    /// The mini-program it created.
+    pub created_appid: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RebindTask {
+    pub appid: String,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NicknameAuditRec {
+    pub audit_id: i64,
+    pub appid: String,
+    pub nickname: String,
+    /// 1 reviewing, 2 rejected, 3 approved.
+    pub audit_stat: i64,
+    pub fail_reason: String,
+    pub create_time: i64,
+    pub audit_time: i64,
+    /// Queries answered so far while in review.
+    pub queries: u32,
+    /// Media ids sent as material.
+    pub materials: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Media {
+    pub media_id: String,
+    pub appid: String,
+    pub sha256: String,
+    pub size: usize,
+    pub filename: String,
+    pub content_type: String,
+    pub created_at: i64,
+    pub expires_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PathQuota {
+    pub daily_limit: u64,
+    pub used: u64,
+}
+
+/// The rules from the fixture that do not change while the simulator runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rules {
+    pub token_ttl_secs: u64,
+    pub media_ttl_secs: u64,
+    pub fastregister_retry_window_ms: u64,
+    pub blacklisted_words: Vec<String>,
+    pub taken_nicknames: Vec<String>,
+    pub nickname_hit_words: Vec<String>,
+    pub nickname_hit_wording: String,
+    pub nickname_audit: AuditMode,
+    pub audit_delay_queries: u32,
+    pub nickname_fail_reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentState {
+    pub appid: String,
+    #[serde(skip)]
+    pub secret: String,
+    #[serde(skip)]
+    pub verify_ticket: String,
+    /// Tickets replaced through `/__sim/verify_ticket`: they answer 61006 (expired).
+    #[serde(skip)]
+    pub old_verify_tickets: Vec<String>,
+}
+
+/// Everything the simulator knows.
+#[derive(Debug, Serialize)]
+pub struct State {
+    pub component: ComponentState,
+    pub rules: Rules,
+    pub official_accounts: BTreeMap<String, OfficialAccount>,
+    pub mini_programs: BTreeMap<String, MiniProgram>,
+    #[serde(skip)]
+    pub access_tokens: BTreeMap<String, AccessToken>,
+    #[serde(skip)]
+    pub refresh_tokens: BTreeMap<String, RefreshToken>,
+    #[serde(skip)]
+    pub auth_codes: BTreeMap<String, AuthCode>,
+    pub tickets: BTreeMap<String, Ticket>,
+    pub rebind_tasks: BTreeMap<String, RebindTask>,
+    pub audits: BTreeMap<i64, NicknameAuditRec>,
+    pub media: BTreeMap<String, Media>,
+    pub quotas: BTreeMap<String, PathQuota>,
+    #[serde(skip)]
+    pub categories: Vec<Category>,
+    pub next_audit_id: i64,
+    #[serde(skip)]
+    pub rng: StdRng,
+}
+
+const HEX: &[u8] = b"0123456789abcdef";
+const MEDIA_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+impl State {
+    /// Builds the initial state; `seed` makes the generated ids reproducible.
+    pub fn new(fixture: Fixture, seed: Option<u64>) -> State {
+        let rng = match seed {
+            // A different stream from the fault RNG, which uses the seed itself.
+            Some(s) => StdRng::seed_from_u64(s ^ 0x05ee_d1d5),
+            None => StdRng::from_entropy(),
+        };
+        let now = now_ms();
+        let mut st = State {
+            component: ComponentState {
+                appid: fixture.component.appid,
+                secret: fixture.component.secret,
+                verify_ticket: fixture.component.verify_ticket,
+                old_verify_tickets: Vec::new(),
+            },
+            rules: Rules {
+                token_ttl_secs: fixture.token_ttl_secs,
+                media_ttl_secs: fixture.media_ttl_secs,
+                fastregister_retry_window_ms: fixture.fastregister_retry_window_ms,
+                blacklisted_words: fixture.blacklisted_words,
+                taken_nicknames: fixture.taken_nicknames,
+                nickname_hit_words: fixture.nickname_hit_words,
+                nickname_hit_wording: fixture.nickname_hit_wording,
+                nickname_audit: fixture.nickname_audit,
+                audit_delay_queries: fixture.audit_delay_queries,
+                nickname_fail_reason: fixture.nickname_fail_reason,
+            },
+            official_accounts: BTreeMap::new(),
+            mini_programs: BTreeMap::new(),
+            access_tokens: BTreeMap::new(),
+            refresh_tokens: BTreeMap::new(),
+            auth_codes: BTreeMap::new(),
+            tickets: BTreeMap::new(),
+            rebind_tasks: BTreeMap::new(),
+            audits: BTreeMap::new(),
+            media: BTreeMap::new(),
+            quotas: fixture
+                .quotas
+                .into_iter()
+                .map(|(k, q)| (k, PathQuota { daily_limit: q.daily_limit, used: q.used }))
+                .collect(),
+            categories: fixture.categories,
+            next_audit_id: 410_000_001,
+            rng,
+        };
+        let auth_time = (now / 1000) as i64;
+        for oa in fixture.official_accounts {
+            let rt = oa.refresh_token.unwrap_or_else(|| st.new_secret("refreshtoken@@@"));
+            st.refresh_tokens.insert(rt, RefreshToken { appid: oa.appid.clone(), auth_time, revoked: false });
+            st.official_accounts.insert(
+                oa.appid.clone(),
+                OfficialAccount {
+                    appid: oa.appid,
+                    nickname: oa.nickname,
+                    principal_name: oa.principal_name,
+                    principal_type: oa.principal_type,
+                    verified: oa.verified,
+                    registrations_this_month: oa.registrations_this_month,
+                    pending_registration: oa.pending_registration,
+                    registered: Vec::new(),
+                },
+            );
+        }
+        for mp in fixture.mini_programs {
+            let rt = mp.refresh_token.unwrap_or_else(|| st.new_secret("refreshtoken@@@"));
+            st.refresh_tokens.insert(rt, RefreshToken { appid: mp.appid.clone(), auth_time, revoked: false });
+            st.mini_programs.insert(
+                mp.appid.clone(),
+                MiniProgram {
+                    appid: mp.appid,
+                    official_appid: mp.official_appid,
+                    nickname: mp.nickname,
+                    signature: mp.signature,
+                    signature_used: mp.signature_used,
+                    signature_quota: mp.signature_quota,
+                    head_image_url: mp.head_image_url,
+                    head_image_used: mp.head_image_used,
+                    head_image_quota: mp.head_image_quota,
+                    nickname_used: mp.nickname_used,
+                    nickname_quota: mp.nickname_quota,
+                    categories: mp
+                        .categories
+                        .into_iter()
+                        .map(|c| SetCategory {
+                            first: c.first,
+                            second: c.second,
+                            audit_status: c.audit_status,
+                            audit_reason: c.audit_reason,
+                            certificates: Vec::new(),
+                        })
+                        .collect(),
+                    category_quota: mp.category_quota,
+                    category_quota_used: mp.category_quota_used,
+                    category_limit: mp.category_limit,
+                    fast_registered: mp.fast_registered,
+                    principal_name: mp.principal_name,
+                    nickname_audit: mp.nickname_audit,
+                    created_ms: now,
+                    admin_rebinds: 0,
+                },
+            );
+        }
+        for t in fixture.rebind_taskids {
+            st.rebind_tasks.insert(t.taskid, RebindTask { appid: t.appid, used: false });
+        }
+        st
+    }
+
+    /// `n` random lower-case hex digits.
+    pub fn hex(&mut self, n: usize) -> String {
+        (0..n).map(|_| HEX[self.rng.gen_range(0..HEX.len())] as char).collect()
+    }
+
+    /// A secret-looking random string with a recognisable prefix.
+    pub fn new_secret(&mut self, prefix: &str) -> String {
+        format!("{prefix}{}", self.hex(40))
+    }
+
+    /// A media id as WeChat shapes them: 64 URL-safe characters.
+    pub fn new_media_id(&mut self) -> String {
+        (0..64).map(|_| MEDIA_CHARS[self.rng.gen_range(0..MEDIA_CHARS.len())] as char).collect()
+    }
+
+    /// A fresh appid: `wx` + 16 hex digits, not yet used.
+    pub fn new_appid(&mut self) -> String {
+        loop {
+            let appid = format!("wx{}", self.hex(16));
+            if !self.mini_programs.contains_key(&appid) && !self.official_accounts.contains_key(&appid) {
+                return appid;
+            }
+        }
+    }
+
+    /// Issues an access token for `owner`, valid for the fixture's TTL.
+    pub fn issue_access_token(&mut self, owner: Owner, now: u64) -> String {
+        let prefix = match owner {
+            Owner::Component => "sim_component_at_",
+            Owner::Authorizer(_) => "sim_authorizer_at_",
+        };
+        let token = self.new_secret(prefix);
+        let expires_ms = now + self.rules.token_ttl_secs * 1000;
+        self.access_tokens
+            .insert(token.clone(), AccessToken { owner, issued_ms: now, expires_ms, forced_expired: false });
+        token
+    }
+
+    /// Issues a new refresh token for `appid`; the ones it had before stop working.
+    pub fn issue_refresh_token(&mut self, appid: &str, now: u64) -> String {
+        for rt in self.refresh_tokens.values_mut().filter(|r| r.appid == appid) {
+            rt.revoked = true;
+        }
+        let token = self.new_secret("refreshtoken@@@");
+        self.refresh_tokens.insert(
+            token.clone(),
+            RefreshToken { appid: appid.to_string(), auth_time: (now / 1000) as i64, revoked: false },
+        );
+        token
+    }
+
+    /// The media item `media_id` if it belongs to `appid` and has not expired.
+    pub fn media_of(&self, appid: &str, media_id: &str, now: u64) -> Option<&Media> {
+        self.media.get(media_id).filter(|m| m.appid == appid && m.expires_ms > now)
+    }
+
+    pub fn category(&self, id: i64) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+}

@@ -1,0 +1,618 @@
+//! End-to-end tests of the simulator over real HTTP, with reqwest as the client would use it.
+
+use serde_json::{json, Value};
+
+use super::{start, Fixture, SimHandle, SimOptions};
+
+const COMPONENT: &str = "wx666666666666123";
+const OA: &str = "wx28f759479ea1e090";
+const OA_FOUR: &str = "wx3a1b2c3d4e5f6071";
+const MP: &str = "wxe5f52902cf4de896";
+const MP_CONFIGURED: &str = "wxdc685123d9554530";
+const MP_SPENT: &str = "wx0f1e2d3c4b5a6978";
+
+struct Sim {
+    handle: SimHandle,
+    http: reqwest::Client,
+    fixture: Fixture,
+}
+
+fn png() -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    b.extend_from_slice(&[0u8; 64]);
+    b
+}
+
+impl Sim {
+    async fn start() -> Sim {
+        Sim::with(Fixture::example(), SimOptions::default()).await
+    }
+
+    async fn with(fixture: Fixture, opts: SimOptions) -> Sim {
+        let handle = start(fixture.clone(), opts, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        Sim { handle, http, fixture }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.handle.url)
+    }
+
+    async fn send(&self, path: &str, token: Option<(&str, &str)>, body: Option<Value>) -> reqwest::Result<Value> {
+        let mut url = self.url(path);
+        if let Some((k, t)) = token {
+            url = format!("{url}?{k}={t}");
+        }
+        let req = match body {
+            Some(b) => self.http.post(url).json(&b),
+            None => self.http.get(url),
+        };
+        req.send().await?.json().await
+    }
+
+    async fn component(&self, path: &str, ct: &str, body: Value) -> Value {
+        self.send(path, Some(("component_access_token", ct)), Some(body)).await.unwrap()
+    }
+
+    async fn api(&self, path: &str, at: &str, body: Value) -> Value {
+        self.send(path, Some(("access_token", at)), Some(body)).await.unwrap()
+    }
+
+    async fn get(&self, path: &str, at: &str) -> Value {
+        self.send(path, Some(("access_token", at)), None).await.unwrap()
+    }
+
+    async fn control(&self, path: &str, body: Value) -> Value {
+        let resp = self.http.post(self.url(path)).json(&body).send().await.unwrap();
+        resp.json().await.unwrap()
+    }
+
+    async fn look(&self, path: &str) -> Value {
+        self.http.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn component_token(&self) -> String {
+        let c = &self.fixture.component;
+        let r = self
+            .send(
+                "/cgi-bin/component/api_component_token",
+                None,
+                Some(json!({"component_appid": c.appid, "component_appsecret": c.secret,
+                    "component_verify_ticket": c.verify_ticket})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r["errcode"], 0, "{r}");
+        r["component_access_token"].as_str().unwrap().to_string()
+    }
+
+    fn refresh_of(&self, appid: &str) -> String {
+        let oa = self.fixture.official_accounts.iter().find(|a| a.appid == appid);
+        let rt = oa.and_then(|a| a.refresh_token.clone()).or_else(|| {
+            let mp = self.fixture.mini_programs.iter().find(|m| m.appid == appid);
+            mp.and_then(|m| m.refresh_token.clone())
+        });
+        rt.unwrap()
+    }
+
+    async fn authorizer_token_with(&self, appid: &str, refresh: &str) -> Value {
+        let ct = self.component_token().await;
+        self.component(
+            "/cgi-bin/component/api_authorizer_token",
+            &ct,
+            json!({"component_appid": COMPONENT, "authorizer_appid": appid,
+                "authorizer_refresh_token": refresh}),
+        )
+        .await
+    }
+
+    async fn token(&self, appid: &str) -> String {
+        let r = self.authorizer_token_with(appid, &self.refresh_of(appid)).await;
+        assert_eq!(r["errcode"], 0, "{r}");
+        r["authorizer_access_token"].as_str().unwrap().to_string()
+    }
+
+    async fn upload(&self, at: &str, kind: &str, bytes: Vec<u8>) -> Value {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("a.png").mime_str("image/png").unwrap();
+        let form = reqwest::multipart::Form::new().part("media", part);
+        let url = self.url(&format!("/cgi-bin/media/upload?access_token={at}&type={kind}"));
+        self.http.post(url).multipart(form).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn media(&self, at: &str) -> String {
+        let r = self.upload(at, "image", png()).await;
+        assert_eq!(r["errcode"], 0, "{r}");
+        r["media_id"].as_str().unwrap().to_string()
+    }
+}
+
+#[tokio::test]
+async fn component_to_authorizer_token_chain() {
+    let sim = Sim::start().await;
+    let c = sim.fixture.component.clone();
+    let wrong_secret = sim
+        .send(
+            "/cgi-bin/component/api_component_token",
+            None,
+            Some(json!({"component_appid": c.appid, "component_appsecret": "nope",
+                "component_verify_ticket": c.verify_ticket})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(wrong_secret["errcode"], 40001);
+    let wrong_ticket = sim
+        .send(
+            "/cgi-bin/component/api_component_token",
+            None,
+            Some(json!({"component_appid": c.appid, "component_appsecret": c.secret,
+                "component_verify_ticket": "old"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(wrong_ticket["errcode"], 61006);
+
+    let r = sim.authorizer_token_with(MP, &sim.refresh_of(MP)).await;
+    assert_eq!(r["errcode"], 0);
+    assert_eq!(r["expires_in"], 7200);
+    assert_eq!(r["authorizer_refresh_token"], sim.refresh_of(MP).as_str());
+    let at = r["authorizer_access_token"].as_str().unwrap();
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", at).await;
+    assert_eq!(info["errcode"], 0, "{info}");
+    assert_eq!(info["appid"], MP);
+    assert_eq!(info["signature_info"]["modify_quota"], 5);
+    assert_eq!(info["nickname_info"]["nickname"], "");
+
+    // Token errors.
+    let missing = sim.send("/cgi-bin/account/getaccountbasicinfo", None, None).await.unwrap();
+    assert_eq!(missing["errcode"], 41001);
+    let unknown = sim.get("/cgi-bin/account/getaccountbasicinfo", "bogus").await;
+    assert_eq!(unknown["errcode"], 40001);
+    let ct = sim.component_token().await;
+    let wrong_kind = sim.get("/cgi-bin/account/getaccountbasicinfo", &ct).await;
+    assert_eq!(wrong_kind["errcode"], 40001);
+
+    // The authorizer list pages over official accounts and mini-programs.
+    let list = sim
+        .component(
+            "/cgi-bin/component/api_get_authorizer_list",
+            &ct,
+            json!({"component_appid": COMPONENT, "offset": 0, "count": 3}),
+        )
+        .await;
+    assert_eq!(list["total_count"], 8);
+    assert_eq!(list["list"].as_array().unwrap().len(), 3);
+    sim.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn forced_expiry_gives_42001_and_revoke_gives_61023() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    let r = sim.control("/__sim/expire", json!({"appid": MP})).await;
+    assert_eq!(r["expired"], 1);
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["errcode"], 42001);
+    // A fresh token works again.
+    let at = sim.token(MP).await;
+    assert_eq!(sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await["errcode"], 0);
+
+    let ct = sim.component_token().await;
+    sim.control("/__sim/expire", json!({"component": true})).await;
+    let r = sim
+        .component(
+            "/cgi-bin/component/api_get_authorizer_list",
+            &ct,
+            json!({"component_appid": COMPONENT, "offset": 0, "count": 10}),
+        )
+        .await;
+    assert_eq!(r["errcode"], 42001);
+
+    sim.control("/__sim/revoke", json!({"appid": MP})).await;
+    let r = sim.authorizer_token_with(MP, &sim.refresh_of(MP)).await;
+    assert_eq!(r["errcode"], 61023);
+}
+
+fn fast_fixture() -> Fixture {
+    let mut f = Fixture::example();
+    f.fastregister_retry_window_ms = 50;
+    f
+}
+
+async fn scan(sim: &Sim, oa: &str) -> String {
+    let r = sim.control("/__sim/scan", json!({"official_appid": oa})).await;
+    r["ticket"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn fastregister_then_query_auth() {
+    let sim = Sim::with(fast_fixture(), SimOptions::default()).await;
+    let oa = sim.token(OA).await;
+    let ticket = scan(&sim, OA).await;
+    assert_eq!(ticket.len(), 32);
+
+    let r = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": ticket})).await;
+    assert_eq!(r["errcode"], 0, "{r}");
+    assert_eq!(r["is_wx_verify_succ"], "true");
+    assert_eq!(r["is_link_succ"], "true");
+    let appid = r["appid"].as_str().unwrap().to_string();
+    assert!(appid.starts_with("wx") && appid.len() == 18);
+    let code = r["authorization_code"].as_str().unwrap().to_string();
+
+    // The same ticket at once: the 5-s rule; after the window: single use.
+    let again = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": ticket})).await;
+    assert_eq!(again["errcode"], 61058);
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    let again = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": ticket})).await;
+    assert_eq!(again["errcode"], 61058);
+    // A ticket for another official account, or none.
+    let other = scan(&sim, OA_FOUR).await;
+    let r = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": other})).await;
+    assert_eq!(r["errcode"], 61058);
+    // A mini-program's token cannot register.
+    let mp = sim.token(MP).await;
+    let r = sim.api("/cgi-bin/account/fastregister", &mp, json!({"ticket": other})).await;
+    assert_eq!(r["errcode"], 48001);
+
+    let ct = sim.component_token().await;
+    let auth = sim
+        .component(
+            "/cgi-bin/component/api_query_auth",
+            &ct,
+            json!({"component_appid": COMPONENT, "authorization_code": code}),
+        )
+        .await;
+    assert_eq!(auth["errcode"], 0, "{auth}");
+    let info = &auth["authorization_info"];
+    assert_eq!(info["authorizer_appid"], appid.as_str());
+    let at = info["authorizer_access_token"].as_str().unwrap();
+    let basic = sim.get("/cgi-bin/account/getaccountbasicinfo", at).await;
+    assert_eq!(basic["principal_name"], "杭州示例科技有限公司");
+    let rt = info["authorizer_refresh_token"].as_str().unwrap();
+    let r = sim.authorizer_token_with(&appid, rt).await;
+    assert_eq!(r["errcode"], 0);
+
+    let twice = sim
+        .component(
+            "/cgi-bin/component/api_query_auth",
+            &ct,
+            json!({"component_appid": COMPONENT, "authorization_code": code}),
+        )
+        .await;
+    assert_eq!(twice["errcode"], 61009);
+
+    let state = sim.look("/__sim/state").await;
+    assert_eq!(state["official_accounts"][OA]["registrations_this_month"], 1);
+    assert_eq!(state["mini_programs"][&appid]["fast_registered"], true);
+}
+
+#[tokio::test]
+async fn fastregister_limits() {
+    let sim = Sim::with(fast_fixture(), SimOptions::default()).await;
+    let oa = sim.token(OA_FOUR).await;
+    let t1 = scan(&sim, OA_FOUR).await;
+    let r = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": t1})).await;
+    assert_eq!(r["errcode"], 0, "{r}");
+    let t2 = scan(&sim, OA_FOUR).await;
+    let r = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": t2})).await;
+    assert_eq!(r["errcode"], 61055);
+
+    let unverified = sim.token("wx4b2c3d4e5f607182").await;
+    let t = scan(&sim, "wx4b2c3d4e5f607182").await;
+    let r = sim.api("/cgi-bin/account/fastregister", &unverified, json!({"ticket": t})).await;
+    assert_eq!(r["errcode"], 61052);
+    let pending = sim.token("wx5c3d4e5f60718293").await;
+    let t = scan(&sim, "wx5c3d4e5f60718293").await;
+    let r = sim.api("/cgi-bin/account/fastregister", &pending, json!({"ticket": t})).await;
+    assert_eq!(r["errcode"], 61057);
+}
+
+#[tokio::test]
+async fn media_upload_and_head_image() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    let other = sim.token(MP_CONFIGURED).await;
+
+    assert_eq!(sim.upload(&at, "voice", png()).await["errcode"], 40004);
+    assert_eq!(sim.upload(&at, "image", b"not an image".to_vec()).await["errcode"], 40005);
+    let mut big = png();
+    big.resize(2 * 1024 * 1024 + 1, 0);
+    assert_eq!(sim.upload(&at, "image", big).await["errcode"], 40009);
+    let r = sim.upload(&at, "image", png()).await;
+    assert_eq!(r["type"], "image");
+    assert!(r["created_at"].as_i64().unwrap() > 0);
+    let media = r["media_id"].as_str().unwrap().to_string();
+
+    let crop = |id: &str| json!({"head_img_media_id": id, "x1": 0, "y1": 0, "x2": 1, "y2": 1});
+    let path = "/cgi-bin/account/modifyheadimage";
+    assert_eq!(sim.api(path, &other, crop(&media)).await["errcode"], 40007);
+    assert_eq!(sim.api(path, &at, crop("")).await["errcode"], 41006);
+    let bad = json!({"head_img_media_id": media, "x1": 0.5, "y1": 0, "x2": 0.5, "y2": 1});
+    assert_eq!(sim.api(path, &at, bad).await["errcode"], 40097);
+    let r = sim.api(path, &at, crop(&media)).await;
+    assert_eq!(r, json!({"errcode": 0, "errmsg": "ok"}));
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["head_image_info"]["modify_used_count"], 1);
+    assert!(info["head_image_info"]["head_image_url"].as_str().unwrap().contains("/sim/"));
+
+    let spent = sim.token(MP_SPENT).await;
+    let spent_media = sim.media(&spent).await;
+    assert_eq!(sim.api(path, &spent, crop(&spent_media)).await["errcode"], 53202);
+
+    let calls = sim.look("/__sim/calls").await;
+    let upload = calls.as_array().unwrap().iter().find(|c| c["path"] == "/cgi-bin/media/upload");
+    let fields = &upload.unwrap()["body"]["fields"]["media"];
+    assert_eq!(fields["filename"], "a.png");
+    assert_eq!(fields["content_type"], "image/png");
+}
+
+#[tokio::test]
+async fn signature_rules_and_quota() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    let path = "/cgi-bin/account/modifysignature";
+    assert_eq!(sim.api(path, &at, json!({"signature": ""})).await["errcode"], 40097);
+    assert_eq!(sim.api(path, &at, json!({"signature": "短"})).await["errcode"], 53204);
+    let black = json!({"signature": "提供彩票信息的服务"});
+    assert_eq!(sim.api(path, &at, black).await["errcode"], 53201);
+    let good = json!({"signature": "提供好玩的服务。"});
+    assert_eq!(sim.api(path, &at, good.clone()).await["errcode"], 0);
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["signature_info"]["signature"], "提供好玩的服务。");
+    assert_eq!(info["signature_info"]["modify_used_count"], 1);
+
+    sim.control("/__sim/quota", json!({"appid": MP, "signature_used": 5})).await;
+    assert_eq!(sim.api(path, &at, good.clone()).await["errcode"], 53200);
+    let spent = sim.token(MP_SPENT).await;
+    assert_eq!(sim.api(path, &spent, good).await["errcode"], 53200);
+}
+
+#[tokio::test]
+async fn categories_rules() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP_CONFIGURED).await;
+    let all = sim.get("/cgi-bin/wxopen/getallcategories", &at).await;
+    let cats = all["category_list"]["categories"].as_array().unwrap();
+    assert!(cats.iter().any(|c| c["id"] == 868 && c["sensitive_type"] == 1));
+
+    let cur = sim.get("/cgi-bin/wxopen/getcategory", &at).await;
+    assert_eq!(cur["limit"], 5);
+    assert_eq!(cur["quota"], 3);
+    assert_eq!(cur["category_limit"], 20);
+    assert_eq!(cur["categories"][0]["first_name"], "工具");
+    assert_eq!(cur["categories"][0]["second_name"], "计算器");
+
+    let add = "/cgi-bin/wxopen/addcategory";
+    let dup = json!({"categories": [{"first": 287, "second": 288, "certicates": []}]});
+    assert_eq!(sim.api(add, &at, dup).await["errcode"], 53304);
+    let media = sim.media(&at).await;
+    let upper = json!({"categories": [{"first": 8, "second": 43,
+        "certicates": [{"Key": "x", "Value": media}]}]});
+    assert_eq!(sim.api(add, &at, upper).await["errcode"], 40007);
+    let unknown = json!({"categories": [{"first": 8, "second": 288}]});
+    assert_eq!(sim.api(add, &at, unknown).await["errcode"], 53303);
+    let no_cert = json!({"categories": [{"first": 321, "second": 322}]});
+    assert_eq!(sim.api(add, &at, no_cert).await["errcode"], 53303);
+    let with_cert = json!({"categories": [{"first": 321, "second": 322,
+        "certicates": [{"key": "《食品经营许可证》", "value": media}]}, {"first": 287, "second": 612}]});
+    assert_eq!(sim.api(add, &at, with_cert).await["errcode"], 0);
+    let cur = sim.get("/cgi-bin/wxopen/getcategory", &at).await;
+    assert_eq!(cur["quota"], 2);
+    let statuses: Vec<_> = cur["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["second"].as_i64().unwrap(), c["audit_status"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(statuses, vec![(288, 3), (39, 2), (322, 1), (612, 3)]);
+
+    let del = "/cgi-bin/wxopen/deletecategory";
+    assert_eq!(sim.api(del, &at, json!({"first": 321, "second": 322})).await["errcode"], 53308);
+    assert_eq!(sim.api(del, &at, json!({"first": 150, "second": 151})).await["errcode"], 53303);
+    assert_eq!(sim.api(del, &at, json!({"first": 287, "second": 612})).await["errcode"], 0);
+
+    let modify = "/cgi-bin/wxopen/modifycategory";
+    let m = json!({"first": 287, "second": 288, "certicates": []});
+    assert_eq!(sim.api(modify, &at, m).await["errcode"], 53307);
+    let m = json!({"first": 8, "second": 39,
+        "certicates": [{"key": "《因私出入境中介机构经营许可证》", "value": media}]});
+    assert_eq!(sim.api(modify, &at, m).await["errcode"], 0);
+
+    let spent = sim.token(MP_SPENT).await;
+    let r = sim.api(add, &spent, json!({"categories": [{"first": 287, "second": 288}]})).await;
+    assert_eq!(r["errcode"], 53300);
+}
+
+#[tokio::test]
+async fn nickname_check_set_and_audit() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    let check = "/cgi-bin/wxverify/checkwxverifynickname";
+    let codes = [("示例小程序", 53010), ("ab", 53010), ("彩票天天开", 53012), ("京东到家", 53013)];
+    for (name, code) in codes {
+        assert_eq!(sim.api(check, &at, json!({"nick_name": name})).await["errcode"], code, "{name}");
+    }
+    let hit = sim.api(check, &at, json!({"nick_name": "中国好工具"})).await;
+    assert_eq!(hit["hit_condition"], true);
+    assert!(!hit["wording"].as_str().unwrap().is_empty());
+
+    let set = "/wxa/setnickname";
+    assert_eq!(sim.api(set, &at, json!({"nick_name": "京东到家"})).await["errcode"], 91007);
+    assert_eq!(sim.api(set, &at, json!({"nick_name": "中国好工具"})).await["errcode"], 91009);
+    let bad_media = json!({"nick_name": "中国好工具", "license": "nope"});
+    assert_eq!(sim.api(set, &at, bad_media).await["errcode"], 40007);
+    let legacy = sim.token("wx1a2b3c4d5e6f7080").await;
+    assert_eq!(sim.api(set, &legacy, json!({"nick_name": "好工具箱"})).await["errcode"], 91001);
+
+    let license = sim.media(&at).await;
+    let r = sim.api(set, &at, json!({"nick_name": "中国好工具", "license": license})).await;
+    assert_eq!(r["errcode"], 0, "{r}");
+    let audit_id = r["audit_id"].as_i64().unwrap();
+    assert_eq!(sim.api(set, &at, json!({"nick_name": "好工具箱"})).await["errcode"], 91019);
+
+    let query = "/wxa/api_wxa_querynickname";
+    let other = sim.token(MP_CONFIGURED).await;
+    assert_eq!(sim.api(query, &other, json!({"audit_id": audit_id})).await["errcode"], 91011);
+    let q1 = sim.api(query, &at, json!({"audit_id": audit_id})).await;
+    assert_eq!(q1["audit_stat"], 1);
+    let q2 = sim.api(query, &at, json!({"audit_id": audit_id})).await;
+    assert_eq!(q2["audit_stat"], 3);
+    assert_eq!(q2["nickname"], "中国好工具");
+    assert!(q2["audit_time"].as_i64().unwrap() > 0);
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["nickname_info"]["nickname"], "中国好工具");
+    assert_eq!(info["nickname_info"]["modify_used_count"], 1);
+
+    // Manual audits wait for the control API.
+    let r = sim.api(set, &other, json!({"nick_name": "示例计算器二"})).await;
+    let id = r["audit_id"].as_i64().unwrap();
+    sim.control("/__sim/audit", json!({"appid": MP_CONFIGURED, "result": 2, "reason": "不行"})).await;
+    let q = sim.api(query, &other, json!({"audit_id": id})).await;
+    assert_eq!((q["audit_stat"].as_i64(), q["fail_reason"].as_str()), (Some(2), Some("不行")));
+}
+
+#[tokio::test]
+async fn effect_then_drop_applies_but_client_sees_an_error() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    let fault = json!({"path": "/cgi-bin/account/modifysignature", "kind": "effect_then_drop"});
+    sim.control("/__sim/faults", fault).await;
+    let r = sim
+        .send(
+            "/cgi-bin/account/modifysignature",
+            Some(("access_token", &at)),
+            Some(json!({"signature": "提供好玩的服务。"})),
+        )
+        .await;
+    assert!(r.is_err(), "{r:?}");
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["signature_info"]["signature"], "提供好玩的服务。");
+    let calls = sim.look("/__sim/calls").await;
+    let rec = calls.as_array().unwrap().iter().find(|c| c["fault"] == "effect_then_drop").unwrap();
+    assert_eq!(rec["effect"], true);
+    assert_eq!(rec["errcode"], Value::Null);
+    assert_eq!(rec["appid"], MP);
+}
+
+#[tokio::test]
+async fn dropped_connection_is_an_error_without_effect() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    let faults = json!([
+        {"path": "/cgi-bin/account/modifysignature", "kind": "drop"},
+        {"path": "/cgi-bin/account/modifysignature", "kind": "http", "status": 503, "skip": 1},
+        {"path": "/cgi-bin/wxopen/getcategory", "kind": "errcode", "errcode": 45011, "appid": MP},
+    ]);
+    sim.control("/__sim/faults", faults).await;
+    let body = json!({"signature": "提供好玩的服务。"});
+    let url = sim.url(&format!("/cgi-bin/account/modifysignature?access_token={at}"));
+    let r = sim.http.post(&url).json(&body).send().await;
+    assert!(r.is_err(), "a dropped connection must not look like a response: {r:?}");
+    // The drop fault is spent; the http fault skips one matching call, then answers 503.
+    assert_eq!(sim.http.post(&url).json(&body).send().await.unwrap().status(), 200);
+    assert_eq!(sim.http.post(&url).json(&body).send().await.unwrap().status(), 503);
+    assert_eq!(sim.get("/cgi-bin/wxopen/getcategory", &at).await["errcode"], 45011);
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["signature_info"]["modify_used_count"], 1);
+}
+
+#[tokio::test]
+async fn call_log_never_holds_a_credential() {
+    let sim = Sim::with(fast_fixture(), SimOptions::default()).await;
+    let oa = sim.token(OA).await;
+    let ticket = scan(&sim, OA).await;
+    let r = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": ticket})).await;
+    let ct = sim.component_token().await;
+    let code = r["authorization_code"].as_str().unwrap();
+    sim.component(
+        "/cgi-bin/component/api_query_auth",
+        &ct,
+        json!({"component_appid": COMPONENT, "authorization_code": code}),
+    )
+    .await;
+    sim.component(
+        "/cgi-bin/component/api_get_authorizer_list",
+        &ct,
+        json!({"component_appid": COMPONENT, "offset": 0, "count": 100}),
+    )
+    .await;
+    let calls = serde_json::to_string(&sim.look("/__sim/calls").await).unwrap();
+    let tokens = sim.look("/__sim/tokens").await;
+    let mut secrets = vec![ticket];
+    for key in ["access_tokens", "refresh_tokens", "authorization_codes", "component_secrets"] {
+        for t in tokens[key].as_array().unwrap() {
+            secrets.push(t.as_str().unwrap().to_string());
+        }
+    }
+    assert!(secrets.len() > 10);
+    for s in secrets {
+        assert!(!calls.contains(&s), "{s} leaked into the call log");
+    }
+    assert!(calls.contains("\"***\""));
+}
+
+#[tokio::test]
+async fn random_faults_quota_and_bad_input() {
+    let opts = SimOptions { latency_ms: 1, fault_rate: 1.0, seed: Some(42) };
+    let mut fixture = Fixture::example();
+    fixture.quotas.clear();
+    let sim = Sim::with(fixture, opts).await;
+    // Token-issuing calls are spared by random faults.
+    let at = sim.token(MP).await;
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..24 {
+        let url = sim.url(&format!("/cgi-bin/account/getaccountbasicinfo?access_token={at}"));
+        match sim.http.get(url).send().await {
+            Err(_) => seen.insert("drop".to_string()),
+            Ok(r) if r.status() != 200 => seen.insert(r.status().to_string()),
+            Ok(r) => seen.insert(r.json::<Value>().await.unwrap()["errcode"].to_string()),
+        };
+    }
+    let want = ["-1", "45011", "502 Bad Gateway", "drop"].map(String::from);
+    assert_eq!(seen, want.into_iter().collect());
+    sim.handle.shutdown().await;
+
+    let mut fixture = Fixture::example();
+    fixture
+        .quotas
+        .insert("/cgi-bin/account/modifysignature".into(), super::fixture::QuotaFixture { daily_limit: 1, used: 0 });
+    let sim = Sim::with(fixture, SimOptions::default()).await;
+    let at = sim.token(MP).await;
+    let path = "/cgi-bin/account/modifysignature";
+    assert_eq!(sim.api(path, &at, json!({"signature": "提供好玩的服务。"})).await["errcode"], 0);
+    assert_eq!(sim.api(path, &at, json!({"signature": "提供好玩的服务。"})).await["errcode"], 45009);
+    let q = sim.api("/cgi-bin/openapi/quota/get", &at, json!({"cgi_path": path})).await;
+    assert_eq!(q["quota"], json!({"daily_limit": 1, "used": 1, "remain": 0}));
+    let q = sim.api("/cgi-bin/openapi/quota/get", &at, json!({"cgi_path": "/x"})).await;
+    assert_eq!(q["quota"]["daily_limit"], 1000);
+
+    let url = sim.url(&format!("{path}?access_token={at}"));
+    let r: Value = sim.http.post(&url).body("{not json").send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["errcode"], 47001);
+    let r: Value = sim.http.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["errcode"], 43002);
+    let r = sim.http.post(sim.url("/cgi-bin/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn rebind_and_scan_redirect() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP_CONFIGURED).await;
+    let path = "/cgi-bin/account/componentrebindadmin";
+    let fixed = json!({"taskid": "b25519093b1e97239eff9d2bfc07e08e"});
+    assert_eq!(sim.api(path, &at, fixed.clone()).await["errcode"], 0);
+    assert_eq!(sim.api(path, &at, fixed).await["errcode"], 85060);
+    let other = sim.token(MP).await;
+    let task = sim.control("/__sim/rebind", json!({"appid": MP})).await;
+    let body = json!({"taskid": task["taskid"]});
+    assert_eq!(sim.api(path, &at, body.clone()).await["errcode"], 85060);
+    assert_eq!(sim.api(path, &other, body).await["errcode"], 0);
+
+    // The scan follows redirect_uri with the ticket appended; the simulator itself is a
+    // handy receiver (404 with the ticket in its call log would leak it, so use a control
+    // path that ignores the query).
+    let uri = format!("{}/__sim/tokens?from=mp", sim.handle.url);
+    let r = sim.control("/__sim/scan", json!({"official_appid": OA, "redirect_uri": uri})).await;
+    assert_eq!(r["redirect_status"], 200);
+    assert_eq!(r["ticket"].as_str().unwrap().len(), 32);
+}

@@ -1,0 +1,106 @@
+//! The component endpoints: the platform's own token, authorization codes, authorizer tokens
+//! and the authorizer list (NOTES.md, "Tokens").
+//!
+//! They are where credentials are born, so they are where the simulator is strictest: only
+//! the fixture's secret and verify ticket work, authorization codes are single-use, and a
+//! refresh token works until it is revoked or replaced by a newer authorization.
+
+use serde_json::json;
+
+use super::api::{changed, err, ok, ApiError, Ctx, Reply};
+use super::state::{Owner, State};
+
+fn check_component_appid(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
+    if ctx.str("component_appid") == Some(st.component.appid.as_str()) {
+        Ok(())
+    } else {
+        Err(err(40013, "invalid appid: component_appid does not match this platform"))
+    }
+}
+
+/// `api_component_token`.
+pub fn component_token(st: &mut State, ctx: &Ctx) -> Reply {
+    check_component_appid(st, ctx)?;
+    if ctx.str("component_appsecret") != Some(st.component.secret.as_str()) {
+        return Err(err(40001, "invalid credential, AppSecret error"));
+    }
+    let ticket = ctx.str("component_verify_ticket").unwrap_or("");
+    if ticket != st.component.verify_ticket {
+        let msg = if st.component.old_verify_tickets.iter().any(|t| t == ticket) {
+            "component_verify_ticket expired"
+        } else {
+            "component_verify_ticket invalid"
+        };
+        return Err(err(61006, msg));
+    }
+    let token = st.issue_access_token(Owner::Component, ctx.now);
+    ok(json!({ "component_access_token": token, "expires_in": st.rules.token_ttl_secs }))
+}
+
+/// The authorization scopes a fast-registered mini-program grants (ids as WeChat lists them).
+fn func_info() -> serde_json::Value {
+    json!([17, 18, 19, 25, 30, 31, 36, 37, 40, 41]
+        .iter()
+        .map(|id| json!({ "funcscope_category": { "id": id } }))
+        .collect::<Vec<_>>())
+}
+
+/// `api_query_auth`: exchanges a single-use authorization code.
+pub fn query_auth(st: &mut State, ctx: &Ctx) -> Reply {
+    check_component_appid(st, ctx)?;
+    let code = ctx.str("authorization_code").unwrap_or("");
+    let appid = match st.auth_codes.get_mut(code) {
+        Some(c) if !c.used => {
+            c.used = true;
+            c.appid.clone()
+        }
+        _ => return Err(err(61009, "invalid code: unknown or already used authorization_code")),
+    };
+    let refresh = st.issue_refresh_token(&appid, ctx.now);
+    let access = st.issue_access_token(Owner::Authorizer(appid.clone()), ctx.now);
+    changed(json!({
+        "authorization_info": {
+            "authorizer_appid": appid,
+            "authorizer_access_token": access,
+            "expires_in": st.rules.token_ttl_secs,
+            "authorizer_refresh_token": refresh,
+            "func_info": func_info(),
+        }
+    }))
+}
+
+/// `api_authorizer_token`: an access token from a refresh token.
+pub fn authorizer_token(st: &mut State, ctx: &Ctx) -> Reply {
+    check_component_appid(st, ctx)?;
+    let appid = ctx.str("authorizer_appid").unwrap_or("");
+    let refresh = ctx.str("authorizer_refresh_token").unwrap_or("");
+    match st.refresh_tokens.get(refresh) {
+        Some(r) if !r.revoked && r.appid == appid => {}
+        _ => return Err(err(61023, "invalid refresh_token")),
+    }
+    let access = st.issue_access_token(Owner::Authorizer(appid.to_string()), ctx.now);
+    ok(json!({
+        "authorizer_access_token": access,
+        "expires_in": st.rules.token_ttl_secs,
+        "authorizer_refresh_token": refresh,
+    }))
+}
+
+/// `api_get_authorizer_list`: every authorizer with its current refresh token, paged.
+pub fn authorizer_list(st: &mut State, ctx: &Ctx) -> Reply {
+    check_component_appid(st, ctx)?;
+    let offset = ctx.i64("offset").unwrap_or(0);
+    let count = ctx.i64("count").unwrap_or(0);
+    if offset < 0 || !(0..=500).contains(&count) {
+        return Err(err(40097, "invalid args: offset >= 0, 0 <= count <= 500"));
+    }
+    let mut all: Vec<_> = st.refresh_tokens.iter().filter(|(_, r)| !r.revoked).collect();
+    all.sort_by(|a, b| (a.1.auth_time, &a.1.appid).cmp(&(b.1.auth_time, &b.1.appid)));
+    let list: Vec<_> = all
+        .iter()
+        .skip(offset as usize)
+        .take(count as usize)
+        .map(|(token, r)| json!({ "authorizer_appid": r.appid, "refresh_token": token, "auth_time": r.auth_time }))
+        .collect();
+    ok(json!({ "total_count": all.len(), "list": list }))
+}
