@@ -4,5 +4,8 @@
 
 mod harness;
 
+mod api;
 mod explain;
+mod secrets;
+mod token_refresh;
 mod tokens;
