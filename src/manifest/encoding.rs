@@ -145,7 +145,7 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
 /// For UTF-8 the bytes pass through untouched (the CSV layer checks each field and reports a
 /// bad byte with its line); other encodings go through an `encoding_rs` decoder, which
 /// replaces malformed sequences with U+FFFD.
-pub fn open_text(path: &Path, forced: Option<Encoding>) -> io::Result<(Box<dyn Read>, Encoding)> {
+pub fn open_text(path: &Path, forced: Option<Encoding>) -> io::Result<(Box<dyn Read + Send>, Encoding)> {
     let encoding = match forced {
         Some(enc) => enc,
         None => detect(path)?,
@@ -163,7 +163,7 @@ pub fn open_text(path: &Path, forced: Option<Encoding>) -> io::Result<(Box<dyn R
         _ => 0,
     };
     let rest = io::Cursor::new(head[skip..].to_vec()).chain(file);
-    let reader: Box<dyn Read> = match encoding {
+    let reader: Box<dyn Read + Send> = match encoding {
         Encoding::Utf8 => Box::new(BufReader::with_capacity(64 * 1024, rest)),
         other => Box::new(DecodingReader::new(
             BufReader::with_capacity(64 * 1024, rest),

@@ -7,9 +7,10 @@
 //! numbers come back as integer text, and every cell that was a number is flagged so that
 //! validation can refuse it where a number can only be a mangled identifier.
 
-use std::io::{BufRead, BufReader, Read};
+use std::collections::VecDeque;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use calamine::{Data, Reader, Xlsx};
 
@@ -78,18 +79,23 @@ impl Source {
 
     fn open_csv(path: &Path, forced: Option<Encoding>) -> Result<Source, ManifestError> {
         let (reader, encoding) = encoding::open_text(path, forced).map_err(Source::read_err(path))?;
-        let mut reader = BufReader::with_capacity(64 * 1024, reader);
-        let delimiter = sniff_delimiter(reader.fill_buf().map_err(Source::read_err(path))?);
-        let mut csv = csv_reader(reader, delimiter);
+        let (head, reader) = read_first_line(reader).map_err(Source::read_err(path))?;
+        let delimiter = sniff_delimiter(&head);
+        let mut lines = LineTracker::new(std::io::Cursor::new(head).chain(reader), delimiter);
+        let starts = lines.starts();
+        let mut csv = csv_reader(&mut lines, delimiter);
         let mut record = csv::ByteRecord::new();
         let header = loop {
             match csv.read_byte_record(&mut record) {
                 Ok(false) => return Err(ManifestError::Empty { path: path.to_path_buf() }),
-                Ok(true) if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) => continue,
-                Ok(true) => break record_to_strings(&record).map_err(|_| ManifestError::HeaderNotUtf8 {
-                    path: path.to_path_buf(),
-                    line: line_of(&record),
-                })?,
+                Ok(true) => {
+                    let line = starts.pop();
+                    if is_blank(&record) {
+                        continue;
+                    }
+                    break record_to_strings(&record)
+                        .map_err(|_| ManifestError::HeaderNotUtf8 { path: path.to_path_buf(), line })?;
+                }
                 Err(e) => return Err(Source::read_err(path)(csv_io(e))),
             }
         };
@@ -148,17 +154,24 @@ impl Source {
             SourceKind::Csv { encoding, delimiter } => {
                 let (reader, _) = encoding::open_text(&self.path, Some(*encoding))
                     .map_err(Source::read_err(&self.path))?;
-                let mut csv = csv_reader(BufReader::with_capacity(64 * 1024, reader), *delimiter);
+                let lines = LineTracker::new(reader, *delimiter);
+                let starts = lines.starts();
+                let mut csv = csv_reader(lines, *delimiter);
                 // Skip up to and including the header record.
                 let mut record = csv::ByteRecord::new();
                 loop {
                     match csv.read_byte_record(&mut record) {
-                        Ok(true) if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) => {}
-                        Ok(_) => break,
+                        Ok(true) => {
+                            starts.pop();
+                            if !is_blank(&record) {
+                                break;
+                            }
+                        }
+                        Ok(false) => break,
                         Err(e) => return Err(Source::read_err(&self.path)(csv_io(e))),
                     }
                 }
-                Inner::Csv { csv, record, failed: false }
+                Inner::Csv { csv: Box::new(csv), record, starts, failed: false }
             }
             SourceKind::Xlsx { rows } => Inner::Xlsx { rows: Arc::clone(rows), next: 0 },
         };
@@ -168,6 +181,7 @@ impl Source {
 
 fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
+        .buffer_capacity(64 * 1024)
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
@@ -186,8 +200,131 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     }
 }
 
-fn line_of(record: &csv::ByteRecord) -> u64 {
-    record.position().map(|p| p.line()).unwrap_or(0)
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
+}
+
+/// Reads until the end of the first line (or 64 KiB): enough to sniff the delimiter.
+/// Returns what was read and the rest of the stream.
+fn read_first_line<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, R)> {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while head.len() < 64 * 1024 && !head.contains(&b'\n') {
+        let n = reader.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&chunk[..n]);
+    }
+    Ok((head, reader))
+}
+
+/// The start lines of the records a [`LineTracker`] has seen, oldest first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RecordStarts(Arc<Mutex<VecDeque<u64>>>);
+
+impl RecordStarts {
+    fn push(&self, line: u64) {
+        if let Ok(mut q) = self.0.lock() {
+            q.push_back(line);
+        }
+    }
+
+    /// The start line of the next record the CSV reader yields (0 if unknown).
+    fn pop(&self) -> u64 {
+        self.0.lock().ok().and_then(|mut q| q.pop_front()).unwrap_or(0)
+    }
+}
+
+/// Where the lexer is in the CSV grammar (the same rules csv-core follows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lex {
+    StartRecord,
+    StartField,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// Passes CSV text through, turning CRLF and lone CR into LF, and notes the line on which
+/// each record starts.
+///
+/// The csv crate's own positions are taken before it skips blank lines and before the LF of
+/// a CRLF, so they drift; ops staff need the line Excel shows. This lexer follows the same
+/// quoting rules (a quote opens a field only at its start; `""` inside quotes is a quote), so
+/// its records are the csv reader's records, in the same order.
+pub(crate) struct LineTracker<R> {
+    inner: R,
+    delimiter: u8,
+    state: Lex,
+    line: u64,
+    last_cr: bool,
+    starts: RecordStarts,
+}
+
+impl<R: Read> LineTracker<R> {
+    fn new(inner: R, delimiter: u8) -> Self {
+        LineTracker {
+            inner,
+            delimiter,
+            state: Lex::StartRecord,
+            line: 1,
+            last_cr: false,
+            starts: RecordStarts::default(),
+        }
+    }
+
+    fn starts(&self) -> RecordStarts {
+        self.starts.clone()
+    }
+
+    fn lex(&mut self, b: u8) {
+        let d = self.delimiter;
+        if self.state == Lex::StartRecord && b != b'\n' {
+            self.starts.push(self.line);
+            self.state = Lex::StartField;
+        }
+        self.state = match (self.state, b) {
+            (Lex::StartRecord, _) => Lex::StartRecord,
+            (Lex::Quoted, b'"') => Lex::QuoteInQuoted,
+            (Lex::Quoted, _) => Lex::Quoted,
+            (Lex::QuoteInQuoted, b'"') => Lex::Quoted,
+            (Lex::StartField, b'"') => Lex::Quoted,
+            (_, b'\n') => Lex::StartRecord,
+            (_, x) if x == d => Lex::StartField,
+            _ => Lex::Unquoted,
+        };
+        if b == b'\n' {
+            self.line += 1;
+        }
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut out = 0;
+            for i in 0..n {
+                let b = buf[i];
+                let was_cr = std::mem::replace(&mut self.last_cr, b == b'\r');
+                let b = match b {
+                    b'\n' if was_cr => continue,
+                    b'\r' => b'\n',
+                    other => other,
+                };
+                self.lex(b);
+                buf[out] = b;
+                out += 1;
+            }
+            if out > 0 {
+                return Ok(out);
+            }
+        }
+    }
 }
 
 fn csv_io(e: csv::Error) -> std::io::Error {
@@ -227,8 +364,9 @@ pub struct RawRows {
 
 enum Inner {
     Csv {
-        csv: csv::Reader<BufReader<Box<dyn Read>>>,
+        csv: Box<csv::Reader<LineTracker<Box<dyn Read + Send>>>>,
         record: csv::ByteRecord,
+        starts: RecordStarts,
         failed: bool,
     },
     Xlsx {
@@ -243,7 +381,7 @@ impl Iterator for RawRows {
     fn next(&mut self) -> Option<Self::Item> {
         let expected = self.expected;
         match &mut self.inner {
-            Inner::Csv { csv, record, failed } => loop {
+            Inner::Csv { csv, record, starts, failed } => loop {
                 if *failed {
                     return None;
                 }
@@ -254,10 +392,10 @@ impl Iterator for RawRows {
                         return Some(Err(RowError::Read(csv_io(e))));
                     }
                     Ok(true) => {
-                        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                        let line = starts.pop();
+                        if is_blank(record) {
                             continue;
                         }
-                        let line = line_of(record);
                         if record.len() != expected {
                             return Some(Err(RowError::Ragged { line, found: record.len(), expected }));
                         }
@@ -292,6 +430,22 @@ mod tests {
         assert_eq!(xlsx_text(&Data::Float(12300000000.0)), ("12300000000".to_string(), true));
         assert_eq!(xlsx_text(&Data::Float(0.5)), ("0.5".to_string(), true));
         assert_eq!(xlsx_text(&Data::String("007".into())), ("007".to_string(), false));
+    }
+
+    #[test]
+    fn record_lines_count_blank_lines_crlf_and_quoted_newlines() {
+        let text = "a,b\r\n\r\nx,y\r\n\n\"m\r\nn\",z\n,\n\"q\"\"\n\",1\r2,3";
+        let mut tracker = LineTracker::new(text.as_bytes(), b',');
+        let starts = tracker.starts();
+        let mut csv = csv_reader(&mut tracker, b',');
+        let mut record = csv::ByteRecord::new();
+        let mut seen = Vec::new();
+        while csv.read_byte_record(&mut record).unwrap() {
+            seen.push((starts.pop(), String::from_utf8(record.get(0).unwrap().to_vec()).unwrap()));
+        }
+        let expected = [(1, "a"), (3, "x"), (5, "m\nn"), (7, ""), (8, "q\"\n"), (10, "2")];
+        let expected: Vec<(u64, String)> = expected.iter().map(|(l, s)| (*l, s.to_string())).collect();
+        assert_eq!(seen, expected);
     }
 
     #[test]
