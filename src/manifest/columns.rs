@@ -106,7 +106,10 @@ impl fmt::Display for Column {
 /// True for the invisible characters that ride along with copied text: BOM, zero-width
 /// space/joiners, word joiner.
 pub fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{FEFF}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}')
+    matches!(
+        c,
+        '\u{FEFF}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}'
+    )
 }
 
 /// A header cell as we compare it: invisible characters removed, trimmed, lower case.
@@ -125,7 +128,11 @@ pub enum HeaderError {
     )]
     NoIdentity,
     #[error("the header names column `{column}` twice (as \"{first}\" and \"{second}\") / 表头中 {column} 列出现了两次")]
-    Duplicate { column: Column, first: String, second: String },
+    Duplicate {
+        column: Column,
+        first: String,
+        second: String,
+    },
 }
 
 /// Where each known column sits in the file's rows.
@@ -164,7 +171,10 @@ impl Columns {
                 )),
             }
         }
-        let columns = Columns { index, header: header.to_vec() };
+        let columns = Columns {
+            index,
+            header: header.to_vec(),
+        };
         if !columns.has(Column::Appid) && !columns.has(Column::OfficialAppid) {
             return Err(HeaderError::NoIdentity);
         }
@@ -194,9 +204,12 @@ impl Columns {
     /// header has no such column.
     pub fn cell(&self, cells: &[String], column: Column) -> String {
         match self.get(column).and_then(|i| cells.get(i)) {
-            Some(raw) if raw.chars().any(is_invisible) => {
-                raw.chars().filter(|c| !is_invisible(*c)).collect::<String>().trim().to_string()
-            }
+            Some(raw) if raw.chars().any(is_invisible) => raw
+                .chars()
+                .filter(|c| !is_invisible(*c))
+                .collect::<String>()
+                .trim()
+                .to_string(),
             Some(raw) => raw.trim().to_string(),
             None => String::new(),
         }
@@ -233,12 +246,21 @@ mod tests {
     fn needs_an_identity_column() {
         let err = Columns::from_header(&header(&["nickname"])).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("`appid`") && text.contains("`公众号appid`"), "{text}");
+        assert!(
+            text.contains("`appid`") && text.contains("`公众号appid`"),
+            "{text}"
+        );
     }
 
     #[test]
     fn rejects_a_column_named_twice() {
         let err = Columns::from_header(&header(&["appid", "简介", "signature"])).unwrap_err();
-        assert!(matches!(err, HeaderError::Duplicate { column: Column::Signature, .. }));
+        assert!(matches!(
+            err,
+            HeaderError::Duplicate {
+                column: Column::Signature,
+                ..
+            }
+        ));
     }
 }

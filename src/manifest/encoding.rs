@@ -136,7 +136,11 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
         return Ok(enc);
     }
     let valid = is_valid_utf8(io::Cursor::new(head).chain(file))?;
-    Ok(if valid { Encoding::Utf8 } else { Encoding::Gb18030 })
+    Ok(if valid {
+        Encoding::Utf8
+    } else {
+        Encoding::Gb18030
+    })
 }
 
 /// Opens `path` as UTF-8 text: detected (or `forced`) encoding, BOM removed, decoded
@@ -145,7 +149,10 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
 /// For UTF-8 the bytes pass through untouched (the CSV layer checks each field and reports a
 /// bad byte with its line); other encodings go through an `encoding_rs` decoder, which
 /// replaces malformed sequences with U+FFFD.
-pub fn open_text(path: &Path, forced: Option<Encoding>) -> io::Result<(Box<dyn Read + Send>, Encoding)> {
+pub fn open_text(
+    path: &Path,
+    forced: Option<Encoding>,
+) -> io::Result<(Box<dyn Read + Send>, Encoding)> {
     let encoding = match forced {
         Some(enc) => enc,
         None => detect(path)?,
@@ -155,7 +162,10 @@ pub fn open_text(path: &Path, forced: Option<Encoding>) -> io::Result<(Box<dyn R
     let found = bom(&head);
     // A forced UTF-16 follows the BOM's byte order when there is one.
     let encoding = match (encoding, found) {
-        (Encoding::Utf16Le | Encoding::Utf16Be, Some((e @ (Encoding::Utf16Le | Encoding::Utf16Be), _))) => e,
+        (
+            Encoding::Utf16Le | Encoding::Utf16Be,
+            Some((e @ (Encoding::Utf16Le | Encoding::Utf16Be), _)),
+        ) => e,
         (e, _) => e,
     };
     let skip = match found {
@@ -243,7 +253,11 @@ mod tests {
         assert_eq!("gbk".parse::<Encoding>(), Ok(Encoding::Gbk));
         assert_eq!("GB18030".parse::<Encoding>(), Ok(Encoding::Gb18030));
         assert_eq!("utf-16".parse::<Encoding>(), Ok(Encoding::Utf16Le));
-        assert!("latin1".parse::<Encoding>().unwrap_err().to_string().contains("utf-8"));
+        assert!("latin1"
+            .parse::<Encoding>()
+            .unwrap_err()
+            .to_string()
+            .contains("utf-8"));
     }
 
     #[test]
@@ -266,9 +280,12 @@ mod tests {
     fn decodes_gbk_streaming() {
         let (gbk, _, _) = encoding_rs::GBK.encode("名称,简介\n测试,你好\n");
         let mut out = String::new();
-        DecodingReader::new(io::BufReader::with_capacity(3, &gbk[..]), encoding_rs::GB18030)
-            .read_to_string(&mut out)
-            .unwrap();
+        DecodingReader::new(
+            io::BufReader::with_capacity(3, &gbk[..]),
+            encoding_rs::GB18030,
+        )
+        .read_to_string(&mut out)
+        .unwrap();
         assert_eq!(out, "名称,简介\n测试,你好\n");
     }
 }

@@ -15,7 +15,10 @@ pub enum ManifestError {
     )]
     UnsupportedExtension { path: PathBuf, extension: String },
     #[error("cannot read manifest {path}: {source} / 无法读取清单文件")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read the spreadsheet {path}: {message} / 无法读取 Excel 文件")]
     Xlsx { path: PathBuf, message: String },
     #[error("manifest {path} is empty: it has no header row / 清单文件为空，没有表头")]
@@ -30,7 +33,11 @@ pub enum ManifestError {
 #[derive(Debug, thiserror::Error)]
 pub enum RowError {
     #[error("line {line} has {found} fields but the header has {expected}")]
-    Ragged { line: u64, found: usize, expected: usize },
+    Ragged {
+        line: u64,
+        found: usize,
+        expected: usize,
+    },
     #[error("line {line}, field {field}: not valid UTF-8")]
     InvalidUtf8 { line: u64, field: usize },
     /// Reading the file failed; no further rows follow.
@@ -51,7 +58,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(line: u64, column: Option<Column>, en: impl Into<String>, zh: impl Into<String>) -> Problem {
+    pub fn new(
+        line: u64,
+        column: Option<Column>,
+        en: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> Problem {
         Problem {
             line,
             column: column.map(|c| c.name().to_string()).unwrap_or_default(),
@@ -66,7 +78,11 @@ impl fmt::Display for Problem {
         if self.column.is_empty() {
             write!(f, "line {}: {} / {}", self.line, self.en, self.zh)
         } else {
-            write!(f, "line {}, column {}: {} / {}", self.line, self.column, self.en, self.zh)
+            write!(
+                f,
+                "line {}, column {}: {} / {}",
+                self.line, self.column, self.en, self.zh
+            )
         }
     }
 }
