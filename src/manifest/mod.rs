@@ -93,7 +93,7 @@ pub fn load(
 /// One row's verdict.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Validated {
-    Valid(Row),
+    Valid(Box<Row>),
     Rejected(Rejected),
 }
 
@@ -186,7 +186,7 @@ impl Manifest {
             match verdict {
                 Ok(row) => {
                     counts.valid += 1;
-                    f(Validated::Valid(row));
+                    f(Validated::Valid(Box::new(row)));
                 }
                 Err(rejected) => {
                     counts.rejected += 1;
@@ -206,7 +206,7 @@ impl Manifest {
         let mut rows = Vec::new();
         let mut rejected = Vec::new();
         self.validate_each(tree, max_rows, |v| match v {
-            Validated::Valid(row) => rows.push(row),
+            Validated::Valid(row) => rows.push(*row),
             Validated::Rejected(r) => rejected.push(r),
         })?;
         Ok(Loaded {
