@@ -1,1 +1,220 @@
 //! Manifests: the spreadsheets ops staff fill, read and validated into rows and steps (DESIGN §3).
+//!
+//! The pieces, in the order a manifest goes through them:
+//! - [`encoding`]: which text encoding a CSV is in (detected or forced), decoded streaming.
+//! - [`reader`]: rows as text cells, from CSV (streamed) or an `.xlsx`'s first sheet.
+//! - [`columns`]: the header mapped onto the known columns, English names or Chinese aliases.
+//! - [`categories`]: the `categories` cell grammar and WeChat's category tree.
+//! - [`validate`]: every rule checked before any API call, problems with line and column.
+//! - [`row`] and [`step`]: the typed row the runner works from, and its steps with their input
+//!   hashes.
+//!
+//! The public API:
+//!
+//! ```text
+//! open(path, forced: Option<Encoding>) -> Result<Manifest, ManifestError>
+//!     reads the header; a ManifestError is a usage error (exit code 2) naming the file.
+//! Manifest::{path, encoding, warnings, columns, rows}
+//! Manifest::validate_each(tree, max_rows, |Validated| ...) -> Result<Counts, ManifestError>
+//!     streams: validates a million rows without keeping them (two passes over the file: the
+//!     first collects identities to find duplicates).
+//! Manifest::load(tree, max_rows) -> Result<Loaded, ManifestError>
+//! load(path, forced, tree, max_rows) -> Result<Loaded, ManifestError>   (open + load)
+//! ```
+//!
+//! `tree` is the category tree the caller fetched (`getallcategories`); without it, category
+//! id pairs are taken as written and category names are refused.
+
+pub mod categories;
+pub mod columns;
+pub mod encoding;
+pub mod error;
+pub mod reader;
+pub mod row;
+pub mod step;
+pub mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+pub use categories::CategoryTree;
+pub use columns::{Column, Columns};
+pub use encoding::Encoding;
+pub use error::{ManifestError, Problem, RowError};
+pub use reader::{RawRow, RawRows};
+pub use row::{
+    AvatarChange, CategoryAdd, CategoryChange, CertificateFile, Crop, ImageFile, NicknameChange,
+    RebindChange, Row,
+};
+pub use step::{Step, StepKind};
+pub use validate::Rejected;
+
+use reader::Source;
+use validate::{Duplicates, Validator};
+
+/// A manifest whose header has been read.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    path: PathBuf,
+    source: Source,
+    columns: Columns,
+    warnings: Vec<String>,
+}
+
+/// Opens the manifest at `path` (`.csv`/`.tsv`/`.txt` or `.xlsx`) and reads its header.
+/// `forced` overrides encoding detection for delimited text.
+pub fn open(path: &Path, forced: Option<Encoding>) -> Result<Manifest, ManifestError> {
+    let source = Source::open(path, forced)?;
+    let (columns, warnings) =
+        Columns::from_header(&source.header).map_err(|source| ManifestError::Header {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        source,
+        columns,
+        warnings,
+    })
+}
+
+/// Opens, reads and validates the manifest at `path`, keeping every row.
+pub fn load(
+    path: &Path,
+    forced: Option<Encoding>,
+    tree: Option<&CategoryTree>,
+    max_rows: Option<usize>,
+) -> Result<Loaded, ManifestError> {
+    open(path, forced)?.load(tree, max_rows)
+}
+
+/// One row's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Validated {
+    Valid(Box<Row>),
+    Rejected(Rejected),
+}
+
+/// How many rows [`Manifest::validate_each`] saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub valid: usize,
+    pub rejected: usize,
+}
+
+/// A whole manifest, read and validated.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Valid rows, in file order.
+    pub rows: Vec<Row>,
+    /// Rejected rows, in file order, each with its problems.
+    pub rejected: Vec<Rejected>,
+    /// Unknown columns, once each.
+    pub warnings: Vec<String>,
+    /// The encoding used (`None` for `.xlsx`): the caller logs it.
+    pub encoding: Option<Encoding>,
+    /// The header as the file spells it (for `failed.csv`).
+    pub header: Vec<String>,
+}
+
+impl Loaded {
+    /// Every problem, in file order.
+    pub fn problems(&self) -> impl Iterator<Item = &Problem> {
+        self.rejected.iter().flat_map(|r| r.problems.iter())
+    }
+}
+
+impl Manifest {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The encoding used; `None` for `.xlsx`.
+    pub fn encoding(&self) -> Option<Encoding> {
+        self.source.encoding
+    }
+
+    /// One warning per column the header has that is not a manifest column.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn columns(&self) -> &Columns {
+        &self.columns
+    }
+
+    /// The data rows as text, unvalidated, from the start of the file.
+    pub fn rows(&self) -> Result<RawRows, ManifestError> {
+        self.source.rows()
+    }
+
+    fn read_err(&self, source: std::io::Error) -> ManifestError {
+        ManifestError::Read {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Validates every row (the first `max_rows` when given) and hands each verdict to `f`
+    /// in file order, keeping none. Reads the file twice: identities first, for duplicates.
+    pub fn validate_each(
+        &self,
+        tree: Option<&CategoryTree>,
+        max_rows: Option<usize>,
+        mut f: impl FnMut(Validated),
+    ) -> Result<Counts, ManifestError> {
+        let limit = max_rows.unwrap_or(usize::MAX);
+        let mut duplicates = Duplicates::default();
+        for row in self.rows()?.take(limit) {
+            match row {
+                Ok(raw) => duplicates.note(&self.columns, &raw),
+                Err(RowError::Read(e)) => return Err(self.read_err(e)),
+                Err(_) => {}
+            }
+        }
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        let mut validator = Validator::new(self.columns.clone(), base, tree, duplicates);
+        let mut counts = Counts::default();
+        for row in self.rows()?.take(limit) {
+            let verdict = match row {
+                Ok(raw) => validator.validate(raw),
+                Err(RowError::Read(e)) => return Err(self.read_err(e)),
+                Err(e) => Err(validator.unreadable(&e)),
+            };
+            match verdict {
+                Ok(row) => {
+                    counts.valid += 1;
+                    f(Validated::Valid(Box::new(row)));
+                }
+                Err(rejected) => {
+                    counts.rejected += 1;
+                    f(Validated::Rejected(rejected));
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Validates every row (the first `max_rows` when given) and keeps them.
+    pub fn load(
+        &self,
+        tree: Option<&CategoryTree>,
+        max_rows: Option<usize>,
+    ) -> Result<Loaded, ManifestError> {
+        let mut rows = Vec::new();
+        let mut rejected = Vec::new();
+        self.validate_each(tree, max_rows, |v| match v {
+            Validated::Valid(row) => rows.push(*row),
+            Validated::Rejected(r) => rejected.push(r),
+        })?;
+        Ok(Loaded {
+            rows,
+            rejected,
+            warnings: self.warnings.clone(),
+            encoding: self.encoding(),
+            header: self.source.header.clone(),
+        })
+    }
+}

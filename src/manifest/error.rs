@@ -1,0 +1,88 @@
+//! What can be wrong with a manifest: the whole file ([`ManifestError`], a usage error that
+//! stops the run before any call) or one row ([`Problem`], reported with its line and column
+//! while the other rows go on).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::columns::{Column, HeaderError};
+
+/// A manifest that cannot be used at all. Each message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error(
+        "{path}: a manifest must be .csv, .tsv or .txt (delimited text) or .xlsx, not \"{extension}\" / 清单文件只支持 csv、tsv、txt、xlsx"
+    )]
+    UnsupportedExtension { path: PathBuf, extension: String },
+    #[error("cannot read manifest {path}: {source} / 无法读取清单文件")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read the spreadsheet {path}: {message} / 无法读取 Excel 文件")]
+    Xlsx { path: PathBuf, message: String },
+    #[error("manifest {path} is empty: it has no header row / 清单文件为空，没有表头")]
+    Empty { path: PathBuf },
+    #[error("manifest {path}, line {line}: the header is not valid UTF-8; try --encoding gbk / 表头不是有效的 UTF-8 编码")]
+    HeaderNotUtf8 { path: PathBuf, line: u64 },
+    #[error("manifest {path}: {source}")]
+    Header { path: PathBuf, source: HeaderError },
+}
+
+/// Why one row cannot be read at all (before any column is looked at).
+#[derive(Debug, thiserror::Error)]
+pub enum RowError {
+    #[error("line {line} has {found} fields but the header has {expected}")]
+    Ragged {
+        line: u64,
+        found: usize,
+        expected: usize,
+    },
+    #[error("line {line}, field {field}: not valid UTF-8")]
+    InvalidUtf8 { line: u64, field: usize },
+    /// Reading the file failed; no further rows follow.
+    #[error("reading the manifest failed: {0}")]
+    Read(std::io::Error),
+}
+
+/// One thing wrong with one row: where, and why in English and in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The 1-based line in the file (the header is line 1; for a CSV, the line where the
+    /// record starts).
+    pub line: u64,
+    /// The column's English name (`Column::name`), or "" for the row as a whole.
+    pub column: String,
+    pub en: String,
+    pub zh: String,
+}
+
+impl Problem {
+    pub fn new(
+        line: u64,
+        column: Option<Column>,
+        en: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            line,
+            column: column.map(|c| c.name().to_string()).unwrap_or_default(),
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "line {}: {} / {}", self.line, self.en, self.zh)
+        } else {
+            write!(
+                f,
+                "line {}, column {}: {} / {}",
+                self.line, self.column, self.en, self.zh
+            )
+        }
+    }
+}

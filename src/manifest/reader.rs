@@ -1,0 +1,530 @@
+//! Reading a manifest's rows as text cells, from CSV or from an `.xlsx`'s first sheet.
+//!
+//! Everything after this module sees one shape: a [`RawRow`] of trimmed-later strings with
+//! its file line. CSV is streamed (a million rows never sit in memory); an `.xlsx` sheet is
+//! loaded whole by calamine, which is acceptable for what Excel can hold. Excel turns text
+//! that looks like a number into a number (`1.23E+10`, `8.0`, lost leading zeros): whole
+//! numbers come back as integer text, and every cell that was a number is flagged so that
+//! validation can refuse it where a number can only be a mangled identifier.
+
+use std::collections::VecDeque;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use calamine::{Data, Reader, Xlsx};
+
+use super::encoding::{self, Encoding};
+use super::error::{ManifestError, RowError};
+
+/// One data row as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    /// 1-based file line (the header is line 1).
+    pub line: u64,
+    pub cells: Vec<String>,
+    /// Indices of cells that an `.xlsx` stored as numbers (always empty for CSV).
+    pub numeric: Vec<usize>,
+}
+
+/// The kind of file a manifest is, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Delimited,
+    Xlsx,
+}
+
+fn format_of(path: &Path) -> Result<Format, ManifestError> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" | "tsv" | "txt" => Ok(Format::Delimited),
+        "xlsx" | "xlsm" => Ok(Format::Xlsx),
+        _ => Err(ManifestError::UnsupportedExtension {
+            path: path.to_path_buf(),
+            extension: ext,
+        }),
+    }
+}
+
+/// A manifest file opened: where its rows come from, and its header.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    path: PathBuf,
+    kind: SourceKind,
+    pub header: Vec<String>,
+    pub encoding: Option<Encoding>,
+}
+
+#[derive(Debug, Clone)]
+enum SourceKind {
+    Csv { encoding: Encoding, delimiter: u8 },
+    Xlsx { rows: Arc<Vec<RawRow>> },
+}
+
+impl Source {
+    /// Opens `path` and reads its header row.
+    pub fn open(path: &Path, forced: Option<Encoding>) -> Result<Source, ManifestError> {
+        match format_of(path)? {
+            Format::Delimited => Source::open_csv(path, forced),
+            Format::Xlsx => Source::open_xlsx(path),
+        }
+    }
+
+    fn read_err(path: &Path) -> impl FnOnce(std::io::Error) -> ManifestError + '_ {
+        move |source| ManifestError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    fn open_csv(path: &Path, forced: Option<Encoding>) -> Result<Source, ManifestError> {
+        let (reader, encoding) =
+            encoding::open_text(path, forced).map_err(Source::read_err(path))?;
+        let (head, reader) = read_first_line(reader).map_err(Source::read_err(path))?;
+        let delimiter = sniff_delimiter(&head);
+        let mut lines = LineTracker::new(std::io::Cursor::new(head).chain(reader), delimiter);
+        let starts = lines.starts();
+        let mut csv = csv_reader(&mut lines, delimiter);
+        let mut record = csv::ByteRecord::new();
+        let header = loop {
+            match csv.read_byte_record(&mut record) {
+                Ok(false) => {
+                    return Err(ManifestError::Empty {
+                        path: path.to_path_buf(),
+                    })
+                }
+                Ok(true) => {
+                    let line = starts.pop();
+                    if is_blank(&record) {
+                        continue;
+                    }
+                    break record_to_strings(&record).map_err(|_| {
+                        ManifestError::HeaderNotUtf8 {
+                            path: path.to_path_buf(),
+                            line,
+                        }
+                    })?;
+                }
+                Err(e) => return Err(Source::read_err(path)(csv_io(e))),
+            }
+        };
+        Ok(Source {
+            path: path.to_path_buf(),
+            kind: SourceKind::Csv {
+                encoding,
+                delimiter,
+            },
+            header,
+            encoding: Some(encoding),
+        })
+    }
+
+    fn open_xlsx(path: &Path) -> Result<Source, ManifestError> {
+        let xlsx_err = |message: String| ManifestError::Xlsx {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut book: Xlsx<BufReader<std::fs::File>> = calamine::open_workbook(path)
+            .map_err(|e: calamine::XlsxError| xlsx_err(e.to_string()))?;
+        let range = match book.worksheet_range_at(0) {
+            Some(r) => r.map_err(|e| xlsx_err(e.to_string()))?,
+            None => return Err(xlsx_err("the workbook has no sheet".into())),
+        };
+        let first_line = range.start().map(|(r, _)| u64::from(r) + 1).unwrap_or(1);
+        let mut rows = range.rows().enumerate().map(|(i, cells)| {
+            let mut numeric = Vec::new();
+            let cells = cells
+                .iter()
+                .enumerate()
+                .map(|(j, cell)| {
+                    let (text, is_number) = xlsx_text(cell);
+                    if is_number {
+                        numeric.push(j);
+                    }
+                    text
+                })
+                .collect();
+            RawRow {
+                line: first_line + i as u64,
+                cells,
+                numeric,
+            }
+        });
+        let header = loop {
+            match rows.next() {
+                None => {
+                    return Err(ManifestError::Empty {
+                        path: path.to_path_buf(),
+                    })
+                }
+                Some(row) if row.cells.iter().all(|c| c.trim().is_empty()) => continue,
+                Some(row) => break row.cells,
+            }
+        };
+        let rows: Vec<RawRow> = rows.collect();
+        Ok(Source {
+            path: path.to_path_buf(),
+            kind: SourceKind::Xlsx {
+                rows: Arc::new(rows),
+            },
+            header,
+            encoding: None,
+        })
+    }
+
+    /// The data rows, from the start (each call reads the file again), blank rows skipped.
+    pub fn rows(&self) -> Result<RawRows, ManifestError> {
+        let expected = self.header.len();
+        let inner = match &self.kind {
+            SourceKind::Csv {
+                encoding,
+                delimiter,
+            } => {
+                let (reader, _) = encoding::open_text(&self.path, Some(*encoding))
+                    .map_err(Source::read_err(&self.path))?;
+                let lines = LineTracker::new(reader, *delimiter);
+                let starts = lines.starts();
+                let mut csv = csv_reader(lines, *delimiter);
+                // Skip up to and including the header record.
+                let mut record = csv::ByteRecord::new();
+                loop {
+                    match csv.read_byte_record(&mut record) {
+                        Ok(true) => {
+                            starts.pop();
+                            if !is_blank(&record) {
+                                break;
+                            }
+                        }
+                        Ok(false) => break,
+                        Err(e) => return Err(Source::read_err(&self.path)(csv_io(e))),
+                    }
+                }
+                Inner::Csv {
+                    csv: Box::new(csv),
+                    record,
+                    starts,
+                    failed: false,
+                }
+            }
+            SourceKind::Xlsx { rows } => Inner::Xlsx {
+                rows: Arc::clone(rows),
+                next: 0,
+            },
+        };
+        Ok(RawRows { inner, expected })
+    }
+}
+
+fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .buffer_capacity(64 * 1024)
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(reader)
+}
+
+/// Tab when the first line has more tabs than commas (Excel's "Unicode text"), else comma.
+fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let tabs = line.iter().filter(|b| **b == b'\t').count();
+    let commas = line.iter().filter(|b| **b == b',').count();
+    if tabs > commas {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
+}
+
+/// Reads until the end of the first line (or 64 KiB): enough to sniff the delimiter.
+/// Returns what was read and the rest of the stream.
+fn read_first_line<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, R)> {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while head.len() < 64 * 1024 && !head.contains(&b'\n') {
+        let n = reader.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&chunk[..n]);
+    }
+    Ok((head, reader))
+}
+
+/// The start lines of the records a [`LineTracker`] has seen, oldest first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RecordStarts(Arc<Mutex<VecDeque<u64>>>);
+
+impl RecordStarts {
+    fn push(&self, line: u64) {
+        if let Ok(mut q) = self.0.lock() {
+            q.push_back(line);
+        }
+    }
+
+    /// The start line of the next record the CSV reader yields (0 if unknown).
+    fn pop(&self) -> u64 {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut q| q.pop_front())
+            .unwrap_or(0)
+    }
+}
+
+/// Where the lexer is in the CSV grammar (the same rules csv-core follows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lex {
+    StartRecord,
+    StartField,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+/// Passes CSV text through, turning CRLF and lone CR into LF, and notes the line on which
+/// each record starts.
+///
+/// The csv crate's own positions are taken before it skips blank lines and before the LF of
+/// a CRLF, so they drift; ops staff need the line Excel shows. This lexer follows the same
+/// quoting rules (a quote opens a field only at its start; `""` inside quotes is a quote), so
+/// its records are the csv reader's records, in the same order.
+pub(crate) struct LineTracker<R> {
+    inner: R,
+    delimiter: u8,
+    state: Lex,
+    line: u64,
+    last_cr: bool,
+    starts: RecordStarts,
+}
+
+impl<R: Read> LineTracker<R> {
+    fn new(inner: R, delimiter: u8) -> Self {
+        LineTracker {
+            inner,
+            delimiter,
+            state: Lex::StartRecord,
+            line: 1,
+            last_cr: false,
+            starts: RecordStarts::default(),
+        }
+    }
+
+    fn starts(&self) -> RecordStarts {
+        self.starts.clone()
+    }
+
+    fn lex(&mut self, b: u8) {
+        let d = self.delimiter;
+        if self.state == Lex::StartRecord && b != b'\n' {
+            self.starts.push(self.line);
+            self.state = Lex::StartField;
+        }
+        self.state = match (self.state, b) {
+            (Lex::StartRecord, _) => Lex::StartRecord,
+            (Lex::Quoted, b'"') => Lex::QuoteInQuoted,
+            (Lex::Quoted, _) => Lex::Quoted,
+            (Lex::QuoteInQuoted, b'"') => Lex::Quoted,
+            (Lex::StartField, b'"') => Lex::Quoted,
+            (_, b'\n') => Lex::StartRecord,
+            (_, x) if x == d => Lex::StartField,
+            _ => Lex::Unquoted,
+        };
+        if b == b'\n' {
+            self.line += 1;
+        }
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut out = 0;
+            for i in 0..n {
+                let b = buf[i];
+                let was_cr = std::mem::replace(&mut self.last_cr, b == b'\r');
+                let b = match b {
+                    b'\n' if was_cr => continue,
+                    b'\r' => b'\n',
+                    other => other,
+                };
+                self.lex(b);
+                buf[out] = b;
+                out += 1;
+            }
+            if out > 0 {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// The record's fields as strings, or the index of the first field that is not UTF-8.
+fn record_to_strings(record: &csv::ByteRecord) -> Result<Vec<String>, usize> {
+    record
+        .iter()
+        .enumerate()
+        .map(|(i, f)| std::str::from_utf8(f).map(str::to_string).map_err(|_| i))
+        .collect()
+}
+
+/// An `.xlsx` cell as text, and whether it was a number.
+fn xlsx_text(cell: &Data) -> (String, bool) {
+    match cell {
+        Data::String(s) => (s.clone(), false),
+        Data::Int(i) => (i.to_string(), true),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => (format!("{}", *f as i64), true),
+        Data::Float(f) => (format!("{f}"), true),
+        Data::Bool(b) => ((if *b { "1" } else { "0" }).to_string(), false),
+        Data::Empty => (String::new(), false),
+        other => (other.to_string(), false),
+    }
+}
+
+/// An iterator over a manifest's data rows. Blank rows are skipped.
+pub struct RawRows {
+    inner: Inner,
+    expected: usize,
+}
+
+enum Inner {
+    Csv {
+        csv: Box<csv::Reader<LineTracker<Box<dyn Read + Send>>>>,
+        record: csv::ByteRecord,
+        starts: RecordStarts,
+        failed: bool,
+    },
+    Xlsx {
+        rows: Arc<Vec<RawRow>>,
+        next: usize,
+    },
+}
+
+impl Iterator for RawRows {
+    type Item = Result<RawRow, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let expected = self.expected;
+        match &mut self.inner {
+            Inner::Csv {
+                csv,
+                record,
+                starts,
+                failed,
+            } => loop {
+                if *failed {
+                    return None;
+                }
+                match csv.read_byte_record(record) {
+                    Ok(false) => return None,
+                    Err(e) => {
+                        *failed = true;
+                        return Some(Err(RowError::Read(csv_io(e))));
+                    }
+                    Ok(true) => {
+                        let line = starts.pop();
+                        if is_blank(record) {
+                            continue;
+                        }
+                        if record.len() != expected {
+                            return Some(Err(RowError::Ragged {
+                                line,
+                                found: record.len(),
+                                expected,
+                            }));
+                        }
+                        return Some(match record_to_strings(record) {
+                            Ok(cells) => Ok(RawRow {
+                                line,
+                                cells,
+                                numeric: Vec::new(),
+                            }),
+                            Err(field) => Err(RowError::InvalidUtf8 { line, field }),
+                        });
+                    }
+                }
+            },
+            Inner::Xlsx { rows, next } => loop {
+                let row = rows.get(*next)?;
+                *next += 1;
+                if row.cells.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                let mut row = row.clone();
+                row.cells
+                    .resize(expected.max(row.cells.len()), String::new());
+                return Some(Ok(row));
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_floats_become_integer_text() {
+        assert_eq!(xlsx_text(&Data::Float(8.0)), ("8".to_string(), true));
+        assert_eq!(
+            xlsx_text(&Data::Float(12300000000.0)),
+            ("12300000000".to_string(), true)
+        );
+        assert_eq!(xlsx_text(&Data::Float(0.5)), ("0.5".to_string(), true));
+        assert_eq!(
+            xlsx_text(&Data::String("007".into())),
+            ("007".to_string(), false)
+        );
+    }
+
+    #[test]
+    fn record_lines_count_blank_lines_crlf_and_quoted_newlines() {
+        let text = "a,b\r\n\r\nx,y\r\n\n\"m\r\nn\",z\n,\n\"q\"\"\n\",1\r2,3";
+        let mut tracker = LineTracker::new(text.as_bytes(), b',');
+        let starts = tracker.starts();
+        let mut csv = csv_reader(&mut tracker, b',');
+        let mut record = csv::ByteRecord::new();
+        let mut seen = Vec::new();
+        while csv.read_byte_record(&mut record).unwrap() {
+            seen.push((
+                starts.pop(),
+                String::from_utf8(record.get(0).unwrap().to_vec()).unwrap(),
+            ));
+        }
+        let expected = [
+            (1, "a"),
+            (3, "x"),
+            (5, "m\nn"),
+            (7, ""),
+            (8, "q\"\n"),
+            (10, "2"),
+        ];
+        let expected: Vec<(u64, String)> =
+            expected.iter().map(|(l, s)| (*l, s.to_string())).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn sniffs_tabs() {
+        assert_eq!(sniff_delimiter(b"appid\tnickname\nwx,1\t2"), b'\t');
+        assert_eq!(sniff_delimiter(b"appid,nickname\n"), b',');
+    }
+}
