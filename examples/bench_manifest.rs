@@ -17,16 +17,10 @@ fn vm_hwm_kib() -> Option<u64> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let rows: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+    let rows: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let dir = std::env::temp_dir().join(format!("wxprov-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let png = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/images/tiny.png"
-    );
+    let png = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/images/tiny.png");
     std::fs::copy(png, dir.join("avatar.png"))?;
     let path = dir.join("bench.csv");
 
@@ -43,20 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let size = std::fs::metadata(&path)?.len();
-    println!(
-        "generated {rows} rows ({:.1} MB) in {:.2?}",
-        size as f64 / 1e6,
-        started.elapsed()
-    );
-    println!(
-        "peak memory after generating: {} KiB",
-        vm_hwm_kib().unwrap_or(0)
-    );
+    println!("generated {rows} rows ({:.1} MB) in {:.2?}", size as f64 / 1e6, started.elapsed());
+    println!("peak memory after generating: {} KiB", vm_hwm_kib().unwrap_or(0));
 
-    let json = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/categories.json"
-    ))?;
+    let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/categories.json"))?;
     let tree = CategoryTree::from_json(&json)?;
 
     let started = Instant::now();

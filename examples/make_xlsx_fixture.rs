@@ -6,9 +6,7 @@ use rust_xlsxwriter::Workbook;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/manifests");
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_path(format!("{dir}/onboarding.csv"))?;
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).from_path(format!("{dir}/onboarding.csv"))?;
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
     for (r, record) in csv.records().enumerate() {

@@ -24,7 +24,7 @@ const MAX_TRIES: usize = 10;
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
-    let api = ctx.api(None, &ledger, None).await?;
+    let api = ctx.api(None, &ledger, None, Default::default()).await?;
     let candidates: Vec<String> = match args.appid {
         Some(appid) => vec![appid],
         None => ledger

@@ -9,7 +9,7 @@ use crate::config::{JobFile, Secrets, DEFAULT_API_BASE};
 use crate::exit::fail;
 use crate::ledger::Ledger;
 use crate::secret::Secret;
-use crate::wechat::{client::DEFAULT_TIMEOUT, Api, Client, ComponentCreds};
+use crate::wechat::{client::DEFAULT_TIMEOUT, Api, CallOptions, Client, ComponentCreds};
 
 /// Shared state of one command.
 pub struct Context {
@@ -49,7 +49,13 @@ impl Context {
     /// The API for this command, on `ledger`. With `--api-base sim`, starts the simulator
     /// with the example fixture, takes the platform's credentials from it where the
     /// environment gives none, and stores the fixture's refresh tokens the ledger lacks.
-    pub async fn api(&mut self, job: Option<&JobFile>, ledger: &Ledger, run_id: Option<String>) -> anyhow::Result<Api> {
+    pub async fn api(
+        &mut self,
+        job: Option<&JobFile>,
+        ledger: &Ledger,
+        run_id: Option<String>,
+        options: CallOptions,
+    ) -> anyhow::Result<Api> {
         let base = self
             .global
             .api_base
@@ -81,7 +87,7 @@ impl Context {
             base
         };
         let client = Client::new(&url, DEFAULT_TIMEOUT).map_err(|e| fail(format!("{e:#}")))?;
-        Ok(Api::new(client, ledger.clone(), creds, self.secrets.token_command.clone(), run_id))
+        Ok(Api::new(client, ledger.clone(), creds, self.secrets.token_command.clone(), run_id, options))
     }
 
     /// Stops what the command started (the in-process simulator).

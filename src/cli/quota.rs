@@ -42,7 +42,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         return Err(usage(format!("{bad:?} is not an API path; give one like /cgi-bin/account/modifysignature")));
     }
     let ledger = ctx.open_ledger(None)?;
-    let api = ctx.api(None, &ledger, None).await?;
+    let api = ctx.api(None, &ledger, None, Default::default()).await?;
     // All at once: the answers are independent, and tokens are shared safely.
     let requests: Vec<QuotaGet> = paths.iter().map(|p| QuotaGet { cgi_path: p.clone() }).collect();
     let answers = futures::future::join_all(requests.iter().map(|req| api.call(&args.appid, req))).await;

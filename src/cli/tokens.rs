@@ -113,7 +113,7 @@ fn time(secs: Option<i64>) -> String {
 }
 
 async fn recover(ctx: &mut Context, ledger: &Ledger, all: bool) -> anyhow::Result<Exit> {
-    let api = ctx.api(None, ledger, None).await?;
+    let api = ctx.api(None, ledger, None, Default::default()).await?;
     const PAGE: u32 = 500;
     let (mut offset, mut seen, mut stored) = (0u32, 0usize, 0usize);
     loop {

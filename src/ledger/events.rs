@@ -24,19 +24,19 @@ impl Ledger {
     /// Appends a call to the event log.
     pub async fn record_call(&self, event: CallEvent) -> Result<(), LedgerError> {
         self.call(move |c| {
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO events (at_ms, run_id, appid, api, errcode, duration_ms, outcome)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    event.at_ms,
-                    event.run_id,
-                    event.appid,
-                    event.api,
-                    event.errcode,
-                    event.duration_ms,
-                    crate::secret::redact(&event.outcome)
-                ],
-            )?;
+            )?
+            .execute(params![
+                event.at_ms,
+                event.run_id,
+                event.appid,
+                event.api,
+                event.errcode,
+                event.duration_ms,
+                crate::secret::redact(&event.outcome)
+            ])?;
             Ok(())
         })
         .await

@@ -4,14 +4,19 @@
 //!
 //! One thread owns the connection; async tasks send it closures through a channel and await
 //! the answer, so no task ever holds a `Connection` across an await and writes never contend
-//! inside the process. The file is created with mode 0600, runs in WAL mode, and its schema is
+//! inside the process. The thread batches: it runs every job waiting in the channel inside
+//! one `BEGIN IMMEDIATE` transaction (each job in a savepoint of its own) and answers the
+//! jobs only after the commit, so an answer always means "on disk" — which crash safety
+//! relies on ("recorded as started" must be true before the call is sent). The file is created with mode 0600, runs in WAL mode, and its schema is
 //! versioned with `PRAGMA user_version` (see [`schema`]).
 
 mod cache;
 mod events;
 mod lock;
 mod media;
+mod runs;
 mod schema;
+mod steps;
 mod tickets;
 mod tokens;
 
@@ -23,6 +28,8 @@ use rusqlite::Connection;
 
 pub use events::CallEvent;
 pub use lock::RunLock;
+pub use runs::RunRecord;
+pub use steps::{RowRecord, StepRecord, StepState};
 pub use tickets::TicketKind;
 pub use tokens::{TokenKind, TokenRow};
 
@@ -39,6 +46,8 @@ pub enum LedgerError {
     Sql(#[from] rusqlite::Error),
     #[error("the ledger's worker thread has stopped")]
     Gone,
+    #[error("could not commit to the ledger: {0}")]
+    Commit(String),
 }
 
 impl LedgerError {
@@ -48,7 +57,13 @@ impl LedgerError {
     }
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A job runs inside the batch's transaction and returns what to do once the batch is
+/// committed (or failed to commit: then it gets the reason).
+type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// At most this many jobs share one transaction.
+const MAX_BATCH: usize = 512;
 
 /// A handle on the ledger; cheap to clone, usable from any task.
 #[derive(Clone)]
@@ -79,6 +94,7 @@ impl Ledger {
         }
         create_private(path).map_err(|e| open_err(e.to_string()))?;
         let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -88,11 +104,7 @@ impl Ledger {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("ledger".into())
-            .spawn(move || {
-                for job in rx {
-                    job(&mut conn);
-                }
-            })
+            .spawn(move || writer(conn, rx))
             .map_err(|e| open_err(e.to_string()))?;
         Ok(Ledger { inner: Arc::new(Inner { tx, path: path.to_path_buf() }) })
     }
@@ -101,19 +113,16 @@ impl Ledger {
         &self.inner.path
     }
 
-    /// Runs `f` on the ledger's connection and awaits its result.
+    /// Runs `f` on the ledger's connection and awaits its result, once it is committed.
     pub async fn call<R, F>(&self, f: F) -> Result<R, LedgerError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<R, LedgerError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.inner
-            .tx
-            .send(Box::new(move |conn| {
-                let _ = tx.send(f(conn));
-            }))
-            .map_err(|_| LedgerError::Gone)?;
+        self.send(f, move |r| {
+            let _ = tx.send(r);
+        })?;
         rx.await.map_err(|_| LedgerError::Gone)?
     }
 
@@ -121,17 +130,63 @@ impl Ledger {
     pub fn call_blocking<R, F>(&self, f: F) -> Result<R, LedgerError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<R, LedgerError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel();
-        self.inner
-            .tx
-            .send(Box::new(move |conn| {
-                let _ = tx.send(f(conn));
-            }))
-            .map_err(|_| LedgerError::Gone)?;
+        self.send(f, move |r| {
+            let _ = tx.send(r);
+        })?;
         rx.recv().map_err(|_| LedgerError::Gone)?
     }
+
+    fn send<R, F, A>(&self, f: F, answer: A) -> Result<(), LedgerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
+        A: FnOnce(Result<R, LedgerError>) + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |commit_failure: Option<&str>| match commit_failure {
+                Some(reason) => answer(Err(LedgerError::Commit(reason.to_string()))),
+                None => answer(result),
+            })
+        });
+        self.inner.tx.send(job).map_err(|_| LedgerError::Gone)
+    }
+}
+
+/// The writer thread: runs the jobs waiting in the channel in one transaction, commits, then
+/// answers them.
+fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let began = conn.execute_batch("BEGIN IMMEDIATE");
+        let replies: Vec<Reply> = jobs.into_iter().map(|job| job(&conn)).collect();
+        let committed = began.and_then(|_| conn.execute_batch("COMMIT"));
+        let failure = committed.err().map(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        for reply in replies {
+            reply(failure.as_deref());
+        }
+    }
+}
+
+/// Runs one job in a savepoint, so a failing job leaves nothing half-written.
+fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, LedgerError>) -> Result<R, LedgerError> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let result = f(conn);
+    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+    conn.execute_batch(end)?;
+    result
 }
 
 /// Creates the file with mode 0600 if it does not exist yet, so tokens never sit in a

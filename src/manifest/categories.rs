@@ -37,10 +37,7 @@ impl CategoryTree {
         let mut by_name = HashMap::new();
         for c in by_id.values() {
             if let Some(parent) = by_id.get(&c.father).filter(|_| c.father != 0) {
-                by_name.insert(
-                    (parent.name.trim().to_string(), c.name.trim().to_string()),
-                    (parent.id, c.id),
-                );
+                by_name.insert((parent.name.trim().to_string(), c.name.trim().to_string()), (parent.id, c.id));
             }
         }
         CategoryTree { by_id, by_name }
@@ -61,9 +58,7 @@ impl CategoryTree {
 
     /// The id pair of `first/second` by names.
     pub fn find(&self, first: &str, second: &str) -> Option<(i64, i64)> {
-        self.by_name
-            .get(&(first.to_string(), second.to_string()))
-            .copied()
+        self.by_name.get(&(first.to_string(), second.to_string())).copied()
     }
 
     /// The `first/second` name pair closest to what was written, if one is close enough to
@@ -156,18 +151,10 @@ pub fn parse_cell(cell: &str) -> Result<Vec<CategoryItem>, Reason> {
         }
     }
     if depth != 0 {
-        return Err((
-            "a \"[\" is never closed with \"]\"".into(),
-            "“[”没有对应的“]”".into(),
-        ));
+        return Err(("a \"[\" is never closed with \"]\"".into(), "“[”没有对应的“]”".into()));
     }
     items.push(&cell[start..]);
-    items
-        .into_iter()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(parse_item)
-        .collect()
+    items.into_iter().map(str::trim).filter(|s| !s.is_empty()).map(parse_item).collect()
 }
 
 fn parse_item(item: &str) -> Result<CategoryItem, Reason> {
@@ -179,10 +166,7 @@ fn parse_item(item: &str) -> Result<CategoryItem, Reason> {
         Some(open) => {
             let close = rest.rfind(']').unwrap_or(rest.len());
             if !rest[close..].trim_start_matches(']').trim().is_empty() {
-                return Err((
-                    format!("\"{item}\" has text after its \"]\""),
-                    format!("“{item}”的“]”后面不能再有内容"),
-                ));
+                return Err((format!("\"{item}\" has text after its \"]\""), format!("“{item}”的“]”后面不能再有内容")));
             }
             (&rest[..open], Some(&rest[open + 1..close]))
         }
@@ -220,10 +204,7 @@ fn parse_item(item: &str) -> Result<CategoryItem, Reason> {
             certificates.push((name.to_string(), path.to_string()));
         }
         if certificates.is_empty() {
-            return Err((
-                format!("\"{item}\" has empty brackets"),
-                format!("“{item}”的方括号里没有资质"),
-            ));
+            return Err((format!("\"{item}\" has empty brackets"), format!("“{item}”的方括号里没有资质")));
         }
     }
     if remove && !certificates.is_empty() {
@@ -232,19 +213,12 @@ fn parse_item(item: &str) -> Result<CategoryItem, Reason> {
             format!("“{item}”是删除类目，不需要资质"),
         ));
     }
-    Ok(CategoryItem {
-        remove,
-        first: first.to_string(),
-        second: second.to_string(),
-        certificates,
-    })
+    Ok(CategoryItem { remove, first: first.to_string(), second: second.to_string(), certificates })
 }
 
 /// A certificate name as compared: no whitespace, no 《》, no colons.
 fn cert_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '《' | '》' | ':' | '：'))
-        .collect()
+    name.chars().filter(|c| !c.is_whitespace() && !matches!(c, '《' | '》' | ':' | '：')).collect()
 }
 
 /// The tree's certificate name that `written` stands for: equal once normalized, or the
@@ -257,11 +231,7 @@ pub fn match_certificate<'a>(written: &str, names: &[&'a str]) -> Option<&'a str
     names
         .iter()
         .find(|n| cert_key(n) == key)
-        .or_else(|| {
-            names
-                .iter()
-                .find(|n| key.chars().count() >= 2 && cert_key(n).contains(&key))
-        })
+        .or_else(|| names.iter().find(|n| key.chars().count() >= 2 && cert_key(n).contains(&key)))
         .copied()
 }
 
@@ -285,7 +255,10 @@ impl CategoryItem {
                 match tree.get(second) {
                     Some(c) if c.father == first => Ok((first, second)),
                     Some(c) => Err((
-                        format!("\"{written}\": category {second} ({}) is not under {first}; it is under {}", c.name, c.father),
+                        format!(
+                            "\"{written}\": category {second} ({}) is not under {first}; it is under {}",
+                            c.name, c.father
+                        ),
                         format!("“{written}”：类目 {second}（{}）不属于一级类目 {first}，而属于 {}", c.name, c.father),
                     )),
                     None => Err((
@@ -304,17 +277,10 @@ impl CategoryItem {
                 if let Some(pair) = tree.find(&self.first, &self.second) {
                     return Ok(pair);
                 }
-                let hint_en = tree
-                    .suggest(&self.first, &self.second)
-                    .map(|s| format!("; did you mean \"{s}\"?"));
-                let hint_zh = tree
-                    .suggest(&self.first, &self.second)
-                    .map(|s| format!("；是不是“{s}”？"));
+                let hint_en = tree.suggest(&self.first, &self.second).map(|s| format!("; did you mean \"{s}\"?"));
+                let hint_zh = tree.suggest(&self.first, &self.second).map(|s| format!("；是不是“{s}”？"));
                 Err((
-                    format!(
-                        "\"{written}\" is not a category{}",
-                        hint_en.unwrap_or_default()
-                    ),
+                    format!("\"{written}\" is not a category{}", hint_en.unwrap_or_default()),
                     format!("类目“{written}”不存在{}", hint_zh.unwrap_or_default()),
                 ))
             }
@@ -331,27 +297,19 @@ mod tests {
     use super::*;
 
     fn tree() -> CategoryTree {
-        let json = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/categories.json"
-        ))
-        .unwrap();
+        let json =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/categories.json")).unwrap();
         CategoryTree::from_json(&json).unwrap()
     }
 
     #[test]
     fn splits_items_outside_brackets_only() {
-        let items = parse_cell(
-            "8/39[《因私出入境中介机构经营许可证》=a.jpg; 其他=b.jpg]; -287/612 ;工具/办公;",
-        )
-        .unwrap();
+        let items =
+            parse_cell("8/39[《因私出入境中介机构经营许可证》=a.jpg; 其他=b.jpg]; -287/612 ;工具/办公;").unwrap();
         assert_eq!(items.len(), 3);
         assert_eq!(items[0].certificates.len(), 2);
         assert!(items[1].remove);
-        assert_eq!(
-            (items[2].first.as_str(), items[2].second.as_str()),
-            ("工具", "办公")
-        );
+        assert_eq!((items[2].first.as_str(), items[2].second.as_str()), ("工具", "办公"));
     }
 
     #[test]
@@ -365,39 +323,21 @@ mod tests {
     #[test]
     fn resolves_names_and_suggests() {
         let t = tree();
-        assert_eq!(
-            parse_cell("教育/出国移民").unwrap()[0].resolve(Some(&t)),
-            Ok((8, 39))
-        );
-        let (en, _) = parse_cell("工具/家政").unwrap()[0]
-            .resolve(Some(&t))
-            .unwrap_err();
+        assert_eq!(parse_cell("教育/出国移民").unwrap()[0].resolve(Some(&t)), Ok((8, 39)));
+        let (en, _) = parse_cell("工具/家政").unwrap()[0].resolve(Some(&t)).unwrap_err();
         assert!(en.contains("生活服务/家政"), "{en}");
-        let (en, _) = parse_cell("工具/计算").unwrap()[0]
-            .resolve(Some(&t))
-            .unwrap_err();
+        let (en, _) = parse_cell("工具/计算").unwrap()[0].resolve(Some(&t)).unwrap_err();
         assert!(en.contains("工具/计算器"), "{en}");
         assert!(parse_cell("8/612").unwrap()[0].resolve(Some(&t)).is_err());
         assert_eq!(parse_cell("8/612").unwrap()[0].resolve(None), Ok((8, 612)));
-        assert!(parse_cell("教育/出国移民").unwrap()[0]
-            .resolve(None)
-            .is_err());
+        assert!(parse_cell("教育/出国移民").unwrap()[0].resolve(None).is_err());
     }
 
     #[test]
     fn matches_certificates_loosely() {
-        let names = [
-            "有资质证件：《互联网新闻信息服务许可证》",
-            "无资质：ICP 备案和《组织机构代码证》",
-        ];
-        assert_eq!(
-            match_certificate("《互联网新闻信息服务许可证》", &names),
-            Some(names[0])
-        );
-        assert_eq!(
-            match_certificate("ICP备案和《组织机构代码证》", &names),
-            Some(names[1])
-        );
+        let names = ["有资质证件：《互联网新闻信息服务许可证》", "无资质：ICP 备案和《组织机构代码证》"];
+        assert_eq!(match_certificate("《互联网新闻信息服务许可证》", &names), Some(names[0]));
+        assert_eq!(match_certificate("ICP备案和《组织机构代码证》", &names), Some(names[1]));
         assert_eq!(match_certificate("营业执照", &names), None);
     }
 }

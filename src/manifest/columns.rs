@@ -82,9 +82,7 @@ impl Column {
     /// The column a header cell names, if any.
     pub fn from_header(cell: &str) -> Option<Column> {
         let key = normalize_header(cell);
-        Column::ALL
-            .into_iter()
-            .find(|c| c.name() == key || c.aliases().contains(&key.as_str()))
+        Column::ALL.into_iter().find(|c| c.name() == key || c.aliases().contains(&key.as_str()))
     }
 
     /// "`appid` (小程序appid)" — for messages that list accepted names.
@@ -106,10 +104,7 @@ impl fmt::Display for Column {
 /// True for the invisible characters that ride along with copied text: BOM, zero-width
 /// space/joiners, word joiner.
 pub fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{FEFF}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}'
-    )
+    matches!(c, '\u{FEFF}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}')
 }
 
 /// A header cell as we compare it: invisible characters removed, trimmed, lower case.
@@ -127,12 +122,10 @@ pub enum HeaderError {
         official = Column::OfficialAppid.accepted_names()
     )]
     NoIdentity,
-    #[error("the header names column `{column}` twice (as \"{first}\" and \"{second}\") / 表头中 {column} 列出现了两次")]
-    Duplicate {
-        column: Column,
-        first: String,
-        second: String,
-    },
+    #[error(
+        "the header names column `{column}` twice (as \"{first}\" and \"{second}\") / 表头中 {column} 列出现了两次"
+    )]
+    Duplicate { column: Column, first: String, second: String },
 }
 
 /// Where each known column sits in the file's rows.
@@ -171,10 +164,7 @@ impl Columns {
                 )),
             }
         }
-        let columns = Columns {
-            index,
-            header: header.to_vec(),
-        };
+        let columns = Columns { index, header: header.to_vec() };
         if !columns.has(Column::Appid) && !columns.has(Column::OfficialAppid) {
             return Err(HeaderError::NoIdentity);
         }
@@ -204,12 +194,9 @@ impl Columns {
     /// header has no such column.
     pub fn cell(&self, cells: &[String], column: Column) -> String {
         match self.get(column).and_then(|i| cells.get(i)) {
-            Some(raw) if raw.chars().any(is_invisible) => raw
-                .chars()
-                .filter(|c| !is_invisible(*c))
-                .collect::<String>()
-                .trim()
-                .to_string(),
+            Some(raw) if raw.chars().any(is_invisible) => {
+                raw.chars().filter(|c| !is_invisible(*c)).collect::<String>().trim().to_string()
+            }
             Some(raw) => raw.trim().to_string(),
             None => String::new(),
         }
@@ -246,21 +233,12 @@ mod tests {
     fn needs_an_identity_column() {
         let err = Columns::from_header(&header(&["nickname"])).unwrap_err();
         let text = err.to_string();
-        assert!(
-            text.contains("`appid`") && text.contains("`公众号appid`"),
-            "{text}"
-        );
+        assert!(text.contains("`appid`") && text.contains("`公众号appid`"), "{text}");
     }
 
     #[test]
     fn rejects_a_column_named_twice() {
         let err = Columns::from_header(&header(&["appid", "简介", "signature"])).unwrap_err();
-        assert!(matches!(
-            err,
-            HeaderError::Duplicate {
-                column: Column::Signature,
-                ..
-            }
-        ));
+        assert!(matches!(err, HeaderError::Duplicate { column: Column::Signature, .. }));
     }
 }

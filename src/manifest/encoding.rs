@@ -65,12 +65,7 @@ impl FromStr for Encoding {
     type Err = UnknownEncoding;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let key: String = s
-            .trim()
-            .chars()
-            .filter(|c| *c != '-' && *c != '_')
-            .flat_map(char::to_lowercase)
-            .collect();
+        let key: String = s.trim().chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect();
         match key.as_str() {
             "utf8" => Ok(Encoding::Utf8),
             "gbk" | "cp936" => Ok(Encoding::Gbk),
@@ -136,11 +131,7 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
         return Ok(enc);
     }
     let valid = is_valid_utf8(io::Cursor::new(head).chain(file))?;
-    Ok(if valid {
-        Encoding::Utf8
-    } else {
-        Encoding::Gb18030
-    })
+    Ok(if valid { Encoding::Utf8 } else { Encoding::Gb18030 })
 }
 
 /// Opens `path` as UTF-8 text: detected (or `forced`) encoding, BOM removed, decoded
@@ -149,10 +140,7 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
 /// For UTF-8 the bytes pass through untouched (the CSV layer checks each field and reports a
 /// bad byte with its line); other encodings go through an `encoding_rs` decoder, which
 /// replaces malformed sequences with U+FFFD.
-pub fn open_text(
-    path: &Path,
-    forced: Option<Encoding>,
-) -> io::Result<(Box<dyn Read + Send>, Encoding)> {
+pub fn open_text(path: &Path, forced: Option<Encoding>) -> io::Result<(Box<dyn Read + Send>, Encoding)> {
     let encoding = match forced {
         Some(enc) => enc,
         None => detect(path)?,
@@ -162,10 +150,7 @@ pub fn open_text(
     let found = bom(&head);
     // A forced UTF-16 follows the BOM's byte order when there is one.
     let encoding = match (encoding, found) {
-        (
-            Encoding::Utf16Le | Encoding::Utf16Be,
-            Some((e @ (Encoding::Utf16Le | Encoding::Utf16Be), _)),
-        ) => e,
+        (Encoding::Utf16Le | Encoding::Utf16Be, Some((e @ (Encoding::Utf16Le | Encoding::Utf16Be), _))) => e,
         (e, _) => e,
     };
     let skip = match found {
@@ -175,10 +160,7 @@ pub fn open_text(
     let rest = io::Cursor::new(head[skip..].to_vec()).chain(file);
     let reader: Box<dyn Read + Send> = match encoding {
         Encoding::Utf8 => Box::new(BufReader::with_capacity(64 * 1024, rest)),
-        other => Box::new(DecodingReader::new(
-            BufReader::with_capacity(64 * 1024, rest),
-            other.decoder_encoding(),
-        )),
+        other => Box::new(DecodingReader::new(BufReader::with_capacity(64 * 1024, rest), other.decoder_encoding())),
     };
     Ok((reader, encoding))
 }
@@ -211,11 +193,7 @@ impl<R: BufRead> DecodingReader<R> {
         while self.out.is_empty() && !self.done {
             let input = self.inner.fill_buf()?;
             let last = input.is_empty();
-            let need = self
-                .decoder
-                .max_utf8_buffer_length(input.len())
-                .unwrap_or(input.len() * 3 + 16)
-                .max(16);
+            let need = self.decoder.max_utf8_buffer_length(input.len()).unwrap_or(input.len() * 3 + 16).max(16);
             self.out.resize(need, 0);
             let (_, read, written, _) = self.decoder.decode_to_utf8(input, &mut self.out, last);
             self.inner.consume(read);
@@ -253,11 +231,7 @@ mod tests {
         assert_eq!("gbk".parse::<Encoding>(), Ok(Encoding::Gbk));
         assert_eq!("GB18030".parse::<Encoding>(), Ok(Encoding::Gb18030));
         assert_eq!("utf-16".parse::<Encoding>(), Ok(Encoding::Utf16Le));
-        assert!("latin1"
-            .parse::<Encoding>()
-            .unwrap_err()
-            .to_string()
-            .contains("utf-8"));
+        assert!("latin1".parse::<Encoding>().unwrap_err().to_string().contains("utf-8"));
     }
 
     #[test]
@@ -280,12 +254,9 @@ mod tests {
     fn decodes_gbk_streaming() {
         let (gbk, _, _) = encoding_rs::GBK.encode("名称,简介\n测试,你好\n");
         let mut out = String::new();
-        DecodingReader::new(
-            io::BufReader::with_capacity(3, &gbk[..]),
-            encoding_rs::GB18030,
-        )
-        .read_to_string(&mut out)
-        .unwrap();
+        DecodingReader::new(io::BufReader::with_capacity(3, &gbk[..]), encoding_rs::GB18030)
+            .read_to_string(&mut out)
+            .unwrap();
         assert_eq!(out, "名称,简介\n测试,你好\n");
     }
 }

@@ -15,15 +15,14 @@ pub enum ManifestError {
     )]
     UnsupportedExtension { path: PathBuf, extension: String },
     #[error("cannot read manifest {path}: {source} / 无法读取清单文件")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot read the spreadsheet {path}: {message} / 无法读取 Excel 文件")]
     Xlsx { path: PathBuf, message: String },
     #[error("manifest {path} is empty: it has no header row / 清单文件为空，没有表头")]
     Empty { path: PathBuf },
-    #[error("manifest {path}, line {line}: the header is not valid UTF-8; try --encoding gbk / 表头不是有效的 UTF-8 编码")]
+    #[error(
+        "manifest {path}, line {line}: the header is not valid UTF-8; try --encoding gbk / 表头不是有效的 UTF-8 编码"
+    )]
     HeaderNotUtf8 { path: PathBuf, line: u64 },
     #[error("manifest {path}: {source}")]
     Header { path: PathBuf, source: HeaderError },
@@ -33,11 +32,7 @@ pub enum ManifestError {
 #[derive(Debug, thiserror::Error)]
 pub enum RowError {
     #[error("line {line} has {found} fields but the header has {expected}")]
-    Ragged {
-        line: u64,
-        found: usize,
-        expected: usize,
-    },
+    Ragged { line: u64, found: usize, expected: usize },
     #[error("line {line}, field {field}: not valid UTF-8")]
     InvalidUtf8 { line: u64, field: usize },
     /// Reading the file failed; no further rows follow.
@@ -58,18 +53,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        line: u64,
-        column: Option<Column>,
-        en: impl Into<String>,
-        zh: impl Into<String>,
-    ) -> Problem {
-        Problem {
-            line,
-            column: column.map(|c| c.name().to_string()).unwrap_or_default(),
-            en: en.into(),
-            zh: zh.into(),
-        }
+    pub fn new(line: u64, column: Option<Column>, en: impl Into<String>, zh: impl Into<String>) -> Problem {
+        Problem { line, column: column.map(|c| c.name().to_string()).unwrap_or_default(), en: en.into(), zh: zh.into() }
     }
 }
 
@@ -78,11 +63,7 @@ impl fmt::Display for Problem {
         if self.column.is_empty() {
             write!(f, "line {}: {} / {}", self.line, self.en, self.zh)
         } else {
-            write!(
-                f,
-                "line {}, column {}: {} / {}",
-                self.line, self.column, self.en, self.zh
-            )
+            write!(f, "line {}, column {}: {} / {}", self.line, self.column, self.en, self.zh)
         }
     }
 }

@@ -45,8 +45,7 @@ pub use encoding::Encoding;
 pub use error::{ManifestError, Problem, RowError};
 pub use reader::{RawRow, RawRows};
 pub use row::{
-    AvatarChange, CategoryAdd, CategoryChange, CertificateFile, Crop, ImageFile, NicknameChange,
-    RebindChange, Row,
+    AvatarChange, CategoryAdd, CategoryChange, CertificateFile, Crop, ImageFile, NicknameChange, RebindChange, Row,
 };
 pub use step::{Step, StepKind};
 pub use validate::Rejected;
@@ -67,17 +66,9 @@ pub struct Manifest {
 /// `forced` overrides encoding detection for delimited text.
 pub fn open(path: &Path, forced: Option<Encoding>) -> Result<Manifest, ManifestError> {
     let source = Source::open(path, forced)?;
-    let (columns, warnings) =
-        Columns::from_header(&source.header).map_err(|source| ManifestError::Header {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(Manifest {
-        path: path.to_path_buf(),
-        source,
-        columns,
-        warnings,
-    })
+    let (columns, warnings) = Columns::from_header(&source.header)
+        .map_err(|source| ManifestError::Header { path: path.to_path_buf(), source })?;
+    Ok(Manifest { path: path.to_path_buf(), source, columns, warnings })
 }
 
 /// Opens, reads and validates the manifest at `path`, keeping every row.
@@ -151,10 +142,7 @@ impl Manifest {
     }
 
     fn read_err(&self, source: std::io::Error) -> ManifestError {
-        ManifestError::Read {
-            path: self.path.clone(),
-            source,
-        }
+        ManifestError::Read { path: self.path.clone(), source }
     }
 
     /// Validates every row (the first `max_rows` when given) and hands each verdict to `f`
@@ -198,11 +186,7 @@ impl Manifest {
     }
 
     /// Validates every row (the first `max_rows` when given) and keeps them.
-    pub fn load(
-        &self,
-        tree: Option<&CategoryTree>,
-        max_rows: Option<usize>,
-    ) -> Result<Loaded, ManifestError> {
+    pub fn load(&self, tree: Option<&CategoryTree>, max_rows: Option<usize>) -> Result<Loaded, ManifestError> {
         let mut rows = Vec::new();
         let mut rejected = Vec::new();
         self.validate_each(tree, max_rows, |v| match v {

@@ -35,17 +35,11 @@ enum Format {
 }
 
 fn format_of(path: &Path) -> Result<Format, ManifestError> {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     match ext.as_str() {
         "csv" | "tsv" | "txt" => Ok(Format::Delimited),
         "xlsx" | "xlsm" => Ok(Format::Xlsx),
-        _ => Err(ManifestError::UnsupportedExtension {
-            path: path.to_path_buf(),
-            extension: ext,
-        }),
+        _ => Err(ManifestError::UnsupportedExtension { path: path.to_path_buf(), extension: ext }),
     }
 }
 
@@ -74,15 +68,11 @@ impl Source {
     }
 
     fn read_err(path: &Path) -> impl FnOnce(std::io::Error) -> ManifestError + '_ {
-        move |source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        }
+        move |source| ManifestError::Read { path: path.to_path_buf(), source }
     }
 
     fn open_csv(path: &Path, forced: Option<Encoding>) -> Result<Source, ManifestError> {
-        let (reader, encoding) =
-            encoding::open_text(path, forced).map_err(Source::read_err(path))?;
+        let (reader, encoding) = encoding::open_text(path, forced).map_err(Source::read_err(path))?;
         let (head, reader) = read_first_line(reader).map_err(Source::read_err(path))?;
         let delimiter = sniff_delimiter(&head);
         let mut lines = LineTracker::new(std::io::Cursor::new(head).chain(reader), delimiter);
@@ -91,44 +81,30 @@ impl Source {
         let mut record = csv::ByteRecord::new();
         let header = loop {
             match csv.read_byte_record(&mut record) {
-                Ok(false) => {
-                    return Err(ManifestError::Empty {
-                        path: path.to_path_buf(),
-                    })
-                }
+                Ok(false) => return Err(ManifestError::Empty { path: path.to_path_buf() }),
                 Ok(true) => {
                     let line = starts.pop();
                     if is_blank(&record) {
                         continue;
                     }
-                    break record_to_strings(&record).map_err(|_| {
-                        ManifestError::HeaderNotUtf8 {
-                            path: path.to_path_buf(),
-                            line,
-                        }
-                    })?;
+                    break record_to_strings(&record)
+                        .map_err(|_| ManifestError::HeaderNotUtf8 { path: path.to_path_buf(), line })?;
                 }
                 Err(e) => return Err(Source::read_err(path)(csv_io(e))),
             }
         };
         Ok(Source {
             path: path.to_path_buf(),
-            kind: SourceKind::Csv {
-                encoding,
-                delimiter,
-            },
+            kind: SourceKind::Csv { encoding, delimiter },
             header,
             encoding: Some(encoding),
         })
     }
 
     fn open_xlsx(path: &Path) -> Result<Source, ManifestError> {
-        let xlsx_err = |message: String| ManifestError::Xlsx {
-            path: path.to_path_buf(),
-            message,
-        };
-        let mut book: Xlsx<BufReader<std::fs::File>> = calamine::open_workbook(path)
-            .map_err(|e: calamine::XlsxError| xlsx_err(e.to_string()))?;
+        let xlsx_err = |message: String| ManifestError::Xlsx { path: path.to_path_buf(), message };
+        let mut book: Xlsx<BufReader<std::fs::File>> =
+            calamine::open_workbook(path).map_err(|e: calamine::XlsxError| xlsx_err(e.to_string()))?;
         let range = match book.worksheet_range_at(0) {
             Some(r) => r.map_err(|e| xlsx_err(e.to_string()))?,
             None => return Err(xlsx_err("the workbook has no sheet".into())),
@@ -147,44 +123,26 @@ impl Source {
                     text
                 })
                 .collect();
-            RawRow {
-                line: first_line + i as u64,
-                cells,
-                numeric,
-            }
+            RawRow { line: first_line + i as u64, cells, numeric }
         });
         let header = loop {
             match rows.next() {
-                None => {
-                    return Err(ManifestError::Empty {
-                        path: path.to_path_buf(),
-                    })
-                }
+                None => return Err(ManifestError::Empty { path: path.to_path_buf() }),
                 Some(row) if row.cells.iter().all(|c| c.trim().is_empty()) => continue,
                 Some(row) => break row.cells,
             }
         };
         let rows: Vec<RawRow> = rows.collect();
-        Ok(Source {
-            path: path.to_path_buf(),
-            kind: SourceKind::Xlsx {
-                rows: Arc::new(rows),
-            },
-            header,
-            encoding: None,
-        })
+        Ok(Source { path: path.to_path_buf(), kind: SourceKind::Xlsx { rows: Arc::new(rows) }, header, encoding: None })
     }
 
     /// The data rows, from the start (each call reads the file again), blank rows skipped.
     pub fn rows(&self) -> Result<RawRows, ManifestError> {
         let expected = self.header.len();
         let inner = match &self.kind {
-            SourceKind::Csv {
-                encoding,
-                delimiter,
-            } => {
-                let (reader, _) = encoding::open_text(&self.path, Some(*encoding))
-                    .map_err(Source::read_err(&self.path))?;
+            SourceKind::Csv { encoding, delimiter } => {
+                let (reader, _) =
+                    encoding::open_text(&self.path, Some(*encoding)).map_err(Source::read_err(&self.path))?;
                 let lines = LineTracker::new(reader, *delimiter);
                 let starts = lines.starts();
                 let mut csv = csv_reader(lines, *delimiter);
@@ -202,17 +160,9 @@ impl Source {
                         Err(e) => return Err(Source::read_err(&self.path)(csv_io(e))),
                     }
                 }
-                Inner::Csv {
-                    csv: Box::new(csv),
-                    record,
-                    starts,
-                    failed: false,
-                }
+                Inner::Csv { csv: Box::new(csv), record, starts, failed: false }
             }
-            SourceKind::Xlsx { rows } => Inner::Xlsx {
-                rows: Arc::clone(rows),
-                next: 0,
-            },
+            SourceKind::Xlsx { rows } => Inner::Xlsx { rows: Arc::clone(rows), next: 0 },
         };
         Ok(RawRows { inner, expected })
     }
@@ -271,11 +221,7 @@ impl RecordStarts {
 
     /// The start line of the next record the CSV reader yields (0 if unknown).
     fn pop(&self) -> u64 {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut q| q.pop_front())
-            .unwrap_or(0)
+        self.0.lock().ok().and_then(|mut q| q.pop_front()).unwrap_or(0)
     }
 }
 
@@ -379,11 +325,7 @@ fn csv_io(e: csv::Error) -> std::io::Error {
 
 /// The record's fields as strings, or the index of the first field that is not UTF-8.
 fn record_to_strings(record: &csv::ByteRecord) -> Result<Vec<String>, usize> {
-    record
-        .iter()
-        .enumerate()
-        .map(|(i, f)| std::str::from_utf8(f).map(str::to_string).map_err(|_| i))
-        .collect()
+    record.iter().enumerate().map(|(i, f)| std::str::from_utf8(f).map(str::to_string).map_err(|_| i)).collect()
 }
 
 /// An `.xlsx` cell as text, and whether it was a number.
@@ -424,12 +366,7 @@ impl Iterator for RawRows {
     fn next(&mut self) -> Option<Self::Item> {
         let expected = self.expected;
         match &mut self.inner {
-            Inner::Csv {
-                csv,
-                record,
-                starts,
-                failed,
-            } => loop {
+            Inner::Csv { csv, record, starts, failed } => loop {
                 if *failed {
                     return None;
                 }
@@ -445,18 +382,10 @@ impl Iterator for RawRows {
                             continue;
                         }
                         if record.len() != expected {
-                            return Some(Err(RowError::Ragged {
-                                line,
-                                found: record.len(),
-                                expected,
-                            }));
+                            return Some(Err(RowError::Ragged { line, found: record.len(), expected }));
                         }
                         return Some(match record_to_strings(record) {
-                            Ok(cells) => Ok(RawRow {
-                                line,
-                                cells,
-                                numeric: Vec::new(),
-                            }),
+                            Ok(cells) => Ok(RawRow { line, cells, numeric: Vec::new() }),
                             Err(field) => Err(RowError::InvalidUtf8 { line, field }),
                         });
                     }
@@ -469,8 +398,7 @@ impl Iterator for RawRows {
                     continue;
                 }
                 let mut row = row.clone();
-                row.cells
-                    .resize(expected.max(row.cells.len()), String::new());
+                row.cells.resize(expected.max(row.cells.len()), String::new());
                 return Some(Ok(row));
             },
         }
@@ -484,15 +412,9 @@ mod tests {
     #[test]
     fn whole_floats_become_integer_text() {
         assert_eq!(xlsx_text(&Data::Float(8.0)), ("8".to_string(), true));
-        assert_eq!(
-            xlsx_text(&Data::Float(12300000000.0)),
-            ("12300000000".to_string(), true)
-        );
+        assert_eq!(xlsx_text(&Data::Float(12300000000.0)), ("12300000000".to_string(), true));
         assert_eq!(xlsx_text(&Data::Float(0.5)), ("0.5".to_string(), true));
-        assert_eq!(
-            xlsx_text(&Data::String("007".into())),
-            ("007".to_string(), false)
-        );
+        assert_eq!(xlsx_text(&Data::String("007".into())), ("007".to_string(), false));
     }
 
     #[test]
@@ -504,21 +426,10 @@ mod tests {
         let mut record = csv::ByteRecord::new();
         let mut seen = Vec::new();
         while csv.read_byte_record(&mut record).unwrap() {
-            seen.push((
-                starts.pop(),
-                String::from_utf8(record.get(0).unwrap().to_vec()).unwrap(),
-            ));
+            seen.push((starts.pop(), String::from_utf8(record.get(0).unwrap().to_vec()).unwrap()));
         }
-        let expected = [
-            (1, "a"),
-            (3, "x"),
-            (5, "m\nn"),
-            (7, ""),
-            (8, "q\"\n"),
-            (10, "2"),
-        ];
-        let expected: Vec<(u64, String)> =
-            expected.iter().map(|(l, s)| (*l, s.to_string())).collect();
+        let expected = [(1, "a"), (3, "x"), (5, "m\nn"), (7, ""), (8, "q\"\n"), (10, "2")];
+        let expected: Vec<(u64, String)> = expected.iter().map(|(l, s)| (*l, s.to_string())).collect();
         assert_eq!(seen, expected);
     }
 

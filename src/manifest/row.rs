@@ -39,12 +39,7 @@ pub struct Crop {
 
 impl Default for Crop {
     fn default() -> Crop {
-        Crop {
-            x1: 0.0,
-            y1: 0.0,
-            x2: 1.0,
-            y2: 1.0,
-        }
+        Crop { x1: 0.0, y1: 0.0, x2: 1.0, y2: 1.0 }
     }
 }
 
@@ -53,13 +48,7 @@ impl Crop {
     pub fn normalized(&self) -> String {
         // `+ 0.0` turns -0 into 0.
         let f = |v: f64| format!("{}", v + 0.0);
-        format!(
-            "{},{},{},{}",
-            f(self.x1),
-            f(self.y1),
-            f(self.x2),
-            f(self.y2)
-        )
+        format!("{},{},{},{}", f(self.x1), f(self.y1), f(self.x2), f(self.y2))
     }
 }
 

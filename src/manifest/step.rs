@@ -75,17 +75,10 @@ struct Canonical<'a, T: Serialize> {
 }
 
 fn step<T: Serialize>(kind: StepKind, input: T) -> Step {
-    let canonical = Canonical {
-        v: FORMAT,
-        step: kind.as_str(),
-        input,
-    };
+    let canonical = Canonical { v: FORMAT, step: kind.as_str(), input };
     // Serializing plain structs of strings and numbers cannot fail.
     let json = serde_json::to_vec(&canonical).unwrap_or_default();
-    Step {
-        kind,
-        input_hash: sha256_hex(&json),
-    }
+    Step { kind, input_hash: sha256_hex(&json) }
 }
 
 #[derive(Serialize)]
@@ -164,13 +157,7 @@ pub fn steps_for(row: &Row) -> Vec<Step> {
         ));
     }
     if let Some(a) = &row.avatar {
-        steps.push(step(
-            StepKind::Avatar,
-            AvatarInput {
-                image: &a.image.sha256,
-                crop: a.crop.normalized(),
-            },
-        ));
+        steps.push(step(StepKind::Avatar, AvatarInput { image: &a.image.sha256, crop: a.crop.normalized() }));
     }
     if let Some(s) = &row.signature {
         steps.push(step(StepKind::Signature, SignatureInput { signature: s }));
@@ -183,17 +170,10 @@ pub fn steps_for(row: &Row) -> Vec<Step> {
                 let mut certificates: Vec<CertificateInput> = a
                     .certificates
                     .iter()
-                    .map(|cert| CertificateInput {
-                        name: &cert.name,
-                        image: &cert.image.sha256,
-                    })
+                    .map(|cert| CertificateInput { name: &cert.name, image: &cert.image.sha256 })
                     .collect();
                 certificates.sort_by(|x, y| (x.name, x.image).cmp(&(y.name, y.image)));
-                AddInput {
-                    first: a.first,
-                    second: a.second,
-                    certificates,
-                }
+                AddInput { first: a.first, second: a.second, certificates }
             })
             .collect();
         add.sort_by_key(|a| (a.first, a.second));
@@ -220,28 +200,13 @@ mod tests {
     #[test]
     fn names_are_the_designs() {
         let names: Vec<&str> = StepKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "register",
-                "nickname",
-                "avatar",
-                "signature",
-                "categories",
-                "rebind_admin"
-            ]
-        );
+        assert_eq!(names, ["register", "nickname", "avatar", "signature", "categories", "rebind_admin"]);
     }
 
     #[test]
     fn hash_is_pinned() {
         // A change here changes every ledger's hashes: every step would run again.
-        let s = step(
-            StepKind::Signature,
-            SignatureInput {
-                signature: "提供好玩的服务。",
-            },
-        );
+        let s = step(StepKind::Signature, SignatureInput { signature: "提供好玩的服务。" });
         let json = r#"{"v":1,"step":"signature","input":{"signature":"提供好玩的服务。"}}"#;
         assert_eq!(s.input_hash, sha256_hex(json.as_bytes()));
     }

@@ -47,29 +47,16 @@ const HEADER: [&str; 11] = [
 fn line(cells: &[(&str, &str)]) -> String {
     let mut out = Vec::new();
     {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(&mut out);
-        let record: Vec<&str> = HEADER
-            .iter()
-            .map(|h| {
-                cells
-                    .iter()
-                    .find(|(k, _)| k == h)
-                    .map(|(_, v)| *v)
-                    .unwrap_or("")
-            })
-            .collect();
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut out);
+        let record: Vec<&str> =
+            HEADER.iter().map(|h| cells.iter().find(|(k, _)| k == h).map(|(_, v)| *v).unwrap_or("")).collect();
         w.write_record(&record).expect("csv");
     }
     String::from_utf8(out).expect("utf-8")
 }
 
 fn good(n: u8) -> String {
-    line(&[
-        ("appid", &format!("wx00000000000000{n:02x}")),
-        ("signature", "一个很好的简介"),
-    ])
+    line(&[("appid", &format!("wx00000000000000{n:02x}")), ("signature", "一个很好的简介")])
 }
 
 /// A file of: header (line 1), good row (2), `bad` (3), good row (4).
@@ -88,24 +75,15 @@ fn assert_bad_row(bad: &str, column: &str, needle: &str) -> Loaded {
     let loaded = load_text(sandwich(bad).as_bytes(), None);
     assert_rejected(&loaded, 3, column, needle);
     let valid: Vec<u64> = loaded.rows.iter().map(|r| r.line).collect();
-    assert_eq!(
-        valid,
-        [2, 4],
-        "good rows still validate; problems: {:?}",
-        loaded.rejected
-    );
+    assert_eq!(valid, [2, 4], "good rows still validate; problems: {:?}", loaded.rejected);
     loaded
 }
 
 fn assert_rejected(loaded: &Loaded, line: u64, column: &str, needle: &str) {
-    let found = loaded.problems().any(|p| {
-        p.line == line && p.column == column && (p.en.contains(needle) || p.zh.contains(needle))
-    });
-    assert!(
-        found,
-        "expected line {line}, column {column:?}, reason with {needle:?}; got {:#?}",
-        loaded.rejected
-    );
+    let found = loaded
+        .problems()
+        .any(|p| p.line == line && p.column == column && (p.en.contains(needle) || p.zh.contains(needle)));
+    assert!(found, "expected line {line}, column {column:?}, reason with {needle:?}; got {:#?}", loaded.rejected);
 }
 
 // ---------------------------------------------------------------- the five forms
@@ -129,14 +107,7 @@ fn five_forms_give_identical_rows_and_hashes() {
         assert!(loaded.warnings.is_empty(), "{name}: {:?}", loaded.warnings);
         assert_eq!(loaded.rows.len(), 10, "{name}");
         // What the runner needs, without the cells as written.
-        let comparable: Vec<Row> = loaded
-            .rows
-            .into_iter()
-            .map(|r| Row {
-                cells: Vec::new(),
-                ..r
-            })
-            .collect();
+        let comparable: Vec<Row> = loaded.rows.into_iter().map(|r| Row { cells: Vec::new(), ..r }).collect();
         all.push((name, comparable));
     }
     for (name, rows) in &all[1..] {
@@ -144,17 +115,8 @@ fn five_forms_give_identical_rows_and_hashes() {
     }
 
     let rows = &all[0].1;
-    let kinds = |i: usize| {
-        rows[i]
-            .steps
-            .iter()
-            .map(|s| s.kind.as_str())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        kinds(0),
-        ["register", "nickname", "avatar", "signature", "categories"]
-    );
+    let kinds = |i: usize| rows[i].steps.iter().map(|s| s.kind.as_str()).collect::<Vec<_>>();
+    assert_eq!(kinds(0), ["register", "nickname", "avatar", "signature", "categories"]);
     assert_eq!(kinds(1), ["register"]);
     assert_eq!(kinds(2), ["nickname", "avatar", "signature", "categories"]);
     assert_eq!(kinds(3), ["signature"]);
@@ -165,50 +127,27 @@ fn five_forms_give_identical_rows_and_hashes() {
 
     assert_eq!(rows[0].identity, "wx00000000000000a1");
     assert!(rows[0].is_registration());
-    assert_eq!(
-        rows[1].official_appid.as_deref(),
-        Some("wx00000000000000a2")
-    );
+    assert_eq!(rows[1].official_appid.as_deref(), Some("wx00000000000000a2"));
     assert!(!rows[1].copy_wx_verify);
     assert_eq!(rows[4].appid.as_deref(), Some("wx1234567890abcde1"));
     let cats = rows[0].categories.as_ref().expect("categories");
     assert_eq!((cats.add[0].first, cats.add[0].second), (8, 39));
-    assert_eq!(
-        cats.add[0].certificates[0].name,
-        "《因私出入境中介机构经营许可证》"
-    );
+    assert_eq!(cats.add[0].certificates[0].name, "《因私出入境中介机构经营许可证》");
     let news = rows[5].categories.as_ref().expect("categories");
     assert_eq!((news.add[0].first, news.add[0].second), (868, 874));
-    assert_eq!(
-        news.add[0].certificates[0].name,
-        "有资质证件：《互联网新闻信息服务许可证》"
-    );
+    assert_eq!(news.add[0].certificates[0].name, "有资质证件：《互联网新闻信息服务许可证》");
     let mixed = rows[6].categories.as_ref().expect("categories");
     assert_eq!(mixed.remove, [(287, 612)]);
     assert_eq!((mixed.add[0].first, mixed.add[0].second), (8, 40));
-    assert_eq!(
-        rows[2].avatar.as_ref().map(|a| a.crop.normalized()),
-        Some("0,0,0.5,0.5".into())
-    );
-    assert_eq!(
-        rows[4].nickname.as_ref().map(|n| n.materials.len()),
-        Some(2)
-    );
+    assert_eq!(rows[2].avatar.as_ref().map(|a| a.crop.normalized()), Some("0,0,0.5,0.5".into()));
+    assert_eq!(rows[4].nickname.as_ref().map(|n| n.materials.len()), Some(2));
     assert_eq!(rows[7].rebind, Some(RebindChange { taskid: None }));
-    assert_eq!(
-        rows[8].rebind,
-        Some(RebindChange {
-            taskid: Some("task-0001".into())
-        })
-    );
+    assert_eq!(rows[8].rebind, Some(RebindChange { taskid: Some("task-0001".into()) }));
 }
 
 #[test]
 fn hashes_ignore_paths_and_lines_but_follow_content() {
-    let a = format!(
-        "appid,avatar,signature\nwx00000000000000c1,{},简介简介\n",
-        img("tiny.png")
-    );
+    let a = format!("appid,avatar,signature\nwx00000000000000c1,{},简介简介\n", img("tiny.png"));
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(fixture("images/tiny.png"), dir.path().join("copy.png")).expect("copy");
     let b = "appid,avatar,signature\n\nwx00000000000000c1,copy.png,简介简介\n";
@@ -223,10 +162,7 @@ fn hashes_ignore_paths_and_lines_but_follow_content() {
     let c = a.replace("简介简介", "简介简介。");
     let lc = load_text(c.as_bytes(), None);
     assert_eq!(la.rows[0].steps[0], lc.rows[0].steps[0], "avatar unchanged");
-    assert_ne!(
-        la.rows[0].steps[1], lc.rows[0].steps[1],
-        "signature changed"
-    );
+    assert_ne!(la.rows[0].steps[1], lc.rows[0].steps[1], "signature changed");
 }
 
 #[test]
@@ -238,20 +174,13 @@ fn detects_gbk_and_reports_it() {
 
 #[test]
 fn max_rows_limits_the_rows_read() {
-    let loaded = load(
-        &fixture("manifests/onboarding.csv"),
-        None,
-        Some(&tree()),
-        Some(3),
-    )
-    .expect("loads");
+    let loaded = load(&fixture("manifests/onboarding.csv"), None, Some(&tree()), Some(3)).expect("loads");
     assert_eq!(loaded.rows.len(), 3);
 }
 
 #[test]
 fn unknown_columns_are_warned_once() {
-    let text =
-        "appid,remark,signature\nwx00000000000000d1,x,简介简介\nwx00000000000000d2,y,简介简介\n";
+    let text = "appid,remark,signature\nwx00000000000000d1,x,简介简介\nwx00000000000000d2,y,简介简介\n";
     let loaded = load_text(text.as_bytes(), None);
     assert_eq!(loaded.warnings.len(), 1);
     assert!(loaded.warnings[0].contains("remark"));
@@ -276,20 +205,11 @@ fn header_only_has_no_rows() {
 
 #[test]
 fn header_without_identity_names_accepted_columns() {
-    let (_dir, path) = write(
-        "m.csv",
-        "nickname,signature\n测试名称,简介简介\n".as_bytes(),
-    );
+    let (_dir, path) = write("m.csv", "nickname,signature\n测试名称,简介简介\n".as_bytes());
     let err = open(&path, None).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, ManifestError::Header { .. }));
-    for name in [
-        "m.csv",
-        "`appid`",
-        "`小程序appid`",
-        "`official_appid`",
-        "`公众号appid`",
-    ] {
+    for name in ["m.csv", "`appid`", "`小程序appid`", "`official_appid`", "`公众号appid`"] {
         assert!(text.contains(name), "{name} missing from: {text}");
     }
 }
@@ -311,9 +231,7 @@ fn unsupported_extension() {
 
 #[test]
 fn binary_garbage_is_a_usage_error_not_a_panic() {
-    let garbage: Vec<u8> = (0u32..4096)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let garbage: Vec<u8> = (0u32..4096).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let (_dir, path) = write("m.csv", &garbage);
     assert!(open(&path, None).is_err());
 }
@@ -365,11 +283,7 @@ fn ragged_row_with_more_fields() {
 
 #[test]
 fn truncated_quote_swallows_the_rest_and_is_reported() {
-    let text = format!(
-        "{}\n{}wx00000000000000e2,\"unterminated\n",
-        HEADER.join(","),
-        good(1)
-    );
+    let text = format!("{}\n{}wx00000000000000e2,\"unterminated\n", HEADER.join(","), good(1));
     let loaded = load_text(text.as_bytes(), None);
     assert_rejected(&loaded, 3, "", "fields");
     assert_eq!(loaded.rows.len(), 1);
@@ -396,11 +310,7 @@ fn bad_appid() {
 
 #[test]
 fn bad_official_appid() {
-    assert_bad_row(
-        &line(&[("official_appid", "gh_1234567890ab")]),
-        "official_appid",
-        "not an appid",
-    );
+    assert_bad_row(&line(&[("official_appid", "gh_1234567890ab")]), "official_appid", "not an appid");
 }
 
 #[test]
@@ -409,23 +319,14 @@ fn duplicate_identities_reject_both_rows() {
         "{}\n{}{}{}{}",
         HEADER.join(","),
         good(1),
-        line(&[
-            ("appid", "wx00000000000000f1"),
-            ("signature", "第一次的简介")
-        ]),
+        line(&[("appid", "wx00000000000000f1"), ("signature", "第一次的简介")]),
         good(2),
-        line(&[
-            ("appid", "WX00000000000000F1"),
-            ("signature", "第二次的简介")
-        ]),
+        line(&[("appid", "WX00000000000000F1"), ("signature", "第二次的简介")]),
     );
     let loaded = load_text(text.as_bytes(), None);
     assert_rejected(&loaded, 3, "appid", "also on line 5");
     assert_rejected(&loaded, 5, "appid", "also on line 3");
-    assert_eq!(
-        loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
-        [2, 4]
-    );
+    assert_eq!(loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
 }
 
 #[test]
@@ -434,10 +335,7 @@ fn duplicate_registration_rows_reject_both() {
         "{}\n{}{}",
         HEADER.join(","),
         line(&[("official_appid", "wx00000000000000a9")]),
-        line(&[
-            ("official_appid", "wx00000000000000a9"),
-            ("nickname", "另一个名称")
-        ]),
+        line(&[("official_appid", "wx00000000000000a9"), ("nickname", "另一个名称")]),
     );
     let loaded = load_text(text.as_bytes(), None);
     assert_rejected(&loaded, 2, "official_appid", "also on line 3");
@@ -446,72 +344,39 @@ fn duplicate_registration_rows_reject_both() {
 
 #[test]
 fn nickname_with_xiaochengxu() {
-    assert_bad_row(
-        &line(&[
-            ("appid", "wx00000000000000e4"),
-            ("nickname", "好用的小程序"),
-        ]),
-        "nickname",
-        "小程序",
-    );
+    assert_bad_row(&line(&[("appid", "wx00000000000000e4"), ("nickname", "好用的小程序")]), "nickname", "小程序");
 }
 
 #[test]
 fn nickname_too_long() {
     let long = "很长的名称".repeat(4); // 20 CJK = 40 units
-    assert_bad_row(
-        &line(&[("appid", "wx00000000000000e5"), ("nickname", &long)]),
-        "nickname",
-        "40 units",
-    );
+    assert_bad_row(&line(&[("appid", "wx00000000000000e5"), ("nickname", &long)]), "nickname", "40 units");
 }
 
 #[test]
 fn nickname_too_short() {
-    assert_bad_row(
-        &line(&[("appid", "wx00000000000000e5"), ("nickname", "abc")]),
-        "nickname",
-        "3 units",
-    );
+    assert_bad_row(&line(&[("appid", "wx00000000000000e5"), ("nickname", "abc")]), "nickname", "3 units");
 }
 
 #[test]
 fn signature_of_three_characters() {
-    assert_bad_row(
-        &line(&[("appid", "wx00000000000000e6"), ("signature", "三个字")]),
-        "signature",
-        "3 characters",
-    );
+    assert_bad_row(&line(&[("appid", "wx00000000000000e6"), ("signature", "三个字")]), "signature", "3 characters");
 }
 
 #[test]
 fn avatar_that_is_a_renamed_text_file() {
-    assert_bad_row(
-        &line(&[
-            ("appid", "wx00000000000000e7"),
-            ("avatar", &img("fake.png")),
-        ]),
-        "avatar",
-        "not a BMP",
-    );
+    assert_bad_row(&line(&[("appid", "wx00000000000000e7"), ("avatar", &img("fake.png"))]), "avatar", "not a BMP");
 }
 
 #[test]
 fn avatar_of_three_megabytes() {
-    assert_bad_row(
-        &line(&[("appid", "wx00000000000000e8"), ("avatar", &img("big.png"))]),
-        "avatar",
-        "2 MB",
-    );
+    assert_bad_row(&line(&[("appid", "wx00000000000000e8"), ("avatar", &img("big.png"))]), "avatar", "2 MB");
 }
 
 #[test]
 fn missing_image_file() {
     assert_bad_row(
-        &line(&[
-            ("appid", "wx00000000000000e9"),
-            ("license", "nope/licence.jpg"),
-        ]),
+        &line(&[("appid", "wx00000000000000e9"), ("license", "nope/licence.jpg")]),
         "license",
         "does not exist",
     );
@@ -519,31 +384,19 @@ fn missing_image_file() {
 
 #[test]
 fn crop_out_of_range() {
-    let bad = line(&[
-        ("appid", "wx00000000000000ea"),
-        ("avatar", &img("tiny.png")),
-        ("avatar_crop", "0,0,1.5,1"),
-    ]);
+    let bad = line(&[("appid", "wx00000000000000ea"), ("avatar", &img("tiny.png")), ("avatar_crop", "0,0,1.5,1")]);
     assert_bad_row(&bad, "avatar_crop", "between 0 and 1");
 }
 
 #[test]
 fn crop_inverted() {
-    let bad = line(&[
-        ("appid", "wx00000000000000eb"),
-        ("avatar", &img("tiny.png")),
-        ("avatar_crop", "1,0,0.5,1"),
-    ]);
+    let bad = line(&[("appid", "wx00000000000000eb"), ("avatar", &img("tiny.png")), ("avatar_crop", "1,0,0.5,1")]);
     assert_bad_row(&bad, "avatar_crop", "x1 must be less than x2");
 }
 
 #[test]
 fn crop_with_three_numbers() {
-    let bad = line(&[
-        ("appid", "wx00000000000000ec"),
-        ("avatar", &img("tiny.png")),
-        ("avatar_crop", "0,0,1"),
-    ]);
+    let bad = line(&[("appid", "wx00000000000000ec"), ("avatar", &img("tiny.png")), ("avatar_crop", "0,0,1")]);
     assert_bad_row(&bad, "avatar_crop", "3 numbers");
 }
 
@@ -556,30 +409,19 @@ fn crop_without_avatar() {
 #[test]
 fn six_naming_materials() {
     let six = vec![img("tiny.png"); 6].join(";");
-    let bad = line(&[
-        ("appid", "wx00000000000000ee"),
-        ("nickname", "测试名称"),
-        ("naming_materials", &six),
-    ]);
+    let bad = line(&[("appid", "wx00000000000000ee"), ("nickname", "测试名称"), ("naming_materials", &six)]);
     assert_bad_row(&bad, "naming_materials", "at most 5");
 }
 
 #[test]
 fn copy_wx_verify_two() {
-    let bad = line(&[
-        ("official_appid", "wx00000000000000ef"),
-        ("copy_wx_verify", "2"),
-    ]);
+    let bad = line(&[("official_appid", "wx00000000000000ef"), ("copy_wx_verify", "2")]);
     assert_bad_row(&bad, "copy_wx_verify", "not 0 or 1");
 }
 
 #[test]
 fn registration_row_without_official_appid() {
-    assert_bad_row(
-        &line(&[("nickname", "测试名称")]),
-        "official_appid",
-        "registration row",
-    );
+    assert_bad_row(&line(&[("nickname", "测试名称")]), "official_appid", "registration row");
 }
 
 #[test]
@@ -605,10 +447,7 @@ fn sensitive_category_lists_alternatives() {
     let bad = line(&[("appid", "wx0000000000000104"), ("categories", "868/874")]);
     let loaded = assert_bad_row(&bad, "categories", "sensitive");
     let en = &loaded.rejected[0].problems[0].en;
-    assert!(
-        en.contains("互联网新闻信息服务许可证") && en.contains("组织机构代码证"),
-        "{en}"
-    );
+    assert!(en.contains("互联网新闻信息服务许可证") && en.contains("组织机构代码证"), "{en}");
 }
 
 #[test]
@@ -620,10 +459,7 @@ fn certificate_the_category_does_not_ask_for() {
 
 #[test]
 fn category_with_unclosed_bracket() {
-    let bad = line(&[
-        ("appid", "wx0000000000000106"),
-        ("categories", "8/39[《因私出入境中介机构经营许可证》=a.jpg"),
-    ]);
+    let bad = line(&[("appid", "wx0000000000000106"), ("categories", "8/39[《因私出入境中介机构经营许可证》=a.jpg")]);
     assert_bad_row(&bad, "categories", "never closed");
 }
 
@@ -635,40 +471,23 @@ fn category_id_pair_not_in_tree() {
 
 #[test]
 fn category_names_need_the_tree() {
-    let text = sandwich(&line(&[
-        ("appid", "wx0000000000000108"),
-        ("categories", "工具/办公"),
-    ]));
+    let text = sandwich(&line(&[("appid", "wx0000000000000108"), ("categories", "工具/办公")]));
     let (_dir, path) = write("m.csv", text.as_bytes());
     let loaded = load(&path, None, None, None).expect("loads");
     assert_rejected(&loaded, 3, "categories", "need the category tree");
     // Id pairs pass as written without a tree.
-    let text = sandwich(&line(&[
-        ("appid", "wx0000000000000108"),
-        ("categories", "999/998"),
-    ]));
+    let text = sandwich(&line(&[("appid", "wx0000000000000108"), ("categories", "999/998")]));
     let (_dir, path) = write("m.csv", text.as_bytes());
     assert_eq!(load(&path, None, None, None).expect("loads").rows.len(), 3);
 }
 
 #[test]
 fn all_of_a_rows_problems_are_reported() {
-    let bad = line(&[
-        ("appid", "wx0000000000000109"),
-        ("nickname", "小程序"),
-        ("signature", "短"),
-        ("copy_wx_verify", "x"),
-    ]);
+    let bad =
+        line(&[("appid", "wx0000000000000109"), ("nickname", "小程序"), ("signature", "短"), ("copy_wx_verify", "x")]);
     let loaded = assert_bad_row(&bad, "nickname", "小程序");
-    let columns: Vec<&str> = loaded.rejected[0]
-        .problems
-        .iter()
-        .map(|p| p.column.as_str())
-        .collect();
-    assert!(
-        columns.contains(&"signature") && columns.contains(&"copy_wx_verify"),
-        "{columns:?}"
-    );
+    let columns: Vec<&str> = loaded.rejected[0].problems.iter().map(|p| p.column.as_str()).collect();
+    assert!(columns.contains(&"signature") && columns.contains(&"copy_wx_verify"), "{columns:?}");
 }
 
 // ---------------------------------------------------------------- xlsx

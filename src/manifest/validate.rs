@@ -16,8 +16,7 @@ use super::columns::{Column, Columns};
 use super::error::{Problem, RowError};
 use super::reader::RawRow;
 use super::row::{
-    AvatarChange, CategoryAdd, CategoryChange, CertificateFile, Crop, ImageFile, NicknameChange,
-    RebindChange, Row,
+    AvatarChange, CategoryAdd, CategoryChange, CertificateFile, Crop, ImageFile, NicknameChange, RebindChange, Row,
 };
 use super::step::steps_for;
 
@@ -77,11 +76,7 @@ impl Duplicates {
             None => {
                 self.first.insert(key, row.line);
             }
-            Some(&first) => self
-                .repeated
-                .entry(key)
-                .or_insert_with(|| vec![first])
-                .push(row.line),
+            Some(&first) => self.repeated.entry(key).or_insert_with(|| vec![first]).push(row.line),
         }
     }
 
@@ -112,26 +107,14 @@ struct Report {
 
 impl Report {
     fn add(&mut self, column: Column, (en, zh): Reason) {
-        self.problems
-            .push(Problem::new(self.line, Some(column), en, zh));
+        self.problems.push(Problem::new(self.line, Some(column), en, zh));
     }
 }
 
 impl<'t> Validator<'t> {
     /// `base` is the manifest's folder, against which image paths resolve.
-    pub fn new(
-        columns: Columns,
-        base: &Path,
-        tree: Option<&'t CategoryTree>,
-        duplicates: Duplicates,
-    ) -> Self {
-        Validator {
-            columns,
-            base: base.to_path_buf(),
-            tree,
-            duplicates,
-            images: HashMap::new(),
-        }
+    pub fn new(columns: Columns, base: &Path, tree: Option<&'t CategoryTree>, duplicates: Duplicates) -> Self {
+        Validator { columns, base: base.to_path_buf(), tree, duplicates, images: HashMap::new() }
     }
 
     pub fn columns(&self) -> &Columns {
@@ -155,16 +138,7 @@ impl<'t> Validator<'t> {
             ),
             RowError::Read(e) => (0, String::new(), format!("reading failed: {e}"), "读取失败".to_string()),
         };
-        Rejected {
-            line,
-            cells: Vec::new(),
-            problems: vec![Problem {
-                line,
-                column,
-                en,
-                zh,
-            }],
-        }
+        Rejected { line, cells: Vec::new(), problems: vec![Problem { line, column, en, zh }] }
     }
 
     fn column_name(&self, field: usize) -> String {
@@ -172,12 +146,7 @@ impl<'t> Validator<'t> {
             .present()
             .find(|c| self.columns.get(*c) == Some(field))
             .map(|c| c.name().to_string())
-            .or_else(|| {
-                self.columns
-                    .header()
-                    .get(field)
-                    .map(|h| h.trim().to_string())
-            })
+            .or_else(|| self.columns.header().get(field).map(|h| h.trim().to_string()))
             .unwrap_or_default()
     }
 
@@ -187,24 +156,18 @@ impl<'t> Validator<'t> {
 
     /// Validates one row.
     pub fn validate(&mut self, raw: RawRow) -> Result<Row, Rejected> {
-        let mut report = Report {
-            line: raw.line,
-            problems: Vec::new(),
-        };
+        let mut report = Report { line: raw.line, problems: Vec::new() };
 
         // Identifiers Excel stored as numbers are already mangled (1.23E+10, lost zeros).
-        for column in [
-            Column::Appid,
-            Column::OfficialAppid,
-            Column::Ticket,
-            Column::RebindTaskid,
-        ] {
+        for column in [Column::Appid, Column::OfficialAppid, Column::Ticket, Column::RebindTaskid] {
             if let Some(i) = self.columns.get(column) {
                 if raw.numeric.contains(&i) {
                     report.add(
                         column,
                         (
-                            format!("{column} looks like a number; format the column as text in Excel and type it again"),
+                            format!(
+                                "{column} looks like a number; format the column as text in Excel and type it again"
+                            ),
                             format!("{column} 被 Excel 存成了数字；请把该列设为“文本”格式后重新填写"),
                         ),
                     );
@@ -224,24 +187,12 @@ impl<'t> Validator<'t> {
                 ),
             );
         }
-        let identity = if registration {
-            official.clone()
-        } else {
-            appid.clone()
-        };
+        let identity = if registration { official.clone() } else { appid.clone() };
         if let Some(id) = &identity {
-            let column = if registration {
-                Column::OfficialAppid
-            } else {
-                Column::Appid
-            };
+            let column = if registration { Column::OfficialAppid } else { Column::Appid };
             if let Some(key) = parse_appid(id).map(|d| (registration, d)) {
                 if let Some(others) = self.duplicates.others(key, raw.line) {
-                    let lines = others
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let lines = others.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
                     report.add(
                         column,
                         (
@@ -257,13 +208,8 @@ impl<'t> Validator<'t> {
             "" | "1" => true,
             "0" => false,
             other => {
-                report.add(
-                    Column::CopyWxVerify,
-                    (
-                        format!("\"{other}\" is not 0 or 1"),
-                        format!("“{other}”不是 0 或 1"),
-                    ),
-                );
+                report
+                    .add(Column::CopyWxVerify, (format!("\"{other}\" is not 0 or 1"), format!("“{other}”不是 0 或 1")));
                 true
             }
         };
@@ -275,18 +221,12 @@ impl<'t> Validator<'t> {
         let categories = self.categories(&raw, &mut report);
         let rebind = match self.cell(&raw, Column::RebindTaskid) {
             t if t.is_empty() => None,
-            t if REBIND_BY_SCAN.contains(&t.to_lowercase().as_str()) => {
-                Some(RebindChange { taskid: None })
-            }
+            t if REBIND_BY_SCAN.contains(&t.to_lowercase().as_str()) => Some(RebindChange { taskid: None }),
             t => Some(RebindChange { taskid: Some(t) }),
         };
 
         if !report.problems.is_empty() {
-            return Err(Rejected {
-                line: raw.line,
-                cells: raw.cells,
-                problems: report.problems,
-            });
+            return Err(Rejected { line: raw.line, cells: raw.cells, problems: report.problems });
         }
         let Some(identity) = identity else {
             // Unreachable: no identity always adds a problem above. Reject rather than panic.
@@ -327,11 +267,7 @@ impl<'t> Validator<'t> {
             return None;
         }
         if parse_appid(&value).is_none() {
-            if !raw
-                .numeric
-                .iter()
-                .any(|i| self.columns.get(column) == Some(*i))
-            {
+            if !raw.numeric.iter().any(|i| self.columns.get(column) == Some(*i)) {
                 report.add(
                     column,
                     (
@@ -349,24 +285,14 @@ impl<'t> Validator<'t> {
         let license = self.image_cell(raw, Column::License, report);
         let id_card = self.image_cell(raw, Column::IdCard, report);
         let materials_cell = self.cell(raw, Column::NamingMaterials).replace('；', ";");
-        let written: Vec<&str> = materials_cell
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
+        let written: Vec<&str> = materials_cell.split(';').map(str::trim).filter(|s| !s.is_empty()).collect();
         let mut materials = Vec::new();
         if written.len() > MAX_MATERIALS {
             report.add(
                 Column::NamingMaterials,
                 (
-                    format!(
-                        "{} materials given; WeChat takes at most {MAX_MATERIALS}",
-                        written.len()
-                    ),
-                    format!(
-                        "填写了 {} 个其他证明材料，最多 {MAX_MATERIALS} 个",
-                        written.len()
-                    ),
+                    format!("{} materials given; WeChat takes at most {MAX_MATERIALS}", written.len()),
+                    format!("填写了 {} 个其他证明材料，最多 {MAX_MATERIALS} 个", written.len()),
                 ),
             );
         } else {
@@ -381,18 +307,10 @@ impl<'t> Validator<'t> {
             return None;
         }
         if nickname.contains("小程序") {
-            report.add(
-                Column::Nickname,
-                (
-                    "a nickname may not contain \"小程序\"".into(),
-                    "名称不能包含“小程序”".into(),
-                ),
-            );
+            report
+                .add(Column::Nickname, ("a nickname may not contain \"小程序\"".into(), "名称不能包含“小程序”".into()));
         }
-        let units: usize = nickname
-            .chars()
-            .map(|c| if is_wide(c) { 2 } else { 1 })
-            .sum();
+        let units: usize = nickname.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum();
         if !NICKNAME_UNITS.contains(&units) {
             report.add(
                 Column::Nickname,
@@ -410,12 +328,7 @@ impl<'t> Validator<'t> {
                 ),
             );
         }
-        Some(NicknameChange {
-            nickname,
-            license,
-            id_card,
-            materials,
-        })
+        Some(NicknameChange { nickname, license, id_card, materials })
     }
 
     fn signature(&self, raw: &RawRow, report: &mut Report) -> Option<String> {
@@ -433,11 +346,7 @@ impl<'t> Validator<'t> {
                         SIGNATURE_CHARS.start(),
                         SIGNATURE_CHARS.end()
                     ),
-                    format!(
-                        "简介为 {chars} 个字，应为 {} 到 {} 个字",
-                        SIGNATURE_CHARS.start(),
-                        SIGNATURE_CHARS.end()
-                    ),
+                    format!("简介为 {chars} 个字，应为 {} 到 {} 个字", SIGNATURE_CHARS.start(), SIGNATURE_CHARS.end()),
                 ),
             );
         }
@@ -459,18 +368,9 @@ impl<'t> Validator<'t> {
             }
         };
         if !crop_cell.is_empty() && self.cell(raw, Column::Avatar).is_empty() {
-            report.add(
-                Column::AvatarCrop,
-                (
-                    "a crop is given but no avatar".into(),
-                    "填写了头像裁剪但没有头像".into(),
-                ),
-            );
+            report.add(Column::AvatarCrop, ("a crop is given but no avatar".into(), "填写了头像裁剪但没有头像".into()));
         }
-        Some(AvatarChange {
-            image: image?,
-            crop: crop?,
-        })
+        Some(AvatarChange { image: image?, crop: crop? })
     }
 
     fn categories(&mut self, raw: &RawRow, report: &mut Report) -> Option<CategoryChange> {
@@ -523,7 +423,10 @@ impl<'t> Validator<'t> {
                             report.add(
                                 Column::Categories,
                                 (
-                                    format!("\"{name}\" is not a certificate \"{written}\" asks for; it asks for: {}", names.join(" or ")),
+                                    format!(
+                                        "\"{name}\" is not a certificate \"{written}\" asks for; it asks for: {}",
+                                        names.join(" or ")
+                                    ),
                                     format!("“{name}”不是“{written}”需要的资质；需要：{}", names.join(" 或 ")),
                                 ),
                             );
@@ -537,11 +440,7 @@ impl<'t> Validator<'t> {
                 }
             }
             if node.is_some_and(|n| n.sensitive_type == 1) && item.certificates.is_empty() {
-                let needs = if names.is_empty() {
-                    "a certificate".to_string()
-                } else {
-                    names.join(" or ")
-                };
+                let needs = if names.is_empty() { "a certificate".to_string() } else { names.join(" or ") };
                 report.add(
                     Column::Categories,
                     (
@@ -550,11 +449,7 @@ impl<'t> Validator<'t> {
                     ),
                 );
             }
-            change.add.push(CategoryAdd {
-                first: pair.0,
-                second: pair.1,
-                certificates,
-            });
+            change.add.push(CategoryAdd { first: pair.0, second: pair.1, certificates });
         }
         change.add.sort_by_key(|a| (a.first, a.second));
         change.remove.sort_unstable();
@@ -562,12 +457,7 @@ impl<'t> Validator<'t> {
     }
 
     /// The image named in `column`, if the cell is not empty and the image is good.
-    fn image_cell(
-        &mut self,
-        raw: &RawRow,
-        column: Column,
-        report: &mut Report,
-    ) -> Option<ImageFile> {
+    fn image_cell(&mut self, raw: &RawRow, column: Column, report: &mut Report) -> Option<ImageFile> {
         let written = self.cell(raw, column);
         if written.is_empty() {
             return None;
@@ -578,19 +468,9 @@ impl<'t> Validator<'t> {
     /// Reads and checks the image at `written` (relative to the manifest's folder).
     fn image(&mut self, written: &str, column: Column, report: &mut Report) -> Option<ImageFile> {
         let path = self.resolve(written);
-        let checked = self
-            .images
-            .entry(path.clone())
-            .or_insert_with(|| check_image(&path, written))
-            .clone();
+        let checked = self.images.entry(path.clone()).or_insert_with(|| check_image(&path, written)).clone();
         match checked {
-            Ok((sha256, kind, size)) => Some(ImageFile {
-                written: written.to_string(),
-                path,
-                sha256,
-                kind,
-                size,
-            }),
+            Ok((sha256, kind, size)) => Some(ImageFile { written: written.to_string(), path, sha256, kind, size }),
             Err(reason) => {
                 report.add(column, reason);
                 None
@@ -600,11 +480,7 @@ impl<'t> Validator<'t> {
 
     fn resolve(&self, written: &str) -> PathBuf {
         // Sheets made on Windows write `certs\visa.jpg`.
-        let written = if cfg!(windows) {
-            written.to_string()
-        } else {
-            written.replace('\\', "/")
-        };
+        let written = if cfg!(windows) { written.to_string() } else { written.replace('\\', "/") };
         let path = Path::new(&written);
         if path.is_absolute() {
             path.to_path_buf()
@@ -617,10 +493,7 @@ impl<'t> Validator<'t> {
 fn check_image(path: &Path, written: &str) -> Result<(String, ImageKind, u64), Reason> {
     if !path.is_file() {
         return Err((
-            format!(
-                "file \"{written}\" does not exist (looked for {})",
-                path.display()
-            ),
+            format!("file \"{written}\" does not exist (looked for {})", path.display()),
             format!("找不到文件“{written}”"),
         ));
     }
@@ -634,10 +507,9 @@ fn check_image(path: &Path, written: &str) -> Result<(String, ImageKind, u64), R
             format!("\"{written}\" is not a BMP, JPEG, GIF or PNG image (judged by its content, not its name)"),
             format!("“{written}”不是 BMP、JPEG、GIF 或 PNG 图片（按文件内容判断）"),
         )),
-        Err(ImageError::Unreadable { reason, .. }) => Err((
-            format!("cannot read \"{written}\": {reason}"),
-            format!("无法读取“{written}”"),
-        )),
+        Err(ImageError::Unreadable { reason, .. }) => {
+            Err((format!("cannot read \"{written}\": {reason}"), format!("无法读取“{written}”")))
+        }
     }
 }
 
@@ -660,26 +532,15 @@ fn parse_crop(cell: &str) -> Result<Crop, Reason> {
     for (slot, part) in v.iter_mut().zip(&parts) {
         match part.parse::<f64>() {
             Ok(n) if n.is_finite() => *slot = n,
-            _ => {
-                return Err(bad(
-                    &format!("\"{part}\" is not a number"),
-                    &format!("“{part}”不是数字"),
-                ))
-            }
+            _ => return Err(bad(&format!("\"{part}\" is not a number"), &format!("“{part}”不是数字"))),
         }
     }
     if v.iter().any(|n| !(0.0..=1.0).contains(n)) {
-        return Err(bad(
-            "each number must be between 0 and 1",
-            "每个数都应在 0 到 1 之间",
-        ));
+        return Err(bad("each number must be between 0 and 1", "每个数都应在 0 到 1 之间"));
     }
     let [x1, y1, x2, y2] = v;
     if x1 >= x2 || y1 >= y2 {
-        return Err(bad(
-            "x1 must be less than x2 and y1 less than y2",
-            "x1 应小于 x2，y1 应小于 y2",
-        ));
+        return Err(bad("x1 must be less than x2 and y1 less than y2", "x1 应小于 x2，y1 应小于 y2"));
     }
     Ok(Crop { x1, y1, x2, y2 })
 }
@@ -707,10 +568,7 @@ mod tests {
     #[test]
     fn crops() {
         assert_eq!(parse_crop("0, 0, 1, 1").unwrap().normalized(), "0,0,1,1");
-        assert_eq!(
-            parse_crop("0.0,0.1,0.50,1.0").unwrap().normalized(),
-            "0,0.1,0.5,1"
-        );
+        assert_eq!(parse_crop("0.0,0.1,0.50,1.0").unwrap().normalized(), "0,0.1,0.5,1");
         assert!(parse_crop("0,0,1.5,1").is_err());
         assert!(parse_crop("1,0,0.5,1").is_err());
         assert!(parse_crop("0,0,1").is_err());

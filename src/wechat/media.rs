@@ -4,8 +4,6 @@
 //! so a media id never expires between our check and WeChat's. A media id only works for the
 //! appid that uploaded it (40007 otherwise), so uploads are keyed by SHA-256 *and* appid.
 
-use std::time::Instant;
-
 use super::api::MEDIA_UPLOAD_PATH;
 use super::{Api, ApiError, ErrClass};
 use crate::image::Image;
@@ -26,9 +24,10 @@ impl Api {
         let mut retried = false;
         let uploaded = loop {
             let token = self.tokens.authorizer(appid).await?;
-            let started = Instant::now();
-            let result = self.client.upload_media(&token, image).await;
-            self.calls.record(Some(appid), MEDIA_UPLOAD_PATH, &result, started).await;
+            let result = self
+                .calls
+                .send(Some(appid), MEDIA_UPLOAD_PATH, false, || self.client.upload_media(&token, image))
+                .await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;

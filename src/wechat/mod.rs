@@ -12,15 +12,17 @@ pub mod errcode;
 pub mod lenient;
 pub mod links;
 pub mod media;
+pub mod pacing;
 pub mod token;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub use api::Endpoint;
 pub use client::{ApiError, Client};
 pub use errcode::ErrClass;
+pub use pacing::Pacer;
 pub use token::{ComponentCreds, Tokens};
 
 use crate::ledger::{now_millis, CallEvent, Ledger};
@@ -31,18 +33,89 @@ pub fn api_path<E: Endpoint>(_req: &E) -> &'static str {
     E::PATH
 }
 
-/// Writes each call to the ledger's event log and counts calls per API for reports.
+/// How calls are paced and retried.
+#[derive(Clone)]
+pub struct CallOptions {
+    pub pacer: Option<Arc<Pacer>>,
+    /// Attempts per call for transient failures (`retry` class).
+    pub max_attempts: u32,
+    /// The first backoff; doubled on each attempt, with jitter.
+    pub backoff: Duration,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions { pacer: None, max_attempts: 5, backoff: Duration::from_millis(200) }
+    }
+}
+
+/// Every call goes through here: paced, retried when transient, and written to the ledger's
+/// event log (and counted per API for reports).
 #[derive(Clone)]
 pub struct CallLog {
     ledger: Ledger,
     run_id: Option<String>,
+    options: CallOptions,
     total: Arc<AtomicU64>,
     per_api: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
 }
 
 impl CallLog {
-    pub fn new(ledger: Ledger, run_id: Option<String>) -> CallLog {
-        CallLog { ledger, run_id, total: Arc::default(), per_api: Arc::default() }
+    pub fn new(ledger: Ledger, run_id: Option<String>, options: CallOptions) -> CallLog {
+        CallLog { ledger, run_id, options, total: Arc::default(), per_api: Arc::default() }
+    }
+
+    /// Sends a call made by `f` to `path` for `appid`: waits for the pacer, records the
+    /// outcome, and tries again with backoff after a transient failure — for a call that
+    /// changes state only when the failure shows it cannot have taken effect (the runner
+    /// reconciles the others from live state first).
+    pub async fn send<T, F, Fut>(
+        &self,
+        appid: Option<&str>,
+        path: &str,
+        changes_state: bool,
+        mut f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            if let Some(pacer) = &self.options.pacer {
+                if pacer.exhausted(path).is_some() {
+                    return Err(ApiError::WeChat {
+                        api: path.to_string(),
+                        code: 45009,
+                        message: "the daily quota was reached earlier in this run; not called again".into(),
+                    });
+                }
+                pacer.ready(appid, path).await;
+            }
+            let started = Instant::now();
+            let result = f().await;
+            self.record(appid, path, &result, started).await;
+            if let Some(pacer) = &self.options.pacer {
+                match result.as_ref().err().and_then(ApiError::errcode) {
+                    None if result.is_ok() => pacer.went_through(path),
+                    Some(45009) => pacer.mark_exhausted(path, crate::beijing::next_day(chrono::Utc::now()).timestamp()),
+                    Some(45011) | Some(53011) => pacer.slow_down(path),
+                    _ => {}
+                }
+            }
+            match result {
+                Err(e)
+                    if e.class() == ErrClass::Retry
+                        && attempt < self.options.max_attempts
+                        && (!changes_state || !e.uncertain()) =>
+                {
+                    tracing::debug!("{e}; trying again (attempt {})", attempt + 1);
+                    tokio::time::sleep(backoff(self.options.backoff, attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Records one call's outcome; a ledger failure is logged, never fails the call.
@@ -83,6 +156,14 @@ impl CallLog {
     }
 }
 
+/// Exponential backoff with jitter: between half and all of `base × 2^(attempt−1)`, at most 10 s.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    use rand::Rng;
+    let full = (base * 2u32.saturating_pow(attempt.saturating_sub(1))).min(Duration::from_secs(10));
+    let half = full / 2;
+    half + rand::thread_rng().gen_range(Duration::ZERO..=half)
+}
+
 /// The WeChat API as the rest of wxprov sees it: typed calls on behalf of an appid.
 pub struct Api {
     pub client: Client,
@@ -98,8 +179,9 @@ impl Api {
         creds: ComponentCreds,
         token_command: Option<String>,
         run_id: Option<String>,
+        options: CallOptions,
     ) -> Api {
-        let calls = CallLog::new(ledger.clone(), run_id);
+        let calls = CallLog::new(ledger.clone(), run_id, options);
         let tokens = Tokens::new(client.clone(), ledger.clone(), creds, token_command, calls.clone());
         Api { client, tokens, ledger, calls }
     }
@@ -121,11 +203,11 @@ impl Api {
 
     async fn with_token<E: Endpoint>(&self, appid: Option<&str>, req: &E) -> Result<E::Response, ApiError> {
         let mut retried = false;
+        let logged_appid = appid.or(Some(self.component_appid()));
         loop {
             let token = self.token_for(appid).await?;
-            let started = Instant::now();
-            let result = self.client.call(Some(&token), req).await;
-            self.calls.record(appid.or(Some(self.component_appid())), E::PATH, &result, started).await;
+            let result =
+                self.calls.send(logged_appid, E::PATH, E::CHANGES_STATE, || self.client.call(Some(&token), req)).await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::api::{ApiAuthorizerToken, ApiComponentToken};
 use super::client::{ApiError, Client};
@@ -191,10 +191,8 @@ impl Tokens {
             component_appsecret: secret,
             component_verify_ticket: ticket,
         };
-        let started = Instant::now();
-        let result = self.client.call(None, &req).await;
-        self.calls.record(Some(&self.creds.appid), super::api_path(&req), &result, started).await;
-        let got = result?;
+        let path = super::api_path(&req);
+        let got = self.calls.send(Some(&self.creds.appid), path, false, || self.client.call(None, &req)).await?;
         let expires_at = refresh_deadline(got.expires_in);
         self.ledger
             .put_access_token(&self.creds.appid, TokenKind::Component, &got.component_access_token, expires_at, None)
@@ -218,9 +216,8 @@ impl Tokens {
         let got = loop {
             // Boxed: fetching an authorizer token may first fetch the component token.
             let component = Box::pin(self.component()).await?;
-            let started = Instant::now();
-            let result = self.client.call(Some(&component), &req).await;
-            self.calls.record(Some(appid), super::api_path(&req), &result, started).await;
+            let path = super::api_path(&req);
+            let result = self.calls.send(Some(appid), path, false, || self.client.call(Some(&component), &req)).await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;

@@ -38,7 +38,7 @@ fn api_for(rt: &tokio::runtime::Runtime, sim: &Sim, ws: &Workspace) -> Api {
         verify_ticket: Some(Secret::new(&sim.verify_ticket)),
     };
     let client = Client::new(&sim.url, DEFAULT_TIMEOUT).unwrap();
-    Api::new(client, ledger, creds, None, Some("test-run".into()))
+    Api::new(client, ledger, creds, None, Some("test-run".into()), Default::default())
 }
 
 /// The one call the simulator received at `path` (asserting there was exactly one).

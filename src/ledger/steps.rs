@@ -1,0 +1,274 @@
+//! Rows and their steps: what the runner remembers of each manifest row between runs.
+//!
+//! A step's record holds its state (DESIGN §4), the input hash it was last run with, and —
+//! while a state-changing call is in flight — which call was started and what the live
+//! state was before it, so that a run after a crash reconciles instead of resending.
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Row as SqlRow};
+
+use super::{now_secs, Ledger, LedgerError};
+
+/// A step's state (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Pending,
+    Done,
+    /// Already so: nothing to change.
+    Skipped,
+    /// Waiting for WeChat's audit.
+    InReview,
+    /// Waiting for a merchant's scan: no ticket or taskid yet.
+    Waiting,
+    /// Try again after `not_before`.
+    Deferred,
+    /// Needs a person.
+    Failed,
+}
+
+impl StepState {
+    pub const ALL: [StepState; 7] = [
+        StepState::Pending,
+        StepState::Done,
+        StepState::Skipped,
+        StepState::InReview,
+        StepState::Waiting,
+        StepState::Deferred,
+        StepState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Done => "done",
+            StepState::Skipped => "skipped",
+            StepState::InReview => "in_review",
+            StepState::Waiting => "waiting",
+            StepState::Deferred => "deferred",
+            StepState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepState> {
+        StepState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Done or skipped: nothing more to do while the input stays the same.
+    pub fn is_settled(self) -> bool {
+        matches!(self, StepState::Done | StepState::Skipped)
+    }
+}
+
+/// One step of one row, as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    pub identity: String,
+    pub kind: String,
+    pub state: StepState,
+    pub input_hash: String,
+    pub attempts: i64,
+    pub errcode: Option<i64>,
+    pub message: Option<String>,
+    pub hint: Option<String>,
+    /// Unix seconds.
+    pub not_before: Option<i64>,
+    pub audit_id: Option<i64>,
+    /// The API of a state-changing call that was started and has not been seen to finish.
+    pub started_api: Option<String>,
+    pub started_at: Option<i64>,
+    /// What the live state was before that call (JSON), for reconciling it.
+    pub started_info: Option<String>,
+    pub run_id: Option<String>,
+}
+
+impl StepRecord {
+    pub fn new(identity: &str, kind: &str, input_hash: &str) -> StepRecord {
+        StepRecord {
+            identity: identity.to_string(),
+            kind: kind.to_string(),
+            state: StepState::Pending,
+            input_hash: input_hash.to_string(),
+            attempts: 0,
+            errcode: None,
+            message: None,
+            hint: None,
+            not_before: None,
+            audit_id: None,
+            started_api: None,
+            started_at: None,
+            started_info: None,
+            run_id: None,
+        }
+    }
+
+    fn from_sql(r: &SqlRow<'_>) -> rusqlite::Result<StepRecord> {
+        let state: String = r.get(2)?;
+        Ok(StepRecord {
+            identity: r.get(0)?,
+            kind: r.get(1)?,
+            state: StepState::parse(&state).unwrap_or(StepState::Pending),
+            input_hash: r.get(3)?,
+            attempts: r.get(4)?,
+            errcode: r.get(5)?,
+            message: r.get(6)?,
+            hint: r.get(7)?,
+            not_before: r.get(8)?,
+            audit_id: r.get(9)?,
+            started_api: r.get(10)?,
+            started_at: r.get(11)?,
+            started_info: r.get(12)?,
+            run_id: r.get(13)?,
+        })
+    }
+}
+
+const STEP_COLUMNS: &str = "identity, kind, state, input_hash, attempts, errcode, message, hint, not_before, \
+                            audit_id, started_api, started_at, started_info, run_id";
+
+/// A manifest row as the ledger knows it.
+#[derive(Debug, Clone)]
+pub struct RowRecord {
+    pub identity: String,
+    pub appid: Option<String>,
+    pub official_appid: Option<String>,
+    pub line: u64,
+}
+
+impl Ledger {
+    /// Every step record, keyed by (identity, kind).
+    pub async fn all_steps(&self) -> Result<HashMap<(String, String), StepRecord>, LedgerError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {STEP_COLUMNS} FROM steps"))?;
+            let rows = stmt.query_map([], StepRecord::from_sql)?;
+            let mut map = HashMap::new();
+            for row in rows {
+                let row = row?;
+                map.insert((row.identity.clone(), row.kind.clone()), row);
+            }
+            Ok(map)
+        })
+        .await
+    }
+
+    /// One step record.
+    pub async fn step(&self, identity: &str, kind: &str) -> Result<Option<StepRecord>, LedgerError> {
+        let (identity, kind) = (identity.to_string(), kind.to_string());
+        self.call(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT {STEP_COLUMNS} FROM steps WHERE identity = ?1 AND kind = ?2"),
+                params![identity, kind],
+                StepRecord::from_sql,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    /// Writes a step record (insert or replace).
+    pub async fn save_step(&self, step: &StepRecord) -> Result<(), LedgerError> {
+        let s = step.clone();
+        self.call(move |c| {
+            c.prepare_cached(&format!(
+                "INSERT OR REPLACE INTO steps ({STEP_COLUMNS}, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            ))?
+            .execute(params![
+                s.identity,
+                s.kind,
+                s.state.as_str(),
+                s.input_hash,
+                s.attempts,
+                s.errcode,
+                s.message.as_deref().map(crate::secret::redact),
+                s.hint,
+                s.not_before,
+                s.audit_id,
+                s.started_api,
+                s.started_at,
+                s.started_info,
+                s.run_id,
+                now_secs()
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records rows seen by a run, in one batch.
+    pub async fn save_rows(&self, rows: Vec<RowRecord>, run_id: &str) -> Result<(), LedgerError> {
+        let run_id = run_id.to_string();
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "INSERT INTO rows (identity, appid, official_appid, line, last_run, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (identity) DO UPDATE SET
+                    appid = COALESCE(excluded.appid, rows.appid),
+                    official_appid = COALESCE(excluded.official_appid, rows.official_appid),
+                    line = excluded.line, last_run = excluded.last_run, updated_at = excluded.updated_at",
+            )?;
+            let now = now_secs();
+            for r in rows {
+                stmt.execute(params![r.identity, r.appid, r.official_appid, r.line as i64, run_id, now])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The appid a row's identity has become (a registration row, once registered).
+    pub async fn row_appid(&self, identity: &str) -> Result<Option<String>, LedgerError> {
+        let identity = identity.to_string();
+        self.call(move |c| {
+            let v: Option<Option<String>> =
+                c.query_row("SELECT appid FROM rows WHERE identity = ?1", [identity], |r| r.get(0)).optional()?;
+            Ok(v.flatten())
+        })
+        .await
+    }
+
+    /// Every row's known appid, by identity.
+    pub async fn row_appids(&self) -> Result<HashMap<String, String>, LedgerError> {
+        self.call(|c| {
+            let mut stmt = c.prepare("SELECT identity, appid FROM rows WHERE appid IS NOT NULL")?;
+            let map = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            Ok(map)
+        })
+        .await
+    }
+
+    /// Sets the appid a row's identity has become.
+    pub async fn set_row_appid(&self, identity: &str, appid: &str) -> Result<(), LedgerError> {
+        let (identity, appid) = (identity.to_string(), appid.to_string());
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO rows (identity, appid, line, updated_at) VALUES (?1, ?2, 0, ?3)
+                 ON CONFLICT (identity) DO UPDATE SET appid = excluded.appid, updated_at = excluded.updated_at",
+                params![identity, appid, now_secs()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn steps_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let mut step = StepRecord::new("wx1111111111111111", "signature", "h1");
+        step.state = StepState::Deferred;
+        step.not_before = Some(42);
+        step.started_api = Some("/cgi-bin/account/modifysignature".into());
+        ledger.save_step(&step).await.unwrap();
+        let all = ledger.all_steps().await.unwrap();
+        let key = ("wx1111111111111111".to_string(), "signature".to_string());
+        assert_eq!(all[&key], step);
+        assert_eq!(ledger.step("wx1111111111111111", "signature").await.unwrap(), Some(step));
+    }
+}

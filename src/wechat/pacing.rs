@@ -1,0 +1,123 @@
+//! Pacing: every call waits its turn under the job's limits (DESIGN §2, governor quotas) —
+//! calls per minute per API path, calls per second per appid, then calls per second for all
+//! APIs together — smooth (burst 1) and with a little jitter so many tasks do not fire in
+//! lock step. WeChat's own signals adjust it during a run: 45009 (daily quota reached)
+//! stops calling that API for the rest of the run; 45011/53011 (too frequent) pause that API
+//! for a while, longer each time it repeats.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Jitter, Quota, RateLimiter};
+
+use crate::config::Limits;
+
+/// The most jitter added to a wait.
+const JITTER: Duration = Duration::from_millis(5);
+/// The first pause after a frequency error; doubled on each repeat, up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// The limiters of one run.
+pub struct Pacer {
+    global: Option<DefaultDirectRateLimiter>,
+    per_appid: Option<DefaultKeyedRateLimiter<String>>,
+    per_path: HashMap<String, DefaultDirectRateLimiter>,
+    exhausted: Mutex<HashMap<String, i64>>,
+    paused: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Pacer {
+    /// Limiters for `limits`; a rate of 0 means unlimited (for benchmarks).
+    pub fn new(limits: &Limits) -> Pacer {
+        let per_second = |n: u32| NonZeroU32::new(n).map(Quota::per_second);
+        Pacer {
+            global: per_second(limits.calls_per_second).map(RateLimiter::direct),
+            per_appid: per_second(limits.per_appid_per_second).map(RateLimiter::keyed),
+            per_path: limits
+                .per_minute
+                .iter()
+                .filter_map(|(path, &n)| {
+                    Some((path.clone(), RateLimiter::direct(Quota::per_minute(NonZeroU32::new(n)?))))
+                })
+                .collect(),
+            exhausted: Mutex::new(HashMap::new()),
+            paused: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits until a call to `path` for `appid` may go.
+    pub async fn ready(&self, appid: Option<&str>, path: &str) {
+        let pause = self.paused.lock().unwrap_or_else(|e| e.into_inner()).get(path).map(|(until, _)| *until);
+        if let Some(until) = pause {
+            tokio::time::sleep_until(until.into()).await;
+        }
+        let jitter = Jitter::up_to(JITTER);
+        if let Some(limiter) = self.per_path.get(path) {
+            limiter.until_ready().await;
+        }
+        if let (Some(limiter), Some(appid)) = (&self.per_appid, appid) {
+            limiter.until_key_ready(&appid.to_string()).await;
+        }
+        if let Some(limiter) = &self.global {
+            limiter.until_ready_with_jitter(jitter).await;
+        }
+    }
+
+    /// When `path` hit its daily quota in this run: the time it may be called again.
+    pub fn exhausted(&self, path: &str) -> Option<i64> {
+        self.exhausted.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied()
+    }
+
+    /// Stops calling `path` for the rest of the run (45009); `until` is the next Beijing day.
+    pub fn mark_exhausted(&self, path: &str, until: i64) {
+        self.exhausted.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), until);
+    }
+
+    /// Pauses `path` after a frequency error (45011, 53011), longer on each repeat.
+    pub fn slow_down(&self, path: &str) {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let level = paused.get(path).map(|(_, level)| level + 1).unwrap_or(0);
+        let pause = (FIRST_PAUSE * 2u32.saturating_pow(level)).min(MAX_PAUSE);
+        tracing::warn!("{path} answered that calls are too frequent: pausing it {}s", pause.as_secs());
+        paused.insert(path.to_string(), (Instant::now() + pause, level));
+    }
+
+    /// A call to `path` went through: forget its pause.
+    pub fn went_through(&self, path: &str) {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        if paused.get(path).is_some_and(|(until, _)| *until <= Instant::now()) {
+            paused.remove(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unlimited_pacer_never_waits() {
+        let pacer =
+            Pacer::new(&Limits { calls_per_second: 0, per_appid_per_second: 0, per_minute: Default::default() });
+        let start = Instant::now();
+        for _ in 0..1000 {
+            pacer.ready(Some("wx1"), "/a").await;
+        }
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn exhaustion_and_pauses_are_per_path() {
+        let pacer = Pacer::new(&Limits::default());
+        pacer.mark_exhausted("/a", 99);
+        assert_eq!(pacer.exhausted("/a"), Some(99));
+        assert_eq!(pacer.exhausted("/b"), None);
+        pacer.slow_down("/a");
+        pacer.slow_down("/a");
+        let level = pacer.paused.lock().unwrap()["/a"].1;
+        assert_eq!(level, 1);
+    }
+}
