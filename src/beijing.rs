@@ -22,6 +22,12 @@ pub fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
     midnight(year, month, 1)
 }
 
+/// Midnight at the start of the Beijing-time month `now` is in.
+pub fn month_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let local = now.with_timezone(&offset());
+    midnight(local.year(), local.month(), 1)
+}
+
 fn midnight(year: i32, month: u32, day: u32) -> DateTime<Utc> {
     offset()
         .with_ymd_and_hms(year, month, day, 0, 0, 0)

@@ -17,6 +17,8 @@ pub mod exit;
 pub mod image;
 pub mod ledger;
 pub mod manifest;
+pub mod report;
+pub mod runner;
 pub mod secret;
 pub mod sim;
 pub mod wechat;

@@ -19,39 +19,17 @@ pub struct Args {
     appid: Option<String>,
 }
 
-/// How many stored authorizers are tried when no --appid is given.
-const MAX_TRIES: usize = 10;
-
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
     let api = ctx.api(None, &ledger, None, Default::default()).await?;
-    let candidates: Vec<String> = match args.appid {
+    let candidates = match args.appid {
         Some(appid) => vec![appid],
-        None => ledger
-            .token_rows()
-            .await?
-            .into_iter()
-            .filter(|r| r.kind == "authorizer" && r.has_refresh_token)
-            .map(|r| r.appid)
-            .take(MAX_TRIES)
-            .collect(),
+        None => api.stored_authorizers().await?,
     };
     if candidates.is_empty() {
         return Err(usage("no authorizer refresh token is stored: give --appid, after `wxprov tokens import`"));
     }
-    let mut tree = None;
-    for appid in &candidates {
-        match api.all_categories(appid).await {
-            Ok(t) => {
-                tree = Some(t);
-                break;
-            }
-            // An official account may not call it (48001): try the next stored authorizer.
-            Err(e) if e.errcode() == Some(48001) && candidates.len() > 1 => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let tree = tree.ok_or_else(|| usage("none of the stored authorizers may read the category tree: give --appid"))?;
+    let tree = api.all_categories_any(&candidates).await?;
     print!("{}", render(&tree, args.search.as_deref()));
     Ok(Exit::Ok)
 }

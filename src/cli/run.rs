@@ -1,16 +1,82 @@
-//! `wxprov run`: not there yet; it comes with the runner (issue #4).
+//! `wxprov run JOB`: the main job. Brings every row of the manifest as far as WeChat allows,
+//! records every step in the ledger, writes the reports, and exits with a code cron can act
+//! on (DESIGN §6). Run it again and it continues where this run stopped.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::Context;
-use crate::exit::Exit;
+use crate::config::JobFile;
+use crate::exit::{usage, Exit};
+use crate::ledger::RunLock;
+use crate::manifest::Encoding;
+use crate::report::{self, Summary};
+use crate::runner::{self, RunConfig};
+use crate::wechat::{CallOptions, Pacer};
 
-/// Not there yet: comes with the runner (issue #4).
+/// Apply a job: a job file (.toml) or a manifest (.csv, .xlsx)
+///
+/// Exit codes: 0 nothing needs a person now; 1 the run could not proceed; 2 usage; 3 some
+/// rows need a person (see failed.csv); 4 some rows were deferred; 5 another run holds the
+/// ledger.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Anything; this command is not there yet
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// The job file or manifest
+    job: PathBuf,
+    /// Force the manifest's text encoding instead of detecting it (utf-8, gbk, gb18030, utf-16)
+    #[arg(long, value_name = "ENCODING")]
+    encoding: Option<Encoding>,
+    /// Run failed steps again even though their input has not changed
+    #[arg(long)]
+    retry_failed: bool,
 }
 
-pub async fn run(_args: Args, _ctx: &mut Context) -> anyhow::Result<Exit> {
-    super::not_yet("run", "the runner (issue #4)")
+pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+    let job = JobFile::from_arg(&args.job)?;
+    if !job.manifest.exists() {
+        return Err(usage(format!("the manifest {} does not exist", job.manifest.display())));
+    }
+    let ledger_path = ctx.ledger_path(Some(&job));
+    let _lock = RunLock::acquire(&ledger_path)?;
+    let ledger = ctx.open_ledger(Some(&job))?;
+    let run_id = report::new_run_id();
+    let started_at = chrono::Utc::now();
+    let options = CallOptions {
+        pacer: Some(Arc::new(Pacer::new(&job.limits))),
+        max_attempts: job.retry.max_attempts.max(1),
+        ..CallOptions::default()
+    };
+    let api = Arc::new(ctx.api(Some(&job), &ledger, Some(run_id.clone()), options).await?);
+    let cfg = RunConfig {
+        manifest: job.manifest.clone(),
+        encoding: args.encoding,
+        max_rows: ctx.global.max_rows,
+        concurrency: ctx.global.concurrency.or(job.concurrency).unwrap_or(16),
+        retry_failed: args.retry_failed,
+        max_attempts: job.retry.max_attempts.max(1),
+    };
+    let loaded = runner::load_manifest(&api, &cfg).await?;
+    ledger.begin_run(&run_id, "run", &args.job.display().to_string()).await?;
+    tracing::info!(
+        "run {run_id}: {} rows ({} invalid)",
+        loaded.rows.len() + loaded.rejected.len(),
+        loaded.rejected.len()
+    );
+    let result = runner::run(api.clone(), ledger.clone(), &run_id, cfg, loaded).await?;
+
+    let summary = Summary {
+        run_id: run_id.clone(),
+        started_at: started_at.to_rfc3339(),
+        finished_at: chrono::Utc::now().to_rfc3339(),
+        rows: result.rows.len(),
+        steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
+        calls: api.calls.per_api(),
+        exit_code: result.exit.code(),
+    };
+    let dir = report::write(&ctx.report_dir(Some(&job)), &result, &summary)?;
+    let dir = dir.canonicalize().unwrap_or(dir);
+    ledger.finish_run(&run_id, result.rows.len(), api.calls.total(), result.exit.code()).await?;
+    print!("{}", report::table(&result));
+    println!("run {run_id}: {} rows, {} API calls; reports in {}", result.rows.len(), api.calls.total(), dir.display());
+    Ok(result.exit)
 }

@@ -21,6 +21,9 @@ impl RunLock {
         name.push(".lock");
         let path = PathBuf::from(name);
         let shown = ledger.display().to_string();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(parent);
+        }
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]

@@ -14,6 +14,7 @@ mod cache;
 mod events;
 mod lock;
 mod media;
+mod registrations;
 mod runs;
 mod schema;
 mod steps;
@@ -28,6 +29,7 @@ use rusqlite::Connection;
 
 pub use events::CallEvent;
 pub use lock::RunLock;
+pub use registrations::Registration;
 pub use runs::RunRecord;
 pub use steps::{RowRecord, StepRecord, StepState};
 pub use tickets::TicketKind;
@@ -88,9 +90,8 @@ impl Ledger {
         let shown = path.display().to_string();
         let open_err = |reason: String| LedgerError::Open { path: shown.clone(), reason };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                return Err(open_err(format!("the folder {} does not exist", parent.display())));
-            }
+            std::fs::create_dir_all(parent)
+                .map_err(|e| open_err(format!("cannot create the folder {}: {e}", parent.display())))?;
         }
         create_private(path).map_err(|e| open_err(e.to_string()))?;
         let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
@@ -239,8 +240,11 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_missing_folder_with_a_sentence() {
-        let err = Ledger::open(Path::new("/nonexistent-dir/x/l.db")).unwrap_err();
-        assert!(err.to_string().contains("does not exist"), "{err}");
+    fn refuses_an_impossible_folder_with_a_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let err = Ledger::open(&file.join("l.db")).unwrap_err();
+        assert!(err.to_string().contains("cannot create the folder"), "{err}");
     }
 }

@@ -31,3 +31,38 @@ impl Api {
         Ok(tree)
     }
 }
+
+/// How many stored authorizers are tried when none is named.
+const MAX_TRIES: usize = 10;
+
+impl Api {
+    /// The category tree, fetched with the first of `candidates` allowed to read it (an
+    /// official account may not: 48001). The ledger's cache answers without any of them.
+    pub async fn all_categories_any(&self, candidates: &[String]) -> Result<Vec<Category>, ApiError> {
+        let mut last = ApiError::Token(
+            "no authorizer refresh token is stored to read the category tree with: import one with \
+             `wxprov tokens import`"
+                .into(),
+        );
+        for appid in candidates.iter().take(MAX_TRIES) {
+            match self.all_categories(appid).await {
+                Ok(tree) => return Ok(tree),
+                Err(e) if e.errcode() == Some(48001) => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    /// Authorizers whose refresh token the ledger holds, to read shared data with.
+    pub async fn stored_authorizers(&self) -> Result<Vec<String>, crate::ledger::LedgerError> {
+        Ok(self
+            .ledger
+            .token_rows()
+            .await?
+            .into_iter()
+            .filter(|r| r.kind == "authorizer" && r.has_refresh_token)
+            .map(|r| r.appid)
+            .collect())
+    }
+}

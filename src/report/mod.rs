@@ -1,0 +1,142 @@
+//! Run reports (DESIGN §6), in `REPORT_DIR/RUN_ID/`: `results.csv` (a line per manifest
+//! row), `failed.csv` (the rows that need a person, in the manifest's own columns plus
+//! `error`, ready to be fixed and fed back) and `summary.json`. CSVs are UTF-8 with a BOM so
+//! Excel shows the Chinese right. `REPORT_DIR/latest` points at the newest run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::ledger::StepState;
+use crate::manifest::StepKind;
+use crate::runner::{RowResult, RunResult};
+use crate::secret::redact;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub run_id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub rows: usize,
+    pub steps: BTreeMap<&'static str, usize>,
+    pub calls: BTreeMap<String, u64>,
+    pub exit_code: u8,
+}
+
+/// A new, time-sortable run id such as `20261121-031500-1a2b`.
+pub fn new_run_id() -> String {
+    format!("{}-{:04x}", chrono::Utc::now().format("%Y%m%d-%H%M%S"), rand::random::<u16>())
+}
+
+/// Writes the three reports and points `latest` at them; returns their folder.
+pub fn write(report_dir: &Path, result: &RunResult, summary: &Summary) -> anyhow::Result<PathBuf> {
+    let dir = report_dir.join(&summary.run_id);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| crate::exit::fail(format!("cannot create the report folder {}: {e}", dir.display())))?;
+    write_results(&dir.join("results.csv"), &result.rows)?;
+    write_failed(&dir.join("failed.csv"), &result.header, &result.rows)?;
+    std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(summary)?)?;
+    point_latest(report_dir, &summary.run_id);
+    Ok(dir)
+}
+
+fn writer(path: &Path) -> anyhow::Result<csv::Writer<std::fs::File>> {
+    let mut file =
+        std::fs::File::create(path).map_err(|e| crate::exit::fail(format!("cannot write {}: {e}", path.display())))?;
+    std::io::Write::write_all(&mut file, BOM)?;
+    Ok(csv::Writer::from_writer(file))
+}
+
+fn write_results(path: &Path, rows: &[RowResult]) -> anyhow::Result<()> {
+    let mut w = writer(path)?;
+    let mut header = vec!["line", "appid", "official_appid"];
+    header.extend(StepKind::ALL.iter().map(|k| k.as_str()));
+    header.extend(["errcode", "message", "hint"]);
+    w.write_record(&header)?;
+    for row in rows {
+        let mut record = vec![row.line.to_string(), row.appid.clone(), row.official_appid.clone()];
+        record.extend(StepKind::ALL.iter().map(|k| row.steps.get(k).map(|s| s.as_str()).unwrap_or("").to_string()));
+        record.push(row.errcode.map(|c| c.to_string()).unwrap_or_default());
+        record.push(redact(&row.message));
+        record.push(row.hint.clone());
+        w.write_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_failed(path: &Path, header: &[String], rows: &[RowResult]) -> anyhow::Result<()> {
+    let mut w = writer(path)?;
+    let mut head: Vec<String> = header.to_vec();
+    head.push("error".into());
+    w.write_record(&head)?;
+    for row in rows.iter().filter(|r| r.needs_person()) {
+        let mut record: Vec<String> = row.cells.clone();
+        record.resize(header.len(), String::new());
+        let failed: Vec<&str> =
+            row.steps.iter().filter(|(_, s)| **s == StepState::Failed).map(|(k, _)| k.as_str()).collect();
+        let mut error = String::new();
+        if !failed.is_empty() {
+            error.push_str(&format!("[{}] ", failed.join(", ")));
+        }
+        if let Some(code) = row.errcode {
+            error.push_str(&format!("errcode {code}: "));
+        }
+        error.push_str(&redact(&row.message));
+        if !row.hint.is_empty() {
+            error.push_str(&format!(" — {}", row.hint));
+        }
+        record.push(error);
+        w.write_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Points `REPORT_DIR/latest` at the newest run (a symlink; a plain file naming it where
+/// links are not possible).
+fn point_latest(report_dir: &Path, run_id: &str) {
+    let latest = report_dir.join("latest");
+    let _ = std::fs::remove_file(&latest);
+    #[cfg(unix)]
+    let linked = std::os::unix::fs::symlink(run_id, &latest).is_ok();
+    #[cfg(not(unix))]
+    let linked = false;
+    if !linked {
+        let _ = std::fs::write(&latest, run_id);
+    }
+}
+
+/// The end-of-run table: steps per state, per step kind.
+pub fn table(result: &RunResult) -> String {
+    let mut counts: BTreeMap<(StepKind, StepState), usize> = BTreeMap::new();
+    for row in &result.rows {
+        for (kind, state) in &row.steps {
+            *counts.entry((*kind, *state)).or_default() += 1;
+        }
+    }
+    let mut out = format!("{:<13}", "step");
+    for state in StepState::ALL {
+        out.push_str(&format!("{:>10}", state.as_str()));
+    }
+    out.push('\n');
+    for kind in StepKind::ALL {
+        if !counts.keys().any(|(k, _)| *k == kind) {
+            continue;
+        }
+        out.push_str(&format!("{:<13}", kind.as_str()));
+        for state in StepState::ALL {
+            out.push_str(&format!("{:>10}", counts.get(&(kind, state)).copied().unwrap_or(0)));
+        }
+        out.push('\n');
+    }
+    let invalid = result.rows.iter().filter(|r| r.steps.is_empty()).count();
+    if invalid > 0 {
+        out.push_str(&format!("{invalid} rows were invalid (see failed.csv)\n"));
+    }
+    out
+}

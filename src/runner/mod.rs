@@ -1,0 +1,367 @@
+//! The runner: brings every row of a manifest as far as WeChat allows, step by step, and
+//! remembers where each step got to in the ledger, so the next run continues exactly there.
+//!
+//! For each step, the ledger record and the row's input hash decide what happens (DESIGN §4):
+//! a done or skipped step with the same hash makes no call; a changed hash runs the step
+//! again; a failed step waits for its input to change (or `--retry-failed`); a deferred one
+//! for its `not_before`; a step in review is polled. A step that runs first reads live state
+//! ([`steps::decide`]), which also reconciles a call a crashed run had started, and only then
+//! sends its state-changing call ([`steps::apply`]). Rows run concurrently; a row's steps run
+//! in order.
+
+pub mod outcome;
+pub mod progress;
+pub mod steps;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+
+use crate::exit::{usage, Exit};
+use crate::ledger::{now_secs, Ledger, RowRecord, StepRecord, StepState};
+use crate::manifest::{self, CategoryTree, Column, Encoding, Loaded, Row, Step, StepKind};
+use crate::wechat::{Api, ErrClass};
+use outcome::{Decision, StepOutcome};
+use steps::{StepCtx, StepError};
+
+/// What a run is asked to do.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub manifest: PathBuf,
+    pub encoding: Option<Encoding>,
+    pub max_rows: Option<usize>,
+    pub concurrency: usize,
+    pub retry_failed: bool,
+    pub max_attempts: u32,
+}
+
+/// One manifest row's result, for the reports.
+#[derive(Debug, Clone)]
+pub struct RowResult {
+    pub line: u64,
+    pub appid: String,
+    pub official_appid: String,
+    /// The state of each step the row asks for.
+    pub steps: BTreeMap<StepKind, StepState>,
+    /// From the first step that is not done or skipped (or the validation problem).
+    pub errcode: Option<i64>,
+    pub message: String,
+    pub hint: String,
+    /// The row's cells as the manifest has them.
+    pub cells: Vec<String>,
+}
+
+impl RowResult {
+    /// True when the row is in `failed.csv`: a step failed or the row is invalid.
+    pub fn needs_person(&self) -> bool {
+        self.steps.is_empty() || self.steps.values().any(|s| *s == StepState::Failed)
+    }
+
+    fn deferred(&self) -> bool {
+        self.steps.values().any(|s| matches!(s, StepState::Deferred | StepState::Pending))
+    }
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunResult {
+    pub rows: Vec<RowResult>,
+    pub header: Vec<String>,
+    pub exit: Exit,
+}
+
+impl RunResult {
+    /// Steps per state.
+    pub fn step_counts(&self) -> BTreeMap<StepState, usize> {
+        let mut counts = BTreeMap::new();
+        for row in &self.rows {
+            for state in row.steps.values() {
+                *counts.entry(*state).or_default() += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The exit code for these rows (DESIGN §6).
+pub fn exit_for(rows: &[RowResult]) -> Exit {
+    if rows.iter().any(RowResult::needs_person) {
+        Exit::NeedsPerson
+    } else if rows.iter().any(RowResult::deferred) {
+        Exit::Deferred
+    } else {
+        Exit::Ok
+    }
+}
+
+/// Reads and validates the manifest, fetching the category tree when the sheet has a
+/// categories column. Errors are usage errors (exit 2).
+pub async fn load_manifest(api: &Api, cfg: &RunConfig) -> anyhow::Result<Loaded> {
+    let manifest = manifest::open(&cfg.manifest, cfg.encoding).map_err(|e| usage(e.to_string()))?;
+    match manifest.encoding() {
+        Some(enc) => tracing::info!("reading {} as {enc:?}", cfg.manifest.display()),
+        None => tracing::info!("reading the first sheet of {}", cfg.manifest.display()),
+    }
+    for warning in manifest.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let tree = if manifest.columns().has(Column::Categories) {
+        let candidates = api.stored_authorizers().await?;
+        match api.all_categories_any(&candidates).await {
+            Ok(tree) => Some(CategoryTree::new(tree)),
+            Err(e) => {
+                tracing::warn!("could not read the category tree ({e}); category names cannot be resolved");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let loaded = manifest.load(tree.as_ref(), cfg.max_rows).map_err(|e| usage(e.to_string()))?;
+    for problem in loaded.problems() {
+        tracing::warn!("{problem}");
+    }
+    Ok(loaded)
+}
+
+/// What the ledger decides for a step before any call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// Settled, or not due yet: leave it as recorded.
+    Keep,
+    /// Read live state and act.
+    Run,
+    /// Ask how its audit went.
+    Poll,
+}
+
+fn due(record: Option<&StepRecord>, step: &Step, retry_failed: bool, now: i64) -> Due {
+    let Some(record) = record.filter(|r| r.input_hash == step.input_hash) else { return Due::Run };
+    match record.state {
+        StepState::Done | StepState::Skipped => Due::Keep,
+        StepState::Failed if !retry_failed => Due::Keep,
+        StepState::Deferred if record.not_before.is_some_and(|t| t > now) => Due::Keep,
+        StepState::InReview => Due::Poll,
+        _ => Due::Run,
+    }
+}
+
+/// Shared by every row of a run.
+struct RunCtx {
+    api: Arc<Api>,
+    ledger: Ledger,
+    run_id: String,
+    cfg: RunConfig,
+    known: HashMap<(String, String), StepRecord>,
+    appids: HashMap<String, String>,
+    progress: progress::Progress,
+}
+
+/// Runs every valid row of `loaded` and returns their results, rejected rows included.
+pub async fn run(
+    api: Arc<Api>,
+    ledger: Ledger,
+    run_id: &str,
+    cfg: RunConfig,
+    loaded: Loaded,
+) -> anyhow::Result<RunResult> {
+    let known = ledger.all_steps().await?;
+    let appids = ledger.row_appids().await?;
+    let now = now_secs();
+    let work = loaded.rows.iter().any(|row| {
+        row.steps.iter().any(|s| {
+            due(known.get(&(row.identity.clone(), s.kind.as_str().to_string())), s, cfg.retry_failed, now) != Due::Keep
+        })
+    });
+    if work {
+        // Without the platform's own token nothing can be done: say so once, exit 1.
+        api.tokens.component().await.map_err(|e| crate::exit::fail(format!("the run could not proceed: {e}")))?;
+    }
+    let records = loaded
+        .rows
+        .iter()
+        .map(|r| RowRecord {
+            identity: r.identity.clone(),
+            appid: r.appid.clone(),
+            official_appid: r.official_appid.clone(),
+            line: r.line,
+        })
+        .collect();
+    ledger.save_rows(records, run_id).await?;
+
+    let total = loaded.rows.len() + loaded.rejected.len();
+    let ctx = Arc::new(RunCtx {
+        api: api.clone(),
+        ledger,
+        run_id: run_id.to_string(),
+        cfg: cfg.clone(),
+        known,
+        appids,
+        progress: progress::Progress::start(total as u64, api.calls.clone()),
+    });
+    let mut results: Vec<RowResult> = loaded.rejected.iter().map(rejected_result).collect();
+    ctx.progress.inc(loaded.rejected.len() as u64);
+    let mut stream = futures::stream::iter(loaded.rows.into_iter().map(|row| {
+        let ctx = ctx.clone();
+        async move {
+            let result = process_row(&ctx, &row).await;
+            ctx.progress.inc(1);
+            result
+        }
+    }))
+    .buffer_unordered(cfg.concurrency.max(1));
+    let mut fatal = None;
+    while let Some(result) = stream.next().await {
+        match result {
+            Ok(row) => results.push(row),
+            Err(e) => {
+                fatal.get_or_insert(e);
+            }
+        }
+    }
+    drop(stream);
+    ctx.progress.finish();
+    if let Some(e) = fatal {
+        return Err(crate::exit::fail(format!("the run stopped: {e}")));
+    }
+    results.sort_by_key(|r| r.line);
+    let exit = exit_for(&results);
+    Ok(RunResult { rows: results, header: loaded.header, exit })
+}
+
+fn rejected_result(rejected: &manifest::Rejected) -> RowResult {
+    let message = rejected.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
+    RowResult {
+        line: rejected.line,
+        appid: String::new(),
+        official_appid: String::new(),
+        steps: BTreeMap::new(),
+        errcode: None,
+        message,
+        hint: "Fix the cell the message names and feed the row again.".into(),
+        cells: rejected.cells.clone(),
+    }
+}
+
+async fn process_row(ctx: &RunCtx, row: &Row) -> Result<RowResult, StepError> {
+    let mut appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned());
+    let mut result = RowResult {
+        line: row.line,
+        appid: appid.clone().unwrap_or_default(),
+        official_appid: row.official_appid.clone().unwrap_or_default(),
+        steps: BTreeMap::new(),
+        errcode: None,
+        message: String::new(),
+        hint: String::new(),
+        cells: row.cells.clone(),
+    };
+    let mut first_problem: Option<StepOutcome> = None;
+    for step in &row.steps {
+        let key = (row.identity.clone(), step.kind.as_str().to_string());
+        let outcome = if step.kind != StepKind::Register && appid.is_none() {
+            let waiting = StepOutcome::state(StepState::Waiting, "waiting for the registration to finish");
+            save(ctx, row, step, ctx.known.get(&key).cloned(), &waiting).await?;
+            waiting
+        } else {
+            run_step(ctx, row, step, appid.clone().unwrap_or_default()).await?
+        };
+        if step.kind == StepKind::Register && outcome.state.is_settled() {
+            appid = ctx.ledger.row_appid(&row.identity).await?;
+            result.appid = appid.clone().unwrap_or_default();
+        }
+        if first_problem.is_none() && !outcome.state.is_settled() {
+            first_problem = Some(outcome.clone());
+        }
+        result.steps.insert(step.kind, outcome.state);
+    }
+    if let Some(problem) = first_problem {
+        result.errcode = problem.errcode;
+        result.message = problem.message.unwrap_or_default();
+        result.hint = problem.hint.unwrap_or_default();
+    }
+    Ok(result)
+}
+
+async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result<StepOutcome, StepError> {
+    let key = (row.identity.clone(), step.kind.as_str().to_string());
+    let known = ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned();
+    let due = due(known.as_ref(), step, ctx.cfg.retry_failed, now_secs());
+    if due == Due::Keep {
+        let record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+        return Ok(StepOutcome {
+            state: record.state,
+            errcode: record.errcode,
+            message: record.message,
+            hint: record.hint,
+            not_before: record.not_before,
+            audit_id: record.audit_id,
+        });
+    }
+    let mut record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+    record.attempts += 1;
+    record.run_id = Some(ctx.run_id.clone());
+    let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record };
+    let outcome = match due {
+        Due::Poll => settle(steps::poll(step.kind, &mut sctx).await)?,
+        _ => attempt(ctx, step.kind, &mut sctx).await?,
+    };
+    let record = sctx.record;
+    save(ctx, row, step, Some(record), &outcome).await?;
+    Ok(outcome)
+}
+
+/// Decides and applies a step, trying again after transient failures: each try reads live
+/// state first, so a call that took effect without an answer is not sent again.
+async fn attempt(ctx: &RunCtx, kind: StepKind, sctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+    let mut tries = 1;
+    loop {
+        let result = match steps::decide(kind, sctx).await {
+            Ok(Decision::Set(_)) => steps::apply(kind, sctx).await,
+            Ok(decision) => Ok(StepOutcome::from_decision(decision)),
+            Err(e) => Err(e),
+        };
+        match result {
+            Err(StepError::Api(e)) if e.class() == ErrClass::Retry && tries < ctx.cfg.max_attempts => {
+                tracing::debug!("line {}: {kind}: {e}; reconciling and trying again", sctx.row.line);
+                tokio::time::sleep(std::time::Duration::from_millis(200 * 2u64.pow(tries.min(5)))).await;
+                tries += 1;
+            }
+            other => return settle(other),
+        }
+    }
+}
+
+/// Turns a step's error into its outcome; only a ledger failure stops the run.
+fn settle(result: Result<StepOutcome, StepError>) -> Result<StepOutcome, StepError> {
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(StepError::Api(e)) => Ok(StepOutcome::from_error(&e)),
+        Err(StepError::Input(message)) => Ok(StepOutcome {
+            hint: Some("Fix the file the row names, then run again.".into()),
+            ..StepOutcome::state(StepState::Failed, message)
+        }),
+        Err(e @ StepError::Ledger(_)) => Err(e),
+    }
+}
+
+async fn save(
+    ctx: &RunCtx,
+    row: &Row,
+    step: &Step,
+    record: Option<StepRecord>,
+    outcome: &StepOutcome,
+) -> Result<(), StepError> {
+    let mut record = record
+        .filter(|r| r.input_hash == step.input_hash)
+        .unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+    outcome.apply_to(&mut record);
+    record.run_id = Some(ctx.run_id.clone());
+    if outcome.state != StepState::Failed {
+        record.hint = outcome.hint.clone();
+    }
+    tracing::debug!("line {}: {} → {}", row.line, step.kind, outcome.state.as_str());
+    ctx.ledger.save_step(&record).await?;
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! What a step decides from live state, and where it ends up.
+//!
+//! `plan` stops at the [`Decision`]; `run` acts on it and records the [`StepOutcome`]. Both
+//! come from the same reading of live state, so what `plan` shows is what `run` does.
+
+use crate::ledger::{StepRecord, StepState};
+use crate::wechat::errcode::{self, DeferUntil, ErrClass};
+use crate::wechat::ApiError;
+
+/// What a step would do, judged from live state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Already so: nothing to change.
+    Skip(String),
+    /// An earlier call (from a run that stopped before recording it) took effect.
+    Reconciled(String),
+    /// A change to make; the text says what.
+    Set(String),
+    /// Not now: a quota is spent.
+    Defer { not_before: i64, errcode: Option<i64>, message: String },
+    /// Needs a person.
+    Fail { errcode: Option<i64>, message: String, hint: Option<String> },
+    /// Waiting for a merchant's scan.
+    Wait(String),
+    /// Waiting for WeChat's audit.
+    Review { audit_id: Option<i64>, message: String },
+}
+
+impl Decision {
+    /// The word `plan` prints.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Decision::Skip(_) => "skip",
+            Decision::Reconciled(_) => "done",
+            Decision::Set(_) => "set",
+            Decision::Defer { .. } => "defer",
+            Decision::Fail { .. } => "fail",
+            Decision::Wait(_) => "wait",
+            Decision::Review { .. } => "review",
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            Decision::Skip(m) | Decision::Reconciled(m) | Decision::Set(m) | Decision::Wait(m) => m,
+            Decision::Defer { message, .. } | Decision::Fail { message, .. } | Decision::Review { message, .. } => {
+                message
+            }
+        }
+    }
+
+    /// A failure from a catalogued errcode, with its hint.
+    pub fn fail(code: i64, message: impl Into<String>) -> Decision {
+        Decision::Fail {
+            errcode: Some(code),
+            message: message.into(),
+            hint: errcode::lookup(code).map(|e| e.hint.to_string()),
+        }
+    }
+
+    /// Deferred until the first of next month, Beijing time (monthly quotas).
+    pub fn next_month(code: Option<i64>, message: impl Into<String>) -> Decision {
+        Decision::Defer {
+            not_before: crate::beijing::next_month(chrono::Utc::now()).timestamp(),
+            errcode: code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a step ends up after a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    pub state: StepState,
+    pub errcode: Option<i64>,
+    pub message: Option<String>,
+    pub hint: Option<String>,
+    pub not_before: Option<i64>,
+    pub audit_id: Option<i64>,
+}
+
+impl StepOutcome {
+    pub fn state(state: StepState, message: impl Into<String>) -> StepOutcome {
+        StepOutcome {
+            state,
+            errcode: None,
+            message: Some(message.into()),
+            hint: None,
+            not_before: None,
+            audit_id: None,
+        }
+    }
+
+    pub fn done(message: impl Into<String>) -> StepOutcome {
+        StepOutcome::state(StepState::Done, message)
+    }
+
+    /// The outcome of a decision that needs no call.
+    pub fn from_decision(decision: Decision) -> StepOutcome {
+        match decision {
+            Decision::Skip(m) => StepOutcome::state(StepState::Skipped, m),
+            Decision::Reconciled(m) => StepOutcome::done(m),
+            Decision::Set(m) => StepOutcome::state(StepState::Pending, m),
+            Decision::Wait(m) => StepOutcome::state(StepState::Waiting, m),
+            Decision::Defer { not_before, errcode, message } => StepOutcome {
+                not_before: Some(not_before),
+                errcode,
+                ..StepOutcome::state(StepState::Deferred, message)
+            },
+            Decision::Fail { errcode, message, hint } => {
+                StepOutcome { errcode, hint, ..StepOutcome::state(StepState::Failed, message) }
+            }
+            Decision::Review { audit_id, message } => {
+                StepOutcome { audit_id, ..StepOutcome::state(StepState::InReview, message) }
+            }
+        }
+    }
+
+    /// Where a call's error leaves the step (DESIGN §5): a spent quota defers it, a
+    /// transient failure that outlasted its retries defers it to the next run, anything
+    /// else needs a person.
+    pub fn from_error(err: &ApiError) -> StepOutcome {
+        let message = err.to_string();
+        let code = err.errcode();
+        let hint = err.hint().map(str::to_string);
+        match err.class() {
+            ErrClass::Defer => {
+                let now = chrono::Utc::now();
+                let until = match code.and_then(errcode::defer_until) {
+                    Some(DeferUntil::NextDay) | None => crate::beijing::next_day(now),
+                    Some(DeferUntil::NextMonth) => crate::beijing::next_month(now),
+                };
+                StepOutcome { errcode: code, hint, not_before: Some(until.timestamp()), ..deferred(message) }
+            }
+            ErrClass::Retry => StepOutcome {
+                errcode: code,
+                hint: Some("WeChat did not answer after several tries; the next run tries again.".into()),
+                not_before: Some(chrono::Utc::now().timestamp()),
+                ..deferred(message)
+            },
+            ErrClass::Token | ErrClass::Human => {
+                StepOutcome { errcode: code, hint, ..StepOutcome::state(StepState::Failed, message) }
+            }
+        }
+    }
+
+    /// Writes this outcome into the step's record (clearing any started call).
+    pub fn apply_to(&self, record: &mut StepRecord) {
+        record.state = self.state;
+        record.errcode = self.errcode;
+        record.message = self.message.clone();
+        record.hint = self.hint.clone();
+        record.not_before = self.not_before;
+        if self.state == StepState::InReview || self.audit_id.is_some() {
+            record.audit_id = self.audit_id;
+        }
+        if self.state != StepState::Pending {
+            record.started_api = None;
+            record.started_at = None;
+            record.started_info = None;
+        }
+    }
+}
+
+fn deferred(message: String) -> StepOutcome {
+    StepOutcome::state(StepState::Deferred, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_states_by_class() {
+        let quota = ApiError::WeChat { api: "/a".into(), code: 53200, message: "m".into() };
+        let out = StepOutcome::from_error(&quota);
+        assert_eq!(out.state, StepState::Deferred);
+        assert_eq!(out.not_before, Some(crate::beijing::next_month(chrono::Utc::now()).timestamp()));
+        let daily = ApiError::WeChat { api: "/a".into(), code: 45009, message: "m".into() };
+        assert_eq!(
+            StepOutcome::from_error(&daily).not_before,
+            Some(crate::beijing::next_day(chrono::Utc::now()).timestamp())
+        );
+        let human = ApiError::WeChat { api: "/a".into(), code: 53201, message: "m".into() };
+        let out = StepOutcome::from_error(&human);
+        assert_eq!(out.state, StepState::Failed);
+        assert!(out.hint.is_some_and(|h| !h.is_empty()));
+        let busy = ApiError::Http { api: "/a".into(), status: 502 };
+        assert_eq!(StepOutcome::from_error(&busy).state, StepState::Deferred);
+    }
+}

@@ -1,0 +1,48 @@
+//! The `avatar` step: upload the image (reused for three days), then `modifyheadimage` with
+//! the crop. WeChat shows no way to compare the current avatar with ours, so a started call
+//! is reconciled by the month's change count: if it went up, the change took effect.
+
+use serde_json::json;
+
+use super::{load_image, StepCtx, StepError};
+use crate::runner::outcome::{Decision, StepOutcome};
+use crate::wechat::api::{GetAccountBasicInfo, ModifyHeadImage};
+use crate::wechat::Endpoint;
+
+pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+    let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
+    let live = info.head_image_info.unwrap_or_default();
+    if ctx.was_started() {
+        let before = ctx.started_info("used").and_then(|v| v.as_i64());
+        if before.is_some_and(|b| live.modify_used_count > b) {
+            return Ok(ctx.already_so("the avatar was changed"));
+        }
+    }
+    if live.modify_quota > 0 && live.modify_used_count >= live.modify_quota {
+        return Ok(Decision::next_month(
+            Some(53202),
+            format!(
+                "this month's avatar changes are spent ({}/{}) / 本月头像修改次数已用完",
+                live.modify_used_count, live.modify_quota
+            ),
+        ));
+    }
+    Ok(Decision::Set(format!(
+        "set the avatar ({} of {} changes used this month)",
+        live.modify_used_count, live.modify_quota
+    )))
+}
+
+pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+    let Some(change) = &ctx.row.avatar else { return Ok(StepOutcome::done("nothing asked")) };
+    let image = load_image(&change.image.path)?;
+    let media = ctx.api.media_id(&ctx.appid, &image).await?;
+    // The count before the call, read again now: it is what reconciling compares against.
+    let used =
+        ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?.head_image_info.unwrap_or_default().modify_used_count;
+    ctx.mark_started(ModifyHeadImage::PATH, json!({ "used": used })).await?;
+    let c = change.crop;
+    let req = ModifyHeadImage { head_img_media_id: media, x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2 };
+    ctx.api.call(&ctx.appid, &req).await?;
+    Ok(StepOutcome::done("avatar set"))
+}

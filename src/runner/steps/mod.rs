@@ -1,0 +1,115 @@
+//! The steps of a row (DESIGN §4), one file each. Every step has the same shape:
+//! - `decide` reads live state with read-only calls and says what it would do — the same
+//!   reading reconciles a call a crashed run started (the live state shows whether it took
+//!   effect);
+//! - `apply` acts on a `Set` decision: it records the state-changing call as started
+//!   (durably) before sending it, and returns where the step ends up;
+//! - `poll`, for steps in review, asks how the audit went.
+
+mod avatar;
+mod categories;
+mod nickname;
+mod rebind;
+mod register;
+mod signature;
+
+use serde_json::Value;
+
+use super::outcome::{Decision, StepOutcome};
+use crate::ledger::{now_secs, Ledger, LedgerError, StepRecord};
+use crate::manifest::{Row, StepKind};
+use crate::wechat::{Api, ApiError};
+
+/// Why a step could not be worked on.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The ledger failed: the run stops (exit 1) rather than act without a record.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Something the row names changed since validation (an image file): needs a person.
+    #[error("{0}")]
+    Input(String),
+}
+
+/// What a step works with.
+pub struct StepCtx<'a> {
+    pub api: &'a Api,
+    pub ledger: &'a Ledger,
+    pub row: &'a Row,
+    /// The mini-program; empty for `register` until it exists.
+    pub appid: String,
+    /// The step's record, as loaded or as this run left it.
+    pub record: StepRecord,
+}
+
+impl StepCtx<'_> {
+    /// Records, durably, that a state-changing call is about to be sent, with what the live
+    /// state was before it.
+    pub async fn mark_started(&mut self, api: &str, before: Value) -> Result<(), LedgerError> {
+        self.record.started_api = Some(api.to_string());
+        self.record.started_at = Some(now_secs());
+        self.record.started_info = Some(before.to_string());
+        self.ledger.save_step(&self.record).await
+    }
+
+    /// True when an earlier run started a state-changing call and never saw it finish.
+    pub fn was_started(&self) -> bool {
+        self.record.started_api.is_some()
+    }
+
+    /// A field of what the live state was before the started call.
+    pub fn started_info(&self, key: &str) -> Option<Value> {
+        let info: Value = serde_json::from_str(self.record.started_info.as_deref()?).ok()?;
+        info.get(key).cloned()
+    }
+
+    /// Skip, or — when an earlier call was started — done by that call.
+    pub fn already_so(&self, what: impl Into<String>) -> Decision {
+        if self.was_started() {
+            Decision::Reconciled(format!("{} (applied by an earlier run's call)", what.into()))
+        } else {
+            Decision::Skip(what.into())
+        }
+    }
+}
+
+/// Reads an image the manifest named. It was checked at validation, so a failure here means
+/// the file changed since: a person must look.
+pub fn load_image(path: &std::path::Path) -> Result<crate::image::Image, StepError> {
+    crate::image::Image::load(path).map_err(|e| StepError::Input(format!("{e}; fix the file and run again")))
+}
+
+/// What `kind` would do for this row now.
+pub async fn decide(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+    match kind {
+        StepKind::Register => register::decide(ctx).await,
+        StepKind::Nickname => nickname::decide(ctx).await,
+        StepKind::Avatar => avatar::decide(ctx).await,
+        StepKind::Signature => signature::decide(ctx).await,
+        StepKind::Categories => categories::decide(ctx).await,
+        StepKind::RebindAdmin => rebind::decide(ctx).await,
+    }
+}
+
+/// Carries out a `Set` decision.
+pub async fn apply(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+    match kind {
+        StepKind::Register => register::apply(ctx).await,
+        StepKind::Nickname => nickname::apply(ctx).await,
+        StepKind::Avatar => avatar::apply(ctx).await,
+        StepKind::Signature => signature::apply(ctx).await,
+        StepKind::Categories => categories::apply(ctx).await,
+        StepKind::RebindAdmin => rebind::apply(ctx).await,
+    }
+}
+
+/// Asks how a step in review is doing.
+pub async fn poll(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+    match kind {
+        StepKind::Nickname => nickname::poll(ctx).await,
+        StepKind::Categories => categories::poll(ctx).await,
+        _ => Ok(StepOutcome::from_decision(decide(kind, ctx).await?)),
+    }
+}

@@ -1,0 +1,41 @@
+//! The `signature` step (功能介绍): `modifysignature`, at most as often as the monthly quota
+//! `getaccountbasicinfo` shows allows.
+
+use serde_json::json;
+
+use super::{StepCtx, StepError};
+use crate::runner::outcome::{Decision, StepOutcome};
+use crate::wechat::api::{GetAccountBasicInfo, ModifySignature};
+use crate::wechat::Endpoint;
+
+fn wanted<'a>(ctx: &'a StepCtx<'_>) -> &'a str {
+    ctx.row.signature.as_deref().unwrap_or_default()
+}
+
+pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+    let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
+    let live = info.signature_info.unwrap_or_default();
+    if live.signature == wanted(ctx) {
+        return Ok(ctx.already_so("the signature is already as asked"));
+    }
+    if live.modify_quota > 0 && live.modify_used_count >= live.modify_quota {
+        return Ok(Decision::next_month(
+            Some(53200),
+            format!(
+                "this month's signature changes are spent ({}/{}) / 本月功能介绍修改次数已用完",
+                live.modify_used_count, live.modify_quota
+            ),
+        ));
+    }
+    Ok(Decision::Set(format!(
+        "set the signature ({} of {} changes used this month)",
+        live.modify_used_count, live.modify_quota
+    )))
+}
+
+pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+    ctx.mark_started(ModifySignature::PATH, json!({})).await?;
+    let req = ModifySignature { signature: wanted(ctx).to_string() };
+    ctx.api.call(&ctx.appid, &req).await?;
+    Ok(StepOutcome::done("signature set"))
+}
