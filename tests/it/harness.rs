@@ -132,6 +132,12 @@ impl Test {
         self
     }
 
+    /// Any exit code will do (the caller checks `Ran::code`).
+    pub fn status_any(mut self) -> Test {
+        self.status = None;
+        self
+    }
+
     /// Runs it, checks the expectations, and returns stdout and stderr.
     pub fn run(self) -> Ran {
         let mut cmd = Command::new(BIN);

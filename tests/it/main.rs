@@ -6,6 +6,7 @@ mod harness;
 
 mod api;
 mod explain;
+mod run;
 mod secrets;
 mod token_refresh;
 mod tokens;
