@@ -255,6 +255,10 @@ impl Sim {
         self.http.post(format!("{}{}", self.url, path)).json(&body).send().unwrap().json().unwrap_or(Value::Null)
     }
 
+    pub fn http_delete(&self, path: &str) -> Value {
+        self.http.delete(format!("{}{}", self.url, path)).send().unwrap().json().unwrap_or(Value::Null)
+    }
+
     /// Every access and refresh token the simulator issued or knows.
     pub fn secrets(&self) -> Vec<String> {
         let tokens = self.get("/__sim/tokens");

@@ -5,7 +5,9 @@
 mod harness;
 
 mod api;
+mod crash;
 mod explain;
+mod faults;
 mod run;
 mod secrets;
 mod token_refresh;
