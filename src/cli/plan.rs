@@ -1,16 +1,104 @@
-//! `wxprov plan`: not there yet; it comes with manifest validation (issue #3).
+//! `wxprov plan JOB`: what `run` would do, row by row and step by step, from the ledger and
+//! live state read with read-only calls. It changes nothing at WeChat and no step state;
+//! ops staff read it before a big run.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::ValueEnum;
 
 use super::Context;
-use crate::exit::Exit;
+use crate::config::JobFile;
+use crate::exit::{usage, Exit};
+use crate::manifest::Encoding;
+use crate::runner::plan::{plan, Planned};
+use crate::runner::{self, RunConfig};
+use crate::wechat::{CallOptions, Pacer};
 
-/// Not there yet: comes with manifest validation (issue #3).
+/// Show what `run` would do, without doing it
+///
+/// For each row and step: set (a change to make), skip (already so), defer (a quota is
+/// spent), fail (invalid, or WeChat would refuse), wait (for a merchant's scan), review (in
+/// WeChat's audit). Reads live state with read-only calls only.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Anything; this command is not there yet
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// The job file or manifest
+    job: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Force the manifest's text encoding (utf-8, gbk, gb18030, utf-16)
+    #[arg(long, value_name = "ENCODING")]
+    encoding: Option<Encoding>,
+    /// Plan failed steps as if they were to run again
+    #[arg(long)]
+    retry_failed: bool,
 }
 
-pub async fn run(_args: Args, _ctx: &mut Context) -> anyhow::Result<Exit> {
-    super::not_yet("plan", "manifest validation (issue #3)")
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+    let job = JobFile::from_arg(&args.job)?;
+    if !job.manifest.exists() {
+        return Err(usage(format!("the manifest {} does not exist", job.manifest.display())));
+    }
+    let ledger = ctx.open_ledger(Some(&job))?;
+    let options = CallOptions {
+        pacer: Some(Arc::new(Pacer::new(&job.limits))),
+        max_attempts: job.retry.max_attempts.max(1),
+        ..CallOptions::default()
+    };
+    let api = Arc::new(ctx.api(Some(&job), &ledger, None, options).await?);
+    let concurrency = ctx.global.concurrency.or(job.concurrency).unwrap_or(16);
+    let cfg = RunConfig {
+        manifest: job.manifest.clone(),
+        encoding: args.encoding,
+        max_rows: ctx.global.max_rows,
+        concurrency,
+        retry_failed: args.retry_failed,
+        max_attempts: job.retry.max_attempts.max(1),
+    };
+    let loaded = runner::load_manifest(&api, &cfg).await?;
+    let planned = plan(api, ledger, &loaded, concurrency, args.retry_failed).await?;
+    match args.format {
+        Format::Table => print!("{}", table(&planned)),
+        Format::Csv => csv_out(&planned)?,
+        Format::Json => println!("{}", serde_json::to_string_pretty(&planned)?),
+    }
+    Ok(Exit::Ok)
+}
+
+fn counts(planned: &[Planned]) -> BTreeMap<&str, usize> {
+    let mut counts = BTreeMap::new();
+    for p in planned {
+        *counts.entry(p.action.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+fn table(planned: &[Planned]) -> String {
+    let mut out = format!("{:>5}  {:<20} {:<13} {:<7} {}\n", "line", "row", "step", "action", "detail");
+    for p in planned {
+        out.push_str(&format!("{:>5}  {:<20} {:<13} {:<7} {}\n", p.line, p.identity, p.step, p.action, p.detail));
+    }
+    let total: Vec<String> = counts(planned).into_iter().map(|(a, n)| format!("{a} {n}")).collect();
+    out.push_str(&format!("\n{}\n", total.join(", ")));
+    out
+}
+
+fn csv_out(planned: &[Planned]) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = csv::Writer::from_writer(stdout.lock());
+    w.write_record(["line", "row", "step", "action", "detail"])?;
+    for p in planned {
+        w.write_record([p.line.to_string(), p.identity.clone(), p.step.clone(), p.action.clone(), p.detail.clone()])?;
+    }
+    w.flush()?;
+    Ok(())
 }

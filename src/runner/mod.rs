@@ -10,6 +10,7 @@
 //! in order.
 
 pub mod outcome;
+pub mod plan;
 pub mod progress;
 pub mod steps;
 

@@ -1,0 +1,124 @@
+//! What `run` would do, row by row and step by step, without doing it: the ledger's record
+//! where it settles the matter (done, failed, deferred until later), otherwise the same
+//! read of live state `run` makes (read-only calls only) and the same [`Decision`].
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::outcome::Decision;
+use super::steps::{self, StepCtx, StepError};
+use super::{due, Due};
+use crate::ledger::{now_secs, Ledger, StepRecord, StepState};
+use crate::manifest::{Loaded, Row, StepKind};
+use crate::wechat::Api;
+
+/// One planned step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub line: u64,
+    pub identity: String,
+    /// The step, or `row` for a row rejected by validation.
+    pub step: String,
+    /// `set`, `skip`, `defer`, `fail`, `wait`, `review` or `done`.
+    pub action: String,
+    pub detail: String,
+}
+
+/// Plans every row of `loaded`.
+pub async fn plan(
+    api: Arc<Api>,
+    ledger: Ledger,
+    loaded: &Loaded,
+    concurrency: usize,
+    retry_failed: bool,
+) -> anyhow::Result<Vec<Planned>> {
+    let known = Arc::new(ledger.all_steps().await?);
+    let appids = Arc::new(ledger.row_appids().await?);
+    let mut planned: Vec<Planned> = loaded
+        .rejected
+        .iter()
+        .map(|r| Planned {
+            line: r.line,
+            identity: String::new(),
+            step: "row".into(),
+            action: "fail".into(),
+            detail: r.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
+        })
+        .collect();
+    let mut stream = futures::stream::iter(loaded.rows.iter().map(|row| {
+        let (api, ledger, known, appids) = (api.clone(), ledger.clone(), known.clone(), appids.clone());
+        async move {
+            let appid = row.appid.clone().or_else(|| appids.get(&row.identity).cloned());
+            let mut out = Vec::new();
+            for step in &row.steps {
+                let record = known.get(&(row.identity.clone(), step.kind.as_str().to_string()));
+                let decision = plan_step(&api, &ledger, row, step, record, appid.as_deref(), retry_failed).await?;
+                out.push(Planned {
+                    line: row.line,
+                    identity: row.identity.clone(),
+                    step: step.kind.as_str().into(),
+                    action: decision.action().into(),
+                    detail: decision.detail().into(),
+                });
+            }
+            Ok::<_, StepError>(out)
+        }
+    }))
+    .buffer_unordered(concurrency.max(1));
+    while let Some(rows) = stream.next().await {
+        planned.extend(rows?);
+    }
+    planned.sort_by_key(|p| p.line);
+    Ok(planned)
+}
+
+async fn plan_step(
+    api: &Api,
+    ledger: &Ledger,
+    row: &Row,
+    step: &crate::manifest::Step,
+    record: Option<&StepRecord>,
+    appid: Option<&str>,
+    retry_failed: bool,
+) -> Result<Decision, StepError> {
+    let record = record.filter(|r| r.input_hash == step.input_hash);
+    if due(record, step, retry_failed, now_secs()) == Due::Keep {
+        if let Some(r) = record {
+            let message = r.message.clone().unwrap_or_default();
+            return Ok(match r.state {
+                StepState::Deferred => {
+                    Decision::Defer { not_before: r.not_before.unwrap_or_default(), errcode: r.errcode, message }
+                }
+                StepState::Failed => Decision::Fail {
+                    errcode: r.errcode,
+                    message: format!("failed in an earlier run: {message} (--retry-failed runs it again)"),
+                    hint: r.hint.clone(),
+                },
+                _ => Decision::Skip("done in an earlier run".into()),
+            });
+        }
+    }
+    if step.kind != StepKind::Register && appid.is_none() {
+        return Ok(Decision::Wait("after the registration".into()));
+    }
+    let record =
+        record.cloned().unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+    let mut ctx = StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record };
+    match steps::decide(step.kind, &mut ctx).await {
+        Ok(decision) => Ok(decision),
+        Err(StepError::Api(e)) => {
+            let outcome = super::outcome::StepOutcome::from_error(&e);
+            Ok(match outcome.state {
+                StepState::Deferred => Decision::Defer {
+                    not_before: outcome.not_before.unwrap_or_default(),
+                    errcode: outcome.errcode,
+                    message: e.to_string(),
+                },
+                _ => Decision::Fail { errcode: e.errcode(), message: e.to_string(), hint: outcome.hint },
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
