@@ -47,8 +47,10 @@ impl Context {
     }
 
     /// The API for this command, on `ledger`. With `--api-base sim`, starts the simulator
-    /// with the example fixture, takes the platform's credentials from it where the
-    /// environment gives none, and stores the fixture's refresh tokens the ledger lacks.
+    /// with the example fixture and its state kept next to the ledger (`<ledger>.sim.json`,
+    /// so that runs which share a ledger share a simulated world), takes the platform's
+    /// credentials from the fixture where the environment gives none, and stores the
+    /// fixture's refresh tokens the ledger lacks.
     pub async fn api(
         &mut self,
         job: Option<&JobFile>,
@@ -69,11 +71,16 @@ impl Context {
         };
         let url = if base == "sim" {
             let fixture = crate::sim::Fixture::example();
-            let handle =
-                crate::sim::start(fixture.clone(), crate::sim::SimOptions::default(), ([127, 0, 0, 1], 0).into())
-                    .await
-                    .map_err(|e| fail(format!("could not start the built-in simulator: {e:#}")))?;
+            let state_file = sim_state_path(ledger.path());
+            let opts = crate::sim::SimOptions { state_file: Some(state_file.clone()), ..Default::default() };
+            let handle = crate::sim::start(fixture.clone(), opts, ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| fail(format!("could not start the built-in simulator: {e:#}")))?;
             tracing::info!("using the built-in simulator at {} (not WeChat)", handle.url);
+            tracing::info!(
+                "the built-in simulator keeps its state in {} (delete it together with the ledger to start over)",
+                state_file.display()
+            );
             if creds.appid.is_empty() {
                 creds.appid = fixture.component.appid.clone();
             }
@@ -96,6 +103,13 @@ impl Context {
             sim.shutdown().await;
         }
     }
+}
+
+/// Where the in-process simulator keeps its world: next to the ledger, named after it.
+fn sim_state_path(ledger: &std::path::Path) -> PathBuf {
+    let mut name = ledger.as_os_str().to_owned();
+    name.push(".sim.json");
+    PathBuf::from(name)
 }
 
 async fn seed_sim_tokens(ledger: &Ledger, fixture: &crate::sim::Fixture) -> anyhow::Result<()> {

@@ -14,12 +14,18 @@ use crate::sim::{Fixture, SimOptions};
 /// Prints `wxprov sim listening on URL` once it accepts calls, then serves until interrupted.
 /// State comes from a fixture file (see examples/sim-fixture.json); control endpoints under
 /// /__sim/ show the calls received, inject faults, play a merchant's scan and more.
+///
+/// With --state FILE the simulated world outlives the process: it is loaded from FILE when
+/// FILE exists (the fixture then only gives the platform's credentials, the category tree and
+/// the rules), and written back (atomically, mode 0600) after every call that changed it and
+/// at exit, so the next start finds the tokens, mini-programs and audits this one left. Delete
+/// FILE to start over from the fixture.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Address to listen on (loopback by default; port 0 picks a free one)
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     listen: SocketAddr,
-    /// The state to start from [default: the built-in example fixture]
+    /// The world to start from when there is no --state file yet [default: the built-in example fixture]
     #[arg(long, value_name = "FILE")]
     fixture: Option<PathBuf>,
     /// Delay every API answer by this many milliseconds
@@ -31,6 +37,9 @@ pub struct Args {
     /// Seed for the random faults, for repeatable runs
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// Keep the simulated world in FILE across restarts (created if missing)
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Exit> {
@@ -41,8 +50,16 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
         Some(path) => Fixture::from_file(path).map_err(|e| usage(format!("{e:#}")))?,
         None => Fixture::example(),
     };
-    let opts = SimOptions { latency_ms: args.latency_ms, fault_rate: args.fault_rate, seed: args.seed };
+    let opts = SimOptions {
+        latency_ms: args.latency_ms,
+        fault_rate: args.fault_rate,
+        seed: args.seed,
+        state_file: args.state.clone(),
+    };
     let handle = crate::sim::start(fixture, opts, args.listen).await?;
+    if let Some(path) = handle.state_file() {
+        tracing::info!("the simulator keeps its state in {}", path.display());
+    }
     if !args.listen.ip().is_loopback() {
         tracing::warn!("the simulator listens on {}, not loopback: anyone who can reach it can call it", args.listen);
     }

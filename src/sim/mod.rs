@@ -12,6 +12,7 @@
 //! - `token`, `register`, `account`, `nickname`, `categories`, `media`: endpoint rules.
 //! - `faults`, `calllog`, `conn`: fault injection, the call log, cuttable connections.
 //! - `control`: the `/__sim/` API.
+//! - `persist`: the state file that carries the world from one process to the next.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -32,6 +33,7 @@ mod faults;
 pub mod fixture;
 mod media;
 mod nickname;
+mod persist;
 mod register;
 mod state;
 mod token;
@@ -40,10 +42,13 @@ mod token;
 mod tests;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State as AxState};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
 use tokio::sync::oneshot;
@@ -55,6 +60,7 @@ pub use fixture::Fixture;
 use calllog::CallLog;
 use conn::{ConnKill, KillableListener};
 use faults::Faults;
+use persist::Persist;
 use state::State;
 
 /// How the simulator misbehaves.
@@ -65,8 +71,14 @@ pub struct SimOptions {
     /// Probability (0–1) that an API call fails with −1, 45011, HTTP 502 or a dropped
     /// connection (chosen uniformly), before any effect. The token-issuing calls are spared.
     pub fault_rate: f64,
-    /// Seeds the fault choices and the generated ids, for a reproducible run.
+    /// Seeds the fault choices and the generated ids, for a reproducible run. (Ids made after
+    /// loading a state file continue from the seed the file holds.)
     pub seed: Option<u64>,
+    /// Keeps the world in this JSON file: loaded at start if it exists (instead of the
+    /// fixture's accounts, tokens and counters; the fixture still gives the rules), written
+    /// atomically, mode 0600, after every call that changed it and at shutdown. The call log
+    /// and scheduled faults are not kept. See `persist`.
+    pub state_file: Option<PathBuf>,
 }
 
 /// A running simulator.
@@ -76,6 +88,7 @@ pub struct SimHandle {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    shared: Arc<Shared>,
 }
 
 impl SimHandle {
@@ -88,6 +101,12 @@ impl SimHandle {
         if tokio::time::timeout(Duration::from_secs(2), &mut *task).await.is_err() {
             task.abort();
         }
+        self.shared.save_now();
+    }
+
+    /// The state file, if the simulator keeps one.
+    pub fn state_file(&self) -> Option<&std::path::Path> {
+        self.shared.persist.as_ref().map(Persist::path)
     }
 }
 
@@ -96,6 +115,7 @@ impl Drop for SimHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.shared.save_now();
     }
 }
 
@@ -105,6 +125,8 @@ pub(crate) struct Shared {
     faults: Mutex<Faults>,
     log: Mutex<CallLog>,
     opts: SimOptions,
+    /// The state file, when there is one.
+    persist: Option<Persist>,
     /// Follows `redirect_uri`s for `/__sim/scan` and `/__sim/rebind`.
     http: reqwest::Client,
 }
@@ -124,6 +146,42 @@ impl Shared {
     fn lock_log(&self) -> MutexGuard<'_, CallLog> {
         lock(&self.log)
     }
+
+    /// Writes the state file if the state differs from it. Only the copy is made under the
+    /// state lock; serializing and writing happen on a blocking thread. A failed write is
+    /// logged: the call it follows has taken effect and is answered regardless.
+    async fn save(self: &Arc<Self>) {
+        let Some(persist) = &self.persist else { return };
+        let (seq, snap) = persist.snapshot(&self.lock_state());
+        let shared = Arc::clone(self);
+        let written = tokio::task::spawn_blocking(move || match &shared.persist {
+            Some(persist) => persist.write(seq, &snap),
+            None => Ok(()),
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("{e:#}"),
+            Err(e) => tracing::warn!("saving the simulator's state failed: {e}"),
+        }
+    }
+
+    /// [`Shared::save`], on the calling thread (at shutdown).
+    fn save_now(&self) {
+        let Some(persist) = &self.persist else { return };
+        let (seq, snap) = persist.snapshot(&self.lock_state());
+        if let Err(e) = persist.write(seq, &snap) {
+            tracing::warn!("{e:#}");
+        }
+    }
+}
+
+/// Runs after every request, API or control: keeps the state file up to date before the
+/// answer leaves, so a client never acts on an effect the file does not hold.
+async fn save_after(AxState(shared): AxState<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    shared.save().await;
+    resp
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -145,23 +203,43 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/verify_ticket", post(control::verify_ticket))
         .fallback(api::serve_api)
         .layer(DefaultBodyLimit::max(api::MAX_BODY))
+        .layer(middleware::from_fn_with_state(Arc::clone(&shared), save_after))
         .with_state(shared)
 }
 
 /// Starts a simulator on `listen` (port 0 picks a free port) on the current tokio runtime and
 /// returns at once.
+///
+/// With [`SimOptions::state_file`], the world comes from that file when it exists (an
+/// unreadable or foreign file is an error saying so), and the file is written at once when it
+/// does not, so that a folder that cannot hold it is found now rather than on the first call.
 pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> anyhow::Result<SimHandle> {
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build()?;
+    let mut state = State::new(fixture, opts.seed);
+    let persist = match &opts.state_file {
+        Some(path) => {
+            let persist = Persist::new(path.clone());
+            if persist::load(path, &mut state)? {
+                persist.mark_written(&state);
+            } else {
+                let (seq, snap) = persist.snapshot(&state);
+                persist.write(seq, &snap)?;
+            }
+            Some(persist)
+        }
+        None => None,
+    };
     let shared = Arc::new(Shared {
-        state: Mutex::new(State::new(fixture, opts.seed)),
+        state: Mutex::new(state),
         faults: Mutex::new(Faults::new(opts.fault_rate, opts.seed)),
         log: Mutex::new(CallLog::default()),
         opts,
+        persist,
         http,
     });
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let app = router(shared).into_make_service_with_connect_info::<ConnKill>();
+    let app = router(Arc::clone(&shared)).into_make_service_with_connect_info::<ConnKill>();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(KillableListener(listener), app).with_graceful_shutdown(async move {
@@ -176,5 +254,5 @@ pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> an
         ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
         _ => addr,
     };
-    Ok(SimHandle { url: format!("http://{shown}"), addr, stop: Some(stop), task })
+    Ok(SimHandle { url: format!("http://{shown}"), addr, stop: Some(stop), task, shared })
 }

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fixture::{AuditMode, Fixture};
 use crate::wechat::api::Category;
@@ -21,14 +21,14 @@ pub fn now_ms() -> u64 {
 }
 
 /// Who an access token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Owner {
     Component,
     Authorizer(String),
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessToken {
     pub owner: Owner,
     pub issued_ms: u64,
@@ -36,7 +36,7 @@ pub struct AccessToken {
     pub forced_expired: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshToken {
     pub appid: String,
     pub auth_time: i64,
@@ -44,7 +44,7 @@ pub struct RefreshToken {
     pub revoked: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OfficialAccount {
     pub appid: String,
     pub nickname: String,
@@ -57,7 +57,7 @@ pub struct OfficialAccount {
     pub registered: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetCategory {
     pub first: i64,
     pub second: i64,
@@ -67,7 +67,7 @@ pub struct SetCategory {
     pub certificates: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MiniProgram {
     pub appid: String,
     pub official_appid: Option<String>,
@@ -92,7 +92,7 @@ pub struct MiniProgram {
     pub admin_rebinds: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthCode {
     pub appid: String,
     pub used: bool,
@@ -100,7 +100,7 @@ pub struct AuthCode {
 }
 
 /// A fastregister ticket: issued by a merchant's scan for one official account.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ticket {
     pub official_appid: String,
     pub issued_ms: u64,
@@ -112,13 +112,13 @@ pub struct Ticket {
     pub created_appid: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RebindTask {
     pub appid: String,
     pub used: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NicknameAuditRec {
     pub audit_id: i64,
     pub appid: String,
@@ -134,7 +134,7 @@ pub struct NicknameAuditRec {
     pub materials: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Media {
     pub media_id: String,
     pub appid: String,
@@ -146,7 +146,7 @@ pub struct Media {
     pub expires_ms: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathQuota {
     pub daily_limit: u64,
     pub used: u64,

@@ -552,7 +552,7 @@ async fn call_log_never_holds_a_credential() {
 
 #[tokio::test]
 async fn random_faults_quota_and_bad_input() {
-    let opts = SimOptions { latency_ms: 1, fault_rate: 1.0, seed: Some(42) };
+    let opts = SimOptions { latency_ms: 1, fault_rate: 1.0, seed: Some(42), state_file: None };
     let mut fixture = Fixture::example();
     fixture.quotas.clear();
     let sim = Sim::with(fixture, opts).await;
@@ -615,4 +615,139 @@ async fn rebind_and_scan_redirect() {
     let r = sim.control("/__sim/scan", json!({"official_appid": OA, "redirect_uri": uri})).await;
     assert_eq!(r["redirect_status"], 200);
     assert_eq!(r["ticket"].as_str().unwrap().len(), 32);
+}
+
+fn with_state(path: &std::path::Path) -> SimOptions {
+    SimOptions { seed: Some(7), state_file: Some(path.to_path_buf()), ..SimOptions::default() }
+}
+
+fn read_state(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn state_file_carries_the_world_to_the_next_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db.sim.json");
+
+    let sim = Sim::with(fast_fixture(), with_state(&path)).await;
+    assert!(path.exists(), "written at start");
+    let at = sim.token(MP).await;
+    let ct = sim.component_token().await;
+    let oa = sim.token(OA).await;
+    let ticket = scan(&sim, OA).await;
+    let r = sim.api("/cgi-bin/account/fastregister", &oa, json!({"ticket": ticket})).await;
+    assert_eq!(r["errcode"], 0, "{r}");
+    let new_appid = r["appid"].as_str().unwrap().to_string();
+    let code = r["authorization_code"].as_str().unwrap().to_string();
+    let sig = json!({"signature": "提供好玩的服务。"});
+    assert_eq!(sim.api("/cgi-bin/account/modifysignature", &at, sig).await["errcode"], 0);
+    let r = sim.api("/wxa/setnickname", &at, json!({"nick_name": "好工具箱"})).await;
+    assert_eq!(r["errcode"], 0, "{r}");
+    let audit_id = r["audit_id"].as_i64().unwrap();
+    // One query in review: the next one (in the next process) ends the audit.
+    let query = "/wxa/api_wxa_querynickname";
+    assert_eq!(sim.api(query, &at, json!({"audit_id": audit_id})).await["audit_stat"], 1);
+    let before = read_state(&path);
+    assert_eq!(before["audits"][audit_id.to_string()]["queries"], 1, "saved after the call");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+    sim.handle.shutdown().await;
+
+    // The next process, same seed: the old credentials and ids still mean what they meant.
+    let sim = Sim::with(fast_fixture(), with_state(&path)).await;
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["errcode"], 0, "{info}");
+    assert_eq!(info["signature_info"]["signature"], "提供好玩的服务。");
+    assert_eq!(info["signature_info"]["modify_used_count"], 1);
+    let q = sim.api(query, &at, json!({"audit_id": audit_id})).await;
+    assert_eq!((q["errcode"].as_i64(), q["audit_stat"].as_i64()), (Some(0), Some(3)), "{q}");
+    assert_eq!(q["nickname"], "好工具箱");
+    let auth = sim
+        .component(
+            "/cgi-bin/component/api_query_auth",
+            &ct,
+            json!({"component_appid": COMPONENT, "authorization_code": code}),
+        )
+        .await;
+    assert_eq!(auth["errcode"], 0, "{auth}");
+    assert_eq!(auth["authorization_info"]["authorizer_appid"], new_appid.as_str());
+    let state = sim.look("/__sim/state").await;
+    assert_eq!(state["official_accounts"][OA]["registrations_this_month"], 1);
+    assert_eq!(state["mini_programs"][&new_appid]["fast_registered"], true);
+    // Ids and tokens made now do not repeat the first process's.
+    let other = sim.token(MP_CONFIGURED).await;
+    let r = sim.api("/wxa/setnickname", &other, json!({"nick_name": "示例计算器二"})).await;
+    assert_eq!(r["audit_id"].as_i64(), Some(audit_id + 1), "{r}");
+    let again = sim.token(MP).await;
+    assert!(before["access_tokens"].get(&again).is_none() && again != at);
+    sim.handle.shutdown().await;
+
+    // The call log is the process's own.
+    let sim = Sim::with(fast_fixture(), with_state(&path)).await;
+    assert_eq!(sim.look("/__sim/calls").await.as_array().map(Vec::len), Some(0));
+    let code_again = json!({"component_appid": COMPONENT, "authorization_code": code});
+    assert_eq!(sim.component("/cgi-bin/component/api_query_auth", &ct, code_again).await["errcode"], 61009);
+    sim.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn token_expiry_is_wall_clock_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sim.json");
+    let sim = Sim::with(Fixture::example(), with_state(&path)).await;
+    let forced = sim.token(MP).await;
+    sim.control("/__sim/expire", json!({"appid": MP})).await;
+    let hour_old = sim.token(MP).await;
+    let lapsed = sim.token(MP_CONFIGURED).await;
+    sim.handle.shutdown().await;
+
+    // Pretend both tokens were issued long ago by that process.
+    let mut st = read_state(&path);
+    let now = super::state::now_ms();
+    st["access_tokens"][&hour_old]["issued_ms"] = json!(now - 3_600_000);
+    st["access_tokens"][&hour_old]["expires_ms"] = json!(now + 3_600_000);
+    st["access_tokens"][&lapsed]["issued_ms"] = json!(now - 7_201_000);
+    st["access_tokens"][&lapsed]["expires_ms"] = json!(now - 1_000);
+    std::fs::write(&path, serde_json::to_vec(&st).unwrap()).unwrap();
+
+    let sim = Sim::with(Fixture::example(), with_state(&path)).await;
+    let basic = "/cgi-bin/account/getaccountbasicinfo";
+    assert_eq!(sim.get(basic, &forced).await["errcode"], 42001);
+    assert_eq!(sim.get(basic, &hour_old).await["errcode"], 0);
+    assert_eq!(sim.get(basic, &lapsed).await["errcode"], 42001);
+    sim.handle.shutdown().await;
+    let after = read_state(&path);
+    assert_eq!(after["access_tokens"][&hour_old]["expires_ms"], json!(now + 3_600_000));
+}
+
+#[tokio::test]
+async fn an_unusable_state_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.sim.json");
+    let other_platform = {
+        let mut f = Fixture::example();
+        f.component.appid = "wxotherplatform01".into();
+        f
+    };
+    let sim = Sim::with(other_platform, with_state(&path)).await;
+    sim.handle.shutdown().await;
+    let foreign = std::fs::read_to_string(&path).unwrap();
+    for text in ["{not json", "", "{\"format\": 1}", "[]", "\u{0}\u{ff}", foreign.as_str()] {
+        std::fs::write(&path, text).unwrap();
+        let e = start(Fixture::example(), with_state(&path), "127.0.0.1:0".parse().unwrap()).await.err();
+        let msg = format!("{:#}", e.expect("an error"));
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+        assert!(msg.contains("delete it"), "{msg}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "left as it was");
+    }
+    // A folder that does not exist: found at start.
+    let missing = dir.path().join("no/such/folder/sim.json");
+    let e = start(Fixture::example(), with_state(&missing), "127.0.0.1:0".parse().unwrap()).await.err();
+    assert!(format!("{:#}", e.expect("an error")).contains("no/such/folder"));
 }
