@@ -1,16 +1,96 @@
-//! `wxprov status`: not there yet; it comes with the runner (issue #4).
+//! `wxprov status`: the ledger at a glance — steps per state, the audits in review, the
+//! deferred rows and when they may go, the steps that need a person, and the recent runs.
+
+use std::collections::BTreeMap;
 
 use super::Context;
 use crate::exit::Exit;
+use crate::ledger::{StepState, WaitingStep};
 
-/// Not there yet: comes with the runner (issue #4).
+/// Show the ledger at a glance
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Anything; this command is not there yet
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// How many steps to list per group
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    limit: usize,
 }
 
-pub async fn run(_args: Args, _ctx: &mut Context) -> anyhow::Result<Exit> {
-    super::not_yet("status", "the runner (issue #4)")
+pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+    let ledger = ctx.open_ledger(None)?;
+    println!("ledger {} — {} rows", ledger.path().display(), ledger.row_count().await?);
+
+    let mut table: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for (kind, state, n) in ledger.step_counts().await? {
+        table.entry(kind).or_default().insert(state, n);
+    }
+    print!("\n{:<13}", "step");
+    for state in StepState::ALL {
+        print!("{:>10}", state.as_str());
+    }
+    println!();
+    for kind in crate::manifest::StepKind::ALL {
+        let Some(counts) = table.get(kind.as_str()) else { continue };
+        print!("{:<13}", kind.as_str());
+        for state in StepState::ALL {
+            print!("{:>10}", counts.get(state.as_str()).copied().unwrap_or(0));
+        }
+        println!();
+    }
+
+    let groups = [
+        (StepState::InReview, "in WeChat's audit"),
+        (StepState::Deferred, "deferred (may go again at, Beijing time)"),
+        (StepState::Waiting, "waiting for a merchant's scan"),
+        (StepState::Failed, "needing a person"),
+    ];
+    for (state, title) in groups {
+        let steps = ledger.steps_in(state.as_str(), args.limit).await?;
+        if steps.is_empty() {
+            continue;
+        }
+        println!("\n{title}:");
+        for step in &steps {
+            println!("  {}", line(step));
+        }
+    }
+
+    let runs = ledger.recent_runs(5).await?;
+    if !runs.is_empty() {
+        println!("\nrecent runs:");
+        for run in runs {
+            println!(
+                "  {}  {:<4} started {}  finished {}  rows {}  calls {}  exit {}",
+                run.id,
+                run.command,
+                time(Some(run.started_at)),
+                time(run.finished_at),
+                run.rows.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                run.calls.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+                run.exit_code.map(|n| n.to_string()).unwrap_or_else(|| "unfinished".into()),
+            );
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn line(step: &WaitingStep) -> String {
+    let who = step.appid.clone().unwrap_or_else(|| step.identity.clone());
+    let mut text = format!("{who:<20} {:<13}", step.kind);
+    if let Some(at) = step.not_before {
+        text.push_str(&format!(" {}", time(Some(at))));
+    }
+    if let Some(id) = step.audit_id {
+        text.push_str(&format!(" audit {id}"));
+    }
+    if let Some(message) = &step.message {
+        text.push_str(&format!("  {message}"));
+    }
+    text
+}
+
+/// A Unix time in Beijing time, as ops staff read it.
+pub fn time(secs: Option<i64>) -> String {
+    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map(|t| t.with_timezone(&crate::beijing::offset()).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::status::time;
 use super::Context;
 use crate::exit::{usage, Exit};
 use crate::ledger::Ledger;
@@ -104,12 +105,6 @@ async fn list(ledger: &Ledger) -> anyhow::Result<Exit> {
     }
     println!("{} tokens", rows.len());
     Ok(Exit::Ok)
-}
-
-fn time(secs: Option<i64>) -> String {
-    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .map(|t| t.with_timezone(&crate::beijing::offset()).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| "-".into())
 }
 
 async fn recover(ctx: &mut Context, ledger: &Ledger, all: bool) -> anyhow::Result<Exit> {

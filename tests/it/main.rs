@@ -8,6 +8,7 @@ mod api;
 mod crash;
 mod explain;
 mod faults;
+mod plan;
 mod run;
 mod secrets;
 mod token_refresh;

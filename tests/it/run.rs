@@ -267,3 +267,21 @@ fn a_bad_manifest_header_is_a_usage_error() {
     let job = job(&ws, "名字,简介\nx,y\n");
     ws.test().args(["run", &job]).status(2).stderr_has("appid").run();
 }
+
+#[test]
+fn status_shows_states_waiting_steps_and_runs() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = job(&ws, &format!("appid,official_appid,signature\n{SPENT},,新的功能介绍文字\n,wx28f759479ea1e090,\n"));
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    ws.test_on(&sim).args(["run", &job]).status(4).run();
+    ws.test()
+        .args(["status"])
+        .stdout_has("2 rows")
+        .stdout_has("deferred (may go again at, Beijing time)")
+        .stdout_has(SPENT)
+        .stdout_has("waiting for a merchant's scan")
+        .stdout_has("recent runs")
+        .stdout_has("exit 4")
+        .run();
+}
