@@ -1,16 +1,119 @@
-//! `wxprov links`: not there yet; it comes with registration (issue #5).
+//! `wxprov links JOB --redirect-base URL`: the links ops staff send to merchants — a
+//! `fastregisterauth` link for each registration row (the official account's admin scans it
+//! to lend its qualification) and a `componentrebindadmin` link for each row whose
+//! `rebind_taskid` is `scan` — as a CSV for mail-merge, and optionally a QR code per link.
+//! Each link's `redirect_uri` points at `wxprov serve`, which captures the ticket or taskid.
+
+use std::path::{Path, PathBuf};
 
 use super::Context;
-use crate::exit::Exit;
+use crate::config::JobFile;
+use crate::exit::{fail, usage, Exit};
+use crate::manifest::{self, Column, Encoding};
+use crate::wechat::{is_appid, links};
 
-/// Not there yet: comes with registration (issue #5).
+/// Write the authorization links for registration and admin-rebind rows
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Anything; this command is not there yet
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// The job file or manifest
+    job: PathBuf,
+    /// Where `wxprov serve` is reachable from the merchants' phones, e.g.
+    /// https://ops.example.com (its host must be the platform's registered domain)
+    #[arg(long, value_name = "URL")]
+    redirect_base: String,
+    /// The CSV to write
+    #[arg(long, default_value = "links.csv", value_name = "FILE")]
+    out: PathBuf,
+    /// Also write a QR code (SVG) per link into this folder
+    #[arg(long, value_name = "DIR")]
+    qr_dir: Option<PathBuf>,
+    /// Force the manifest's text encoding (utf-8, gbk, gb18030, utf-16)
+    #[arg(long, value_name = "ENCODING")]
+    encoding: Option<Encoding>,
 }
 
-pub async fn run(_args: Args, _ctx: &mut Context) -> anyhow::Result<Exit> {
-    super::not_yet("links", "registration (issue #5)")
+/// One link to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub line: u64,
+    /// `fastregister` or `rebind`.
+    pub kind: &'static str,
+    /// The official account (registration) or mini-program (rebind).
+    pub account: String,
+    pub url: String,
+}
+
+pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+    let job = JobFile::from_arg(&args.job)?;
+    let base = url::Url::parse(&args.redirect_base)
+        .map_err(|e| usage(format!("--redirect-base {:?} is not a URL ({e})", args.redirect_base)))?;
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(usage("--redirect-base must start with https:// (or http://)"));
+    }
+    let component = match &ctx.secrets.component_appid {
+        Some(appid) => appid.clone(),
+        None if ctx.global.api_base.as_deref() == Some("sim") => crate::sim::Fixture::example().component.appid,
+        None => return Err(fail("WXPROV_COMPONENT_APPID is not set: the links name the third-party platform")),
+    };
+    let found = collect(&job.manifest, args.encoding, &component, args.redirect_base.trim_end_matches('/'))?;
+    write_csv(&args.out, &found)?;
+    if let Some(dir) = &args.qr_dir {
+        write_qr(dir, &found)?;
+    }
+    println!("{} links written to {}", found.len(), args.out.display());
+    Ok(Exit::Ok)
+}
+
+/// The links a manifest's rows ask for; rows that ask for none are passed over, and rows
+/// whose account is not a valid appid are reported and skipped.
+pub fn collect(path: &Path, encoding: Option<Encoding>, component: &str, base: &str) -> anyhow::Result<Vec<Link>> {
+    let manifest = manifest::open(path, encoding).map_err(|e| usage(e.to_string()))?;
+    let columns = manifest.columns().clone();
+    let mut links = Vec::new();
+    for raw in manifest.rows().map_err(|e| usage(e.to_string()))? {
+        let Ok(raw) = raw else { continue };
+        let cell = |c: Column| columns.cell(&raw.cells, c).trim().to_string();
+        let (appid, official) =
+            (cell(Column::Appid).to_ascii_lowercase(), cell(Column::OfficialAppid).to_ascii_lowercase());
+        if appid.is_empty() && !official.is_empty() {
+            if !is_appid(&official) {
+                tracing::warn!("line {}: official_appid {official:?} is not an appid; no link", raw.line);
+                continue;
+            }
+            let copy = cell(Column::CopyWxVerify) != "0";
+            let redirect = format!("{base}/callback/fastregister?official_appid={official}");
+            let url = links::fastregister_auth(component, &official, copy, &redirect);
+            links.push(Link { line: raw.line, kind: "fastregister", account: official, url });
+        }
+        let taskid = cell(Column::RebindTaskid);
+        if manifest::validate::REBIND_BY_SCAN.contains(&taskid.as_str()) && is_appid(&appid) {
+            let redirect = format!("{base}/callback/rebind?appid={appid}");
+            let url = links::rebind_admin(component, &appid, &redirect);
+            links.push(Link { line: raw.line, kind: "rebind", account: appid, url });
+        }
+    }
+    Ok(links)
+}
+
+fn write_csv(out: &Path, links: &[Link]) -> anyhow::Result<()> {
+    let mut file = std::fs::File::create(out).map_err(|e| fail(format!("cannot write {}: {e}", out.display())))?;
+    std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(file);
+    w.write_record(["line", "kind", "account", "link"])?;
+    for link in links {
+        w.write_record([link.line.to_string(), link.kind.to_string(), link.account.clone(), link.url.clone()])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_qr(dir: &Path, links: &[Link]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    for link in links {
+        let code = qrcode::QrCode::new(link.url.as_bytes())
+            .map_err(|e| fail(format!("line {}: the link does not fit a QR code: {e}", link.line)))?;
+        let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build();
+        std::fs::write(dir.join(format!("{}-{}.svg", link.kind, link.account)), svg)?;
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ mod api;
 mod crash;
 mod explain;
 mod faults;
+mod links;
 mod plan;
 mod run;
 mod secrets;

@@ -1,0 +1,55 @@
+//! `wxprov links`: a fastregisterauth link per registration row and a componentrebindadmin
+//! link per `scan` rebind row, with redirect_uri urlencoded and pointing at `serve`.
+
+use crate::harness::Workspace;
+use crate::run::read_csv;
+
+#[test]
+fn writes_a_link_per_registration_and_rebind_row() {
+    let ws = Workspace::new();
+    ws.write(
+        "m.csv",
+        "小程序appid,公众号appid,复用认证,简介,换绑taskid\n\
+         ,wx28f759479ea1e090,0,,\n\
+         wxdc685123d9554530,,,一个简单好用的计算器。,scan\n\
+         wxe5f52902cf4de896,,,只改简介的一行。,\n\
+         ,not-an-appid,,,\n",
+    );
+    ws.test()
+        .env("WXPROV_COMPONENT_APPID", "wx666666666666123a")
+        .args(["links", "m.csv", "--redirect-base", "https://ops.example.com/", "--qr-dir", "qr"])
+        .stdout_has("2 links written")
+        .run();
+    let rows = read_csv(&ws.path().join("links.csv"));
+    assert_eq!(rows[0], ["line", "kind", "account", "link"]);
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[1][..3], ["2", "fastregister", "wx28f759479ea1e090"]);
+    assert_eq!(
+        rows[1][3],
+        "https://mp.weixin.qq.com/cgi-bin/fastregisterauth?appid=wx28f759479ea1e090&component_appid=wx666666666666123a\
+         &copy_wx_verify=0&redirect_uri=https%3A%2F%2Fops.example.com%2Fcallback%2Ffastregister%3Fofficial_appid%3Dwx28f759479ea1e090"
+    );
+    assert_eq!(rows[2][..3], ["3", "rebind", "wxdc685123d9554530"]);
+    assert!(rows[2][3].starts_with("https://mp.weixin.qq.com/wxopen/componentrebindadmin?appid=wxdc685123d9554530&"));
+    assert!(rows[2][3]
+        .ends_with("redirect_uri=https%3A%2F%2Fops.example.com%2Fcallback%2Frebind%3Fappid%3Dwxdc685123d9554530"));
+    let svg = std::fs::read_to_string(ws.path().join("qr/fastregister-wx28f759479ea1e090.svg")).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
+}
+
+#[test]
+fn links_need_the_platform_appid_and_a_url() {
+    let ws = Workspace::new();
+    ws.write("m.csv", "official_appid\nwx28f759479ea1e090\n");
+    ws.test()
+        .args(["links", "m.csv", "--redirect-base", "https://ops.example.com"])
+        .status(1)
+        .stderr_has("WXPROV_COMPONENT_APPID")
+        .run();
+    ws.test()
+        .env("WXPROV_COMPONENT_APPID", "wx666666666666123a")
+        .args(["links", "m.csv", "--redirect-base", "ops.example.com"])
+        .status(2)
+        .stderr_has("not a URL")
+        .run();
+}
