@@ -20,6 +20,7 @@
 //!   category_limit?, registrations_this_month?, pending_registration?, verified?, cgi_path?,
 //!   daily_limit?, used?}`: sets counters of a mini-program, an official account, or a path.
 //! - `POST /__sim/verify_ticket` `{ticket?}`: rotates the component verify ticket.
+//! - `POST /__sim/push`: an encrypted push to a callback URL (see `push`).
 
 use std::sync::Arc;
 

@@ -34,6 +34,7 @@ pub mod fixture;
 mod media;
 mod nickname;
 mod persist;
+mod push;
 mod register;
 mod state;
 mod token;
@@ -201,6 +202,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/category_audit", post(control::category_audit))
         .route("/__sim/quota", post(control::quota))
         .route("/__sim/verify_ticket", post(control::verify_ticket))
+        .route("/__sim/push", post(push::push))
         .fallback(api::serve_api)
         .layer(DefaultBodyLimit::max(api::MAX_BODY))
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), save_after))

@@ -1,0 +1,127 @@
+//! The simulator playing WeChat's push side: `POST /__sim/push` encrypts an event with
+//! WeChat's message encryption and POSTs it to a callback URL (`wxprov serve`), as WeChat
+//! pushes the component verify ticket every ten minutes and audit outcomes when they come.
+//!
+//! Body: `{url, token, encoding_aes_key, event, appid?, ret?, reason?, nickname?, first?,
+//! second?, ticket?}` where `event` is `component_verify_ticket`, `authorized`,
+//! `unauthorized`, `wxa_nickname_audit` or `wxa_category_audit`; answers
+//! `{status, body}` with what the callback answered. The token and key are the platform's
+//! (`WXPROV_TOKEN`, `WXPROV_ENCODING_AES_KEY`), given per push so tests choose them.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Shared;
+use crate::callback::crypto::MsgCrypt;
+use crate::callback::event::{AuditResult, Authorization, Event, PushBody, Pushed};
+use crate::secret::Secret;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PushRequest {
+    url: String,
+    token: String,
+    encoding_aes_key: String,
+    event: String,
+    #[serde(default)]
+    appid: Option<String>,
+    #[serde(default)]
+    ret: Option<i64>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    nickname: Option<String>,
+    #[serde(default)]
+    first: Option<String>,
+    #[serde(default)]
+    second: Option<String>,
+    #[serde(default)]
+    ticket: Option<String>,
+}
+
+fn bad(msg: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": msg.into() }))).into_response()
+}
+
+pub async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let req: PushRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return bad(format!("bad JSON: {e}")),
+    };
+    let component = sh.lock_state().component.appid.clone();
+    let appid = req.appid.clone().unwrap_or_default();
+    let event = match req.event.as_str() {
+        "component_verify_ticket" => {
+            let ticket = req.ticket.clone().unwrap_or_else(|| sh.lock_state().component.verify_ticket.clone());
+            Event::ComponentVerifyTicket { ticket: Secret::new(ticket) }
+        }
+        "authorized" => Event::Authorized(Authorization {
+            authorizer_appid: appid.clone(),
+            authorization_code: None,
+            authorization_code_expired_time: None,
+            pre_auth_code: None,
+        }),
+        "unauthorized" => Event::Unauthorized { authorizer_appid: appid.clone() },
+        "wxa_nickname_audit" => Event::NicknameAudit {
+            ret: AuditResult::from_ret(req.ret.unwrap_or(3)),
+            nickname: req.nickname.clone().unwrap_or_default(),
+            reason: req.reason.clone().unwrap_or_default(),
+        },
+        "wxa_category_audit" => Event::CategoryAudit {
+            ret: AuditResult::from_ret(req.ret.unwrap_or(3)),
+            first: req.first.clone(),
+            second: req.second.clone(),
+            reason: req.reason.clone().unwrap_or_default(),
+        },
+        other => return bad(format!("unknown event {other:?}")),
+    };
+    let component_event = matches!(
+        event,
+        Event::ComponentVerifyTicket { .. } | Event::Authorized(_) | Event::Unauthorized { .. }
+    );
+    let pushed = Pushed {
+        app_id: component_event.then(|| component.clone()),
+        to_user_name: (!component_event).then(|| appid.clone()),
+        create_time: Some(chrono::Utc::now().timestamp()),
+        event,
+    };
+    let crypt = match MsgCrypt::new(&req.token, &req.encoding_aes_key, &component) {
+        Ok(c) => c,
+        Err(e) => return bad(format!("cannot encrypt: {e}")),
+    };
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let nonce = format!("{}", rand::random::<u32>());
+    let (encrypt, signature) = crypt.encrypt(&pushed.to_xml(), &timestamp, &nonce);
+    let envelope = PushBody {
+        to_user_name: (!component_event).then(|| appid.clone()),
+        app_id: component_event.then(|| component.clone()),
+        encrypt,
+    };
+    let sep = if req.url.contains('?') { '&' } else { '?' };
+    let url = format!(
+        "{}{sep}timestamp={timestamp}&nonce={nonce}&msg_signature={signature}&encrypt_type=aes",
+        req.url
+    );
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "text/xml")
+        .body(envelope.to_xml())
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await;
+    match answer {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let body = resp.text().await.unwrap_or_default();
+            Json(json!({ "status": status, "body": body })).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.without_url().to_string() }))).into_response(),
+    }
+}
