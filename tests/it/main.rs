@@ -7,5 +7,6 @@ mod harness;
 mod api;
 mod explain;
 mod secrets;
+mod serve;
 mod token_refresh;
 mod tokens;
