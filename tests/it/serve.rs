@@ -126,7 +126,7 @@ fn an_encrypted_verify_ticket_is_stored() {
 }
 
 #[test]
-fn nickname_reviews_move_steps_in_review() {
+fn nickname_and_category_reviews_move_steps_in_review() {
     let ws = Workspace::new();
     let serve = Serve::start(&ws, &envs());
     {
@@ -136,7 +136,8 @@ fn nickname_reviews_move_steps_in_review() {
              INSERT INTO rows (identity, appid, line, updated_at) VALUES ('{MINI2}', '{MINI2}', 3, 1);
              INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI}', 'nickname', 'in_review', 'h', 1);
              INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI2}', 'nickname', 'in_review', 'h', 1);
-             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI2}', 'avatar', 'done', 'h', 1);"
+             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI2}', 'avatar', 'done', 'h', 1);
+             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI}', 'categories', 'in_review', 'h', 1);"
         ))
         .unwrap();
     }
@@ -150,12 +151,27 @@ fn nickname_reviews_move_steps_in_review() {
     // No appid anywhere: taken, recorded, applied to nothing.
     let push = seal(&crypt(), &nickname_audit("gh_0123456789ab", AuditResult::Approved, ""), t, "n3");
     assert_eq!(serve.post(&format!("/callback/events{}", push.query), push.body), (200, "success".into()));
+    // A category review, rejected.
+    let category = Pushed {
+        app_id: None,
+        to_user_name: Some("gh_0123456789ab".into()),
+        create_time: Some(t),
+        event: Event::CategoryAudit {
+            ret: AuditResult::Rejected,
+            first: Some("8".into()),
+            second: Some("39".into()),
+            reason: "缺少资质".into(),
+        },
+    };
+    let push = seal(&crypt(), &category, t, "n4");
+    assert_eq!(serve.post(&format!("/callback/events/{MINI}{}", push.query), push.body), (200, "success".into()));
     assert_clean(&serve.stop());
 
     let steps = ws.query("SELECT identity, kind, state, coalesce(message, '') FROM steps ORDER BY identity, kind");
     assert_eq!(
         steps,
         vec![
+            vec![MINI, "categories", "failed", "缺少资质"],
             vec![MINI, "nickname", "done", ""],
             vec![MINI2, "avatar", "done", ""],
             vec![MINI2, "nickname", "failed", "名称涉嫌侵权"],
@@ -168,6 +184,7 @@ fn nickname_reviews_move_steps_in_review() {
         vec![
             vec![MINI, "nickname", "3", "测试名称", "", "1"],
             vec![MINI2, "nickname", "2", "测试名称", "名称涉嫌侵权", "1"],
+            vec![MINI, "categories", "2", "NULL", "缺少资质", "1"],
         ]
     );
     let events = ws.query("SELECT kind, outcome FROM callback_events ORDER BY id");
@@ -177,6 +194,7 @@ fn nickname_reviews_move_steps_in_review() {
             vec!["wxa_nickname_audit", "stored"],
             vec!["wxa_nickname_audit", "stored"],
             vec!["wxa_nickname_audit", "ignored"],
+            vec!["wxa_category_audit", "stored"],
         ]
     );
 }
