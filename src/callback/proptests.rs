@@ -147,8 +147,6 @@ proptest! {
 }
 
 mod router {
-    use std::sync::OnceLock;
-
     use axum::body::Body;
     use axum::http::{Method, Request};
     use proptest::prelude::*;
@@ -158,64 +156,78 @@ mod router {
     use crate::callback::server::{router, ServerState};
     use crate::ledger::Ledger;
 
+    /// One runtime and one ledger per property: opening a ledger per case would dominate.
     struct Fixture {
         runtime: tokio::runtime::Runtime,
         state: ServerState,
         _dir: tempfile::TempDir,
     }
 
-    /// One runtime and one ledger for every case: opening a ledger per case would dominate.
-    fn fixture() -> &'static Fixture {
-        static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-        FIXTURE.get_or_init(|| {
+    impl Fixture {
+        fn new() -> Fixture {
             let dir = tempfile::tempdir().unwrap();
             let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             Fixture { runtime, state: ServerState::new(ledger, Some(crypt())), _dir: dir }
-        })
+        }
+
+        fn status_of(&self, method: Method, uri: &str, body: Vec<u8>) -> u16 {
+            let Ok(request) = Request::builder().method(method).uri(uri).body(Body::from(body)) else {
+                return 400; // not a URI hyper would have let through either
+            };
+            self.runtime.block_on(async {
+                let response = router(self.state.clone()).oneshot(request).await.unwrap();
+                response.status().as_u16()
+            })
+        }
     }
 
-    fn status_of(method: Method, uri: &str, body: Vec<u8>) -> u16 {
-        let fx = fixture();
-        let Ok(request) = Request::builder().method(method).uri(uri).body(Body::from(body)) else {
-            return 400; // not a URI hyper would have let through either
-        };
-        fx.runtime.block_on(async {
-            let response = router(fx.state.clone()).oneshot(request).await.unwrap();
-            response.status().as_u16()
-        })
+    fn config() -> ProptestConfig {
+        ProptestConfig { cases: 64, ..ProptestConfig::default() }
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-        #[test]
-        fn arbitrary_pushes_are_refused_never_500(
-            path in prop_oneof![Just("/callback/component"), Just("/callback/events"), Just("/callback/events/wx0123456789abcdef")],
+    #[test]
+    fn arbitrary_pushes_are_refused_never_500() {
+        let fx = Fixture::new();
+        let paths = prop_oneof![
+            Just("/callback/component"),
+            Just("/callback/events"),
+            Just("/callback/events/wx0123456789abcdef"),
+            Just("/callback/events/not-an-appid"),
+        ];
+        proptest!(config(), |(
+            path in paths,
             query in "[a-z_=&%0-9A-F]{0,80}",
             body in proptest::collection::vec(any::<u8>(), 0..2048),
-        ) {
-            let status = status_of(Method::POST, &format!("{path}?{query}"), body);
+        )| {
+            let status = fx.status_of(Method::POST, &format!("{path}?{query}"), body);
             prop_assert!((400..500).contains(&status) || status == 503, "status {}", status);
-        }
+        });
+    }
 
-        #[test]
-        fn fresh_pushes_with_bad_bodies_are_4xx(text in field_text(), nonce in "[0-9]{1,12}") {
+    #[test]
+    fn fresh_signed_pushes_with_bad_contents_are_4xx() {
+        let fx = Fixture::new();
+        proptest!(config(), |(text in field_text(), nonce in "[0-9]{1,12}")| {
             let ts = chrono::Utc::now().timestamp().to_string();
-            let sig = crate::callback::crypto::signature("proptoken", &ts, &nonce, &text);
+            let sig = crate::callback::crypto::signature(super::TOKEN, &ts, &nonce, &text);
             let uri = format!("/callback/component?timestamp={ts}&nonce={nonce}&msg_signature={sig}");
             let body = format!("<xml><Encrypt><![CDATA[{text}]]></Encrypt></xml>").into_bytes();
-            let status = status_of(Method::POST, &uri, body);
+            let status = fx.status_of(Method::POST, &uri, body);
             prop_assert!((400..500).contains(&status), "status {}", status);
-        }
+        });
+    }
 
-        #[test]
-        fn arbitrary_redirects_are_200_or_400(
-            path in prop_oneof![Just("/callback/fastregister"), Just("/callback/rebind")],
+    #[test]
+    fn arbitrary_redirects_are_200_or_400() {
+        let fx = Fixture::new();
+        let paths = prop_oneof![Just("/callback/fastregister"), Just("/callback/rebind")];
+        proptest!(config(), |(
+            path in paths,
             query in "((official_appid|appid|ticket|taskid|x)=[a-zA-Z0-9_%+-]{0,20}&?){0,4}",
-        ) {
-            let status = status_of(Method::GET, &format!("{path}?{query}"), Vec::new());
+        )| {
+            let status = fx.status_of(Method::GET, &format!("{path}?{query}"), Vec::new());
             prop_assert!(status == 200 || status == 400, "status {}", status);
-        }
+        });
     }
 }
