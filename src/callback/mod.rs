@@ -1,10 +1,24 @@
-//! The callback receiver's building blocks: WeChat's message encryption and event parsing (DESIGN §7).
+//! The callback receiver (DESIGN §7): WeChat's message encryption, event parsing, and the
+//! HTTP server `wxprov serve` runs.
 //!
 //! [`crypto`] verifies and opens (and, for the simulator, seals) the encrypted pushes;
-//! [`event`] reads the outer push body and the decrypted event XML into typed values.
+//! [`event`] reads the outer push body and the decrypted event XML into typed values;
+//! [`server`] builds the router from [`redirect`] (tickets coming back in a merchant's browser)
+//! and [`push`] (encrypted pushes), refusing with [`refusal`]s, reading queries with
+//! [`params`] and remembering nonces with [`replay`].
 
 pub mod crypto;
 pub mod event;
+pub mod params;
+pub mod push;
+pub mod redirect;
+pub mod refusal;
+pub mod replay;
+pub mod server;
+
+#[cfg(test)]
+mod proptests;
 
 pub use crypto::{CryptoError, MsgCrypt};
 pub use event::{Event, EventError, PushBody, Pushed};
+pub use server::{router, serve, ServerState};

@@ -1,16 +1,46 @@
-//! `wxprov serve`: not there yet; it comes with the callback receiver (issue #5).
+//! `wxprov serve`: runs the callback receiver (DESIGN §7) until stopped, so that the tickets
+//! merchants' scans produce, the component verify ticket and the review outcomes reach the
+//! ledger without anyone copying them by hand.
+
+use std::io::Write;
+use std::net::SocketAddr;
 
 use super::Context;
-use crate::exit::Exit;
+use crate::callback::server::{self, ServerState};
+use crate::exit::{fail, Exit};
 
-/// Not there yet: comes with the callback receiver (issue #5).
+/// Run the callback receiver
+///
+/// Prints `wxprov serve listening on URL` once it accepts requests, then serves until
+/// interrupted (Ctrl-C or SIGTERM). Routes: GET /callback/fastregister and /callback/rebind
+/// (the redirect_uri of `wxprov links`), POST /callback/component (authorization events) and
+/// /callback/events[/APPID] (mini-program messages). The encrypted routes need WXPROV_TOKEN,
+/// WXPROV_ENCODING_AES_KEY and WXPROV_COMPONENT_APPID; without them they answer 503.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Anything; this command is not there yet
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// Address to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    listen: SocketAddr,
 }
 
-pub async fn run(_args: Args, _ctx: &mut Context) -> anyhow::Result<Exit> {
-    super::not_yet("serve", "the callback receiver (issue #5)")
+pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+    let ledger = ctx.open_ledger(None)?;
+    let state = ServerState::from_secrets(ledger, &ctx.secrets).map_err(|e| fail(e.to_string()))?;
+    if !state.missing().is_empty() {
+        tracing::warn!(
+            "{} not set: the encrypted routes (/callback/component, /callback/events) answer 503 until they are",
+            state.missing().join(", ")
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| fail(format!("cannot listen on {}: {e}", args.listen)))?;
+    let local = listener.local_addr()?;
+    println!("wxprov serve listening on http://{local}");
+    std::io::stdout().flush()?;
+    server::serve(listener, state, super::sim::shutdown_signal())
+        .await
+        .map_err(|e| fail(format!("the callback receiver stopped: {e}")))?;
+    tracing::info!("callback receiver stopped");
+    Ok(Exit::Ok)
 }

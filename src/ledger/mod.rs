@@ -11,6 +11,7 @@
 //! versioned with `PRAGMA user_version` (see [`schema`]).
 
 mod cache;
+mod callbacks;
 mod events;
 mod lock;
 mod media;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+pub use callbacks::{AuditKind, CallbackOutcome};
 pub use events::CallEvent;
 pub use lock::RunLock;
 pub use registrations::Registration;

@@ -291,3 +291,82 @@ pub fn assert_no_secret(what: &str, haystack: &str, secrets: &[String]) {
         assert!(!haystack.contains(secret.as_str()), "{what} contains a secret issued by the simulator");
     }
 }
+
+/// `wxprov serve` running on loopback for one test, on the workspace's ledger. Its stderr goes
+/// to a file in the workspace so that the test can read it once the process has stopped.
+pub struct Serve {
+    child: Option<Child>,
+    pub url: String,
+    stderr: PathBuf,
+    http: reqwest::blocking::Client,
+}
+
+impl Serve {
+    /// Starts `wxprov serve --listen 127.0.0.1:0` with `envs` (and no other `WXPROV_` variable).
+    pub fn start(ws: &Workspace, envs: &[(&str, &str)]) -> Serve {
+        let stderr = ws.path().join("serve.stderr");
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]).current_dir(ws.path()).stdin(Stdio::null());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("WXPROV_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("NO_COLOR", "1").env("WXPROV_LEDGER", ws.ledger());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("start wxprov serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("serve output");
+        let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+        assert!(
+            line.starts_with("wxprov serve listening on http://127.0.0.1:") && !url.ends_with(":0"),
+            "serve printed {line:?}; stderr:\n{}",
+            std::fs::read_to_string(&stderr).unwrap_or_default()
+        );
+        Serve { child: Some(child), url, stderr, http: reqwest::blocking::Client::new() }
+    }
+
+    /// GET `path` (with its query); the status and body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let resp = self.http.get(format!("{}{}", self.url, path)).send().expect("GET");
+        (resp.status().as_u16(), resp.text().unwrap_or_default())
+    }
+
+    /// POST `body` to `path` (with its query); the status and body.
+    pub fn post(&self, path: &str, body: impl Into<Vec<u8>>) -> (u16, String) {
+        let resp = self
+            .http
+            .post(format!("{}{}", self.url, path))
+            .header("content-type", "text/xml")
+            .body(body.into())
+            .send()
+            .expect("POST");
+        (resp.status().as_u16(), resp.text().unwrap_or_default())
+    }
+
+    /// Stops it with SIGTERM, checks that it exits 0 without panicking, and returns its stderr.
+    pub fn stop(mut self) -> String {
+        let mut child = self.child.take().expect("running");
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let status = child.wait().expect("wait for serve");
+        let stderr = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        assert!(status.success(), "serve exited with {status}\n--- stderr\n{stderr}");
+        assert!(!stderr.contains("panicked"), "serve panicked\n--- stderr\n{stderr}");
+        stderr
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

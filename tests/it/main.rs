@@ -12,5 +12,6 @@ mod links;
 mod plan;
 mod run;
 mod secrets;
+mod serve;
 mod token_refresh;
 mod tokens;

@@ -1,0 +1,245 @@
+//! The two encrypted push routes (DESIGN §7): `POST /callback/component` (authorization
+//! events: the verify ticket, authorizations, fast registrations) and `POST /callback/events`
+//! (the mini-programs' messages: nickname and category reviews).
+//!
+//! A push is trusted only after every check has passed, in this order: the receiver is
+//! configured, the query has `timestamp`, `nonce` and `msg_signature` (and `encrypt_type`, if
+//! given, is `aes`), the timestamp is within 5 minutes of now, the body is at most 64 KB of
+//! well-formed XML with `<Encrypt>`, the signature matches, the message decrypts for the
+//! component appid, the event inside reads, and its `(timestamp, nonce)` was not seen before.
+//! Anything else is refused (400, 403, 413 or 503) and recorded; it is never stored as data.
+//! WeChat is answered a plain `success` once the push is handled.
+//!
+//! WeChat's message URL for a third-party platform is usually configured as
+//! `…/callback/events/$APPID$`, WeChat putting the mini-program's appid in the path; that form
+//! is accepted too, and it is how a review event (which names the account only by its
+//! original id, `gh_…`) is tied to a mini-program when its XML carries no appid.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::event::{AuditResult, Event, PushBody, Pushed};
+use super::params::{self, Params};
+use super::refusal::Refusal;
+use super::server::{Peer, ServerState, MAX_SKEW_SECS};
+use crate::ledger::{AuditKind, CallbackOutcome, LedgerError, TicketKind};
+
+pub const COMPONENT_PATH: &str = "/callback/component";
+pub const EVENTS_PATH: &str = "/callback/events";
+pub const EVENTS_FOR_PATH: &str = "/callback/events/{appid}";
+
+/// The `kind` recorded for a push refused before its event type is known.
+const UNKNOWN_KIND: &str = "push";
+
+/// The longest event type or WeChat message kept in `callback_events`.
+const MAX_RECORDED: usize = 200;
+
+/// `POST /callback/component`
+pub async fn component(
+    State(state): State<ServerState>,
+    peer: Peer,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&state, COMPONENT_PATH, None, peer, query.as_deref(), body).await
+}
+
+/// `POST /callback/events`
+pub async fn events(
+    State(state): State<ServerState>,
+    peer: Peer,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&state, EVENTS_PATH, None, peer, query.as_deref(), body).await
+}
+
+/// `POST /callback/events/{appid}`: the mini-program's appid in the path (`$APPID$`).
+pub async fn events_for(
+    State(state): State<ServerState>,
+    peer: Peer,
+    appid: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let appid = match appid {
+        Ok(Path(appid)) if params::is_appid(&appid) => appid,
+        _ => {
+            let refusal = Refusal::BadParam { name: "appid", expected: "wx followed by 16 hex digits" };
+            return refuse(&state, EVENTS_PATH, peer, refusal).await;
+        }
+    };
+    handle(&state, EVENTS_PATH, Some(&appid), peer, query.as_deref(), body).await
+}
+
+/// What was checked of a push before its event is acted on.
+struct Opened {
+    timestamp: String,
+    nonce: String,
+    outer: PushBody,
+    pushed: Pushed,
+}
+
+async fn handle(
+    state: &ServerState,
+    path: &'static str,
+    path_appid: Option<&str>,
+    peer: Peer,
+    query: Option<&str>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let opened = match open(state, query, body) {
+        Ok(opened) => opened,
+        Err(refusal) => return refuse(state, path, peer, refusal).await,
+    };
+    if !state.replay().check_and_remember(&opened.timestamp, &opened.nonce) {
+        return refuse(state, path, peer, Refusal::Replayed).await;
+    }
+    match act(state, path, path_appid, &opened).await {
+        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response(),
+        Err(e) => {
+            // Let WeChat's retry of this push in: it was not stored.
+            state.replay().forget(&opened.timestamp, &opened.nonce);
+            tracing::error!(path, "could not store a push: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the push could not be stored; retry later\n").into_response()
+        }
+    }
+}
+
+async fn refuse(state: &ServerState, path: &'static str, peer: Peer, refusal: Refusal) -> Response {
+    state.refuse(path, UNKNOWN_KIND, None, peer, &refusal).await;
+    let text = format!("refused: {refusal}\n");
+    (refusal.status(), [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
+/// Runs every check of a push and opens it.
+fn open(state: &ServerState, query: Option<&str>, body: Result<Bytes, BytesRejection>) -> Result<Opened, Refusal> {
+    let crypt = state.crypt()?;
+    let params = Params::parse(query);
+    let timestamp = params.required("timestamp")?;
+    let nonce = params.required("nonce")?;
+    let msg_signature = params.required("msg_signature")?;
+    if params.optional("encrypt_type")?.is_some_and(|t| t != "aes") {
+        return Err(Refusal::NotAes);
+    }
+    let when: i64 =
+        timestamp.parse().map_err(|_| Refusal::BadParam { name: "timestamp", expected: "a Unix time in seconds" })?;
+    if crate::ledger::now_secs().abs_diff(when) > MAX_SKEW_SECS.unsigned_abs() {
+        return Err(Refusal::StaleTimestamp);
+    }
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Refusal::TooLarge
+        } else {
+            Refusal::BodyUnreadable
+        }
+    })?;
+    let outer = PushBody::parse(&body).map_err(|e| Refusal::BadBody(e.into()))?;
+    let inner =
+        crypt.decrypt(msg_signature, timestamp, nonce, &outer.encrypt).map_err(|e| Refusal::Crypto(e.into()))?;
+    let pushed = Pushed::parse(inner.as_bytes()).map_err(|e| Refusal::BadEvent(e.into()))?;
+    Ok(Opened { timestamp: timestamp.to_string(), nonce: nonce.to_string(), outer, pushed })
+}
+
+fn bounded(text: &str) -> String {
+    text.chars().take(MAX_RECORDED).collect()
+}
+
+/// Stores or records what a trusted push says.
+async fn act(
+    state: &ServerState,
+    path: &'static str,
+    path_appid: Option<&str>,
+    opened: &Opened,
+) -> Result<(), LedgerError> {
+    let ledger = state.ledger();
+    let stored = CallbackOutcome::Stored;
+    match &opened.pushed.event {
+        Event::ComponentVerifyTicket { ticket } => {
+            // `open` succeeded, so the receiver has its keys.
+            let component = state.crypt().map(|c| c.appid().to_string()).unwrap_or_default();
+            ledger.put_ticket(TicketKind::ComponentVerify, &component, ticket.expose()).await?;
+            ledger.record_callback(path, "component_verify_ticket", Some(&component), stored, None).await?;
+            tracing::debug!(path, "stored a component_verify_ticket");
+        }
+        Event::Authorized(a) | Event::UpdateAuthorized(a) => {
+            let kind =
+                if matches!(opened.pushed.event, Event::Authorized(_)) { "authorized" } else { "updateauthorized" };
+            let detail = a.authorization_code_expired_time.map(|t| format!("authorization code expires at {t}"));
+            ledger.record_callback(path, kind, Some(&a.authorizer_appid), stored, detail.as_deref()).await?;
+            tracing::info!(path, appid = %a.authorizer_appid, "recorded {kind}");
+        }
+        Event::Unauthorized { authorizer_appid } => {
+            ledger.record_callback(path, "unauthorized", Some(authorizer_appid), stored, None).await?;
+            tracing::info!(path, appid = %authorizer_appid, "recorded unauthorized");
+        }
+        Event::FastRegister(r) => {
+            let detail = bounded(&format!("status {}: {}", r.status, r.msg));
+            ledger
+                .record_callback(path, "notify_third_fasteregister", r.appid.as_deref(), stored, Some(&detail))
+                .await?;
+            tracing::info!(
+                path,
+                appid = r.appid.as_deref().unwrap_or(""),
+                status = r.status,
+                "recorded a fast registration"
+            );
+        }
+        Event::NicknameAudit { ret, nickname, reason } => {
+            audit(state, path, path_appid, opened, AuditKind::Nickname, *ret, Some(nickname), reason).await?;
+        }
+        Event::CategoryAudit { ret, reason, .. } => {
+            audit(state, path, path_appid, opened, AuditKind::Categories, *ret, None, reason).await?;
+        }
+        Event::Other { kind, .. } => {
+            ledger.record_callback(path, &bounded(kind), None, CallbackOutcome::Ignored, None).await?;
+            tracing::debug!(path, "ignored a push of a type wxprov does not use");
+        }
+    }
+    Ok(())
+}
+
+/// The mini-program a review event is about: the appid in the path, else an appid-shaped
+/// `ToUserName` (outer or inner) or `AppId` that is not the component's.
+fn audit_appid(state: &ServerState, path_appid: Option<&str>, opened: &Opened) -> Option<String> {
+    let component = state.crypt().map(|c| c.appid().to_string()).unwrap_or_default();
+    let candidates = [
+        path_appid,
+        opened.pushed.to_user_name.as_deref(),
+        opened.outer.to_user_name.as_deref(),
+        opened.pushed.app_id.as_deref(),
+    ];
+    candidates.into_iter().flatten().find(|a| params::is_appid(a) && *a != component).map(str::to_string)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit(
+    state: &ServerState,
+    path: &'static str,
+    path_appid: Option<&str>,
+    opened: &Opened,
+    kind: AuditKind,
+    ret: AuditResult,
+    nickname: Option<&str>,
+    reason: &str,
+) -> Result<(), LedgerError> {
+    let event = match kind {
+        AuditKind::Nickname => "wxa_nickname_audit",
+        AuditKind::Categories => "wxa_category_audit",
+    };
+    let ledger = state.ledger();
+    let Some(appid) = audit_appid(state, path_appid, opened) else {
+        let detail = "no mini-program appid in the push; configure the message URL as …/callback/events/$APPID$";
+        ledger.record_callback(path, event, None, CallbackOutcome::Ignored, Some(detail)).await?;
+        tracing::warn!(path, "a {event} push names no mini-program appid; it was not applied");
+        return Ok(());
+    };
+    let changed = ledger.apply_audit_event(kind, &appid, ret.ret(), nickname, reason).await?;
+    let detail = format!("ret {}; {changed} step(s) moved on", ret.ret());
+    ledger.record_callback(path, event, Some(&appid), CallbackOutcome::Stored, Some(&detail)).await?;
+    tracing::info!(path, appid = %appid, ret = ret.ret(), changed, "recorded {event}");
+    Ok(())
+}

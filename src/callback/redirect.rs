@@ -1,0 +1,99 @@
+//! The two redirect routes: the merchant's browser comes back from WeChat with a ticket
+//! (`fastregisterauth`) or a taskid (`componentrebindadmin`) after the scan, and the
+//! receiver keeps it in the ledger for the next run (DESIGN §7).
+//!
+//! The person at the other end is a merchant on a phone, so the answer is a short page in
+//! Chinese, never an error dump. Bad input is refused with a page and recorded; the ticket
+//! itself never goes into a log line or `callback_events`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::params::{self, Params};
+use super::server::{Peer, ServerState};
+use crate::ledger::{CallbackOutcome, TicketKind};
+
+pub const FASTREGISTER_PATH: &str = "/callback/fastregister";
+pub const REBIND_PATH: &str = "/callback/rebind";
+
+/// One redirect route: which parameters it reads and what it stores.
+struct Spec {
+    path: &'static str,
+    kind: TicketKind,
+    account: &'static str,
+    value: &'static str,
+    done: &'static str,
+}
+
+const FASTREGISTER: Spec = Spec {
+    path: FASTREGISTER_PATH,
+    kind: TicketKind::FastRegister,
+    account: "official_appid",
+    value: "ticket",
+    done: "授权成功，请关闭此页面。服务商将继续为您注册小程序。",
+};
+
+const REBIND: Spec = Spec {
+    path: REBIND_PATH,
+    kind: TicketKind::Rebind,
+    account: "appid",
+    value: "taskid",
+    done: "授权成功，请关闭此页面。服务商将继续为您完成管理员换绑。",
+};
+
+/// `GET /callback/fastregister?official_appid=…&ticket=…`
+pub async fn fastregister(State(state): State<ServerState>, peer: Peer, RawQuery(query): RawQuery) -> Response {
+    redirect(&state, &FASTREGISTER, peer, query.as_deref()).await
+}
+
+/// `GET /callback/rebind?appid=…&taskid=…`
+pub async fn rebind(State(state): State<ServerState>, peer: Peer, RawQuery(query): RawQuery) -> Response {
+    redirect(&state, &REBIND, peer, query.as_deref()).await
+}
+
+async fn redirect(state: &ServerState, spec: &Spec, peer: Peer, query: Option<&str>) -> Response {
+    let params = Params::parse(query);
+    let kind = spec.kind.as_str();
+    let checked = params::appid(&params, spec.account).and_then(|a| Ok((a, params::ticket(&params, spec.value)?)));
+    let (account, value) = match checked {
+        Ok(pair) => pair,
+        Err(refusal) => {
+            // The account is recorded when it at least looks like one.
+            let account = params.optional(spec.account).ok().flatten().filter(|a| params::is_appid(a));
+            state.refuse(spec.path, kind, account, peer, &refusal).await;
+            return page(
+                refusal.status(),
+                "链接无效",
+                "授权信息不完整或格式有误。请重新扫码授权；如仍有问题，请联系服务商。",
+            );
+        }
+    };
+    let ledger = state.ledger();
+    let stored = async {
+        ledger.put_ticket(spec.kind, account, value).await?;
+        ledger.record_callback(spec.path, kind, Some(account), CallbackOutcome::Stored, None).await
+    };
+    match stored.await {
+        Ok(()) => {
+            tracing::info!(path = spec.path, appid = account, "stored a {kind} ticket");
+            page(StatusCode::OK, "授权成功", spec.done)
+        }
+        Err(e) => {
+            tracing::error!(path = spec.path, appid = account, "could not store a {kind} ticket: {e}");
+            page(StatusCode::INTERNAL_SERVER_ERROR, "暂时无法完成", "暂时无法保存授权信息，请稍后刷新此页面重试。")
+        }
+    }
+}
+
+/// A short UTF-8 HTML page.
+fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head>\
+         <body style=\"font-family: sans-serif; text-align: center; padding: 3em 1em\">\
+         <h1>{title}</h1><p>{text}</p></body></html>\n"
+    );
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
+}

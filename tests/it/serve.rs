@@ -1,0 +1,304 @@
+//! `wxprov serve`: the callback receiver, run as the real binary on loopback with a temp
+//! ledger. Tickets from redirects and pushes land in the ledger, review events move steps on,
+//! and every kind of bad request is refused with its status, recorded, and stores nothing —
+//! while the process's stderr never shows the key or the token.
+
+use wxprov::callback::event::{AuditResult, Event, PushBody, Pushed};
+use wxprov::callback::MsgCrypt;
+use wxprov::secret::Secret;
+
+use crate::harness::{Serve, Workspace};
+
+const TOKEN: &str = "serveTestToken2026";
+const KEY: &str = "Q2FsbGJhY2tSZWNlaXZlclRlc3RLZXkwMTIzNDU2Nzg";
+const COMPONENT: &str = "wx0c0c0c0c0c0c0c0c";
+const MINI: &str = "wx3a1b2c3d4e5f6071";
+const MINI2: &str = "wx4b2c3d4e5f607182";
+
+fn envs() -> Vec<(&'static str, &'static str)> {
+    vec![("WXPROV_TOKEN", TOKEN), ("WXPROV_ENCODING_AES_KEY", KEY), ("WXPROV_COMPONENT_APPID", COMPONENT)]
+}
+
+fn crypt() -> MsgCrypt {
+    MsgCrypt::new(TOKEN, KEY, COMPONENT).unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// An encrypted push as WeChat sends it: the query and the body.
+struct Push {
+    query: String,
+    body: String,
+}
+
+fn seal(crypt: &MsgCrypt, pushed: &Pushed, timestamp: i64, nonce: &str) -> Push {
+    let ts = timestamp.to_string();
+    let (encrypt, sig) = crypt.encrypt(&pushed.to_xml(), &ts, nonce);
+    let body = PushBody { to_user_name: None, app_id: Some(COMPONENT.into()), encrypt }.to_xml();
+    Push { query: format!("?timestamp={ts}&nonce={nonce}&msg_signature={sig}&encrypt_type=aes"), body }
+}
+
+fn verify_ticket(ticket: &str) -> Pushed {
+    Pushed {
+        app_id: Some(COMPONENT.into()),
+        to_user_name: None,
+        create_time: Some(now()),
+        event: Event::ComponentVerifyTicket { ticket: Secret::new(ticket) },
+    }
+}
+
+fn nickname_audit(to: &str, ret: AuditResult, reason: &str) -> Pushed {
+    Pushed {
+        app_id: None,
+        to_user_name: Some(to.into()),
+        create_time: Some(now()),
+        event: Event::NicknameAudit { ret, nickname: "测试名称".into(), reason: reason.into() },
+    }
+}
+
+fn count(ws: &Workspace, sql: &str) -> usize {
+    ws.query(sql)[0][0].parse().unwrap()
+}
+
+fn assert_clean(stderr: &str) {
+    assert!(!stderr.contains(KEY), "stderr shows the EncodingAESKey:\n{stderr}");
+    assert!(!stderr.contains(TOKEN), "stderr shows the token:\n{stderr}");
+}
+
+#[test]
+fn redirects_store_the_ticket_and_the_taskid() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &envs());
+    let (status, page) = serve.get("/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=tk_Scan-0001");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("授权成功，请关闭此页面"), "{page}");
+    let (status, page) = serve.get(&format!("/callback/rebind?appid={MINI}&taskid=b25519093b1e97239eff9d2bfc07e08e"));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("授权成功"), "{page}");
+
+    // Bad input: a page in Chinese, a recorded refusal, nothing stored.
+    for bad in [
+        "/callback/fastregister?official_appid=wx28f759479ea1e090",
+        "/callback/fastregister?official_appid=gh_123&ticket=abc",
+        "/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=a%20b",
+        "/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=a&ticket=b",
+        "/callback/rebind?appid=wx3a1b2c3d4e5f6071&taskid=",
+        "/callback/rebind",
+    ] {
+        let (status, page) = serve.get(bad);
+        assert_eq!(status, 400, "{bad}: {page}");
+        assert!(page.contains("链接无效"), "{bad}: {page}");
+    }
+    let stderr = serve.stop();
+    assert_clean(&stderr);
+
+    let tickets = ws.query("SELECT kind, account, value FROM tickets ORDER BY kind");
+    assert_eq!(
+        tickets,
+        vec![
+            vec!["fastregister", "wx28f759479ea1e090", "tk_Scan-0001"],
+            vec!["rebind", MINI, "b25519093b1e97239eff9d2bfc07e08e"],
+        ]
+    );
+    assert_eq!(count(&ws, "SELECT count(*) FROM callback_events WHERE outcome = 'refused'"), 6);
+    assert_eq!(count(&ws, "SELECT count(*) FROM callback_events WHERE outcome = 'stored'"), 2);
+    let details = ws.query("SELECT coalesce(detail, '') FROM callback_events").concat().join("\n");
+    assert!(!details.contains("tk_Scan") && !details.contains("b25519093b1e"), "{details}");
+}
+
+#[test]
+fn an_encrypted_verify_ticket_is_stored() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &envs());
+    let push = seal(&crypt(), &verify_ticket("ticket@@@VerifyABC"), now(), "1234567");
+    let (status, body) = serve.post(&format!("/callback/component{}", push.query), push.body);
+    assert_eq!((status, body.as_str()), (200, "success"));
+    let stderr = serve.stop();
+    assert_clean(&stderr);
+    assert!(!stderr.contains("ticket@@@VerifyABC"), "stderr shows the verify ticket:\n{stderr}");
+
+    let tickets = ws.query("SELECT kind, account, value FROM tickets");
+    assert_eq!(tickets, vec![vec!["component_verify_ticket", COMPONENT, "ticket@@@VerifyABC"]]);
+    let events = ws.query("SELECT kind, appid, outcome, coalesce(detail, '') FROM callback_events");
+    assert_eq!(events, vec![vec!["component_verify_ticket", COMPONENT, "stored", ""]]);
+}
+
+#[test]
+fn nickname_and_category_reviews_move_steps_in_review() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &envs());
+    {
+        let conn = rusqlite::Connection::open(ws.ledger()).unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO rows (identity, appid, line, updated_at) VALUES ('{MINI}', '{MINI}', 2, 1);
+             INSERT INTO rows (identity, appid, line, updated_at) VALUES ('{MINI2}', '{MINI2}', 3, 1);
+             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI}', 'nickname', 'in_review', 'h', 1);
+             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI2}', 'nickname', 'in_review', 'h', 1);
+             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI2}', 'avatar', 'done', 'h', 1);
+             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('{MINI}', 'categories', 'in_review', 'h', 1);"
+        ))
+        .unwrap();
+    }
+    let t = now();
+    // Approved, the appid given by ToUserName.
+    let push = seal(&crypt(), &nickname_audit(MINI, AuditResult::Approved, ""), t, "n1");
+    assert_eq!(serve.post(&format!("/callback/events{}", push.query), push.body), (200, "success".into()));
+    // Rejected, the appid given by the message URL's path ($APPID$), ToUserName an original id.
+    let push = seal(&crypt(), &nickname_audit("gh_0123456789ab", AuditResult::Rejected, "名称涉嫌侵权"), t, "n2");
+    assert_eq!(serve.post(&format!("/callback/events/{MINI2}{}", push.query), push.body), (200, "success".into()));
+    // No appid anywhere: taken, recorded, applied to nothing.
+    let push = seal(&crypt(), &nickname_audit("gh_0123456789ab", AuditResult::Approved, ""), t, "n3");
+    assert_eq!(serve.post(&format!("/callback/events{}", push.query), push.body), (200, "success".into()));
+    // A category review, rejected.
+    let category = Pushed {
+        app_id: None,
+        to_user_name: Some("gh_0123456789ab".into()),
+        create_time: Some(t),
+        event: Event::CategoryAudit {
+            ret: AuditResult::Rejected,
+            first: Some("8".into()),
+            second: Some("39".into()),
+            reason: "缺少资质".into(),
+        },
+    };
+    let push = seal(&crypt(), &category, t, "n4");
+    assert_eq!(serve.post(&format!("/callback/events/{MINI}{}", push.query), push.body), (200, "success".into()));
+    assert_clean(&serve.stop());
+
+    let steps = ws.query("SELECT identity, kind, state, coalesce(message, '') FROM steps ORDER BY identity, kind");
+    assert_eq!(
+        steps,
+        vec![
+            vec![MINI, "categories", "failed", "缺少资质"],
+            vec![MINI, "nickname", "done", ""],
+            vec![MINI2, "avatar", "done", ""],
+            vec![MINI2, "nickname", "failed", "名称涉嫌侵权"],
+        ]
+    );
+    let audits =
+        ws.query("SELECT appid, kind, ret, nickname, reason, applied_at IS NOT NULL FROM audit_events ORDER BY id");
+    assert_eq!(
+        audits,
+        vec![
+            vec![MINI, "nickname", "3", "测试名称", "", "1"],
+            vec![MINI2, "nickname", "2", "测试名称", "名称涉嫌侵权", "1"],
+            vec![MINI, "categories", "2", "NULL", "缺少资质", "1"],
+        ]
+    );
+    let events = ws.query("SELECT kind, outcome FROM callback_events ORDER BY id");
+    assert_eq!(
+        events,
+        vec![
+            vec!["wxa_nickname_audit", "stored"],
+            vec!["wxa_nickname_audit", "stored"],
+            vec!["wxa_nickname_audit", "ignored"],
+            vec!["wxa_category_audit", "stored"],
+        ]
+    );
+}
+
+#[test]
+fn bad_pushes_are_refused_recorded_and_store_nothing() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &envs());
+    let t = now();
+    let good = seal(&crypt(), &verify_ticket("ticket@@@Good"), t, "good");
+    let refused = |ws: &Workspace| count(ws, "SELECT count(*) FROM callback_events WHERE outcome = 'refused'");
+
+    let mut cases: Vec<(&str, String, Vec<u8>, u16)> = Vec::new();
+    // Tampered signature.
+    let tampered = good.query.replace("msg_signature=", "msg_signature=0");
+    cases.push(("tampered signature", tampered, good.body.clone().into_bytes(), 403));
+    // Sealed for another appid with the right token and key.
+    let other = MsgCrypt::new(TOKEN, KEY, "wx9999999999999999").unwrap();
+    let wrong = seal(&other, &verify_ticket("ticket@@@Wrong"), t, "wrong");
+    cases.push(("wrong appid", wrong.query, wrong.body.into_bytes(), 403));
+    // Stale timestamp (10 minutes old), correctly signed.
+    let stale = seal(&crypt(), &verify_ticket("ticket@@@Stale"), t - 600, "stale");
+    cases.push(("stale timestamp", stale.query, stale.body.into_bytes(), 403));
+    // Body over 64 KB.
+    let huge = format!("<xml><Encrypt>{}</Encrypt></xml>", "A".repeat(70 * 1024));
+    cases.push(("oversized body", good.query.clone(), huge.into_bytes(), 413));
+    // Garbage bodies.
+    cases.push(("garbage body", good.query.clone(), b"\x00\xffnot xml at all".to_vec(), 400));
+    cases.push(("no Encrypt", good.query.clone(), b"<xml><ToUserName>x</ToUserName></xml>".to_vec(), 400));
+    let signed_garbage = {
+        let encrypt = "!!!not base64!!!";
+        let sig = wxprov::callback::crypto::signature(TOKEN, &t.to_string(), "b64", encrypt);
+        (format!("?timestamp={t}&nonce=b64&msg_signature={sig}"), format!("<xml><Encrypt>{encrypt}</Encrypt></xml>"))
+    };
+    cases.push(("signed, not Base64", signed_garbage.0, signed_garbage.1.into_bytes(), 400));
+    // Missing query parameters.
+    cases.push(("no query", String::new(), good.body.clone().into_bytes(), 400));
+    let no_nonce = good.query.replace("nonce=good&", "");
+    cases.push(("no nonce", no_nonce, good.body.clone().into_bytes(), 400));
+
+    let mut expected_refusals = 0;
+    for (what, query, body, status) in cases {
+        let (got, text) = serve.post(&format!("/callback/component{query}"), body);
+        assert_eq!(got, status, "{what}: {text}");
+        expected_refusals += 1;
+        assert_eq!(refused(&ws), expected_refusals, "{what} was not recorded");
+    }
+    assert_eq!(count(&ws, "SELECT count(*) FROM tickets"), 0, "a refused push stored a ticket");
+
+    // The genuine push is taken once; its replay is refused.
+    assert_eq!(serve.post(&format!("/callback/component{}", good.query), good.body.clone()), (200, "success".into()));
+    let (status, text) = serve.post(&format!("/callback/component{}", good.query), good.body.clone());
+    assert_eq!(status, 403, "replay: {text}");
+    let stderr = serve.stop();
+    assert_clean(&stderr);
+    assert!(stderr.contains("peer=127.0.0.1:"), "refusals name the peer:\n{stderr}");
+
+    assert_eq!(count(&ws, "SELECT count(*) FROM tickets"), 1);
+    let details = ws.query("SELECT detail FROM callback_events WHERE outcome = 'refused' ORDER BY id").concat();
+    for expected in [
+        "msg_signature does not match",
+        "message is addressed to another appid",
+        "timestamp is more than 5 minutes from now",
+        "body is over 64 KB",
+        "body: is not a well-formed <xml> document",
+        "body: has no <Encrypt> element",
+        "Encrypt is not valid Base64",
+        "query parameter timestamp is missing",
+        "query parameter nonce is missing",
+        "timestamp and nonce were seen before (replay)",
+    ] {
+        assert!(details.iter().any(|d| d == expected), "no refusal {expected:?} in {details:#?}");
+    }
+    assert!(!details.concat().contains("ticket@@@"), "{details:?}");
+}
+
+#[test]
+fn without_secrets_redirects_work_and_pushes_are_503() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &[("WXPROV_TOKEN", TOKEN)]);
+    let (status, _) = serve.get("/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=t1");
+    assert_eq!(status, 200);
+    let push = seal(&crypt(), &verify_ticket("ticket@@@X"), now(), "n");
+    let (status, text) = serve.post(&format!("/callback/component{}", push.query), push.body);
+    assert_eq!(status, 503, "{text}");
+    assert!(text.contains("WXPROV_ENCODING_AES_KEY") && text.contains("WXPROV_COMPONENT_APPID"), "{text}");
+    let stderr = serve.stop();
+    assert_clean(&stderr);
+    assert!(stderr.contains("WXPROV_ENCODING_AES_KEY, WXPROV_COMPONENT_APPID not set"), "{stderr}");
+    assert_eq!(count(&ws, "SELECT count(*) FROM tickets WHERE kind = 'component_verify_ticket'"), 0);
+}
+
+#[test]
+fn a_malformed_key_stops_the_start_without_showing_it() {
+    let ws = Workspace::new();
+    let bad_key = "NotAValidEncodingAesKey!!";
+    let ran = ws
+        .test()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WXPROV_TOKEN", TOKEN)
+        .env("WXPROV_ENCODING_AES_KEY", bad_key)
+        .env("WXPROV_COMPONENT_APPID", COMPONENT)
+        .status(1)
+        .stderr_has("WXPROV_ENCODING_AES_KEY is invalid")
+        .run();
+    assert!(!ran.all().contains(bad_key) && !ran.all().contains(TOKEN), "{}", ran.all());
+}
