@@ -154,8 +154,3 @@ fn init_logging(global: &GlobalOpts) {
         LogFormat::Json => builder.json().try_init(),
     };
 }
-
-/// The error for a command that a later issue fills in: it says so plainly (exit 2).
-fn not_yet(command: &str, issue: &str) -> anyhow::Result<Exit> {
-    Err(crate::exit::usage(format!("`wxprov {command}` is not there yet: it comes with {issue}")))
-}

@@ -82,10 +82,8 @@ pub async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Response {
         },
         other => return bad(format!("unknown event {other:?}")),
     };
-    let component_event = matches!(
-        event,
-        Event::ComponentVerifyTicket { .. } | Event::Authorized(_) | Event::Unauthorized { .. }
-    );
+    let component_event =
+        matches!(event, Event::ComponentVerifyTicket { .. } | Event::Authorized(_) | Event::Unauthorized { .. });
     let pushed = Pushed {
         app_id: component_event.then(|| component.clone()),
         to_user_name: (!component_event).then(|| appid.clone()),
@@ -105,10 +103,7 @@ pub async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Response {
         encrypt,
     };
     let sep = if req.url.contains('?') { '&' } else { '?' };
-    let url = format!(
-        "{}{sep}timestamp={timestamp}&nonce={nonce}&msg_signature={signature}&encrypt_type=aes",
-        req.url
-    );
+    let url = format!("{}{sep}timestamp={timestamp}&nonce={nonce}&msg_signature={signature}&encrypt_type=aes", req.url);
     let answer = reqwest::Client::new()
         .post(&url)
         .header("content-type", "text/xml")
