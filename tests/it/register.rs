@@ -106,7 +106,7 @@ fn links_scan_serve_run_registers_and_configures_the_new_mini_program() {
                "event": "wxa_nickname_audit", "appid": appid, "ret": 3, "nickname": "杭州示例门店"}),
     );
     assert_eq!(pushed["body"], "success", "{pushed}");
-    assert_eq!(ws.query(&format!("SELECT state FROM steps WHERE kind = 'nickname'")), [["done"]]);
+    assert_eq!(ws.query("SELECT state FROM steps WHERE kind = 'nickname'"), [["done"]]);
 
     // A last run does nothing at all.
     let before = sim.calls().len();
