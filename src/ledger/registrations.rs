@@ -96,6 +96,20 @@ impl Ledger {
         .await
     }
 
+    /// Forgets an attempt that created nothing (WeChat refused it, or reconciling found
+    /// nothing), so it is not taken as in flight.
+    pub async fn registration_failed(&self, official_appid: &str, ticket: &str) -> Result<(), LedgerError> {
+        let (official, ticket) = (official_appid.to_string(), ticket.to_string());
+        self.call(move |c| {
+            c.execute(
+                "DELETE FROM registrations WHERE official_appid = ?1 AND ticket = ?2 AND appid IS NULL",
+                params![official, ticket],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// How many mini-programs an official account registered since `since` (Unix seconds).
     pub async fn registrations_since(&self, official_appid: &str, since: i64) -> Result<i64, LedgerError> {
         let official = official_appid.to_string();

@@ -37,6 +37,8 @@
 //!   `POST /__sim/audit`). `audit_delay_queries` (1): how many `api_wxa_querynickname` calls
 //!   still answer "in review" before the audit ends.
 //! - `rebind_taskids`: `[{taskid, appid}]`: admin-rebind task ids valid for a mini-program.
+//! - `scanned_tickets`: `[{ticket, official_appid}]`: fastregister tickets of scans that
+//!   already happened.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -81,6 +83,9 @@ pub struct Fixture {
     pub nickname_fail_reason: String,
     #[serde(default)]
     pub rebind_taskids: Vec<RebindTaskFixture>,
+    /// Tickets of scans that already happened: `[{ticket, official_appid}]`.
+    #[serde(default)]
+    pub scanned_tickets: Vec<ScannedTicketFixture>,
 }
 
 /// The third-party platform's credentials.
@@ -186,6 +191,15 @@ pub struct RebindTaskFixture {
     pub appid: String,
 }
 
+/// A fastregister ticket issued before the simulator started, as if the official account's
+/// admin had already scanned (so a demo can register without a scan).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannedTicketFixture {
+    pub ticket: String,
+    pub official_appid: String,
+}
+
 /// How a nickname audit ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -271,6 +285,14 @@ impl Fixture {
         let mut ids = std::collections::HashSet::new();
         for c in &self.categories {
             anyhow::ensure!(ids.insert(c.id), "category id {} appears twice", c.id);
+        }
+        for t in &self.scanned_tickets {
+            anyhow::ensure!(
+                self.official_accounts.iter().any(|a| a.appid == t.official_appid),
+                "scanned ticket {} names unknown official account {}",
+                t.ticket,
+                t.official_appid
+            );
         }
         for t in &self.rebind_taskids {
             anyhow::ensure!(

@@ -313,6 +313,17 @@ impl State {
         for t in fixture.rebind_taskids {
             st.rebind_tasks.insert(t.taskid, RebindTask { appid: t.appid, used: false });
         }
+        for t in fixture.scanned_tickets {
+            let ticket = Ticket {
+                official_appid: t.official_appid,
+                issued_ms: now,
+                used: false,
+                last_try_ms: None,
+                tries: 0,
+                created_appid: None,
+            };
+            st.tickets.insert(t.ticket, ticket);
+        }
         st
     }
 

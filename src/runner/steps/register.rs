@@ -48,12 +48,12 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
             reg.appid.as_deref().unwrap_or_default()
         )));
     }
-    let Some(ticket) = ticket(ctx).await? else {
+    if ticket(ctx).await?.is_none() {
         return Ok(Decision::Wait(
             "waiting for the official account's admin to scan the link from `wxprov links`".into(),
         ));
-    };
-    if latest.as_ref().is_some_and(|r| r.ticket == ticket && r.appid.is_none()) {
+    }
+    if latest.as_ref().is_some_and(|r| r.appid.is_none()) {
         return Ok(Decision::Set("find out whether the earlier registration took effect, then finish it".into()));
     }
     let month_start = crate::beijing::month_start(chrono::Utc::now()).timestamp();
@@ -74,16 +74,29 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
         return exchange(ctx, &reg).await;
     }
     let Some(ticket) = ticket(ctx).await? else { return Ok(StepOutcome::from_decision(decide(ctx).await?)) };
-    if let Some(earlier) = latest.filter(|r| r.ticket == ticket && r.appid.is_none()) {
+    // An earlier attempt whose answer was lost (with this ticket or another): did it create
+    // the mini-program? If so, that is the registration; never a second one.
+    if let Some(earlier) = latest.filter(|r| r.appid.is_none()) {
         if let Some(outcome) = reconcile(ctx, &earlier).await? {
             return Ok(outcome);
         }
-        let wait = (earlier.sent_at + RESEND_GAP.as_secs() as i64 + 1 - now_secs()).max(0);
-        tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+        ctx.ledger.registration_failed(&earlier.official_appid, &earlier.ticket).await?;
+        if earlier.ticket == ticket {
+            let wait = (earlier.sent_at + RESEND_GAP.as_secs() as i64 + 1 - now_secs()).max(0);
+            tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+        }
     }
     ctx.mark_started(FastRegister::PATH, json!({ "official_appid": official })).await?;
     ctx.ledger.registration_sent(&official, &ticket).await?;
-    let registered = ctx.api.call(&official, &FastRegister { ticket: ticket.clone() }).await?;
+    let registered = match ctx.api.call(&official, &FastRegister { ticket: ticket.clone() }).await {
+        Ok(registered) => registered,
+        // WeChat answered: nothing was created. Only a lost answer stays "sent".
+        Err(e) if !e.uncertain() => {
+            ctx.ledger.registration_failed(&official, &ticket).await?;
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     ctx.ledger.registration_result(&official, &ticket, &registered.appid, Some(&registered.authorization_code)).await?;
     ctx.ledger.set_row_appid(&ctx.row.identity, &registered.appid).await?;
     ctx.ledger.use_ticket(TicketKind::FastRegister, &official, &ticket).await?;
