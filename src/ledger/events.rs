@@ -1,5 +1,7 @@
 //! The append-only log of every API call: when, which run, which appid, which API, the
 //! errcode and how long it took. Never a token: the API is a path without its query string.
+//! Each call that reached WeChat also counts toward `quota_use` (per appid, API and
+//! Beijing-time day), which is what WeChat's daily quotas count.
 
 use rusqlite::params;
 
@@ -37,6 +39,18 @@ impl Ledger {
                 event.duration_ms,
                 crate::secret::redact(&event.outcome)
             ])?;
+            if event.errcode.is_some() {
+                let day = chrono::DateTime::from_timestamp_millis(event.at_ms)
+                    .unwrap_or_default()
+                    .with_timezone(&crate::beijing::offset())
+                    .format("%Y-%m-%d")
+                    .to_string();
+                c.prepare_cached(
+                    "INSERT INTO quota_use (appid, api, day, calls) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (appid, api, day) DO UPDATE SET calls = calls + 1",
+                )?
+                .execute(params![event.appid.unwrap_or_default(), event.api, day])?;
+            }
             Ok(())
         })
         .await

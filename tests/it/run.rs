@@ -285,3 +285,21 @@ fn status_shows_states_waiting_steps_and_runs() {
         .stdout_has("exit 4")
         .run();
 }
+
+#[test]
+fn every_call_is_in_the_event_log_and_counts_toward_quota_use() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = job(&ws, &format!("appid,signature\n{FRESH},提供好用的在线工具。\n"));
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    let before = sim.calls().len();
+    ws.test_on(&sim).args(["run", &job]).run();
+    let calls = sim.calls().len() - before;
+    let run_id = std::fs::read_link(ws.path().join("reports/latest")).unwrap();
+    let logged = ws.query(&format!("SELECT count(*) FROM events WHERE run_id = '{}'", run_id.display()));
+    assert_eq!(logged[0][0], calls.to_string());
+    let used = ws.query(&format!(
+        "SELECT calls FROM quota_use WHERE appid = '{FRESH}' AND api = '/cgi-bin/account/modifysignature'"
+    ));
+    assert_eq!(used, [["1"]]);
+}
