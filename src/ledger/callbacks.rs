@@ -102,7 +102,10 @@ impl Ledger {
                 params![appid, kind.as_str(), ret, nickname, reason, now],
             )?;
             let event_id = c.last_insert_rowid();
-            let changed = if ret == RET_APPROVED || ret == RET_REJECTED {
+            // A category approval names one category; the step may ask for several, so the
+            // next run's getcategory settles it. A rejection of any of them fails the step.
+            let settles = ret == RET_REJECTED || (ret == RET_APPROVED && kind.as_str() != "categories");
+            let changed = if settles {
                 c.execute(
                     "UPDATE steps
                         SET state = CASE WHEN ?1 = 3 THEN 'done' ELSE 'failed' END,

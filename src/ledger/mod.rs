@@ -63,9 +63,10 @@ impl LedgerError {
     }
 }
 
-/// A job runs inside the batch's transaction and returns what to do once the batch is
-/// committed (or failed to commit: then it gets the reason).
-type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+/// A job runs inside the batch's transaction (or not at all, given `None`, when the
+/// transaction could not begin) and returns what to do once the batch is committed (or
+/// failed to commit: then it gets the reason).
+type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// At most this many jobs share one transaction.
@@ -102,7 +103,9 @@ impl Ledger {
         conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: a commit is on disk before its answer, even across a power cut — "recorded
+        // as started" must be true before the call goes out. Batching keeps this cheap.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn, &shown)?;
 
@@ -151,7 +154,10 @@ impl Ledger {
         A: FnOnce(Result<R, LedgerError>) + Send + 'static,
     {
         let job: Job = Box::new(move |conn| {
-            let result = in_savepoint(conn, f);
+            let result = match conn {
+                Some(conn) => in_savepoint(conn, f),
+                None => Err(LedgerError::Gone),
+            };
             Box::new(move |commit_failure: Option<&str>| match commit_failure {
                 Some(reason) => answer(Err(LedgerError::Commit(reason.to_string()))),
                 None => answer(result),
@@ -172,10 +178,17 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let began = conn.execute_batch("BEGIN IMMEDIATE");
-        let replies: Vec<Reply> = jobs.into_iter().map(|job| job(&conn)).collect();
-        let committed = began.and_then(|_| conn.execute_batch("COMMIT"));
-        let failure = committed.err().map(|e| {
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Without the transaction nothing runs: running the jobs in autocommit would
+            // write them while telling their callers they failed.
+            let reason = e.to_string();
+            for job in jobs {
+                job(None)(Some(&reason));
+            }
+            continue;
+        }
+        let replies: Vec<Reply> = jobs.into_iter().map(|job| job(Some(&conn))).collect();
+        let failure = conn.execute_batch("COMMIT").err().map(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             e.to_string()
         });

@@ -238,6 +238,19 @@ impl Ledger {
         .await
     }
 
+    /// Every appid a row accounts for: its mini-program and its official account.
+    pub async fn row_accounts(&self) -> Result<std::collections::HashSet<String>, LedgerError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(
+                "SELECT appid FROM rows WHERE appid IS NOT NULL
+                 UNION SELECT official_appid FROM rows WHERE official_appid IS NOT NULL",
+            )?;
+            let set = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(set)
+        })
+        .await
+    }
+
     /// Sets the appid a row's identity has become.
     pub async fn set_row_appid(&self, identity: &str, appid: &str) -> Result<(), LedgerError> {
         let (identity, appid) = (identity.to_string(), appid.to_string());

@@ -48,12 +48,22 @@ impl Ledger {
                  VALUES (?1, 'authorizer', ?2, ?3, ?4)
                  ON CONFLICT (appid) DO UPDATE SET
                     refresh_token = excluded.refresh_token, source = excluded.source,
-                    imported_at = excluded.imported_at,
                     access_token = CASE WHEN tokens.refresh_token IS excluded.refresh_token
                                         THEN tokens.access_token END",
                 params![appid, refresh, source, now_secs()],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    /// Authorizers whose refresh token was first stored by `time` (Unix seconds): the
+    /// accounts wxprov already knew then.
+    pub async fn known_before(&self, time: i64) -> Result<std::collections::HashSet<String>, LedgerError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare("SELECT appid FROM tokens WHERE kind = 'authorizer' AND imported_at <= ?1")?;
+            let set = stmt.query_map([time], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(set)
         })
         .await
     }

@@ -134,7 +134,7 @@ pub fn table(result: &RunResult) -> String {
         }
         out.push('\n');
     }
-    let invalid = result.rows.iter().filter(|r| r.steps.is_empty()).count();
+    let invalid = result.rows.iter().filter(|r| r.invalid).count();
     if invalid > 0 {
         out.push_str(&format!("{invalid} rows were invalid (see failed.csv)\n"));
     }

@@ -52,12 +52,14 @@ pub struct RowResult {
     pub hint: String,
     /// The row's cells as the manifest has them.
     pub cells: Vec<String>,
+    /// Rejected by validation: no step ran.
+    pub invalid: bool,
 }
 
 impl RowResult {
     /// True when the row is in `failed.csv`: a step failed or the row is invalid.
     pub fn needs_person(&self) -> bool {
-        self.steps.is_empty() || self.steps.values().any(|s| *s == StepState::Failed)
+        self.invalid || self.steps.values().any(|s| *s == StepState::Failed)
     }
 
     fn deferred(&self) -> bool {
@@ -243,6 +245,7 @@ fn rejected_result(rejected: &manifest::Rejected) -> RowResult {
         message,
         hint: "Fix the cell the message names and feed the row again.".into(),
         cells: rejected.cells.clone(),
+        invalid: true,
     }
 }
 
@@ -257,6 +260,7 @@ async fn process_row(ctx: &RunCtx, row: &Row) -> Result<RowResult, StepError> {
         message: String::new(),
         hint: String::new(),
         cells: row.cells.clone(),
+        invalid: false,
     };
     let mut first_problem: Option<StepOutcome> = None;
     for step in &row.steps {
@@ -305,7 +309,14 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     record.run_id = Some(ctx.run_id.clone());
     let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record };
     let outcome = match due {
-        Due::Poll => settle(steps::poll(step.kind, &mut sctx).await)?,
+        Due::Poll => match steps::poll(step.kind, &mut sctx).await {
+            // The audit goes on whatever our question met: stay in review, ask next run.
+            Err(StepError::Api(e)) if matches!(e.class(), ErrClass::Retry | ErrClass::Defer) => StepOutcome {
+                audit_id: sctx.record.audit_id,
+                ..StepOutcome::state(StepState::InReview, format!("in WeChat's audit; asking about it failed ({e})"))
+            },
+            other => settle(other)?,
+        },
         _ => attempt(ctx, step.kind, &mut sctx).await?,
     };
     let record = sctx.record;

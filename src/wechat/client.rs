@@ -63,10 +63,12 @@ impl ApiError {
     /// answer: a state-changing call must then be reconciled, not resent blindly.
     pub fn uncertain(&self) -> bool {
         match self {
+            // −1 "system busy" says nothing about whether the change was made.
+            ApiError::WeChat { code, .. } => *code == -1,
             ApiError::Timeout { sent, .. } | ApiError::Connection { sent, .. } => *sent,
             ApiError::Http { status, .. } => *status >= 500,
             ApiError::Decode { .. } => true,
-            _ => false,
+            ApiError::Token(_) => false,
         }
     }
 

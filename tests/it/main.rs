@@ -10,6 +10,7 @@ mod explain;
 mod faults;
 mod links;
 mod plan;
+mod reconcile;
 mod register;
 mod run;
 mod secrets;

@@ -1,6 +1,7 @@
 //! The `avatar` step: upload the image (reused for three days), then `modifyheadimage` with
 //! the crop. WeChat shows no way to compare the current avatar with ours, so a started call
-//! is reconciled by the month's change count: if it went up, the change took effect.
+//! is reconciled from what `getaccountbasicinfo` said before it: a different avatar URL, or
+//! (within the same Beijing month) a higher change count, means the change took effect.
 
 use serde_json::json;
 
@@ -13,8 +14,12 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
     let live = info.head_image_info.unwrap_or_default();
     if ctx.was_started() {
-        let before = ctx.started_info("used").and_then(|v| v.as_i64());
-        if before.is_some_and(|b| live.modify_used_count > b) {
+        let url_before = ctx.started_info("url").and_then(|v| v.as_str().map(str::to_string));
+        let used_before = ctx.started_info("used").and_then(|v| v.as_i64());
+        let same_month = ctx.started_info("month").and_then(|v| v.as_str().map(str::to_string)) == Some(month());
+        let url_changed = url_before.is_some_and(|u| u != live.head_image_url);
+        let count_went_up = same_month && used_before.is_some_and(|b| live.modify_used_count > b);
+        if url_changed || count_went_up {
             return Ok(ctx.already_so("the avatar was changed"));
         }
     }
@@ -37,12 +42,17 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(change) = &ctx.row.avatar else { return Ok(StepOutcome::done("nothing asked")) };
     let image = load_image(&change.image.path)?;
     let media = ctx.api.media_id(&ctx.appid, &image).await?;
-    // The count before the call, read again now: it is what reconciling compares against.
-    let used =
-        ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?.head_image_info.unwrap_or_default().modify_used_count;
-    ctx.mark_started(ModifyHeadImage::PATH, json!({ "used": used })).await?;
+    // The live state just before the call: what reconciling compares against.
+    let live = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?.head_image_info.unwrap_or_default();
+    let before = json!({ "used": live.modify_used_count, "url": live.head_image_url, "month": month() });
+    ctx.mark_started(ModifyHeadImage::PATH, before).await?;
     let c = change.crop;
     let req = ModifyHeadImage { head_img_media_id: media, x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2 };
     ctx.api.call(&ctx.appid, &req).await?;
     Ok(StepOutcome::done("avatar set"))
+}
+
+/// The Beijing-time month, e.g. `2026-11`: WeChat's change counts restart each month.
+fn month() -> String {
+    chrono::Utc::now().with_timezone(&crate::beijing::offset()).format("%Y-%m").to_string()
 }

@@ -138,7 +138,9 @@ pub async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(change) = ctx.row.categories.clone() else { return Ok(StepOutcome::done("nothing asked")) };
     let live = ctx.api.call(&ctx.appid, &GetCategory).await?;
     let t = todo(&change, &live);
-    if !(t.add.is_empty() && t.fix.is_empty() && t.remove.is_empty()) {
+    // A rejection seen while following the audit settles the step as failed (below): it is
+    // resubmitted only when the row's input changes, never on every run.
+    if !(t.add.is_empty() && t.remove.is_empty()) {
         // Something asked is still missing (a removal or addition WeChat did not keep).
         return Ok(StepOutcome::state(StepState::Pending, "categories not yet as asked; the next run continues"));
     }

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{StepCtx, StepError};
 use crate::ledger::{now_secs, Registration, TicketKind};
 use crate::runner::outcome::{Decision, StepOutcome};
-use crate::wechat::api::{ApiGetAuthorizerList, ApiQueryAuth, FastRegister, GetAccountBasicInfo};
+use crate::wechat::api::{ApiGetAuthorizerList, ApiQueryAuth, AuthorizerListItem, FastRegister, GetAccountBasicInfo};
 use crate::wechat::Endpoint;
 
 /// Registrations an official account may make in a month.
@@ -118,34 +118,56 @@ async fn exchange(ctx: &mut StepCtx<'_>, reg: &Registration) -> Result<StepOutco
     ctx.ledger.set_row_appid(&ctx.row.identity, &appid).await?;
     let code = reg.authorization_code.clone().unwrap_or_default();
     let req = ApiQueryAuth { component_appid: ctx.api.component_appid().to_string(), authorization_code: code };
-    let auth = ctx.api.call_component(&req).await?.authorization_info;
-    ctx.ledger.put_refresh_token(&appid, &auth.authorizer_refresh_token, "register").await?;
+    let refresh = match ctx.api.call_component(&req).await {
+        Ok(answer) => answer.authorization_info.authorizer_refresh_token,
+        // The code is single-use: a run that stopped after exchanging it but before storing
+        // the refresh token finds it spent. The authorizer list still has the token.
+        Err(e) if matches!(e.errcode(), Some(61009) | Some(61010)) => {
+            match authorizers(ctx).await?.into_iter().find(|i| i.authorizer_appid == appid) {
+                Some(item) => item.refresh_token,
+                None => return Err(e.into()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ctx.ledger.put_refresh_token(&appid, &refresh, "register").await?;
     ctx.ledger.registration_exchanged(&reg.official_appid, &reg.ticket).await?;
     ctx.appid = appid.clone();
     Ok(StepOutcome::done(format!("registered as {appid}")))
 }
 
-/// After a `fastregister` whose answer was lost: looks for a mini-program authorized since
-/// it was sent, with the official account's principal, that the ledger does not know yet.
-/// Found, it is recorded (the list carries its refresh token) and the step is done.
-async fn reconcile(ctx: &mut StepCtx<'_>, earlier: &Registration) -> Result<Option<StepOutcome>, StepError> {
-    let principal = ctx.api.call(&earlier.official_appid, &GetAccountBasicInfo).await?.principal_name;
+/// Every authorizer of the platform, from `api_get_authorizer_list`.
+async fn authorizers(ctx: &StepCtx<'_>) -> Result<Vec<AuthorizerListItem>, StepError> {
     let component = ctx.api.component_appid().to_string();
-    let (mut offset, mut found) = (0u32, Vec::new());
+    let (mut offset, mut all) = (0u32, Vec::new());
     loop {
         let req = ApiGetAuthorizerList { component_appid: component.clone(), offset, count: 500 };
         let page = ctx.api.call_component(&req).await?;
-        for item in &page.list {
-            let recent = item.auth_time == 0 || item.auth_time >= earlier.sent_at - 60;
-            if recent && ctx.ledger.refresh_token(&item.authorizer_appid).await?.is_none() {
-                found.push(item.clone());
-            }
-        }
         offset += page.list.len() as u32;
-        if page.list.is_empty() || offset as i64 >= page.total_count {
-            break;
+        let last = page.list.is_empty() || offset as i64 >= page.total_count;
+        all.extend(page.list);
+        if last {
+            return Ok(all);
         }
     }
+}
+
+/// After a `fastregister` whose answer was lost: looks for a mini-program authorized since
+/// it was sent, with the official account's principal, that wxprov did not know before it
+/// was sent and that no row of the ledger accounts for. Found, it is recorded (the list
+/// carries its refresh token) and the step is done. A refresh token stored since (by
+/// `tokens recover`) does not hide it; one stored before rules it out.
+async fn reconcile(ctx: &mut StepCtx<'_>, earlier: &Registration) -> Result<Option<StepOutcome>, StepError> {
+    let principal = ctx.api.call(&earlier.official_appid, &GetAccountBasicInfo).await?.principal_name;
+    let accounted = ctx.ledger.row_accounts().await?;
+    let known = ctx.ledger.known_before(earlier.sent_at).await?;
+    let found: Vec<AuthorizerListItem> = authorizers(ctx)
+        .await?
+        .into_iter()
+        .filter(|i| i.auth_time == 0 || i.auth_time >= earlier.sent_at - 60)
+        .filter(|i| i.authorizer_appid != earlier.official_appid)
+        .filter(|i| !accounted.contains(&i.authorizer_appid) && !known.contains(&i.authorizer_appid))
+        .collect();
     for item in found {
         ctx.ledger.put_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover").await?;
         let info = ctx.api.call(&item.authorizer_appid, &GetAccountBasicInfo).await?;
