@@ -16,11 +16,13 @@ pub struct Context {
     pub global: GlobalOpts,
     pub secrets: Secrets,
     sim: Option<crate::sim::SimHandle>,
+    /// The ledger the API writes its call log to, flushed at the end.
+    ledger: Option<Ledger>,
 }
 
 impl Context {
     pub fn new(global: GlobalOpts) -> anyhow::Result<Context> {
-        Ok(Context { global, secrets: Secrets::from_env()?, sim: None })
+        Ok(Context { global, secrets: Secrets::from_env()?, sim: None, ledger: None })
     }
 
     /// The ledger path: the flag or `WXPROV_LEDGER`, else the job file's, else `wxprov.db`.
@@ -94,11 +96,17 @@ impl Context {
             base
         };
         let client = Client::new(&url, DEFAULT_TIMEOUT).map_err(|e| fail(format!("{e:#}")))?;
+        self.ledger = Some(ledger.clone());
         Ok(Api::new(client, ledger.clone(), creds, self.secrets.token_command.clone(), run_id, options))
     }
 
     /// Stops what the command started (the in-process simulator).
     pub async fn shutdown(&mut self) {
+        if let Some(ledger) = self.ledger.take() {
+            if let Err(e) = ledger.flush().await {
+                tracing::warn!("could not write the last calls to the ledger: {e}");
+            }
+        }
         if let Some(sim) = self.sim.take() {
             sim.shutdown().await;
         }

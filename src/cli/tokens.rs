@@ -78,10 +78,9 @@ async fn import(ledger: &Ledger, file: &PathBuf) -> anyhow::Result<Exit> {
         }
         tokens.push((appid.to_string(), Secret::new(refresh)));
     }
-    for (appid, refresh) in &tokens {
-        ledger.put_refresh_token(appid, refresh, "import").await?;
-    }
-    println!("imported {} refresh tokens into {}", tokens.len(), ledger.path().display());
+    let count = tokens.len();
+    ledger.put_refresh_tokens(tokens, "import").await?;
+    println!("imported {count} refresh tokens into {}", ledger.path().display());
     Ok(Exit::Ok)
 }
 

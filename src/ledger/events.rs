@@ -5,7 +5,7 @@
 
 use rusqlite::params;
 
-use super::{Ledger, LedgerError};
+use super::Ledger;
 
 /// One API call, as the event log records it.
 #[derive(Debug, Clone)]
@@ -23,9 +23,10 @@ pub struct CallEvent {
 }
 
 impl Ledger {
-    /// Appends a call to the event log.
-    pub async fn record_call(&self, event: CallEvent) -> Result<(), LedgerError> {
-        self.call(move |c| {
+    /// Appends a call to the event log. Queued, not awaited: the call log must not slow
+    /// every call down by a commit; it is written with the next batch.
+    pub fn record_call(&self, event: CallEvent) {
+        self.call_later(move |c| {
             c.prepare_cached(
                 "INSERT INTO events (at_ms, run_id, appid, api, errcode, duration_ms, outcome)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -53,6 +54,5 @@ impl Ledger {
             }
             Ok(())
         })
-        .await
     }
 }

@@ -147,6 +147,27 @@ impl Ledger {
         rx.recv().map_err(|_| LedgerError::Gone)?
     }
 
+    /// Waits until everything queued before (the call log included) is committed.
+    pub async fn flush(&self) -> Result<(), LedgerError> {
+        self.call(|_| Ok(())).await
+    }
+
+    /// Queues `f` without waiting for it: for records nothing depends on right away (the
+    /// call log). It is committed with the next batch; a failure is logged.
+    pub fn call_later<F>(&self, f: F)
+    where
+        F: FnOnce(&Connection) -> Result<(), LedgerError> + Send + 'static,
+    {
+        let queued = self.send(f, |result| {
+            if let Err(e) = result {
+                tracing::warn!("could not write to the ledger: {e}");
+            }
+        });
+        if let Err(e) = queued {
+            tracing::warn!("could not write to the ledger: {e}");
+        }
+    }
+
     fn send<R, F, A>(&self, f: F, answer: A) -> Result<(), LedgerError>
     where
         R: Send + 'static,
@@ -178,7 +199,7 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = run_cached(&conn, "BEGIN IMMEDIATE") {
             // Without the transaction nothing runs: running the jobs in autocommit would
             // write them while telling their callers they failed.
             let reason = e.to_string();
@@ -188,8 +209,8 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
             continue;
         }
         let replies: Vec<Reply> = jobs.into_iter().map(|job| job(Some(&conn))).collect();
-        let failure = conn.execute_batch("COMMIT").err().map(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
+        let failure = run_cached(&conn, "COMMIT").err().map(|e| {
+            let _ = run_cached(&conn, "ROLLBACK");
             e.to_string()
         });
         for reply in replies {
@@ -198,12 +219,19 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// Runs a statement the writer runs for every job or batch, prepared once.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 /// Runs one job in a savepoint, so a failing job leaves nothing half-written.
 fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, LedgerError>) -> Result<R, LedgerError> {
-    conn.execute_batch("SAVEPOINT job")?;
+    run_cached(conn, "SAVEPOINT job")?;
     let result = f(conn);
-    let end = if result.is_ok() { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-    conn.execute_batch(end)?;
+    if result.is_err() {
+        run_cached(conn, "ROLLBACK TO job")?;
+    }
+    run_cached(conn, "RELEASE job")?;
     result
 }
 

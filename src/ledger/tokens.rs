@@ -41,17 +41,25 @@ pub struct TokenRow {
 impl Ledger {
     /// Stores (or replaces) the refresh token of an authorizer.
     pub async fn put_refresh_token(&self, appid: &str, refresh: &Secret, source: &str) -> Result<(), LedgerError> {
-        let (appid, refresh, source) = (appid.to_string(), refresh.expose().to_string(), source.to_string());
+        self.put_refresh_tokens(vec![(appid.to_string(), refresh.clone())], source).await
+    }
+
+    /// Stores (or replaces) many refresh tokens in one write.
+    pub async fn put_refresh_tokens(&self, tokens: Vec<(String, Secret)>, source: &str) -> Result<(), LedgerError> {
+        let source = source.to_string();
         self.call(move |c| {
-            c.execute(
+            let mut stmt = c.prepare_cached(
                 "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
                  VALUES (?1, 'authorizer', ?2, ?3, ?4)
                  ON CONFLICT (appid) DO UPDATE SET
                     refresh_token = excluded.refresh_token, source = excluded.source,
                     access_token = CASE WHEN tokens.refresh_token IS excluded.refresh_token
                                         THEN tokens.access_token END",
-                params![appid, refresh, source, now_secs()],
             )?;
+            let now = now_secs();
+            for (appid, refresh) in &tokens {
+                stmt.execute(params![appid, refresh.expose(), source, now])?;
+            }
             Ok(())
         })
         .await

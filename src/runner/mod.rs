@@ -307,7 +307,7 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     let mut record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
     record.attempts += 1;
     record.run_id = Some(ctx.run_id.clone());
-    let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record };
+    let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record, live: Default::default() };
     let outcome = match due {
         Due::Poll => match steps::poll(step.kind, &mut sctx).await {
             // The audit goes on whatever our question met: stay in review, ask next run.

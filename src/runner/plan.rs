@@ -105,7 +105,8 @@ async fn plan_step(
     }
     let record =
         record.cloned().unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
-    let mut ctx = StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record };
+    let mut ctx =
+        StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record, live: Default::default() };
     match steps::decide(step.kind, &mut ctx).await {
         Ok(decision) => Ok(decision),
         Err(StepError::Api(e)) => {

@@ -32,7 +32,9 @@ pub struct Pacer {
 impl Pacer {
     /// Limiters for `limits`; a rate of 0 means unlimited (for benchmarks).
     pub fn new(limits: &Limits) -> Pacer {
-        let per_second = |n: u32| NonZeroU32::new(n).map(Quota::per_second);
+        // Burst 1: calls are spread evenly, never n at once at the start of a second.
+        let one = NonZeroU32::MIN;
+        let per_second = |n: u32| NonZeroU32::new(n).map(|n| Quota::per_second(n).allow_burst(one));
         Pacer {
             global: per_second(limits.calls_per_second).map(RateLimiter::direct),
             per_appid: per_second(limits.per_appid_per_second).map(RateLimiter::keyed),
@@ -40,7 +42,7 @@ impl Pacer {
                 .per_minute
                 .iter()
                 .filter_map(|(path, &n)| {
-                    Some((path.clone(), RateLimiter::direct(Quota::per_minute(NonZeroU32::new(n)?))))
+                    Some((path.clone(), RateLimiter::direct(Quota::per_minute(NonZeroU32::new(n)?).allow_burst(one))))
                 })
                 .collect(),
             exhausted: Mutex::new(HashMap::new()),

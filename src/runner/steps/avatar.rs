@@ -12,6 +12,7 @@ use crate::wechat::Endpoint;
 
 pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
+    ctx.live.info = Some(info.clone());
     let live = info.head_image_info.unwrap_or_default();
     if ctx.was_started() {
         let url_before = ctx.started_info("url").and_then(|v| v.as_str().map(str::to_string));
@@ -40,10 +41,11 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
 
 pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(change) = &ctx.row.avatar else { return Ok(StepOutcome::done("nothing asked")) };
+    // The live state just before the call (as `decide` read it): what reconciling compares
+    // against.
+    let live = ctx.basic_info().await?.head_image_info.unwrap_or_default();
     let image = load_image(&change.image.path)?;
     let media = ctx.api.media_id(&ctx.appid, &image).await?;
-    // The live state just before the call: what reconciling compares against.
-    let live = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?.head_image_info.unwrap_or_default();
     let before = json!({ "used": live.modify_used_count, "url": live.head_image_url, "month": month() });
     ctx.mark_started(ModifyHeadImage::PATH, before).await?;
     let c = change.crop;

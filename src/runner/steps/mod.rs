@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::outcome::{Decision, StepOutcome};
 use crate::ledger::{now_secs, Ledger, LedgerError, StepRecord};
 use crate::manifest::{Row, StepKind};
+use crate::wechat::api::{AccountBasicInfo, AccountCategories, GetAccountBasicInfo, GetCategory};
 use crate::wechat::{Api, ApiError};
 
 /// Why a step could not be worked on.
@@ -42,6 +43,15 @@ pub struct StepCtx<'a> {
     pub appid: String,
     /// The step's record, as loaded or as this run left it.
     pub record: StepRecord,
+    /// What `decide` read, for `apply` right after it in the same attempt (not read twice).
+    pub live: Live,
+}
+
+/// Live state `decide` read.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub info: Option<AccountBasicInfo>,
+    pub categories: Option<AccountCategories>,
 }
 
 impl StepCtx<'_> {
@@ -55,6 +65,22 @@ impl StepCtx<'_> {
         self.record.started_at = Some(now_secs());
         self.record.started_info = Some(before.to_string());
         self.ledger.save_step(&self.record).await
+    }
+
+    /// `getaccountbasicinfo`, as `decide` just read it or freshly.
+    pub async fn basic_info(&mut self) -> Result<AccountBasicInfo, StepError> {
+        match self.live.info.take() {
+            Some(info) => Ok(info),
+            None => Ok(self.api.call(&self.appid, &GetAccountBasicInfo).await?),
+        }
+    }
+
+    /// `getcategory`, as `decide` just read it or freshly.
+    pub async fn account_categories(&mut self) -> Result<AccountCategories, StepError> {
+        match self.live.categories.take() {
+            Some(live) => Ok(live),
+            None => Ok(self.api.call(&self.appid, &GetCategory).await?),
+        }
     }
 
     /// True when an earlier run started a state-changing call and never saw it finish.
