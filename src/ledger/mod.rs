@@ -6,8 +6,11 @@
 //! the answer, so no task ever holds a `Connection` across an await and writes never contend
 //! inside the process. The thread batches: it runs every job waiting in the channel inside
 //! one `BEGIN IMMEDIATE` transaction (each job in a savepoint of its own) and answers the
-//! jobs only after the commit, so an answer always means "on disk" — which crash safety
-//! relies on ("recorded as started" must be true before the call is sent). The file is created with mode 0600, runs in WAL mode, and its schema is
+//! jobs only after the commit, so an answer always means "committed" — which crash safety
+//! relies on ("recorded as started" must be true before the call is sent). A commit
+//! survives the process being killed; the writes that must also survive a power cut (a call
+//! marked as started, a registration, a refresh token) are made with [`Ledger::call_durable`],
+//! whose batch is committed with `synchronous = FULL` (fsync) instead of `NORMAL`. The file is created with mode 0600, runs in WAL mode, and its schema is
 //! versioned with `PRAGMA user_version` (see [`schema`]).
 
 mod cache;
@@ -66,7 +69,11 @@ impl LedgerError {
 /// A job runs inside the batch's transaction (or not at all, given `None`, when the
 /// transaction could not begin) and returns what to do once the batch is committed (or
 /// failed to commit: then it gets the reason).
-type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
+struct Job {
+    /// The batch holding it is fsynced on commit.
+    durable: bool,
+    run: Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>,
+}
 type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// At most this many jobs share one transaction.
@@ -103,9 +110,8 @@ impl Ledger {
         conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a commit is on disk before its answer, even across a power cut — "recorded
-        // as started" must be true before the call goes out. Batching keeps this cheap.
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // NORMAL, raised to FULL for batches with a durable job (see the module docs).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn, &shown)?;
 
@@ -128,7 +134,21 @@ impl Ledger {
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(f, move |r| {
+        self.send(false, f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.await.map_err(|_| LedgerError::Gone)?
+    }
+
+    /// Like [`Ledger::call`], and the commit is fsynced before the answer: for what must
+    /// survive a power cut.
+    pub async fn call_durable<R, F>(&self, f: F) -> Result<R, LedgerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(true, f, move |r| {
             let _ = tx.send(r);
         })?;
         rx.await.map_err(|_| LedgerError::Gone)?
@@ -141,7 +161,7 @@ impl Ledger {
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel();
-        self.send(f, move |r| {
+        self.send(false, f, move |r| {
             let _ = tx.send(r);
         })?;
         rx.recv().map_err(|_| LedgerError::Gone)?
@@ -158,7 +178,7 @@ impl Ledger {
     where
         F: FnOnce(&Connection) -> Result<(), LedgerError> + Send + 'static,
     {
-        let queued = self.send(f, |result| {
+        let queued = self.send(false, f, |result| {
             if let Err(e) = result {
                 tracing::warn!("could not write to the ledger: {e}");
             }
@@ -168,13 +188,13 @@ impl Ledger {
         }
     }
 
-    fn send<R, F, A>(&self, f: F, answer: A) -> Result<(), LedgerError>
+    fn send<R, F, A>(&self, durable: bool, f: F, answer: A) -> Result<(), LedgerError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
         A: FnOnce(Result<R, LedgerError>) + Send + 'static,
     {
-        let job: Job = Box::new(move |conn| {
+        let run = Box::new(move |conn: Option<&Connection>| -> Reply {
             let result = match conn {
                 Some(conn) => in_savepoint(conn, f),
                 None => Err(LedgerError::Gone),
@@ -184,6 +204,7 @@ impl Ledger {
                 None => answer(result),
             })
         });
+        let job = Job { durable, run };
         self.inner.tx.send(job).map_err(|_| LedgerError::Gone)
     }
 }
@@ -191,6 +212,7 @@ impl Ledger {
 /// The writer thread: runs the jobs waiting in the channel in one transaction, commits, then
 /// answers them.
 fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
+    let mut full = false;
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -199,16 +221,20 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let durable = jobs.iter().any(|j| j.durable);
+        if durable != full && conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" }).is_ok() {
+            full = durable;
+        }
         if let Err(e) = run_cached(&conn, "BEGIN IMMEDIATE") {
             // Without the transaction nothing runs: running the jobs in autocommit would
             // write them while telling their callers they failed.
             let reason = e.to_string();
             for job in jobs {
-                job(None)(Some(&reason));
+                (job.run)(None)(Some(&reason));
             }
             continue;
         }
-        let replies: Vec<Reply> = jobs.into_iter().map(|job| job(Some(&conn))).collect();
+        let replies: Vec<Reply> = jobs.into_iter().map(|job| (job.run)(Some(&conn))).collect();
         let failure = run_cached(&conn, "COMMIT").err().map(|e| {
             let _ = run_cached(&conn, "ROLLBACK");
             e.to_string()

@@ -50,7 +50,7 @@ impl Ledger {
     /// Records that `fastregister` is about to be sent with `ticket`.
     pub async fn registration_sent(&self, official_appid: &str, ticket: &str) -> Result<(), LedgerError> {
         let (official, ticket) = (official_appid.to_string(), ticket.to_string());
-        self.call(move |c| {
+        self.call_durable(move |c| {
             c.execute(
                 "INSERT INTO registrations (official_appid, ticket, sent_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (official_appid, ticket) DO UPDATE SET sent_at = excluded.sent_at",
@@ -71,7 +71,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let (official, ticket, appid) = (official_appid.to_string(), ticket.to_string(), appid.to_string());
         let code = code.map(str::to_string);
-        self.call(move |c| {
+        self.call_durable(move |c| {
             c.execute(
                 "UPDATE registrations SET appid = ?3, authorization_code = ?4, registered_at = ?5
                  WHERE official_appid = ?1 AND ticket = ?2",
@@ -85,7 +85,7 @@ impl Ledger {
     /// Records that the authorization code was exchanged for a refresh token (and forgets it).
     pub async fn registration_exchanged(&self, official_appid: &str, ticket: &str) -> Result<(), LedgerError> {
         let (official, ticket) = (official_appid.to_string(), ticket.to_string());
-        self.call(move |c| {
+        self.call_durable(move |c| {
             c.execute(
                 "UPDATE registrations SET exchanged_at = ?3, authorization_code = NULL
                  WHERE official_appid = ?1 AND ticket = ?2",

@@ -166,10 +166,11 @@ impl Ledger {
         .await
     }
 
-    /// Writes a step record (insert or replace).
+    /// Writes a step record (insert or replace). A record that marks a call as started is
+    /// written durably (fsynced): it must survive anything the call's sending may meet.
     pub async fn save_step(&self, step: &StepRecord) -> Result<(), LedgerError> {
         let s = step.clone();
-        self.call(move |c| {
+        let job = move |c: &rusqlite::Connection| {
             c.prepare_cached(&format!(
                 "INSERT OR REPLACE INTO steps ({STEP_COLUMNS}, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
@@ -192,8 +193,12 @@ impl Ledger {
                 now_secs()
             ])?;
             Ok(())
-        })
-        .await
+        };
+        if step.started_api.is_some() {
+            self.call_durable(job).await
+        } else {
+            self.call(job).await
+        }
     }
 
     /// Records rows seen by a run, in one batch.

@@ -47,7 +47,8 @@ impl Ledger {
     /// Stores (or replaces) many refresh tokens in one write.
     pub async fn put_refresh_tokens(&self, tokens: Vec<(String, Secret)>, source: &str) -> Result<(), LedgerError> {
         let source = source.to_string();
-        self.call(move |c| {
+        // Durable: a lost refresh token is the most reported failure with these APIs.
+        self.call_durable(move |c| {
             let mut stmt = c.prepare_cached(
                 "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
                  VALUES (?1, 'authorizer', ?2, ?3, ?4)
