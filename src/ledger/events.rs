@@ -38,7 +38,7 @@ impl Ledger {
                 event.api,
                 event.errcode,
                 event.duration_ms,
-                crate::secret::redact(&event.outcome)
+                event.outcome
             ])?;
             if event.errcode.is_some() {
                 let day = chrono::DateTime::from_timestamp_millis(event.at_ms)

@@ -88,7 +88,8 @@ impl Ledger {
         .await
     }
 
-    /// Caches an access token (and, when WeChat rotated it, the new refresh token).
+    /// Caches an access token (and, when WeChat rotated it, the new refresh token — then
+    /// durably: it replaces the only way back to that account).
     pub async fn put_access_token(
         &self,
         appid: &str,
@@ -97,19 +98,32 @@ impl Ledger {
         expires_at: i64,
         new_refresh: Option<&Secret>,
     ) -> Result<(), LedgerError> {
-        let (appid, token) = (appid.to_string(), token.expose().to_string());
-        let refresh = new_refresh.map(|r| r.expose().to_string());
+        let job = put_access(appid, kind, token, expires_at, new_refresh);
+        match new_refresh {
+            Some(_) => self.call_durable(job).await,
+            None => self.call(job).await,
+        }
+    }
+
+    /// Caches an access token without waiting for the write: a lost one only costs a refresh.
+    pub fn put_access_token_later(&self, appid: &str, kind: TokenKind, token: &Secret, expires_at: i64) {
+        self.call_later(put_access(appid, kind, token, expires_at, None));
+    }
+
+    /// An authorizer's cached access token (with its expiry) and refresh token, in one read.
+    pub async fn authorizer_tokens(&self, appid: &str) -> Result<(Option<(Secret, i64)>, Option<Secret>), LedgerError> {
+        let appid = appid.to_string();
         self.call(move |c| {
-            c.execute(
-                "INSERT INTO tokens (appid, kind, refresh_token, access_token, access_expires_at, source, imported_at, refreshed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'refresh', ?6, ?6)
-                 ON CONFLICT (appid) DO UPDATE SET
-                    access_token = excluded.access_token, access_expires_at = excluded.access_expires_at,
-                    refreshed_at = excluded.refreshed_at,
-                    refresh_token = COALESCE(excluded.refresh_token, tokens.refresh_token)",
-                params![appid, kind.as_str(), refresh, token, expires_at, now_secs()],
-            )?;
-            Ok(())
+            let row: Option<(Option<String>, Option<i64>, Option<String>)> = c
+                .prepare_cached("SELECT access_token, access_expires_at, refresh_token FROM tokens WHERE appid = ?1")?
+                .query_row([appid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            Ok(match row {
+                Some((access, expires, refresh)) => {
+                    (access.zip(expires).map(|(a, e)| (Secret::new(a), e)), refresh.map(Secret::new))
+                }
+                None => (None, None),
+            })
         })
         .await
     }
@@ -169,6 +183,29 @@ impl Ledger {
             Ok(rows)
         })
         .await
+    }
+}
+
+fn put_access(
+    appid: &str,
+    kind: TokenKind,
+    token: &Secret,
+    expires_at: i64,
+    new_refresh: Option<&Secret>,
+) -> impl FnOnce(&rusqlite::Connection) -> Result<(), LedgerError> + Send + 'static {
+    let (appid, token) = (appid.to_string(), token.expose().to_string());
+    let refresh = new_refresh.map(|r| r.expose().to_string());
+    move |c| {
+        c.prepare_cached(
+            "INSERT INTO tokens (appid, kind, refresh_token, access_token, access_expires_at, source, imported_at, refreshed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'refresh', ?6, ?6)
+             ON CONFLICT (appid) DO UPDATE SET
+                access_token = excluded.access_token, access_expires_at = excluded.access_expires_at,
+                refreshed_at = excluded.refreshed_at,
+                refresh_token = COALESCE(excluded.refresh_token, tokens.refresh_token)",
+        )?
+        .execute(params![appid, kind.as_str(), refresh, token, expires_at, now_secs()])?;
+        Ok(())
     }
 }
 

@@ -138,17 +138,17 @@ impl Tokens {
         if let Some(token) = self.fresh(key) {
             return Ok(token);
         }
-        if let Some((token, expires_at)) = self.ledger.access_token(key).await.map_err(ledger_err)? {
-            if is_fresh(expires_at) {
-                self.remember(key, &token, expires_at);
-                return Ok(token);
-            }
+        // One read for both: the cached access token, and the refresh token to renew it.
+        let (cached, refresh) = self.ledger.authorizer_tokens(key).await.map_err(ledger_err)?;
+        if let Some((token, expires_at)) = cached.filter(|(_, e)| is_fresh(*e)) {
+            self.remember(key, &token, expires_at);
+            return Ok(token);
         }
         let (token, expires_at) = match &self.command {
             Some(cmd) => self.run_token_command(cmd, key, kind).await?,
             None => match kind {
                 TokenKind::Component => self.fetch_component().await?,
-                TokenKind::Authorizer => self.fetch_authorizer(key).await?,
+                TokenKind::Authorizer => self.fetch_authorizer(key, refresh).await?,
             },
         };
         self.refreshes.fetch_add(1, Ordering::Relaxed);
@@ -201,8 +201,8 @@ impl Tokens {
         Ok((got.component_access_token, expires_at))
     }
 
-    async fn fetch_authorizer(&self, appid: &str) -> Result<(Secret, i64), ApiError> {
-        let refresh = self.ledger.refresh_token(appid).await.map_err(ledger_err)?.ok_or_else(|| {
+    async fn fetch_authorizer(&self, appid: &str, refresh: Option<Secret>) -> Result<(Secret, i64), ApiError> {
+        let refresh = refresh.ok_or_else(|| {
             ApiError::Token(format!(
                 "no refresh token for {appid}: import it with `wxprov tokens import FILE` or run `wxprov tokens recover`"
             ))
@@ -229,10 +229,20 @@ impl Tokens {
         let expires_at = refresh_deadline(got.expires_in);
         let rotated =
             got.authorizer_refresh_token.as_ref().filter(|r| r.expose() != req.authorizer_refresh_token.expose());
-        self.ledger
-            .put_access_token(appid, TokenKind::Authorizer, &got.authorizer_access_token, expires_at, rotated)
-            .await
-            .map_err(ledger_err)?;
+        match rotated {
+            // A new refresh token replaces the old one before anything else.
+            Some(new) => self
+                .ledger
+                .put_access_token(appid, TokenKind::Authorizer, &got.authorizer_access_token, expires_at, Some(new))
+                .await
+                .map_err(ledger_err)?,
+            None => self.ledger.put_access_token_later(
+                appid,
+                TokenKind::Authorizer,
+                &got.authorizer_access_token,
+                expires_at,
+            ),
+        }
         Ok((got.authorizer_access_token, expires_at))
     }
 
