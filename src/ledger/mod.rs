@@ -72,8 +72,10 @@ impl LedgerError {
 struct Job {
     /// The batch holding it is fsynced on commit.
     durable: bool,
-    run: Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>,
+    run: RunJob,
 }
+
+type RunJob = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// At most this many jobs share one transaction.
