@@ -115,7 +115,12 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     if let Command::Explain(args) = &cli.command {
         return explain::run(args);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // The servers use every core; the client commands spend their time waiting on WeChat,
+    // and one thread does that with less overhead per call (no wake-ups across threads).
+    let runtime = match cli.command {
+        Command::Serve(_) | Command::Sim(_) => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+        _ => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+    };
     runtime.block_on(async move {
         let mut ctx = Context::new(cli.global)?;
         let exit = match cli.command {

@@ -83,6 +83,8 @@ impl ApiError {
 pub struct Client {
     http: reqwest::Client,
     base: String,
+    /// `base` parsed once; each request's URL is a copy with its path and query set.
+    base_url: reqwest::Url,
 }
 
 impl std::fmt::Debug for Client {
@@ -110,7 +112,7 @@ impl Client {
             .pool_max_idle_per_host(64)
             .user_agent(concat!("wxprov/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Client { http, base })
+        Ok(Client { http, base, base_url: parsed })
     }
 
     pub fn base(&self) -> &str {
@@ -124,14 +126,14 @@ impl Client {
             Method::Get => self.http.get(url),
             Method::Post => self.http.post(url).json(req),
         };
-        let value = self.send(E::PATH, builder).await?;
-        serde_json::from_value(value).map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })
+        let bytes = self.send(E::PATH, builder).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })
     }
 
     /// Uploads an image as temporary media (`type=image`, multipart field `media`).
     pub async fn upload_media(&self, token: &Secret, image: &Image) -> Result<MediaUploaded, ApiError> {
         let mut url = self.url(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, Some(token));
-        url.push_str("&type=image");
+        url.query_pairs_mut().append_pair("type", "image");
         let part = reqwest::multipart::Part::bytes(image.bytes.clone())
             .file_name(image.file_name.clone())
             .mime_str(image.kind.mime())
@@ -140,39 +142,48 @@ impl Client {
                 detail: e.without_url().to_string(),
             })?;
         let form = reqwest::multipart::Form::new().part("media", part);
-        let value = self.send(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
-        serde_json::from_value(value)
+        let bytes = self.send(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
+        serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::Decode { api: MEDIA_UPLOAD_PATH.to_string(), detail: e.to_string() })
     }
 
-    fn url(&self, path: &str, kind: TokenKind, token: Option<&Secret>) -> String {
-        match (kind.query_key(), token) {
-            (Some(key), Some(token)) => {
-                let encoded: String = url::form_urlencoded::byte_serialize(token.expose().as_bytes()).collect();
-                format!("{}{}?{}={}", self.base, path, key, encoded)
-            }
-            (Some(key), None) => format!("{}{}?{}=", self.base, path, key),
-            (None, _) => format!("{}{}", self.base, path),
+    fn url(&self, path: &str, kind: TokenKind, token: Option<&Secret>) -> reqwest::Url {
+        let mut url = self.base_url.clone();
+        let prefix = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{prefix}{path}"));
+        if let Some(key) = kind.query_key() {
+            url.query_pairs_mut().append_pair(key, token.map(Secret::expose).unwrap_or_default());
         }
+        url
     }
 
-    async fn send(&self, api: &str, builder: reqwest::RequestBuilder) -> Result<Value, ApiError> {
+    /// Sends the request and returns the answer's bytes once its `errcode` is known to be 0.
+    async fn send(&self, api: &str, builder: reqwest::RequestBuilder) -> Result<bytes::Bytes, ApiError> {
         let response = builder.send().await.map_err(|e| transport_error(api, e))?;
         let status = response.status();
         if !status.is_success() {
             return Err(ApiError::Http { api: api.to_string(), status: status.as_u16() });
         }
         let bytes = response.bytes().await.map_err(|e| transport_error(api, e))?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+        // Only the envelope first (other fields are skipped, not built): the typed answer is
+        // parsed from the same bytes once the errcode says it is one.
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            #[serde(default)]
+            errcode: Option<Value>,
+            #[serde(default)]
+            errmsg: Option<Value>,
+        }
+        let head: Envelope = serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
             api: api.to_string(),
             detail: format!("not JSON ({e}): {}", redact(&String::from_utf8_lossy(&bytes[..bytes.len().min(200)]))),
         })?;
-        let code = value.get("errcode").map(errcode_of).unwrap_or(0);
+        let code = head.errcode.as_ref().map(errcode_of).unwrap_or(0);
         if code != 0 {
-            let message = value.get("errmsg").and_then(Value::as_str).unwrap_or_default();
+            let message = head.errmsg.as_ref().and_then(Value::as_str).unwrap_or_default();
             return Err(ApiError::WeChat { api: api.to_string(), code, message: redact(message) });
         }
-        Ok(value)
+        Ok(bytes)
     }
 }
 
