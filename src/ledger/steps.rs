@@ -169,36 +169,20 @@ impl Ledger {
     /// Writes a step record (insert or replace). A record that marks a call as started is
     /// written durably (fsynced): it must survive anything the call's sending may meet.
     pub async fn save_step(&self, step: &StepRecord) -> Result<(), LedgerError> {
-        let s = step.clone();
-        let job = move |c: &rusqlite::Connection| {
-            c.prepare_cached(&format!(
-                "INSERT OR REPLACE INTO steps ({STEP_COLUMNS}, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            ))?
-            .execute(params![
-                s.identity,
-                s.kind,
-                s.state.as_str(),
-                s.input_hash,
-                s.attempts,
-                s.errcode,
-                s.message.as_deref().map(crate::secret::redact),
-                s.hint,
-                s.not_before,
-                s.audit_id,
-                s.started_api,
-                s.started_at,
-                s.started_info,
-                s.run_id,
-                now_secs()
-            ])?;
-            Ok(())
-        };
+        let job = save_job(step);
         if step.started_api.is_some() {
             self.call_durable(job).await
         } else {
             self.call(job).await
         }
+    }
+
+    /// Writes a step's final record without waiting for the commit. Safe where nothing
+    /// is sent after it that depends on it: were it lost, the record it replaces (a started
+    /// call) makes the next run reconcile from live state. Written in order with everything
+    /// after it; a failure is logged.
+    pub fn save_step_later(&self, step: &StepRecord) {
+        self.call_later(save_job(step));
     }
 
     /// Records rows seen by a run, in one batch.
@@ -268,6 +252,34 @@ impl Ledger {
             Ok(())
         })
         .await
+    }
+}
+
+fn save_job(step: &StepRecord) -> impl FnOnce(&rusqlite::Connection) -> Result<(), LedgerError> + Send + 'static {
+    let s = step.clone();
+    move |c: &rusqlite::Connection| {
+        c.prepare_cached(&format!(
+            "INSERT OR REPLACE INTO steps ({STEP_COLUMNS}, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        ))?
+        .execute(params![
+            s.identity,
+            s.kind,
+            s.state.as_str(),
+            s.input_hash,
+            s.attempts,
+            s.errcode,
+            s.message.as_deref().map(crate::secret::redact),
+            s.hint,
+            s.not_before,
+            s.audit_id,
+            s.started_api,
+            s.started_at,
+            s.started_info,
+            s.run_id,
+            now_secs()
+        ])?;
+        Ok(())
     }
 }
 

@@ -374,6 +374,6 @@ async fn save(
         record.hint = outcome.hint.clone();
     }
     tracing::debug!("line {}: {} → {}", row.line, step.kind, outcome.state.as_str());
-    ctx.ledger.save_step(&record).await?;
+    ctx.ledger.save_step_later(&record);
     Ok(())
 }
