@@ -9,15 +9,15 @@ use crate::config::{JobFile, Secrets, DEFAULT_API_BASE};
 use crate::exit::fail;
 use crate::ledger::Ledger;
 use crate::secret::Secret;
-use crate::wechat::{client::DEFAULT_TIMEOUT, Api, CallOptions, Client, ComponentCreds};
+use crate::wechat::{client::DEFAULT_TIMEOUT, Api, CallLog, CallOptions, Client, ComponentCreds};
 
 /// Shared state of one command.
 pub struct Context {
     pub global: GlobalOpts,
     pub secrets: Secrets,
     sim: Option<crate::sim::SimHandle>,
-    /// The ledger the API writes its call log to, flushed at the end.
-    ledger: Option<Ledger>,
+    /// The ledger the API writes its call log to, and the call log, flushed at the end.
+    ledger: Option<(Ledger, CallLog)>,
 }
 
 impl Context {
@@ -96,13 +96,17 @@ impl Context {
             base
         };
         let client = Client::new(&url, DEFAULT_TIMEOUT).map_err(|e| fail(format!("{e:#}")))?;
-        self.ledger = Some(ledger.clone());
-        Ok(Api::new(client, ledger.clone(), creds, self.secrets.token_command.clone(), run_id, options))
+        let api = Api::new(client, ledger.clone(), creds, self.secrets.token_command.clone(), run_id, options);
+        self.ledger = Some((ledger.clone(), api.calls.clone()));
+        Ok(api)
     }
 
     /// Stops what the command started (the in-process simulator).
     pub async fn shutdown(&mut self) {
-        if let Some(ledger) = self.ledger.take() {
+        if let Some((ledger, calls)) = self.ledger.take() {
+            if let Err(e) = calls.flush().await {
+                tracing::warn!("could not write the call log to the ledger: {e}");
+            }
             if let Err(e) = ledger.flush().await {
                 tracing::warn!("could not write the last calls to the ledger: {e}");
             }

@@ -1,11 +1,12 @@
 //! The append-only log of every API call: when, which run, which appid, which API, the
 //! errcode and how long it took. Never a token: the API is a path without its query string.
-//! Each call that reached WeChat also counts toward `quota_use` (per appid, API and
-//! Beijing-time day), which is what WeChat's daily quotas count.
+//! Calls that reached WeChat also count toward `quota_use` (per appid, API and Beijing-time
+//! day), which is what WeChat's daily quotas count; the caller adds them up and writes them
+//! once ([`Ledger::add_quota_use`]).
 
 use rusqlite::params;
 
-use super::Ledger;
+use super::{Ledger, LedgerError};
 
 /// One API call, as the event log records it.
 #[derive(Debug, Clone)]
@@ -23,36 +24,33 @@ pub struct CallEvent {
 }
 
 impl Ledger {
-    /// Appends a call to the event log. Queued, not awaited: the call log must not slow
+    /// Appends calls to the event log. Queued, not awaited: the call log must not slow
     /// every call down by a commit; it is written with the next batch.
-    pub fn record_call(&self, event: CallEvent) {
+    pub fn record_calls(&self, events: Vec<CallEvent>) {
         self.call_later(move |c| {
-            c.prepare_cached(
+            let mut stmt = c.prepare_cached(
                 "INSERT INTO events (at_ms, run_id, appid, api, errcode, duration_ms, outcome)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                event.at_ms,
-                event.run_id,
-                event.appid,
-                event.api,
-                event.errcode,
-                event.duration_ms,
-                event.outcome
-            ])?;
-            if event.errcode.is_some() {
-                let day = chrono::DateTime::from_timestamp_millis(event.at_ms)
-                    .unwrap_or_default()
-                    .with_timezone(&crate::beijing::offset())
-                    .format("%Y-%m-%d")
-                    .to_string();
-                c.prepare_cached(
-                    "INSERT INTO quota_use (appid, api, day, calls) VALUES (?1, ?2, ?3, 1)
-                     ON CONFLICT (appid, api, day) DO UPDATE SET calls = calls + 1",
-                )?
-                .execute(params![event.appid.unwrap_or_default(), event.api, day])?;
+            )?;
+            for e in events {
+                stmt.execute(params![e.at_ms, e.run_id, e.appid, e.api, e.errcode, e.duration_ms, e.outcome])?;
             }
             Ok(())
         })
+    }
+
+    /// Adds calls to `quota_use`: (appid, API, Beijing day `YYYY-MM-DD`, calls).
+    pub async fn add_quota_use(&self, counts: Vec<(String, String, String, u64)>) -> Result<(), LedgerError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "INSERT INTO quota_use (appid, api, day, calls) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (appid, api, day) DO UPDATE SET calls = calls + excluded.calls",
+            )?;
+            for (appid, api, day, n) in counts {
+                stmt.execute(params![appid, api, day, n as i64])?;
+            }
+            Ok(())
+        })
+        .await
     }
 }
