@@ -59,10 +59,13 @@ pub struct CallLog {
     total: Arc<AtomicU64>,
     per_api: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
     /// Calls that reached WeChat, per (appid, API, Beijing day), not yet in the ledger.
-    quota_use: Arc<std::sync::Mutex<std::collections::HashMap<(String, String, String), u64>>>,
+    quota_use: Arc<std::sync::Mutex<QuotaUse>>,
     /// Calls not yet handed to the ledger, written [`EVENT_BATCH`] at a time.
     pending: Arc<std::sync::Mutex<Vec<CallEvent>>>,
 }
+
+/// Calls per (appid, API, Beijing day `YYYY-MM-DD`).
+type QuotaUse = std::collections::HashMap<(String, String, String), u64>;
 
 /// How many call-log events are handed to the ledger at once.
 const EVENT_BATCH: usize = 64;
