@@ -9,7 +9,6 @@ use super::Context;
 use crate::exit::{usage, Exit};
 use crate::ledger::Ledger;
 use crate::secret::Secret;
-use crate::wechat::api::ApiGetAuthorizerList;
 use crate::wechat::is_appid;
 
 /// Import, list or recover authorizer refresh tokens
@@ -108,23 +107,15 @@ async fn list(ledger: &Ledger) -> anyhow::Result<Exit> {
 
 async fn recover(ctx: &mut Context, ledger: &Ledger, all: bool) -> anyhow::Result<Exit> {
     let api = ctx.api(None, ledger, None, Default::default()).await?;
-    const PAGE: u32 = 500;
-    let (mut offset, mut seen, mut stored) = (0u32, 0usize, 0usize);
-    loop {
-        let req = ApiGetAuthorizerList { component_appid: api.component_appid().to_string(), offset, count: PAGE };
-        let page = api.call_component(&req).await?;
-        for item in &page.list {
-            seen += 1;
-            if all || ledger.refresh_token(&item.authorizer_appid).await?.is_none() {
-                ledger.put_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover").await?;
-                stored += 1;
-            }
-        }
-        offset += page.list.len() as u32;
-        if page.list.is_empty() || offset as i64 >= page.total_count {
-            break;
+    let listed = api.authorizers().await?;
+    let mut missing = Vec::new();
+    for item in &listed {
+        if all || ledger.refresh_token(&item.authorizer_appid).await?.is_none() {
+            missing.push((item.authorizer_appid.clone(), item.refresh_token.clone()));
         }
     }
-    println!("{seen} authorizers listed by WeChat; stored {stored} refresh tokens");
+    let stored = missing.len();
+    ledger.put_refresh_tokens(missing, "recover").await?;
+    println!("{} authorizers listed by WeChat; stored {stored} refresh tokens", listed.len());
     Ok(Exit::Ok)
 }

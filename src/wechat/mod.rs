@@ -268,6 +268,24 @@ impl Api {
         }
     }
 
+    /// Every authorizer of the platform with its refresh token, paging through
+    /// `api_get_authorizer_list` (500 a page): how lost refresh tokens are recovered.
+    pub async fn authorizers(&self) -> Result<Vec<api::AuthorizerListItem>, ApiError> {
+        const PAGE: u32 = 500;
+        let (mut offset, mut all) = (0u32, Vec::new());
+        loop {
+            let req =
+                api::ApiGetAuthorizerList { component_appid: self.component_appid().to_string(), offset, count: PAGE };
+            let page = self.call_component(&req).await?;
+            offset += page.list.len() as u32;
+            let last = page.list.is_empty() || offset as i64 >= page.total_count;
+            all.extend(page.list);
+            if last {
+                return Ok(all);
+            }
+        }
+    }
+
     async fn token_for(&self, appid: Option<&str>) -> Result<Secret, ApiError> {
         match appid {
             Some(appid) => self.tokens.authorizer(appid).await,

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{StepCtx, StepError};
 use crate::ledger::{now_secs, Registration, TicketKind};
 use crate::runner::outcome::{Decision, StepOutcome};
-use crate::wechat::api::{ApiGetAuthorizerList, ApiQueryAuth, AuthorizerListItem, FastRegister, GetAccountBasicInfo};
+use crate::wechat::api::{ApiQueryAuth, AuthorizerListItem, FastRegister, GetAccountBasicInfo};
 use crate::wechat::Endpoint;
 
 /// Registrations an official account may make in a month.
@@ -123,7 +123,7 @@ async fn exchange(ctx: &mut StepCtx<'_>, reg: &Registration) -> Result<StepOutco
         // The code is single-use: a run that stopped after exchanging it but before storing
         // the refresh token finds it spent. The authorizer list still has the token.
         Err(e) if matches!(e.errcode(), Some(61009) | Some(61010)) => {
-            match authorizers(ctx).await?.into_iter().find(|i| i.authorizer_appid == appid) {
+            match ctx.api.authorizers().await?.into_iter().find(|i| i.authorizer_appid == appid) {
                 Some(item) => item.refresh_token,
                 None => return Err(e.into()),
             }
@@ -136,22 +136,6 @@ async fn exchange(ctx: &mut StepCtx<'_>, reg: &Registration) -> Result<StepOutco
     Ok(StepOutcome::done(format!("registered as {appid}")))
 }
 
-/// Every authorizer of the platform, from `api_get_authorizer_list`.
-async fn authorizers(ctx: &StepCtx<'_>) -> Result<Vec<AuthorizerListItem>, StepError> {
-    let component = ctx.api.component_appid().to_string();
-    let (mut offset, mut all) = (0u32, Vec::new());
-    loop {
-        let req = ApiGetAuthorizerList { component_appid: component.clone(), offset, count: 500 };
-        let page = ctx.api.call_component(&req).await?;
-        offset += page.list.len() as u32;
-        let last = page.list.is_empty() || offset as i64 >= page.total_count;
-        all.extend(page.list);
-        if last {
-            return Ok(all);
-        }
-    }
-}
-
 /// After a `fastregister` whose answer was lost: looks for a mini-program authorized since
 /// it was sent, with the official account's principal, that wxprov did not know before it
 /// was sent and that no row of the ledger accounts for. Found, it is recorded (the list
@@ -161,7 +145,9 @@ async fn reconcile(ctx: &mut StepCtx<'_>, earlier: &Registration) -> Result<Opti
     let principal = ctx.api.call(&earlier.official_appid, &GetAccountBasicInfo).await?.principal_name;
     let accounted = ctx.ledger.row_accounts().await?;
     let known = ctx.ledger.known_before(earlier.sent_at).await?;
-    let found: Vec<AuthorizerListItem> = authorizers(ctx)
+    let found: Vec<AuthorizerListItem> = ctx
+        .api
+        .authorizers()
         .await?
         .into_iter()
         .filter(|i| i.auth_time == 0 || i.auth_time >= earlier.sent_at - 60)
