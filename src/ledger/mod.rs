@@ -156,19 +156,6 @@ impl Ledger {
         rx.await.map_err(|_| LedgerError::Gone)?
     }
 
-    /// Runs `f` on the ledger's connection from synchronous code (not from an async task).
-    pub fn call_blocking<R, F>(&self, f: F) -> Result<R, LedgerError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
-    {
-        let (tx, rx) = mpsc::channel();
-        self.send(false, f, move |r| {
-            let _ = tx.send(r);
-        })?;
-        rx.recv().map_err(|_| LedgerError::Gone)?
-    }
-
     /// Waits until everything queued before (the call log included) is committed.
     pub async fn flush(&self) -> Result<(), LedgerError> {
         self.call(|_| Ok(())).await

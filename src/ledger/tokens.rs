@@ -128,23 +128,6 @@ impl Ledger {
         .await
     }
 
-    /// The cached access token and when it expires (Unix seconds), if any.
-    pub async fn access_token(&self, appid: &str) -> Result<Option<(Secret, i64)>, LedgerError> {
-        let appid = appid.to_string();
-        self.call(move |c| {
-            let v: Option<(Option<String>, Option<i64>)> = c
-                .query_row("SELECT access_token, access_expires_at FROM tokens WHERE appid = ?1", [appid], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            Ok(match v {
-                Some((Some(token), Some(exp))) => Some((Secret::new(token), exp)),
-                _ => None,
-            })
-        })
-        .await
-    }
-
     /// Drops the cached access token, but only if it is still `failed` (another task may
     /// already have stored a fresh one).
     pub async fn drop_access_token_if(&self, appid: &str, failed: &Secret) -> Result<(), LedgerError> {
@@ -224,9 +207,9 @@ mod tests {
         ledger.put_access_token("wx0000000000000001", TokenKind::Authorizer, &t1, 100, None).await.unwrap();
         // Only the token that failed is dropped.
         ledger.drop_access_token_if("wx0000000000000001", &Secret::new("other")).await.unwrap();
-        assert!(ledger.access_token("wx0000000000000001").await.unwrap().is_some());
+        assert!(ledger.authorizer_tokens("wx0000000000000001").await.unwrap().0.is_some());
         ledger.drop_access_token_if("wx0000000000000001", &t1).await.unwrap();
-        assert!(ledger.access_token("wx0000000000000001").await.unwrap().is_none());
+        assert!(ledger.authorizer_tokens("wx0000000000000001").await.unwrap().0.is_none());
         // A rotated refresh token replaces the old one.
         ledger
             .put_access_token("wx0000000000000001", TokenKind::Authorizer, &t1, 100, Some(&Secret::new("r2")))

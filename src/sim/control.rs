@@ -179,17 +179,7 @@ pub async fn scan(AxState(sh): Sh, body: Bytes) -> Response {
             return fail(StatusCode::NOT_FOUND, format!("no official account {}", req.official_appid));
         }
         let ticket = st.hex(32);
-        st.tickets.insert(
-            ticket.clone(),
-            Ticket {
-                official_appid: req.official_appid,
-                issued_ms: now_ms(),
-                used: false,
-                last_try_ms: None,
-                tries: 0,
-                created_appid: None,
-            },
-        );
+        st.tickets.insert(ticket.clone(), Ticket::scanned(req.official_appid, now_ms()));
         ticket
     };
     let mut out = json!({ "ticket": ticket });

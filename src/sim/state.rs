@@ -112,6 +112,13 @@ pub struct Ticket {
     pub created_appid: Option<String>,
 }
 
+impl Ticket {
+    /// A ticket just issued by a scan for `official_appid`.
+    pub fn scanned(official_appid: String, issued_ms: u64) -> Ticket {
+        Ticket { official_appid, issued_ms, used: false, last_try_ms: None, tries: 0, created_appid: None }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RebindTask {
     pub appid: String,
@@ -314,15 +321,7 @@ impl State {
             st.rebind_tasks.insert(t.taskid, RebindTask { appid: t.appid, used: false });
         }
         for t in fixture.scanned_tickets {
-            let ticket = Ticket {
-                official_appid: t.official_appid,
-                issued_ms: now,
-                used: false,
-                last_try_ms: None,
-                tries: 0,
-                created_appid: None,
-            };
-            st.tickets.insert(t.ticket, ticket);
+            st.tickets.insert(t.ticket, Ticket::scanned(t.official_appid, now));
         }
         st
     }

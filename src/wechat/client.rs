@@ -82,14 +82,13 @@ impl ApiError {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    base: String,
-    /// `base` parsed once; each request's URL is a copy with its path and query set.
+    /// Parsed once; each request's URL is a copy with its path and query set.
     base_url: reqwest::Url,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).finish()
+        f.debug_struct("Client").field("base", &self.base_url.as_str()).finish()
     }
 }
 
@@ -112,11 +111,7 @@ impl Client {
             .pool_max_idle_per_host(64)
             .user_agent(concat!("wxprov/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Client { http, base, base_url: parsed })
-    }
-
-    pub fn base(&self) -> &str {
-        &self.base
+        Ok(Client { http, base_url: parsed })
     }
 
     /// Sends `req` with `token` (ignored for endpoints that take none) and parses the answer.

@@ -28,11 +28,6 @@ pub use token::{ComponentCreds, Tokens};
 use crate::ledger::{now_millis, CallEvent, Ledger};
 use crate::secret::Secret;
 
-/// The path a request goes to (for the event log).
-pub fn api_path<E: Endpoint>(_req: &E) -> &'static str {
-    E::PATH
-}
-
 /// How calls are paced and retried.
 #[derive(Clone)]
 pub struct CallOptions {

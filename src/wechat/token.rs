@@ -19,6 +19,7 @@ use std::time::Duration;
 use super::api::{ApiAuthorizerToken, ApiComponentToken};
 use super::client::{ApiError, Client};
 use super::errcode::ErrClass;
+use super::Endpoint;
 use crate::ledger::{now_secs, Ledger, TicketKind, TokenKind};
 use crate::secret::Secret;
 
@@ -191,7 +192,7 @@ impl Tokens {
             component_appsecret: secret,
             component_verify_ticket: ticket,
         };
-        let path = super::api_path(&req);
+        let path = ApiComponentToken::PATH;
         let got = self.calls.send(Some(&self.creds.appid), path, false, || self.client.call(None, &req)).await?;
         let expires_at = refresh_deadline(got.expires_in);
         self.ledger
@@ -216,7 +217,7 @@ impl Tokens {
         let got = loop {
             // Boxed: fetching an authorizer token may first fetch the component token.
             let component = Box::pin(self.component()).await?;
-            let path = super::api_path(&req);
+            let path = ApiAuthorizerToken::PATH;
             let result = self.calls.send(Some(appid), path, false, || self.client.call(Some(&component), &req)).await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
