@@ -58,6 +58,13 @@ impl Decision {
         }
     }
 
+    /// Deferred to next month when a monthly change quota, as `getaccountbasicinfo` shows it
+    /// (`used` of `quota`), is spent; `None` while changes are left. `zh` follows the English.
+    pub fn month_spent(code: Option<i64>, what: &str, zh: &str, used: i64, quota: i64) -> Option<Decision> {
+        (quota > 0 && used >= quota)
+            .then(|| Decision::next_month(code, format!("this month's {what} changes are spent ({used}/{quota}){zh}")))
+    }
+
     /// Deferred until the first of next month, Beijing time (monthly quotas).
     pub fn next_month(code: Option<i64>, message: impl Into<String>) -> Decision {
         Decision::Defer {

@@ -24,14 +24,10 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
             return Ok(ctx.already_so("the avatar was changed"));
         }
     }
-    if live.modify_quota > 0 && live.modify_used_count >= live.modify_quota {
-        return Ok(Decision::next_month(
-            Some(53202),
-            format!(
-                "this month's avatar changes are spent ({}/{}) / 本月头像修改次数已用完",
-                live.modify_used_count, live.modify_quota
-            ),
-        ));
+    let (used, quota) = (live.modify_used_count, live.modify_quota);
+    if let Some(spent) = Decision::month_spent(Some(53202), "avatar", " / 本月头像修改次数已用完", used, quota)
+    {
+        return Ok(spent);
     }
     Ok(Decision::Set(format!(
         "set the avatar ({} of {} changes used this month)",

@@ -33,11 +33,8 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
         });
     }
     if let Some(live) = &info.nickname_info {
-        if live.modify_quota > 0 && live.modify_used_count >= live.modify_quota {
-            return Ok(Decision::next_month(
-                None,
-                format!("this month's name changes are spent ({}/{})", live.modify_used_count, live.modify_quota),
-            ));
+        if let Some(spent) = Decision::month_spent(None, "name", "", live.modify_used_count, live.modify_quota) {
+            return Ok(spent);
         }
     }
     let check = ctx.api.call(&ctx.appid, &CheckWxVerifyNickname { nick_name: wanted(ctx).to_string() }).await?;

@@ -18,14 +18,10 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     if live.signature == wanted(ctx) {
         return Ok(ctx.already_so("the signature is already as asked"));
     }
-    if live.modify_quota > 0 && live.modify_used_count >= live.modify_quota {
-        return Ok(Decision::next_month(
-            Some(53200),
-            format!(
-                "this month's signature changes are spent ({}/{}) / 本月功能介绍修改次数已用完",
-                live.modify_used_count, live.modify_quota
-            ),
-        ));
+    let (used, quota) = (live.modify_used_count, live.modify_quota);
+    if let Some(spent) = Decision::month_spent(Some(53200), "signature", " / 本月功能介绍修改次数已用完", used, quota)
+    {
+        return Ok(spent);
     }
     Ok(Decision::Set(format!(
         "set the signature ({} of {} changes used this month)",
