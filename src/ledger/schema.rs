@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -132,6 +132,37 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (appid, api, day)
     );
     "#,
+    // 3: `steps` rebuilt with its state check written as comparisons. SQLite checks an `IN`
+    // list of more than two values through a temporary table built for every row written —
+    // a tenth of the run's instructions in the overhead benchmark (README, "run (b)").
+    r#"
+    CREATE TABLE steps_v3 (
+        identity     TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state = 'pending' OR state = 'done' OR state = 'skipped'
+                     OR state = 'in_review' OR state = 'waiting' OR state = 'deferred' OR state = 'failed'),
+        input_hash   TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        errcode      INTEGER,
+        message      TEXT,
+        hint         TEXT,
+        not_before   INTEGER,
+        audit_id     INTEGER,
+        started_api  TEXT,
+        started_at   INTEGER,
+        started_info TEXT,
+        run_id       TEXT,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (identity, kind)
+    );
+    INSERT INTO steps_v3 (identity, kind, state, input_hash, attempts, errcode, message, hint, not_before,
+                          audit_id, started_api, started_at, started_info, run_id, updated_at)
+        SELECT identity, kind, state, input_hash, attempts, errcode, message, hint, not_before,
+               audit_id, started_api, started_at, started_info, run_id, updated_at FROM steps;
+    DROP TABLE steps;
+    ALTER TABLE steps_v3 RENAME TO steps;
+    CREATE INDEX steps_state ON steps (state);
+    "#,
 ];
 
 /// Brings the schema up to [`VERSION`].
@@ -179,6 +210,56 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn upgrading_from_version_2_keeps_steps_and_their_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATIONS[1]).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO steps (identity, kind, state, input_hash, attempts, message, started_api, updated_at)
+                 VALUES ('wx1111111111111111', 'signature', 'pending', 'h1', 2, 'm', 'modifysignature', 7)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, "v2.db").unwrap();
+        let kept: (String, String, i64, String, i64) = conn
+            .query_row("SELECT state, input_hash, attempts, started_api, updated_at FROM steps", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        assert_eq!(kept, ("pending".into(), "h1".into(), 2, "modifysignature".into(), 7));
+        let bad = conn.execute(
+            "INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('a', 'avatar', 'finished', 'h', 1)",
+            [],
+        );
+        assert!(bad.is_err(), "a state outside DESIGN §4 must be refused");
+        let index: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'steps_state'", [], |r| r.get(0)).unwrap();
+        assert_eq!(index, 1);
+    }
+
+    /// Writing a step must not build a temporary table (what an `IN` list check costs).
+    #[test]
+    fn writing_a_step_builds_no_temporary_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        let mut stmt = conn
+            .prepare(
+                "EXPLAIN INSERT OR REPLACE INTO steps (identity, kind, state, input_hash, updated_at)
+                 VALUES ('a', 'avatar', 'done', 'h', 1)",
+            )
+            .unwrap();
+        let opcodes: Vec<String> = stmt.query_map([], |r| r.get(1)).unwrap().map(Result::unwrap).collect();
+        assert!(opcodes.iter().any(|op| op == "Insert"), "{opcodes:?}");
+        assert!(!opcodes.iter().any(|op| op == "OpenEphemeral"), "{opcodes:?}");
     }
 
     #[test]
