@@ -50,6 +50,10 @@ const SECRET_KEYS: &[&str] = &[
 ///
 /// Handles `key=value` (up to `&`, whitespace, a quote or `)`) and `"key":"value"` forms.
 pub fn redact(text: &str) -> String {
+    // Both forms need one of these; most texts (step messages, errmsgs) have neither.
+    if !text.contains(['=', '"']) {
+        return text.to_string();
+    }
     let mut out = text.to_string();
     for key in SECRET_KEYS {
         out = redact_key(&out, key);

@@ -92,36 +92,37 @@ impl Ledger {
         let appid = appid.to_string();
         let nickname = nickname.map(str::to_string);
         let reason = reason.to_string();
-        // The ledger runs each job in a savepoint of its own: the three statements are one
-        // change, applied together or not at all.
+        // The three statements are one change, applied together or not at all.
         self.call(move |c| {
-            let now = now_secs();
-            c.execute(
-                "INSERT INTO audit_events (appid, kind, ret, nickname, reason, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![appid, kind.as_str(), ret, nickname, reason, now],
-            )?;
-            let event_id = c.last_insert_rowid();
-            // A category approval names one category; the step may ask for several, so the
-            // next run's getcategory settles it. A rejection of any of them fails the step.
-            let settles = ret == RET_REJECTED || (ret == RET_APPROVED && kind.as_str() != "categories");
-            let changed = if settles {
+            super::atomic(c, |c| {
+                let now = now_secs();
                 c.execute(
-                    "UPDATE steps
-                        SET state = CASE WHEN ?1 = 3 THEN 'done' ELSE 'failed' END,
-                            message = CASE WHEN ?1 = 3 THEN NULL ELSE ?2 END,
-                            updated_at = ?3
-                      WHERE kind = ?4 AND state = 'in_review'
-                        AND identity IN (SELECT identity FROM rows WHERE appid = ?5)",
-                    params![ret, reason, now, kind.as_str(), appid],
-                )?
-            } else {
-                0
-            };
-            if changed > 0 {
-                c.execute("UPDATE audit_events SET applied_at = ?1 WHERE id = ?2", params![now, event_id])?;
-            }
-            Ok(changed)
+                    "INSERT INTO audit_events (appid, kind, ret, nickname, reason, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![appid, kind.as_str(), ret, nickname, reason, now],
+                )?;
+                let event_id = c.last_insert_rowid();
+                // A category approval names one category; the step may ask for several, so the
+                // next run's getcategory settles it. A rejection of any of them fails the step.
+                let settles = ret == RET_REJECTED || (ret == RET_APPROVED && kind.as_str() != "categories");
+                let changed = if settles {
+                    c.execute(
+                        "UPDATE steps
+                            SET state = CASE WHEN ?1 = 3 THEN 'done' ELSE 'failed' END,
+                                message = CASE WHEN ?1 = 3 THEN NULL ELSE ?2 END,
+                                updated_at = ?3
+                          WHERE kind = ?4 AND state = 'in_review'
+                            AND identity IN (SELECT identity FROM rows WHERE appid = ?5)",
+                        params![ret, reason, now, kind.as_str(), appid],
+                    )?
+                } else {
+                    0
+                };
+                if changed > 0 {
+                    c.execute("UPDATE audit_events SET applied_at = ?1 WHERE id = ?2", params![now, event_id])?;
+                }
+                Ok(changed)
+            })
         })
         .await
     }

@@ -28,28 +28,32 @@ impl Ledger {
     /// every call down by a commit; it is written with the next batch.
     pub fn record_calls(&self, events: Vec<CallEvent>) {
         self.call_later(move |c| {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO events (at_ms, run_id, appid, api, errcode, duration_ms, outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for e in events {
-                stmt.execute(params![e.at_ms, e.run_id, e.appid, e.api, e.errcode, e.duration_ms, e.outcome])?;
-            }
-            Ok(())
+            super::atomic(c, |c| {
+                let mut stmt = c.prepare_cached(
+                    "INSERT INTO events (at_ms, run_id, appid, api, errcode, duration_ms, outcome)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for e in events {
+                    stmt.execute(params![e.at_ms, e.run_id, e.appid, e.api, e.errcode, e.duration_ms, e.outcome])?;
+                }
+                Ok(())
+            })
         })
     }
 
     /// Adds calls to `quota_use`: (appid, API, Beijing day `YYYY-MM-DD`, calls).
     pub async fn add_quota_use(&self, counts: Vec<(String, String, String, u64)>) -> Result<(), LedgerError> {
         self.call(move |c| {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO quota_use (appid, api, day, calls) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (appid, api, day) DO UPDATE SET calls = calls + excluded.calls",
-            )?;
-            for (appid, api, day, n) in counts {
-                stmt.execute(params![appid, api, day, n as i64])?;
-            }
-            Ok(())
+            super::atomic(c, |c| {
+                let mut stmt = c.prepare_cached(
+                    "INSERT INTO quota_use (appid, api, day, calls) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (appid, api, day) DO UPDATE SET calls = calls + excluded.calls",
+                )?;
+                for (appid, api, day, n) in counts {
+                    stmt.execute(params![appid, api, day, n as i64])?;
+                }
+                Ok(())
+            })
         })
         .await
     }

@@ -5,9 +5,11 @@
 //! One thread owns the connection; async tasks send it closures through a channel and await
 //! the answer, so no task ever holds a `Connection` across an await and writes never contend
 //! inside the process. The thread batches: it runs every job waiting in the channel inside
-//! one `BEGIN IMMEDIATE` transaction (each job in a savepoint of its own) and answers the
-//! jobs only after the commit, so an answer always means "committed" — which crash safety
-//! relies on ("recorded as started" must be true before the call is sent). A commit
+//! one `BEGIN IMMEDIATE` transaction and answers the jobs only after the commit, so an answer
+//! always means "committed" — which crash safety relies on ("recorded as started" must be
+//! true before the call is sent). A job is one change: a single statement is all-or-nothing
+//! by itself, and a job of several statements wraps them in [`atomic`], so a failing job
+//! leaves nothing half-written in the batch. A commit
 //! survives the process being killed; the writes that must also survive a power cut (a call
 //! marked as started, a registration, a refresh token) are made with [`Ledger::call_durable`],
 //! whose batch is committed with `synchronous = FULL` (fsync) instead of `NORMAL`. The file is created with mode 0600, runs in WAL mode, and its schema is
@@ -185,7 +187,7 @@ impl Ledger {
     {
         let run = Box::new(move |conn: Option<&Connection>| -> Reply {
             let result = match conn {
-                Some(conn) => in_savepoint(conn, f),
+                Some(conn) => f(conn),
                 None => Err(LedgerError::Gone),
             };
             Box::new(move |commit_failure: Option<&str>| match commit_failure {
@@ -239,8 +241,13 @@ fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// Runs one job in a savepoint, so a failing job leaves nothing half-written.
-fn in_savepoint<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R, LedgerError>) -> Result<R, LedgerError> {
+/// Runs the statements of a job that makes several in a savepoint, so a failure leaves
+/// none of them in the batch. (Not every job pays for one: a savepoint copies each page
+/// it touches, and most jobs are a single statement.)
+pub(crate) fn atomic<R>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<R, LedgerError>,
+) -> Result<R, LedgerError> {
     run_cached(conn, "SAVEPOINT job")?;
     let result = f(conn);
     if result.is_err() {
@@ -297,6 +304,51 @@ mod tests {
         drop(ledger);
         // Reopening an up-to-date ledger is a no-op migration.
         Ledger::open(&path).unwrap();
+    }
+
+    /// A failing job leaves nothing behind and takes nothing with it: a job of several
+    /// statements through [`atomic`], a single statement by itself, whatever shares the batch.
+    #[tokio::test]
+    async fn a_failing_job_leaves_nothing_and_spoils_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let insert = |key: &'static str| {
+            move |c: &Connection| -> Result<(), LedgerError> {
+                c.execute("INSERT INTO cache (key, value, fetched_at) VALUES (?1, 'v', 1)", [key])?;
+                Ok(())
+            }
+        };
+        // Queued together, so they usually share one transaction.
+        ledger.call_later(insert("before"));
+        ledger.call_later(move |c| {
+            atomic(c, |c| {
+                insert("half")(c)?;
+                insert("before")(c) // a duplicate key: the job fails after its first statement
+            })
+        });
+        ledger.call_later(|c| {
+            c.execute(
+                "INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('a', 'b', 'bad', 'h', 1)",
+                [],
+            )?;
+            Ok(())
+        });
+        let failed = ledger.call(insert("before")).await;
+        ledger.call_later(insert("after"));
+        ledger.flush().await.unwrap();
+        assert!(failed.is_err());
+        let keys: Vec<String> = ledger
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT key FROM cache ORDER BY key")?;
+                let keys = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(keys)
+            })
+            .await
+            .unwrap();
+        assert_eq!(keys, ["after", "before"]);
+        let steps: i64 =
+            ledger.call(|c| Ok(c.query_row("SELECT count(*) FROM steps", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(steps, 0);
     }
 
     #[test]

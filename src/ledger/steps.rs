@@ -189,19 +189,21 @@ impl Ledger {
     pub async fn save_rows(&self, rows: Vec<RowRecord>, run_id: &str) -> Result<(), LedgerError> {
         let run_id = run_id.to_string();
         self.call(move |c| {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO rows (identity, appid, official_appid, line, last_run, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (identity) DO UPDATE SET
-                    appid = COALESCE(excluded.appid, rows.appid),
-                    official_appid = COALESCE(excluded.official_appid, rows.official_appid),
-                    line = excluded.line, last_run = excluded.last_run, updated_at = excluded.updated_at",
-            )?;
-            let now = now_secs();
-            for r in rows {
-                stmt.execute(params![r.identity, r.appid, r.official_appid, r.line as i64, run_id, now])?;
-            }
-            Ok(())
+            super::atomic(c, |c| {
+                let mut stmt = c.prepare_cached(
+                    "INSERT INTO rows (identity, appid, official_appid, line, last_run, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (identity) DO UPDATE SET
+                        appid = COALESCE(excluded.appid, rows.appid),
+                        official_appid = COALESCE(excluded.official_appid, rows.official_appid),
+                        line = excluded.line, last_run = excluded.last_run, updated_at = excluded.updated_at",
+                )?;
+                let now = now_secs();
+                for r in rows {
+                    stmt.execute(params![r.identity, r.appid, r.official_appid, r.line as i64, run_id, now])?;
+                }
+                Ok(())
+            })
         })
         .await
     }

@@ -49,19 +49,21 @@ impl Ledger {
         let source = source.to_string();
         // Durable: a lost refresh token is the most reported failure with these APIs.
         self.call_durable(move |c| {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
-                 VALUES (?1, 'authorizer', ?2, ?3, ?4)
-                 ON CONFLICT (appid) DO UPDATE SET
-                    refresh_token = excluded.refresh_token, source = excluded.source,
-                    access_token = CASE WHEN tokens.refresh_token IS excluded.refresh_token
-                                        THEN tokens.access_token END",
-            )?;
-            let now = now_secs();
-            for (appid, refresh) in &tokens {
-                stmt.execute(params![appid, refresh.expose(), source, now])?;
-            }
-            Ok(())
+            super::atomic(c, |c| {
+                let mut stmt = c.prepare_cached(
+                    "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
+                     VALUES (?1, 'authorizer', ?2, ?3, ?4)
+                     ON CONFLICT (appid) DO UPDATE SET
+                        refresh_token = excluded.refresh_token, source = excluded.source,
+                        access_token = CASE WHEN tokens.refresh_token IS excluded.refresh_token
+                                            THEN tokens.access_token END",
+                )?;
+                let now = now_secs();
+                for (appid, refresh) in &tokens {
+                    stmt.execute(params![appid, refresh.expose(), source, now])?;
+                }
+                Ok(())
+            })
         })
         .await
     }

@@ -59,8 +59,8 @@ pub struct CallLog {
     pending: Arc<std::sync::Mutex<Vec<CallEvent>>>,
 }
 
-/// Calls per (appid, API, Beijing day `YYYY-MM-DD`).
-type QuotaUse = std::collections::HashMap<(String, String, String), u64>;
+/// Calls per (appid, API, Beijing day).
+type QuotaUse = std::collections::HashMap<(String, String, chrono::NaiveDate), u64>;
 
 /// How many call-log events are handed to the ledger at once.
 const EVENT_BATCH: usize = 64;
@@ -92,7 +92,7 @@ impl CallLog {
     async fn flush_quota_use(&self) -> Result<(), crate::ledger::LedgerError> {
         let counts: Vec<_> = {
             let mut map = self.quota_use.lock().unwrap_or_else(|e| e.into_inner());
-            map.drain().map(|((appid, api, day), n)| (appid, api, day, n)).collect()
+            map.drain().map(|((appid, api, day), n)| (appid, api, day.format("%Y-%m-%d").to_string(), n)).collect()
         };
         if counts.is_empty() {
             return Ok(());
@@ -167,7 +167,7 @@ impl CallLog {
             Err(ApiError::Token(_)) => (None, "token".to_string()),
         };
         if errcode.is_some() {
-            let day = chrono::Utc::now().with_timezone(&crate::beijing::offset()).format("%Y-%m-%d").to_string();
+            let day = chrono::Utc::now().with_timezone(&crate::beijing::offset()).date_naive();
             let key = (appid.unwrap_or_default().to_string(), api.to_string(), day);
             *self.quota_use.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
         }
