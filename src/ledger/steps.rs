@@ -257,14 +257,23 @@ impl Ledger {
     }
 }
 
+/// Writes a whole step record; an existing record is updated in place (a replace would
+/// delete and insert it again, in the table and both its indexes).
+const SAVE_STEP: &str = "INSERT INTO steps (identity, kind, state, input_hash, attempts, errcode, message, hint,
+                                            not_before, audit_id, started_api, started_at, started_info,
+                                            run_id, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+    ON CONFLICT (identity, kind) DO UPDATE SET
+        state = excluded.state, input_hash = excluded.input_hash, attempts = excluded.attempts,
+        errcode = excluded.errcode, message = excluded.message, hint = excluded.hint,
+        not_before = excluded.not_before, audit_id = excluded.audit_id, started_api = excluded.started_api,
+        started_at = excluded.started_at, started_info = excluded.started_info, run_id = excluded.run_id,
+        updated_at = excluded.updated_at";
+
 fn save_job(step: &StepRecord) -> impl FnOnce(&rusqlite::Connection) -> Result<(), LedgerError> + Send + 'static {
     let s = step.clone();
     move |c: &rusqlite::Connection| {
-        c.prepare_cached(&format!(
-            "INSERT OR REPLACE INTO steps ({STEP_COLUMNS}, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-        ))?
-        .execute(params![
+        c.prepare_cached(SAVE_STEP)?.execute(params![
             s.identity,
             s.kind,
             s.state.as_str(),
