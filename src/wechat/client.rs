@@ -3,9 +3,8 @@
 //! taken effect.
 //!
 //! WeChat answers errors with HTTP 200 and an `errcode`; we check it before parsing the
-//! typed response. Tokens go in the query string, so no error text here ever includes the
-//! URL: reqwest errors are stripped with `without_url`, and anything else passes through
-//! [`crate::secret::redact`].
+//! typed response. Tokens go in the query string, so no error text ever includes the URL
+//! (see [`super::transport`]), and WeChat's own messages pass through [`crate::secret::redact`].
 
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use serde_json::Value;
 
 use super::api::{Endpoint, MediaUploaded, Method, TokenKind, MEDIA_UPLOAD_PATH};
 use super::errcode::{self, ErrClass};
+use super::transport::{exchange_reqwest, Transport};
 use crate::image::Image;
 use crate::secret::{redact, Secret};
 
@@ -81,19 +81,24 @@ impl ApiError {
 /// Sends typed requests to one WeChat API base URL.
 #[derive(Clone)]
 pub struct Client {
+    transport: Transport,
+    /// For multipart uploads (and, behind a proxy, everything: see [`Transport`]).
     http: reqwest::Client,
-    /// Parsed once; each request's URL is a copy with its path and query set.
-    base_url: reqwest::Url,
+    /// The base URL without a trailing `/`; each request's URL is this, the path, the token.
+    base: String,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base_url.as_str()).finish()
+        f.debug_struct("Client").field("base", &self.base).field("proxied", &self.transport.is_proxied()).finish()
     }
 }
 
 /// How long one call may take before it counts as timed out.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Client {
     /// A client for `base` (e.g. `https://api.weixin.qq.com`), with a per-request timeout.
@@ -105,30 +110,39 @@ impl Client {
         if !matches!(parsed.scheme(), "http" | "https") {
             anyhow::bail!("the API base URL {base:?} must start with http:// or https://");
         }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            anyhow::bail!("the API base URL {base:?} must not have a query or a fragment");
+        }
         let http = reqwest::Client::builder()
             .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(CONNECT_TIMEOUT)
             .pool_max_idle_per_host(64)
             .user_agent(concat!("wxprov/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Client { http, base_url: parsed })
+        let transport = Transport::new(&parsed, &http, timeout, CONNECT_TIMEOUT);
+        Ok(Client { transport, http, base: parsed.as_str().trim_end_matches('/').to_string() })
     }
 
     /// Sends `req` with `token` (ignored for endpoints that take none) and parses the answer.
     pub async fn call<E: Endpoint>(&self, token: Option<&Secret>, req: &E) -> Result<E::Response, ApiError> {
         let url = self.url(E::PATH, E::TOKEN, token);
-        let builder = match E::METHOD {
-            Method::Get => self.http.get(url),
-            Method::Post => self.http.post(url).json(req),
+        let body = match E::METHOD {
+            Method::Get => Vec::new(),
+            Method::Post => serde_json::to_vec(req)
+                .map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })?,
         };
-        let bytes = self.send(E::PATH, builder).await?;
+        let answer = self.transport.send(E::PATH, E::METHOD, url, body).await?;
+        let bytes = checked(E::PATH, answer)?;
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })
     }
 
     /// Uploads an image as temporary media (`type=image`, multipart field `media`).
     pub async fn upload_media(&self, token: &Secret, image: &Image) -> Result<MediaUploaded, ApiError> {
-        let mut url = self.url(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, Some(token));
-        url.query_pairs_mut().append_pair("type", "image");
+        let url = self.url(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, Some(token)) + "&type=image";
+        let url = reqwest::Url::parse(&url).map_err(|e| ApiError::Decode {
+            api: MEDIA_UPLOAD_PATH.to_string(),
+            detail: format!("the request URL is not valid: {e}"),
+        })?;
         let part = reqwest::multipart::Part::bytes(image.bytes.clone())
             .file_name(image.file_name.clone())
             .mime_str(image.kind.mime())
@@ -137,49 +151,51 @@ impl Client {
                 detail: e.without_url().to_string(),
             })?;
         let form = reqwest::multipart::Form::new().part("media", part);
-        let bytes = self.send(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
+        let answer = exchange_reqwest(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
+        let bytes = checked(MEDIA_UPLOAD_PATH, answer)?;
         serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::Decode { api: MEDIA_UPLOAD_PATH.to_string(), detail: e.to_string() })
     }
 
-    fn url(&self, path: &str, kind: TokenKind, token: Option<&Secret>) -> reqwest::Url {
-        let mut url = self.base_url.clone();
-        let prefix = url.path().trim_end_matches('/').to_string();
-        url.set_path(&format!("{prefix}{path}"));
+    /// The base, the path, and the token in the query (form-encoded).
+    fn url(&self, path: &str, kind: TokenKind, token: Option<&Secret>) -> String {
+        let mut url = String::with_capacity(self.base.len() + path.len() + 160);
+        url.push_str(&self.base);
+        url.push_str(path);
         if let Some(key) = kind.query_key() {
-            url.query_pairs_mut().append_pair(key, token.map(Secret::expose).unwrap_or_default());
+            url.push('?');
+            url.push_str(key);
+            url.push('=');
+            url.extend(url::form_urlencoded::byte_serialize(token.map(Secret::expose).unwrap_or_default().as_bytes()));
         }
         url
     }
+}
 
-    /// Sends the request and returns the answer's bytes once its `errcode` is known to be 0.
-    async fn send(&self, api: &str, builder: reqwest::RequestBuilder) -> Result<bytes::Bytes, ApiError> {
-        let response = builder.send().await.map_err(|e| transport_error(api, e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(ApiError::Http { api: api.to_string(), status: status.as_u16() });
-        }
-        let bytes = response.bytes().await.map_err(|e| transport_error(api, e))?;
-        // Only the envelope first (other fields are skipped, not built): the typed answer is
-        // parsed from the same bytes once the errcode says it is one.
-        #[derive(serde::Deserialize)]
-        struct Envelope {
-            #[serde(default)]
-            errcode: Option<Value>,
-            #[serde(default)]
-            errmsg: Option<Value>,
-        }
-        let head: Envelope = serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
-            api: api.to_string(),
-            detail: format!("not JSON ({e}): {}", redact(&String::from_utf8_lossy(&bytes[..bytes.len().min(200)]))),
-        })?;
-        let code = head.errcode.as_ref().map(errcode_of).unwrap_or(0);
-        if code != 0 {
-            let message = head.errmsg.as_ref().and_then(Value::as_str).unwrap_or_default();
-            return Err(ApiError::WeChat { api: api.to_string(), code, message: redact(message) });
-        }
-        Ok(bytes)
+/// The answer's body, once its status is 200 and its `errcode` is known to be 0.
+fn checked(api: &str, (status, bytes): (u16, bytes::Bytes)) -> Result<bytes::Bytes, ApiError> {
+    if !(200..300).contains(&status) {
+        return Err(ApiError::Http { api: api.to_string(), status });
     }
+    // Only the envelope first (other fields are skipped, not built): the typed answer is
+    // parsed from the same bytes once the errcode says it is one.
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(default)]
+        errcode: Option<Value>,
+        #[serde(default)]
+        errmsg: Option<Value>,
+    }
+    let head: Envelope = serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+        api: api.to_string(),
+        detail: format!("not JSON ({e}): {}", redact(&String::from_utf8_lossy(&bytes[..bytes.len().min(200)]))),
+    })?;
+    let code = head.errcode.as_ref().map(errcode_of).unwrap_or(0);
+    if code != 0 {
+        let message = head.errmsg.as_ref().and_then(Value::as_str).unwrap_or_default();
+        return Err(ApiError::WeChat { api: api.to_string(), code, message: redact(message) });
+    }
+    Ok(bytes)
 }
 
 fn errcode_of(v: &Value) -> i64 {
@@ -188,24 +204,4 @@ fn errcode_of(v: &Value) -> i64 {
         Value::String(s) => s.trim().parse().unwrap_or(-1),
         _ => 0,
     }
-}
-
-/// A reqwest error, without its URL (which carries the token), classified.
-fn transport_error(api: &str, err: reqwest::Error) -> ApiError {
-    let sent = !err.is_connect();
-    let api = api.to_string();
-    if err.is_timeout() {
-        return ApiError::Timeout { api, sent };
-    }
-    let err = err.without_url();
-    // The top-level text is terse ("error sending request"); the causes say what happened
-    // ("connection closed before message completed").
-    let mut detail = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    ApiError::Connection { api, sent, detail: redact(&detail) }
 }

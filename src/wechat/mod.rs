@@ -14,6 +14,7 @@ pub mod links;
 pub mod media;
 pub mod pacing;
 pub mod token;
+pub mod transport;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
