@@ -104,9 +104,7 @@ impl Context {
     /// Stops what the command started (the in-process simulator).
     pub async fn shutdown(&mut self) {
         if let Some((ledger, calls)) = self.ledger.take() {
-            if let Err(e) = calls.flush().await {
-                tracing::warn!("could not write the call log to the ledger: {e}");
-            }
+            calls.flush();
             if let Err(e) = ledger.flush().await {
                 tracing::warn!("could not write the last calls to the ledger: {e}");
             }

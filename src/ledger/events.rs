@@ -1,12 +1,11 @@
 //! The append-only log of every API call: when, which run, which appid, which API, the
 //! errcode and how long it took. Never a token: the API is a path without its query string.
-//! Calls that reached WeChat also count toward `quota_use` (per appid, API and Beijing-time
-//! day), which is what WeChat's daily quotas count; the caller adds them up and writes them
-//! once ([`Ledger::add_quota_use`]).
+//! The view `quota_use` counts from it the calls that reached WeChat per appid, API and
+//! Beijing-time day, which is what WeChat's daily quotas count.
 
 use rusqlite::params;
 
-use super::{Ledger, LedgerError};
+use super::Ledger;
 
 /// One API call, as the event log records it.
 #[derive(Debug, Clone)]
@@ -39,22 +38,5 @@ impl Ledger {
                 Ok(())
             })
         })
-    }
-
-    /// Adds calls to `quota_use`: (appid, API, Beijing day `YYYY-MM-DD`, calls).
-    pub async fn add_quota_use(&self, counts: Vec<(String, String, String, u64)>) -> Result<(), LedgerError> {
-        self.call(move |c| {
-            super::atomic(c, |c| {
-                let mut stmt = c.prepare_cached(
-                    "INSERT INTO quota_use (appid, api, day, calls) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (appid, api, day) DO UPDATE SET calls = calls + excluded.calls",
-                )?;
-                for (appid, api, day, n) in counts {
-                    stmt.execute(params![appid, api, day, n as i64])?;
-                }
-                Ok(())
-            })
-        })
-        .await
     }
 }

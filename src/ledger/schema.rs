@@ -135,6 +135,8 @@ const MIGRATIONS: &[&str] = &[
     // 3: `steps` rebuilt with its state check written as comparisons. SQLite checks an `IN`
     // list of more than two values through a temporary table built for every row written —
     // a tenth of the run's instructions in the overhead benchmark (README, "run (b)").
+    // `quota_use` becomes a view of the event log, which holds the same calls: counting
+    // them twice, row by row, cost as much again as logging them.
     r#"
     CREATE TABLE steps_v3 (
         identity     TEXT NOT NULL,
@@ -162,6 +164,13 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE steps;
     ALTER TABLE steps_v3 RENAME TO steps;
     CREATE INDEX steps_state ON steps (state);
+    DROP TABLE quota_use;
+    -- Calls that reached WeChat (an errcode, 0 included), per appid, API and Beijing day.
+    CREATE VIEW quota_use (appid, api, day, calls) AS
+        SELECT COALESCE(appid, ''), api, date(at_ms / 1000, 'unixepoch', '+8 hours'), count(*)
+          FROM events
+         WHERE errcode IS NOT NULL
+         GROUP BY 1, 2, 3;
     "#,
 ];
 
@@ -244,6 +253,39 @@ mod tests {
         let index: i64 =
             conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'steps_state'", [], |r| r.get(0)).unwrap();
         assert_eq!(index, 1);
+        let quota_use: String =
+            conn.query_row("SELECT type FROM sqlite_master WHERE name = 'quota_use'", [], |r| r.get(0)).unwrap();
+        assert_eq!(quota_use, "view");
+    }
+
+    /// `quota_use` counts the logged calls that reached WeChat per appid, API and Beijing day.
+    #[test]
+    fn quota_use_counts_calls_that_reached_wechat_by_beijing_day() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        // 2026-11-20 15:59:59 UTC is 23:59:59 in Beijing; one second later it is the 21st there.
+        let before_midnight = 1_795_190_399_000_i64;
+        for (at_ms, appid, errcode) in [
+            (before_midnight, Some("wxa"), Some(0)),
+            (before_midnight + 1000, Some("wxa"), Some(0)),
+            (before_midnight + 2000, Some("wxa"), Some(45009)),
+            (before_midnight + 3000, Some("wxa"), None), // a dropped connection: never reached WeChat
+            (before_midnight + 4000, None, Some(0)),
+        ] {
+            conn.execute(
+                "INSERT INTO events (at_ms, appid, api, errcode, duration_ms, outcome) VALUES (?1, ?2, '/x', ?3, 1, 'ok')",
+                rusqlite::params![at_ms, appid, errcode],
+            )
+            .unwrap();
+        }
+        let mut stmt = conn.prepare("SELECT appid, api, day, calls FROM quota_use ORDER BY appid, day").unwrap();
+        let rows: Vec<(String, String, String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let row = |appid: &str, day: &str, calls| (appid.to_string(), "/x".to_string(), day.to_string(), calls);
+        assert_eq!(rows, [row("", "2026-11-21", 1), row("wxa", "2026-11-20", 1), row("wxa", "2026-11-21", 2)]);
     }
 
     /// Writing a step must not build a temporary table (what an `IN` list check costs).

@@ -54,51 +54,24 @@ pub struct CallLog {
     options: CallOptions,
     total: Arc<AtomicU64>,
     per_api: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
-    /// Calls that reached WeChat, per (appid, API, Beijing day), not yet in the ledger.
-    quota_use: Arc<std::sync::Mutex<QuotaUse>>,
     /// Calls not yet handed to the ledger, written [`EVENT_BATCH`] at a time.
     pending: Arc<std::sync::Mutex<Vec<CallEvent>>>,
 }
-
-/// Calls per (appid, API, Beijing day).
-type QuotaUse = std::collections::HashMap<(String, String, chrono::NaiveDate), u64>;
 
 /// How many call-log events are handed to the ledger at once.
 const EVENT_BATCH: usize = 64;
 
 impl CallLog {
     pub fn new(ledger: Ledger, run_id: Option<String>, options: CallOptions) -> CallLog {
-        CallLog {
-            ledger,
-            run_id,
-            options,
-            total: Arc::default(),
-            per_api: Arc::default(),
-            quota_use: Arc::default(),
-            pending: Arc::default(),
-        }
+        CallLog { ledger, run_id, options, total: Arc::default(), per_api: Arc::default(), pending: Arc::default() }
     }
 
-    /// Hands the calls not yet written to the ledger, and writes the quota use counted so
-    /// far; the caller then flushes the ledger.
-    pub async fn flush(&self) -> Result<(), crate::ledger::LedgerError> {
+    /// Hands the calls not yet written to the ledger; the caller then flushes the ledger.
+    pub fn flush(&self) {
         let events = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         if !events.is_empty() {
             self.ledger.record_calls(events);
         }
-        self.flush_quota_use().await
-    }
-
-    /// Writes the calls counted toward WeChat's daily quotas to the ledger's `quota_use`.
-    async fn flush_quota_use(&self) -> Result<(), crate::ledger::LedgerError> {
-        let counts: Vec<_> = {
-            let mut map = self.quota_use.lock().unwrap_or_else(|e| e.into_inner());
-            map.drain().map(|((appid, api, day), n)| (appid, api, day.format("%Y-%m-%d").to_string(), n)).collect()
-        };
-        if counts.is_empty() {
-            return Ok(());
-        }
-        self.ledger.add_quota_use(counts).await
     }
 
     /// Sends a call made by `f` to `path` for `appid`: waits for the pacer, records the
@@ -167,11 +140,6 @@ impl CallLog {
             Err(ApiError::Decode { .. }) => (None, "decode".to_string()),
             Err(ApiError::Token(_)) => (None, "token".to_string()),
         };
-        if errcode.is_some() {
-            let day = chrono::Utc::now().with_timezone(&crate::beijing::offset()).date_naive();
-            let key = (appid.unwrap_or_default().to_string(), api.to_string(), day);
-            *self.quota_use.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default() += 1;
-        }
         let event = CallEvent {
             at_ms: now_millis(),
             run_id: self.run_id.clone(),
