@@ -42,7 +42,7 @@ pub use runs::RunRecord;
 pub use status::WaitingStep;
 pub use steps::{RowRecord, StepRecord, StepState};
 pub use tickets::TicketKind;
-pub use tokens::{TokenKind, TokenRow};
+pub use tokens::{AuthorizerTokens, TokenKind, TokenRow};
 
 /// What can go wrong with the ledger.
 #[derive(Debug, thiserror::Error)]

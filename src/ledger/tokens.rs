@@ -38,6 +38,9 @@ pub struct TokenRow {
     pub access_expires_at: Option<i64>,
 }
 
+/// An authorizer's cached access token with its expiry (Unix seconds), and its refresh token.
+pub type AuthorizerTokens = (Option<(Secret, i64)>, Option<Secret>);
+
 impl Ledger {
     /// Stores (or replaces) the refresh token of an authorizer.
     pub async fn put_refresh_token(&self, appid: &str, refresh: &Secret, source: &str) -> Result<(), LedgerError> {
@@ -113,7 +116,7 @@ impl Ledger {
     }
 
     /// An authorizer's cached access token (with its expiry) and refresh token, in one read.
-    pub async fn authorizer_tokens(&self, appid: &str) -> Result<(Option<(Secret, i64)>, Option<Secret>), LedgerError> {
+    pub async fn authorizer_tokens(&self, appid: &str) -> Result<AuthorizerTokens, LedgerError> {
         let appid = appid.to_string();
         self.call(move |c| {
             let row: Option<(Option<String>, Option<i64>, Option<String>)> = c
@@ -126,6 +129,23 @@ impl Ledger {
                 }
                 None => (None, None),
             })
+        })
+        .await
+    }
+
+    /// Every authorizer's cached access token (with its expiry) and refresh token, in one
+    /// read: what [`Ledger::authorizer_tokens`] would say for each, for a run's start.
+    pub async fn all_authorizer_tokens(&self) -> Result<Vec<(String, AuthorizerTokens)>, LedgerError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(
+                "SELECT appid, access_token, access_expires_at, refresh_token FROM tokens WHERE kind = 'authorizer'",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let (access, expires, refresh): (Option<String>, Option<i64>, Option<String>) =
+                    (r.get(1)?, r.get(2)?, r.get(3)?);
+                Ok((r.get(0)?, (access.zip(expires).map(|(a, e)| (Secret::new(a), e)), refresh.map(Secret::new))))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }

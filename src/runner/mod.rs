@@ -181,6 +181,7 @@ pub async fn run(
     if work {
         // Without the platform's own token nothing can be done: say so once, exit 1.
         api.tokens.component().await.map_err(|e| crate::exit::fail(format!("the run could not proceed: {e}")))?;
+        api.tokens.preload().await.map_err(|e| crate::exit::fail(format!("the run could not proceed: {e}")))?;
     }
     let records = loaded
         .rows

@@ -20,7 +20,7 @@ use super::api::{ApiAuthorizerToken, ApiComponentToken};
 use super::client::{ApiError, Client};
 use super::errcode::ErrClass;
 use super::Endpoint;
-use crate::ledger::{now_secs, Ledger, TicketKind, TokenKind};
+use crate::ledger::{now_secs, AuthorizerTokens, Ledger, TicketKind, TokenKind};
 use crate::secret::Secret;
 
 /// Refresh this long before a token expires.
@@ -52,6 +52,10 @@ pub struct Tokens {
     command: Option<String>,
     calls: super::CallLog,
     cache: Mutex<HashMap<String, Cached>>,
+    /// What the ledger held for each authorizer when a run started ([`Tokens::preload`]):
+    /// read once for all instead of once per appid, and used at most once — afterwards, for
+    /// an appid not in it, and once a token of that appid was rejected, the ledger is asked.
+    preloaded: Mutex<HashMap<String, AuthorizerTokens>>,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     refreshes: AtomicU64,
 }
@@ -71,6 +75,7 @@ impl Tokens {
             command,
             calls,
             cache: Mutex::new(HashMap::new()),
+            preloaded: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
             refreshes: AtomicU64::new(0),
         }
@@ -83,6 +88,17 @@ impl Tokens {
     /// How many tokens this process fetched (from WeChat or the token command).
     pub fn refresh_count(&self) -> u64 {
         self.refreshes.load(Ordering::Relaxed)
+    }
+
+    /// Reads every authorizer's tokens from the ledger in one go, so a run's first call for
+    /// each appid does not wait for a read of its own.
+    pub async fn preload(&self) -> Result<(), ApiError> {
+        let all = self.ledger.all_authorizer_tokens().await.map_err(ledger_err)?;
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        // A token already in memory is newer than (or the same as) the ledger's.
+        let unseen = all.into_iter().filter(|(appid, _)| !cache.contains_key(appid));
+        *self.preloaded.lock().unwrap_or_else(|e| e.into_inner()) = unseen.collect();
+        Ok(())
     }
 
     /// The component access token.
@@ -110,6 +126,7 @@ impl Tokens {
                 cache.remove(appid);
             }
         }
+        self.preloaded.lock().unwrap_or_else(|e| e.into_inner()).remove(appid);
         if let Err(e) = self.ledger.drop_access_token_if(appid, failed).await {
             tracing::warn!("could not drop a rejected token from the ledger: {e}");
         }
@@ -140,7 +157,11 @@ impl Tokens {
             return Ok(token);
         }
         // One read for both: the cached access token, and the refresh token to renew it.
-        let (cached, refresh) = self.ledger.authorizer_tokens(key).await.map_err(ledger_err)?;
+        let preloaded = self.preloaded.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        let (cached, refresh) = match preloaded {
+            Some(tokens) => tokens,
+            None => self.ledger.authorizer_tokens(key).await.map_err(ledger_err)?,
+        };
         if let Some((token, expires_at)) = cached.filter(|(_, e)| is_fresh(*e)) {
             self.remember(key, &token, expires_at);
             return Ok(token);
