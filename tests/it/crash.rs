@@ -65,9 +65,14 @@ fn approve_audits(sim: &Sim) {
     }
 }
 
-/// For each change, the calls that reached the simulator after it had applied that change.
-/// A repeated `setnickname` refused with 91019 (an audit is already running) is how the
-/// runner learns an earlier run's call took effect, and changes nothing.
+/// The refusals by which the runner learns that a call whose answer was lost took effect:
+/// it sends the call again, WeChat refuses it, nothing changes. A repeated `setnickname`
+/// meets 91019 (an audit is already running); a repeated `componentrebindadmin` meets 85060
+/// (the taskid was consumed: WeChat has no read-only call that shows the admin changed).
+const PROBES: &[(&str, i64)] = &[("/wxa/setnickname", 91019), ("/cgi-bin/account/componentrebindadmin", 85060)];
+
+/// For each change, the calls that reached the simulator after it had applied that change,
+/// the [`PROBES`] apart.
 pub fn repeats_after_effect(calls: &[Value]) -> Vec<String> {
     let mut applied: HashMap<String, u64> = HashMap::new();
     let mut repeats = Vec::new();
@@ -83,7 +88,7 @@ pub fn repeats_after_effect(calls: &[Value]) -> Vec<String> {
             format!("{path} {}", call["appid"])
         };
         if let Some(seq) = applied.get(&key) {
-            let probe = path == "/wxa/setnickname" && call["errcode"] == 91019;
+            let probe = call["effect"] == false && PROBES.iter().any(|&(p, code)| path == p && call["errcode"] == code);
             if !probe {
                 repeats.push(format!("{key} (seq {} after seq {seq})", call["seq"]));
             }
@@ -172,4 +177,27 @@ fn kill_9_at_twenty_points_then_every_row_ends_done_and_nothing_is_applied_twice
     assert_eq!(state["mini_programs"][CONFIGURED]["signature"], "换一条新的简介。");
     assert_eq!(state["mini_programs"][LEGACY]["signature"], "老账号的新简介。");
     assert!(!state_changing(&calls).is_empty());
+}
+
+/// A `componentrebindadmin` that took effect but whose answer was lost is sent again (the
+/// step's only way to find out) and refused as consumed: the step ends done, the admin was
+/// rebound once, and that refusal is no repeat. (Found by the kill-9 test when a kill landed
+/// between the rebind and the record of its outcome.)
+#[test]
+fn a_rebind_whose_answer_was_lost_is_probed_once_and_that_is_no_repeat() {
+    let sim = Sim::with_fixture(example_fixture(), &[]);
+    let ws = Workspace::new();
+    job(&ws, MANIFEST);
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    let rebind = "/cgi-bin/account/componentrebindadmin";
+    sim.post("/__sim/faults", json!({"path": rebind, "kind": "effect_then_drop"}));
+    ws.test_on(&sim).args(["run", "job.toml"]).status_any().run();
+
+    let calls = sim.calls_to(rebind);
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert_eq!((&calls[0]["fault"], &calls[0]["effect"]), (&json!("effect_then_drop"), &json!(true)));
+    assert_eq!((&calls[1]["errcode"], &calls[1]["effect"]), (&json!(85060), &json!(false)));
+    assert_eq!(sim.get("/__sim/state")["mini_programs"][CONFIGURED]["admin_rebinds"], 1);
+    assert_eq!(crate::run::result_for(&ws, CONFIGURED)["rebind_admin"], "done");
+    assert_eq!(repeats_after_effect(&sim.calls()), Vec::<String>::new());
 }
