@@ -12,8 +12,9 @@
 //! leaves nothing half-written in the batch. A commit
 //! survives the process being killed; the writes that must also survive a power cut (a call
 //! marked as started, a registration, a refresh token) are made with [`Ledger::call_durable`],
-//! whose batch is committed with `synchronous = FULL` (fsync) instead of `NORMAL`. The file is created with mode 0600, runs in WAL mode, and its schema is
-//! versioned with `PRAGMA user_version` (see [`schema`]).
+//! whose batch is committed with `synchronous = FULL` (fsync) instead of `NORMAL`. The file
+//! is created with mode 0600, runs in WAL mode, and its schema is versioned with
+//! `PRAGMA user_version` (see [`schema`]).
 
 mod cache;
 mod callbacks;

@@ -166,7 +166,7 @@ impl Ledger {
         .await
     }
 
-    /// Writes a step record (insert or replace). A record that marks a call as started is
+    /// Writes a step record (inserted, or updated in place). A record that marks a call as started is
     /// written durably (fsynced): it must survive anything the call's sending may meet.
     pub async fn save_step(&self, step: &StepRecord) -> Result<(), LedgerError> {
         let job = save_job(step);

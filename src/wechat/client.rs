@@ -117,7 +117,8 @@ impl Client {
             .timeout(timeout)
             .connect_timeout(CONNECT_TIMEOUT)
             .pool_max_idle_per_host(64)
-            .user_agent(concat!("wxprov/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(super::transport::USER_AGENT)
             .build()?;
         let transport = Transport::new(&parsed, &http, timeout, CONNECT_TIMEOUT);
         Ok(Client { transport, http, base: parsed.as_str().trim_end_matches('/').to_string() })
@@ -139,8 +140,9 @@ impl Client {
     /// Uploads an image as temporary media (`type=image`, multipart field `media`).
     pub async fn upload_media(&self, token: &Secret, image: &Image) -> Result<MediaUploaded, ApiError> {
         let url = self.url(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, Some(token)) + "&type=image";
-        let url = reqwest::Url::parse(&url).map_err(|e| ApiError::Decode {
+        let url = reqwest::Url::parse(&url).map_err(|e| ApiError::Connection {
             api: MEDIA_UPLOAD_PATH.to_string(),
+            sent: false,
             detail: format!("the request URL is not valid: {e}"),
         })?;
         let part = reqwest::multipart::Part::bytes(image.bytes.clone())

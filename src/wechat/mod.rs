@@ -103,7 +103,7 @@ impl CallLog {
             }
             let started = Instant::now();
             let result = f().await;
-            self.record(appid, path, &result, started).await;
+            self.record(appid, path, &result, started);
             if let Some(pacer) = &self.options.pacer {
                 match result.as_ref().err().and_then(ApiError::errcode) {
                     None if result.is_ok() => pacer.went_through(path),
@@ -128,7 +128,7 @@ impl CallLog {
     }
 
     /// Records one call's outcome; a ledger failure is logged, never fails the call.
-    pub async fn record<T>(&self, appid: Option<&str>, api: &str, result: &Result<T, ApiError>, started: Instant) {
+    pub fn record<T>(&self, appid: Option<&str>, api: &str, result: &Result<T, ApiError>, started: Instant) {
         self.total.fetch_add(1, Ordering::Relaxed);
         *self.per_api.lock().unwrap_or_else(|e| e.into_inner()).entry(api.to_string()).or_default() += 1;
         let (errcode, outcome) = match result {

@@ -1,10 +1,11 @@
 //! Pacing: every call waits its turn under the job's limits (DESIGN §2, governor quotas) —
 //! calls per minute per API path, calls per second per appid, then calls per second for all
-//! APIs together — smooth (burst 1), and tasks that must wait for the global limit first
-//! wait a little jitter, then queue: one at a time waits for the limiter, so each freed slot
-//! goes to the next task in line on time, instead of to whichever of many sleeping tasks
-//! wakes first (at burst 1, every late wake-up is a slot lost for good: 3–4 % of the
-//! limit with the whole herd waiting). WeChat's own signals adjust it during a run: 45009 (daily quota reached)
+//! APIs together — smooth (burst 1). Tasks that must wait for the global limit first wait a
+//! little jitter, then queue: one at a time waits for the limiter, so a freed slot is taken
+//! on time (by the head of the line, or by a task that just arrived and found it free)
+//! rather than by whichever of many sleeping tasks wakes first — at burst 1, every late
+//! wake-up is a slot lost for good (3–4 % of the limit with the whole herd waiting).
+//! WeChat's own signals adjust it during a run: 45009 (daily quota reached)
 //! stops calling that API for the rest of the run; 45011/53011 (too frequent) pause that API
 //! for a while, longer each time it repeats.
 
@@ -70,6 +71,7 @@ impl Pacer {
         }
         if let Some(limiter) = &self.global {
             if limiter.check().is_err() {
+                // `Jitter + Duration` draws the random part.
                 tokio::time::sleep(Jitter::up_to(JITTER) + Duration::ZERO).await;
                 let _turn = self.turn.lock().await;
                 limiter.until_ready().await;

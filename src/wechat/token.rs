@@ -101,6 +101,15 @@ impl Tokens {
         Ok(())
     }
 
+    /// Stores an authorizer's refresh token (a registration's, a recovered one) and forgets
+    /// what this process held for that appid, so its next token comes from the new one.
+    pub async fn store_refresh_token(&self, appid: &str, refresh: &Secret, source: &str) -> Result<(), ApiError> {
+        self.ledger.put_refresh_token(appid, refresh, source).await.map_err(ledger_err)?;
+        self.preloaded.lock().unwrap_or_else(|e| e.into_inner()).remove(appid);
+        self.cache.lock().unwrap_or_else(|e| e.into_inner()).remove(appid);
+        Ok(())
+    }
+
     /// The component access token.
     pub async fn component(&self) -> Result<Secret, ApiError> {
         if self.creds.appid.is_empty() {

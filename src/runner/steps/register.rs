@@ -130,7 +130,7 @@ async fn exchange(ctx: &mut StepCtx<'_>, reg: &Registration) -> Result<StepOutco
         }
         Err(e) => return Err(e.into()),
     };
-    ctx.ledger.put_refresh_token(&appid, &refresh, "register").await?;
+    ctx.api.tokens.store_refresh_token(&appid, &refresh, "register").await?;
     ctx.ledger.registration_exchanged(&reg.official_appid, &reg.ticket).await?;
     ctx.appid = appid.clone();
     Ok(StepOutcome::done(format!("registered as {appid}")))
@@ -155,7 +155,7 @@ async fn reconcile(ctx: &mut StepCtx<'_>, earlier: &Registration) -> Result<Opti
         .filter(|i| !accounted.contains(&i.authorizer_appid) && !known.contains(&i.authorizer_appid))
         .collect();
     for item in found {
-        ctx.ledger.put_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover").await?;
+        ctx.api.tokens.store_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover").await?;
         let info = ctx.api.call(&item.authorizer_appid, &GetAccountBasicInfo).await?;
         if info.principal_name == principal && info.account_type != 1 && info.account_type != 2 {
             let appid = item.authorizer_appid.clone();
