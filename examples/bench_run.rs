@@ -12,7 +12,8 @@
 //!   `wait4(pid)`, whose rusage is that child's alone (plus its own reaped children: none);
 //!   the `getrusage(RUSAGE_CHILDREN)` difference around the same wait is printed as a check
 //!   (no other child is reaped in between). Also shown: the fixed cost (a run of the finished
-//!   job, which makes no call) and the per-call figure net of it.
+//!   job, which makes no call) and the per-call figure net of it. Repeated `BENCH_REPEAT`
+//!   times from scratch; the figure is the median, with the lowest and highest.
 //! - (c) resume: a finished 100,000-row job run again: wall time (spawn to exit; target ≤ 3 s)
 //!   and API calls (must be 0: the simulator's call log, cleared after the first run, stays
 //!   empty, and summary.json counts no call).
@@ -33,9 +34,11 @@
 //! cargo build --release --bin wxprov --example bench_run && target/release/examples/bench_run
 //! ```
 //!
-//! Environment: `BENCH_ROWS` (2000), `BENCH_RESUME_ROWS` (100000), `BENCH_CATEGORIES` (1: the
-//! (a)/(b) rows also ask for a category; 0: signature only), `BENCH_KEEP=1` keeps the temp
-//! folder, `WXPROV_BIN` the binary (default: `wxprov` beside `examples/`).
+//! Environment: `BENCH_ROWS` (2000), `BENCH_REPEAT` (5: fresh runs of (b), whose median is the
+//! figure; one run lasts half a second, too short to stand for the machine),
+//! `BENCH_RESUME_ROWS` (100000), `BENCH_CATEGORIES` (1: the (a)/(b) rows also ask for a
+//! category; 0: signature only), `BENCH_KEEP=1` keeps the temp folder, `WXPROV_BIN` the binary
+//! (default: `wxprov` beside `examples/`).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -385,43 +388,55 @@ fn main() -> Res<()> {
         ));
     }
 
-    // (b) overhead.
+    // (b) overhead: `BENCH_REPEAT` fresh runs (a new ledger and simulator each), the median.
     {
-        let sc = Scenario::new(&root, "b-overhead", &bin, rows, categories)?;
-        let sim = Sim::start(&bin, &sc.dir.join("fixture.json"), 0)?;
-        sc.import_tokens(&sim)?;
-        sc.job(1_000_000, 1_000_000, 64)?;
-        println!("\n(b) overhead: the same {rows} rows, no latency, no limit …");
-        let m = sc.run(&sim, "run", &["run", "job.toml"], Duration::from_secs(300))?;
-        let (summary, summary_calls) = sc.summary()?;
-        sc.check_all_done(&summary)?;
-        let calls = sim.calls()?.len() as u64;
-        let per_call = m.cpu().as_secs_f64() * 1e6 / calls.max(1) as f64;
-        println!(
-            "    {calls} calls ({summary_calls} in summary.json) in {:.2} s wall = {:.0} calls/s; wxprov CPU user \
-             {:.3} s + sys {:.3} s = {per_call:.1} µs per call (RUSAGE_CHILDREN delta {:.3} s); peak RSS {} KiB",
-            secs(m.wall),
-            calls as f64 / secs(m.wall),
-            secs(m.user),
-            secs(m.sys),
-            secs(m.children_delta),
-            m.maxrss_kib
-        );
-        // The fixed cost: the finished job again (reads the manifest and ledger, writes reports, no call).
-        let again = sc.run(&sim, "again", &["run", "job.toml"], Duration::from_secs(120))?;
-        let (_, again_calls) = sc.summary()?;
-        let net = (m.cpu().saturating_sub(again.cpu())).as_secs_f64() * 1e6 / calls.max(1) as f64;
-        println!(
-            "    fixed cost (the finished job again, {again_calls} calls): CPU {:.3} s; net of it {net:.1} µs per call",
-            secs(again.cpu())
-        );
+        let repeat = env_num("BENCH_REPEAT", 5).max(1);
+        println!("\n(b) overhead: the same {rows} rows, no latency, no limit, {repeat} times …");
+        let (mut per_calls, mut nets) = (Vec::new(), Vec::new());
+        for i in 1..=repeat {
+            let sc = Scenario::new(&root, &format!("b-overhead-{i}"), &bin, rows, categories)?;
+            let sim = Sim::start(&bin, &sc.dir.join("fixture.json"), 0)?;
+            sc.import_tokens(&sim)?;
+            sc.job(1_000_000, 1_000_000, 64)?;
+            let m = sc.run(&sim, "run", &["run", "job.toml"], Duration::from_secs(300))?;
+            let (summary, summary_calls) = sc.summary()?;
+            sc.check_all_done(&summary)?;
+            let calls = sim.calls()?.len() as u64;
+            let per_call = m.cpu().as_secs_f64() * 1e6 / calls.max(1) as f64;
+            // The fixed cost: the finished job again (reads the manifest and ledger, writes
+            // reports, no call).
+            let again = sc.run(&sim, "again", &["run", "job.toml"], Duration::from_secs(120))?;
+            let (_, again_calls) = sc.summary()?;
+            let net = (m.cpu().saturating_sub(again.cpu())).as_secs_f64() * 1e6 / calls.max(1) as f64;
+            println!(
+                "    {i}: {calls} calls ({summary_calls} in summary.json) in {:.2} s wall = {:.0} calls/s; wxprov CPU \
+                 user {:.3} s + sys {:.3} s = {per_call:.1} µs per call (RUSAGE_CHILDREN delta {:.3} s); peak RSS {} \
+                 KiB; fixed cost (the finished job again, {again_calls} calls) {:.3} s, net of it {net:.1} µs per call",
+                secs(m.wall),
+                calls as f64 / secs(m.wall),
+                secs(m.user),
+                secs(m.sys),
+                secs(m.children_delta),
+                m.maxrss_kib,
+                secs(again.cpu())
+            );
+            per_calls.push(per_call);
+            nets.push(net);
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (lo, hi) =
+            (per_calls.iter().copied().fold(f64::MAX, f64::min), per_calls.iter().copied().fold(0.0, f64::max));
+        let per_call = median(&mut per_calls);
         figures.push(figure(
-            "(b) CPU per API call (user+sys)",
-            format!("{per_call:.1} µs"),
+            "(b) CPU per API call (user+sys), median",
+            format!("{per_call:.1} µs ({lo:.1}–{hi:.1})"),
             "≤ 50 µs",
             Some(per_call <= 50.0),
         ));
-        figures.push(figure("    net of the fixed cost", format!("{net:.1} µs"), "", None));
+        figures.push(figure("    net of the fixed cost, median", format!("{:.1} µs", median(&mut nets)), "", None));
     }
 
     // (c), (d): a finished 100k-row job run again.
