@@ -41,6 +41,11 @@ pub struct TokenRow {
 /// An authorizer's cached access token with its expiry (Unix seconds), and its refresh token.
 pub type AuthorizerTokens = (Option<(Secret, i64)>, Option<Secret>);
 
+/// A token row's (access_token, access_expires_at, refresh_token), as [`AuthorizerTokens`].
+fn authorizer_tokens_of((access, expires, refresh): (Option<String>, Option<i64>, Option<String>)) -> AuthorizerTokens {
+    (access.zip(expires).map(|(a, e)| (Secret::new(a), e)), refresh.map(Secret::new))
+}
+
 impl Ledger {
     /// Stores (or replaces) the refresh token of an authorizer.
     pub async fn put_refresh_token(&self, appid: &str, refresh: &Secret, source: &str) -> Result<(), LedgerError> {
@@ -123,12 +128,7 @@ impl Ledger {
                 .prepare_cached("SELECT access_token, access_expires_at, refresh_token FROM tokens WHERE appid = ?1")?
                 .query_row([appid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            Ok(match row {
-                Some((access, expires, refresh)) => {
-                    (access.zip(expires).map(|(a, e)| (Secret::new(a), e)), refresh.map(Secret::new))
-                }
-                None => (None, None),
-            })
+            Ok(row.map(authorizer_tokens_of).unwrap_or_default())
         })
         .await
     }
@@ -140,11 +140,8 @@ impl Ledger {
             let mut stmt = c.prepare(
                 "SELECT appid, access_token, access_expires_at, refresh_token FROM tokens WHERE kind = 'authorizer'",
             )?;
-            let rows = stmt.query_map([], |r| {
-                let (access, expires, refresh): (Option<String>, Option<i64>, Option<String>) =
-                    (r.get(1)?, r.get(2)?, r.get(3)?);
-                Ok((r.get(0)?, (access.zip(expires).map(|(a, e)| (Secret::new(a), e)), refresh.map(Secret::new))))
-            })?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get(0)?, authorizer_tokens_of((r.get(1)?, r.get(2)?, r.get(3)?)))))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await

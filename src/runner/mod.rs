@@ -180,8 +180,12 @@ pub async fn run(
     });
     if work {
         // Without the platform's own token nothing can be done: say so once, exit 1.
-        api.tokens.component().await.map_err(|e| crate::exit::fail(format!("the run could not proceed: {e}")))?;
-        api.tokens.preload().await.map_err(|e| crate::exit::fail(format!("the run could not proceed: {e}")))?;
+        // Read every authorizer's tokens at once, too, rather than once per appid.
+        let ready = async {
+            api.tokens.component().await?;
+            api.tokens.preload().await
+        };
+        ready.await.map_err(|e| crate::exit::fail(format!("the run could not proceed: {e}")))?;
     }
     let records = loaded
         .rows

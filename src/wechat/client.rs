@@ -132,8 +132,8 @@ impl Client {
             Method::Post => serde_json::to_vec(req)
                 .map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })?,
         };
-        let answer = self.transport.send(E::PATH, E::METHOD, url, body).await?;
-        let bytes = checked(E::PATH, answer)?;
+        let bytes = self.transport.send(E::PATH, E::METHOD, url, body).await?;
+        checked(E::PATH, &bytes)?;
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })
     }
 
@@ -153,8 +153,8 @@ impl Client {
                 detail: e.without_url().to_string(),
             })?;
         let form = reqwest::multipart::Form::new().part("media", part);
-        let answer = exchange_reqwest(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
-        let bytes = checked(MEDIA_UPLOAD_PATH, answer)?;
+        let bytes = exchange_reqwest(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
+        checked(MEDIA_UPLOAD_PATH, &bytes)?;
         serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::Decode { api: MEDIA_UPLOAD_PATH.to_string(), detail: e.to_string() })
     }
@@ -174,11 +174,8 @@ impl Client {
     }
 }
 
-/// The answer's body, once its status is 200 and its `errcode` is known to be 0.
-fn checked(api: &str, (status, bytes): (u16, bytes::Bytes)) -> Result<bytes::Bytes, ApiError> {
-    if !(200..300).contains(&status) {
-        return Err(ApiError::Http { api: api.to_string(), status });
-    }
+/// Fails unless the answer's `errcode` is 0 (or absent).
+fn checked(api: &str, bytes: &[u8]) -> Result<(), ApiError> {
     // Only the envelope first (other fields are skipped, not built): the typed answer is
     // parsed from the same bytes once the errcode says it is one.
     #[derive(serde::Deserialize)]
@@ -188,7 +185,7 @@ fn checked(api: &str, (status, bytes): (u16, bytes::Bytes)) -> Result<bytes::Byt
         #[serde(default)]
         errmsg: Option<Value>,
     }
-    let head: Envelope = serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+    let head: Envelope = serde_json::from_slice(bytes).map_err(|e| ApiError::Decode {
         api: api.to_string(),
         detail: format!("not JSON ({e}): {}", redact(&String::from_utf8_lossy(&bytes[..bytes.len().min(200)]))),
     })?;
@@ -197,7 +194,7 @@ fn checked(api: &str, (status, bytes): (u16, bytes::Bytes)) -> Result<bytes::Byt
         let message = head.errmsg.as_ref().and_then(Value::as_str).unwrap_or_default();
         return Err(ApiError::WeChat { api: api.to_string(), code, message: redact(message) });
     }
-    Ok(bytes)
+    Ok(())
 }
 
 fn errcode_of(v: &Value) -> i64 {

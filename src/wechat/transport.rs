@@ -87,8 +87,8 @@ impl Transport {
     }
 
     /// Sends one request to `url` (which holds the token: never shown) and returns the
-    /// answer's status and body. `body` is JSON, for `POST`.
-    pub async fn send(&self, api: &str, method: Method, url: String, body: Vec<u8>) -> Result<(u16, Bytes), ApiError> {
+    /// answer's body; a status other than 2xx is [`ApiError::Http`]. `body` is JSON, for `POST`.
+    pub async fn send(&self, api: &str, method: Method, url: String, body: Vec<u8>) -> Result<Bytes, ApiError> {
         match self {
             Transport::Direct { client, timeout } => {
                 let exchange = async {
@@ -109,17 +109,13 @@ impl Transport {
                         detail: format!("the request could not be built: {}", redact(&e.to_string())),
                     })?;
                     let response = client.request(request).await.map_err(|e| hyper_error(api, e))?;
-                    let status = response.status().as_u16();
-                    if !(200..300).contains(&status) {
-                        // The status says it all (redirects are not followed: WeChat sends none).
-                        return Ok((status, Bytes::new()));
-                    }
+                    successful(api, response.status())?;
                     let bytes = response.into_body().collect().await.map_err(|e| ApiError::Connection {
                         api: api.to_string(),
                         sent: true,
                         detail: redact(&chain(&e)),
                     })?;
-                    Ok((status, bytes.to_bytes()))
+                    Ok(bytes.to_bytes())
                 };
                 tokio::time::timeout(*timeout, exchange)
                     .await
@@ -142,14 +138,19 @@ impl Transport {
 }
 
 /// Sends a reqwest request and reads its answer (also how multipart uploads go).
-pub async fn exchange_reqwest(api: &str, builder: reqwest::RequestBuilder) -> Result<(u16, Bytes), ApiError> {
+pub async fn exchange_reqwest(api: &str, builder: reqwest::RequestBuilder) -> Result<Bytes, ApiError> {
     let response = builder.send().await.map_err(|e| reqwest_error(api, e))?;
-    let status = response.status().as_u16();
-    if !(200..300).contains(&status) {
-        return Ok((status, Bytes::new()));
+    successful(api, response.status())?;
+    response.bytes().await.map_err(|e| reqwest_error(api, e))
+}
+
+/// A status other than 2xx says it all, and the body is not read (redirects are not
+/// followed: WeChat sends none).
+fn successful(api: &str, status: http::StatusCode) -> Result<(), ApiError> {
+    match status.is_success() {
+        true => Ok(()),
+        false => Err(ApiError::Http { api: api.to_string(), status: status.as_u16() }),
     }
-    let bytes = response.bytes().await.map_err(|e| reqwest_error(api, e))?;
-    Ok((status, bytes))
 }
 
 /// The HTTPS connector with one deadline for all of connecting — name lookup, TCP, TLS —
@@ -188,17 +189,9 @@ impl tower_service::Service<http::Uri> for ConnectTimeout {
 fn hyper_error(api: &str, err: hyper_util::client::legacy::Error) -> ApiError {
     let api = api.to_string();
     let sent = !err.is_connect();
-    let timed_out = {
-        let mut source = std::error::Error::source(&err);
-        let mut found = false;
-        while let Some(cause) = source {
-            if cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
-                found = true;
-            }
-            source = cause.source();
-        }
-        found
-    };
+    let timed_out = causes(&err).any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    });
     if timed_out {
         return ApiError::Timeout { api, sent };
     }
@@ -218,15 +211,20 @@ fn reqwest_error(api: &str, err: reqwest::Error) -> ApiError {
 
 /// An error and its causes on one line: the top-level text is often terse ("error sending
 /// request"); the causes say what happened ("connection closed before message completed").
-fn chain(err: &dyn std::error::Error) -> String {
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut detail = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
+    for cause in causes(err) {
         detail.push_str(": ");
         detail.push_str(&cause.to_string());
-        source = cause.source();
     }
     detail
+}
+
+/// The causes of an error, nearest first.
+fn causes<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(err.source(), |cause| cause.source())
 }
 
 #[cfg(test)]
