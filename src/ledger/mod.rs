@@ -7,7 +7,10 @@
 //! inside the process. The thread batches: it runs every job waiting in the channel inside
 //! one `BEGIN IMMEDIATE` transaction and answers the jobs only after the commit, so an answer
 //! always means "committed" — which crash safety relies on ("recorded as started" must be
-//! true before the call is sent). A job is one change: a single statement is all-or-nothing
+//! true before the call is sent). A batch that nobody awaits (only [`Ledger::call_later`]
+//! jobs: the call log, a step's final record) waits up to [`LINGER`] for one more job, so it
+//! usually shares the next awaited batch's commit instead of paying for one of its own.
+//! A job is one change: a single statement is all-or-nothing
 //! by itself, and a job of several statements wraps them in [`atomic`], so a failing job
 //! leaves nothing half-written in the batch. A commit
 //! survives the process being killed; the writes that must also survive a power cut (a call
@@ -75,6 +78,8 @@ impl LedgerError {
 struct Job {
     /// The batch holding it is fsynced on commit.
     durable: bool,
+    /// Somebody awaits its answer (not queued with [`Ledger::call_later`]).
+    awaited: bool,
     run: RunJob,
 }
 
@@ -83,6 +88,9 @@ type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
 /// At most this many jobs share one transaction.
 const MAX_BATCH: usize = 512;
+
+/// How long a batch that nobody awaits waits for company before it is committed alone.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// A handle on the ledger; cheap to clone, usable from any task.
 #[derive(Clone)]
@@ -139,7 +147,7 @@ impl Ledger {
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(false, f, move |r| {
+        self.send(false, true, f, move |r| {
             let _ = tx.send(r);
         })?;
         rx.await.map_err(|_| LedgerError::Gone)?
@@ -153,7 +161,7 @@ impl Ledger {
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(true, f, move |r| {
+        self.send(true, true, f, move |r| {
             let _ = tx.send(r);
         })?;
         rx.await.map_err(|_| LedgerError::Gone)?
@@ -170,7 +178,7 @@ impl Ledger {
     where
         F: FnOnce(&Connection) -> Result<(), LedgerError> + Send + 'static,
     {
-        let queued = self.send(false, f, |result| {
+        let queued = self.send(false, false, f, |result| {
             if let Err(e) = result {
                 tracing::warn!("could not write to the ledger: {e}");
             }
@@ -180,7 +188,7 @@ impl Ledger {
         }
     }
 
-    fn send<R, F, A>(&self, durable: bool, f: F, answer: A) -> Result<(), LedgerError>
+    fn send<R, F, A>(&self, durable: bool, awaited: bool, f: F, answer: A) -> Result<(), LedgerError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
@@ -196,7 +204,7 @@ impl Ledger {
                 None => answer(result),
             })
         });
-        let job = Job { durable, run };
+        let job = Job { durable, awaited, run };
         self.inner.tx.send(job).map_err(|_| LedgerError::Gone)
     }
 }
@@ -207,9 +215,17 @@ fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
     let mut full = false;
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
+        let mut lingered = false;
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(job) => jobs.push(job),
+                Err(_) if !lingered && !jobs.iter().any(|j| j.awaited) => {
+                    lingered = true;
+                    match rx.recv_timeout(LINGER) {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
                 Err(_) => break,
             }
         }
@@ -350,6 +366,27 @@ mod tests {
         let steps: i64 =
             ledger.call(|c| Ok(c.query_row("SELECT count(*) FROM steps", [], |r| r.get(0))?)).await.unwrap();
         assert_eq!(steps, 0);
+    }
+
+    /// A job nobody awaits, with no other job after it, is still committed: the batch's
+    /// wait for company ends, and another connection (`wxprov status`, `sqlite3`) sees it.
+    #[tokio::test]
+    async fn a_job_nobody_awaits_is_committed_without_company() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let ledger = Ledger::open(&path).unwrap();
+        ledger.call_later(|c| {
+            c.execute("INSERT INTO cache (key, value, fetched_at) VALUES ('alone', 'v', 1)", [])?;
+            Ok(())
+        });
+        let reader = Connection::open(&path).unwrap();
+        let count = || -> i64 { reader.query_row("SELECT count(*) FROM cache", [], |r| r.get(0)).unwrap() };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while count() == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(count(), 1, "the job was never committed");
+        drop(ledger);
     }
 
     #[test]
