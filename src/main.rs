@@ -8,10 +8,12 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    // No transparent huge pages: mimalloc asks for them, and the kernel then zeroes (and
-    // first compacts memory for) 2 MiB at every first touch and again after each purge —
-    // up to half the CPU of resuming a 100,000-row job, and most of its variance from one
-    // run to the next (README, "run (c)"). Failing to turn them off costs only that.
+    // No transparent huge pages: the kernel zeroes (and may first compact memory for) 2 MiB
+    // at every first touch and again after each purge — up to half the CPU of resuming a
+    // 100,000-row job, and most of its variance from one run to the next (README, "run
+    // (c)"). mimalloc is built not to ask for them (`no_thp`, which also covers what it
+    // touches before `main`); this covers kernels that hand them out unasked. Failing to
+    // turn them off costs only that.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
     wxprov::cli::main()
