@@ -12,8 +12,9 @@ fn main() -> std::process::ExitCode {
     // at every first touch and again after each purge — up to half the CPU of resuming a
     // 100,000-row job, and most of its variance from one run to the next (README, "run
     // (c)"). mimalloc is built not to ask for them (`no_thp`, which also covers what it
-    // touches before `main`); this covers kernels that hand them out unasked. Failing to
-    // turn them off costs only that.
+    // touches before `main`); this covers kernels that hand them out unasked. The setting
+    // passes to the processes wxprov starts (`WXPROV_TOKEN_COMMAND`). Failing to turn them
+    // off costs only that.
     #[cfg(target_os = "linux")]
     let _ = rustix::thread::disable_transparent_huge_pages(true);
     wxprov::cli::main()

@@ -8,7 +8,7 @@
 //! one `BEGIN IMMEDIATE` transaction and answers the jobs only after the commit, so an answer
 //! always means "committed" — which crash safety relies on ("recorded as started" must be
 //! true before the call is sent). A batch that nobody awaits (only [`Ledger::call_later`]
-//! jobs: the call log, a step's final record) waits up to [`LINGER`] for one more job, so it
+//! jobs: the call log, a step's final record) waits up to `LINGER` for one more job, so it
 //! usually shares the next awaited batch's commit instead of paying for one of its own.
 //! A job is one change: a single statement is all-or-nothing
 //! by itself, and a job of several statements wraps them in [`atomic`], so a failing job

@@ -172,9 +172,10 @@ const MIGRATIONS: &[&str] = &[
          WHERE errcode IS NOT NULL
          GROUP BY 1, 2, 3;
     "#,
-    // 4: no index that wxprov never reads. Every call and every step write kept them up to
-    // date: a tenth of a run's instructions. `status` scans `steps` (a second for a
-    // million rows); ops staff who query the call log by run can index it themselves.
+    // 4: no index that costs more than it gives. Every call and every step write kept these
+    // two up to date: a tenth of a run's instructions. Nothing reads `events_run`; only
+    // `status` read `steps_state`, and it now scans `steps` (a fraction of a second for a
+    // million steps). Ops staff who query the call log by run can index it themselves.
     r#"
     DROP INDEX IF EXISTS events_run;
     DROP INDEX IF EXISTS steps_state;
@@ -262,7 +263,7 @@ mod tests {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(indexes, 0, "the indexes nothing reads are gone");
+        assert_eq!(indexes, 0, "v4 drops both indexes");
         let quota_use: String =
             conn.query_row("SELECT type FROM sqlite_master WHERE name = 'quota_use'", [], |r| r.get(0)).unwrap();
         assert_eq!(quota_use, "view");
