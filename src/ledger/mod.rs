@@ -145,11 +145,7 @@ impl Ledger {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(false, true, f, move |r| {
-            let _ = tx.send(r);
-        })?;
-        rx.await.map_err(|_| LedgerError::Gone)?
+        self.ask(false, f).await
     }
 
     /// Like [`Ledger::call`], and the commit is fsynced before the answer: for what must
@@ -159,8 +155,17 @@ impl Ledger {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
+        self.ask(true, f).await
+    }
+
+    /// Queues `f` and awaits its answer: what [`Ledger::call`] and [`Ledger::call_durable`] share.
+    async fn ask<R, F>(&self, durable: bool, f: F) -> Result<R, LedgerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
+    {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(true, true, f, move |r| {
+        self.send(durable, true, f, move |r| {
             let _ = tx.send(r);
         })?;
         rx.await.map_err(|_| LedgerError::Gone)?
