@@ -1,11 +1,40 @@
 //! Beijing time. WeChat's daily and monthly quotas reset on Beijing-time days and months
-//! (NOTES.md), whatever the time zone of the machine running wxprov.
+//! (NOTES.md), whatever the time zone of the machine running wxprov; and every time shown to
+//! people (status, run summaries, reports, run ids) is Beijing time and says so (DESIGN §6).
 
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 
 /// UTC+8.
 pub fn offset() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// What a time shown to people is followed by.
+pub const LABEL: &str = "Beijing time";
+
+/// `t` on Beijing's clock.
+pub fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&offset())
+}
+
+/// A Unix time as ops staff read it, to the minute: `2026-11-21 11:15 Beijing time`; `-`
+/// when there is none.
+pub fn show(secs: Option<i64>) -> String {
+    secs.and_then(|s| DateTime::from_timestamp(s, 0))
+        .map(|t| format!("{} {LABEL}", local(t).format("%Y-%m-%d %H:%M")))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// `t` for machines that read it and people who look: RFC 3339 with milliseconds, on
+/// Beijing's clock, with its offset (`2026-11-21T11:15:00.123+08:00`).
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    local(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
+/// The start of a run id: `t` on Beijing's clock to the millisecond, `20261121-111500.123`.
+/// Run ids sort by start time because Beijing has no daylight saving time.
+pub fn run_stamp(t: DateTime<Utc>) -> String {
+    local(t).format("%Y%m%d-%H%M%S%.3f").to_string()
 }
 
 /// Midnight at the start of the Beijing-time day after `now`.
@@ -52,5 +81,16 @@ mod tests {
         assert_eq!(next_month(utc("2026-11-30T15:59:59Z")), utc("2026-11-30T16:00:00Z"));
         assert_eq!(next_month(utc("2026-11-30T16:00:00Z")), utc("2026-12-31T16:00:00Z"));
         assert_eq!(next_month(utc("2026-12-15T00:00:00Z")), utc("2026-12-31T16:00:00Z"));
+    }
+
+    #[test]
+    fn times_for_people_are_on_beijings_clock_and_say_so() {
+        let t = utc("2026-11-21T03:15:00.123Z");
+        assert_eq!(run_stamp(t), "20261121-111500.123");
+        assert_eq!(rfc3339(t), "2026-11-21T11:15:00.123+08:00");
+        assert_eq!(show(Some(t.timestamp())), "2026-11-21 11:15 Beijing time");
+        assert_eq!(show(None), "-");
+        // 16:30 UTC is already the next day in Beijing.
+        assert_eq!(run_stamp(utc("2026-11-30T16:30:00Z")), "20261201-003000.000");
     }
 }

@@ -21,6 +21,10 @@ use crate::wechat::{CallOptions, Pacer};
 /// For each row and step: set (a change to make), skip (already so), defer (a quota is
 /// spent), fail (invalid, or WeChat would refuse), wait (for a merchant's scan), review (in
 /// WeChat's audit). Reads live state with read-only calls only.
+///
+/// Exits with the code `run` would: 0 nothing would need a person; 2 usage; 3 some rows
+/// would need a person (invalid, or a step WeChat would refuse); 4 some rows would be
+/// deferred.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The job file or manifest
@@ -71,7 +75,8 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         Format::Csv => csv_out(&planned)?,
         Format::Json => println!("{}", serde_json::to_string_pretty(&planned)?),
     }
-    Ok(Exit::Ok)
+    // The code `run` would exit with on this sheet now (DESIGN §6).
+    Ok(runner::exit_for_states(false, planned.iter().map(|p| p.state)))
 }
 
 fn counts(planned: &[Planned]) -> BTreeMap<&str, usize> {

@@ -39,8 +39,8 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger_path = ctx.ledger_path(Some(&job));
     let _lock = RunLock::acquire(&ledger_path)?;
     let ledger = ctx.open_ledger(Some(&job))?;
-    let run_id = report::new_run_id();
     let started_at = chrono::Utc::now();
+    let run_id = report::new_run_id(started_at);
     let options = CallOptions {
         pacer: Some(Arc::new(Pacer::new(&job.limits))),
         max_attempts: job.retry.max_attempts.max(1),
@@ -66,8 +66,8 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
 
     let summary = Summary {
         run_id: run_id.clone(),
-        started_at: started_at.to_rfc3339(),
-        finished_at: chrono::Utc::now().to_rfc3339(),
+        started_at: crate::beijing::rfc3339(started_at),
+        finished_at: crate::beijing::rfc3339(chrono::Utc::now()),
         rows: result.rows.len(),
         steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
         calls: api.calls.per_api(),

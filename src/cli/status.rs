@@ -39,7 +39,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
 
     let groups = [
         (StepState::InReview, "in WeChat's audit"),
-        (StepState::Deferred, "deferred (may go again at, Beijing time)"),
+        (StepState::Deferred, "deferred (may go again at)"),
         (StepState::Waiting, "waiting for a merchant's scan"),
         (StepState::Failed, "needing a person"),
     ];
@@ -88,9 +88,7 @@ fn line(step: &WaitingStep) -> String {
     text
 }
 
-/// A Unix time in Beijing time, as ops staff read it.
+/// A Unix time in Beijing time, as ops staff read it, saying so.
 pub fn time(secs: Option<i64>) -> String {
-    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        .map(|t| t.with_timezone(&crate::beijing::offset()).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| "-".into())
+    crate::beijing::show(secs)
 }

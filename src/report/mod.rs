@@ -27,9 +27,11 @@ pub struct Summary {
     pub exit_code: u8,
 }
 
-/// A new, time-sortable run id such as `20261121-031500-1a2b`.
-pub fn new_run_id() -> String {
-    format!("{}-{:04x}", chrono::Utc::now().format("%Y%m%d-%H%M%S"), rand::random::<u16>())
+/// A new run id for a run starting at `started`: its start on Beijing's clock to the
+/// millisecond and a random suffix, `20261121-111500.123-1a2b`, so that ids sort by start
+/// time even for runs in the same second.
+pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}-{:04x}", crate::beijing::run_stamp(started), rand::random::<u16>())
 }
 
 /// Writes the three reports and points `latest` at them; returns their folder.
@@ -51,15 +53,38 @@ fn writer(path: &Path) -> anyhow::Result<csv::Writer<std::fs::File>> {
     Ok(csv::Writer::from_writer(file))
 }
 
+/// results.csv's step columns, in run order (DESIGN §6). The go-live steps (§9) have their
+/// columns already; they stay empty until wxprov runs those steps.
+const STEP_COLUMNS: [&str; 11] = [
+    "register",
+    "nickname",
+    "avatar",
+    "signature",
+    "categories",
+    "rebind_admin",
+    "domains",
+    "code",
+    "privacy",
+    "audit",
+    "release",
+];
+
 fn write_results(path: &Path, rows: &[RowResult]) -> anyhow::Result<()> {
     let mut w = writer(path)?;
     let mut header = vec!["line", "appid", "official_appid"];
-    header.extend(StepKind::ALL.iter().map(|k| k.as_str()));
-    header.extend(["errcode", "message", "hint"]);
+    header.extend(STEP_COLUMNS);
+    header.extend(["step", "errcode", "message", "hint"]);
     w.write_record(&header)?;
     for row in rows {
         let mut record = vec![row.line.to_string(), row.appid.clone(), row.official_appid.clone()];
-        record.extend(StepKind::ALL.iter().map(|k| row.steps.get(k).map(|s| s.as_str()).unwrap_or("").to_string()));
+        let state = |column: &str| row.steps.iter().find(|(k, _)| k.as_str() == column).map(|(_, s)| s.as_str());
+        record.extend(STEP_COLUMNS.iter().map(|c| state(c).unwrap_or("").to_string()));
+        let step = match row.step {
+            Some(kind) => kind.as_str(),
+            None if row.invalid => "row",
+            None => "",
+        };
+        record.push(step.to_string());
         record.push(row.errcode.map(|c| c.to_string()).unwrap_or_default());
         record.push(redact(&row.message));
         record.push(row.hint.clone());
@@ -98,9 +123,16 @@ fn write_failed(path: &Path, header: &[String], rows: &[RowResult]) -> anyhow::R
 }
 
 /// Points `REPORT_DIR/latest` at the newest run (a symlink; a plain file naming it where
-/// links are not possible).
+/// links are not possible). Run ids sort by start time, so a run that started earlier but
+/// ended later (another ledger's, writing to the same folder) leaves `latest` alone.
 fn point_latest(report_dir: &Path, run_id: &str) {
     let latest = report_dir.join("latest");
+    let current = std::fs::read_link(&latest)
+        .map(|p| p.to_string_lossy().into_owned())
+        .or_else(|_| std::fs::read_to_string(&latest).map(|s| s.trim().to_string()));
+    if current.is_ok_and(|c| c.as_str() > run_id && report_dir.join(&c).is_dir()) {
+        return;
+    }
     let _ = std::fs::remove_file(&latest);
     #[cfg(unix)]
     let linked = std::os::unix::fs::symlink(run_id, &latest).is_ok();
@@ -139,4 +171,16 @@ pub fn table(result: &RunResult) -> String {
         out.push_str(&format!("{invalid} rows were invalid (see failed.csv)\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_has_its_results_column() {
+        for kind in StepKind::ALL {
+            assert!(STEP_COLUMNS.contains(&kind.as_str()), "{kind} has no column in results.csv");
+        }
+    }
 }

@@ -46,7 +46,10 @@ pub struct RowResult {
     pub official_appid: String,
     /// The state of each step the row asks for.
     pub steps: BTreeMap<StepKind, StepState>,
-    /// From the first step that is not done or skipped (or the validation problem).
+    /// The step that most needs attention ([`ATTENTION`]); `errcode`, `message` and `hint`
+    /// are its. `None` when every step is settled, or the row was rejected (the validation
+    /// problem is the message then).
+    pub step: Option<StepKind>,
     pub errcode: Option<i64>,
     pub message: String,
     pub hint: String,
@@ -61,10 +64,17 @@ impl RowResult {
     pub fn needs_person(&self) -> bool {
         self.invalid || self.steps.values().any(|s| *s == StepState::Failed)
     }
+}
 
-    fn deferred(&self) -> bool {
-        self.steps.values().any(|s| matches!(s, StepState::Deferred | StepState::Pending))
-    }
+/// The step states that need attention, the most first (DESIGN §6): a row's `step`,
+/// `errcode`, `message` and `hint` in results.csv come from its step whose state is earliest
+/// here (the first in run order among equals). A step left pending (not reached) comes last.
+pub const ATTENTION: &[StepState] =
+    &[StepState::Failed, StepState::Deferred, StepState::InReview, StepState::Waiting, StepState::Pending];
+
+/// How much `state` needs attention: lower is more; `None` for a settled step.
+fn attention(state: StepState) -> Option<usize> {
+    ATTENTION.iter().position(|s| *s == state)
 }
 
 /// What a run did.
@@ -90,9 +100,23 @@ impl RunResult {
 
 /// The exit code for these rows (DESIGN §6).
 pub fn exit_for(rows: &[RowResult]) -> Exit {
-    if rows.iter().any(RowResult::needs_person) {
+    exit_for_states(rows.iter().any(|r| r.invalid), rows.iter().flat_map(|r| r.steps.values().copied()))
+}
+
+/// The exit code for a sheet with rejected rows (`invalid`) or not, whose steps are in
+/// `states` (DESIGN §6): `run` judges the states it left, `plan` those it foresees.
+pub fn exit_for_states(invalid: bool, states: impl IntoIterator<Item = StepState>) -> Exit {
+    let mut deferred = false;
+    for state in states {
+        match state {
+            StepState::Failed => return Exit::NeedsPerson,
+            StepState::Deferred | StepState::Pending => deferred = true,
+            _ => {}
+        }
+    }
+    if invalid {
         Exit::NeedsPerson
-    } else if rows.iter().any(RowResult::deferred) {
+    } else if deferred {
         Exit::Deferred
     } else {
         Exit::Ok
@@ -246,6 +270,7 @@ fn rejected_result(rejected: &manifest::Rejected) -> RowResult {
         appid: String::new(),
         official_appid: String::new(),
         steps: BTreeMap::new(),
+        step: None,
         errcode: None,
         message,
         hint: "Fix the cell the message names and feed the row again.".into(),
@@ -261,13 +286,15 @@ async fn process_row(ctx: &RunCtx, row: Row) -> Result<RowResult, StepError> {
         appid: appid.clone().unwrap_or_default(),
         official_appid: row.official_appid.clone().unwrap_or_default(),
         steps: BTreeMap::new(),
+        step: None,
         errcode: None,
         message: String::new(),
         hint: String::new(),
         cells: Vec::new(),
         invalid: false,
     };
-    let mut first_problem: Option<StepOutcome> = None;
+    // The step that most needs attention so far: (its rank in ATTENTION, kind, outcome).
+    let mut most: Option<(usize, StepKind, StepOutcome)> = None;
     for step in &row.steps {
         let key = (row.identity.clone(), step.kind.as_str().to_string());
         let outcome = if step.kind != StepKind::Register && appid.is_none() {
@@ -281,12 +308,13 @@ async fn process_row(ctx: &RunCtx, row: Row) -> Result<RowResult, StepError> {
             appid = ctx.ledger.row_appid(&row.identity).await?;
             result.appid = appid.clone().unwrap_or_default();
         }
-        if first_problem.is_none() && !outcome.state.is_settled() {
-            first_problem = Some(outcome.clone());
+        if let Some(rank) = attention(outcome.state).filter(|r| most.as_ref().is_none_or(|(m, _, _)| r < m)) {
+            most = Some((rank, step.kind, outcome.clone()));
         }
         result.steps.insert(step.kind, outcome.state);
     }
-    if let Some(problem) = first_problem {
+    if let Some((_, kind, problem)) = most {
+        result.step = Some(kind);
         result.errcode = problem.errcode;
         result.message = problem.message.unwrap_or_default();
         result.hint = problem.hint.unwrap_or_default();

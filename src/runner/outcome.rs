@@ -49,6 +49,19 @@ impl Decision {
         }
     }
 
+    /// The state `run` leaves the step in when what this decides goes through (a change is
+    /// taken as made): what `plan`'s exit code is judged on, as `run`'s is on the states.
+    pub fn expected_state(&self) -> StepState {
+        match self {
+            Decision::Skip(_) => StepState::Skipped,
+            Decision::Reconciled(_) | Decision::Set(_) => StepState::Done,
+            Decision::Defer { .. } => StepState::Deferred,
+            Decision::Fail { .. } => StepState::Failed,
+            Decision::Wait(_) => StepState::Waiting,
+            Decision::Review { .. } => StepState::InReview,
+        }
+    }
+
     /// A failure from a catalogued errcode, with its hint.
     pub fn fail(code: i64, message: impl Into<String>) -> Decision {
         Decision::Fail {

@@ -24,6 +24,9 @@ pub struct Planned {
     /// `set`, `skip`, `defer`, `fail`, `wait`, `review` or `done`.
     pub action: String,
     pub detail: String,
+    /// The state `run` would leave the step in (`failed` for a rejected row).
+    #[serde(skip)]
+    pub state: StepState,
 }
 
 /// Plans every row of `loaded`.
@@ -45,6 +48,7 @@ pub async fn plan(
             step: "row".into(),
             action: "fail".into(),
             detail: r.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
+            state: StepState::Failed,
         })
         .collect();
     let mut stream = futures::stream::iter(loaded.rows.iter().map(|row| {
@@ -61,6 +65,7 @@ pub async fn plan(
                     step: step.kind.as_str().into(),
                     action: decision.action().into(),
                     detail: decision.detail().into(),
+                    state: decision.expected_state(),
                 });
             }
             Ok::<_, StepError>(out)

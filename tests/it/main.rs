@@ -12,6 +12,7 @@ mod links;
 mod plan;
 mod reconcile;
 mod register;
+mod reports;
 mod run;
 mod secrets;
 mod serve;

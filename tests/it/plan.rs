@@ -22,7 +22,8 @@ fn plan_shows_set_skip_defer_fail_and_wait_and_changes_nothing() {
         ),
     );
     ws.test_on(&sim).args(["tokens", "recover"]).run();
-    let ran = ws.test_on(&sim).args(["plan", &job]).stdout_has("set 1, skip 1, wait 1").run();
+    // A row would fail: plan exits 3, as run would.
+    let ran = ws.test_on(&sim).args(["plan", &job]).stdout_has("set 1, skip 1, wait 1").status(3).run();
     let line = |n: &str| ran.stdout.lines().find(|l| l.trim_start().starts_with(n)).unwrap_or_default().to_string();
     assert!(line("2 ").contains("signature") && line("2 ").contains("set"), "{}", ran.stdout);
     assert!(line("3 ").contains("skip"), "{}", ran.stdout);
@@ -34,10 +35,10 @@ fn plan_shows_set_skip_defer_fail_and_wait_and_changes_nothing() {
     assert!(state_changing(&sim.calls()).is_empty(), "plan changes nothing at WeChat");
     assert!(ws.query("SELECT * FROM steps").is_empty(), "plan changes no step state");
 
-    let json = ws.test_on(&sim).args(["plan", &job, "--format", "json"]).run();
+    let json = ws.test_on(&sim).args(["plan", &job, "--format", "json"]).status(3).run();
     let planned: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(planned.as_array().unwrap().len(), 5);
-    let csv = ws.test_on(&sim).args(["plan", &job, "--format", "csv"]).run();
+    let csv = ws.test_on(&sim).args(["plan", &job, "--format", "csv"]).status(3).run();
     assert!(csv.stdout.starts_with("line,row,step,action,detail\n"));
 }
 
