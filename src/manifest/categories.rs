@@ -49,7 +49,7 @@ impl CategoryTree {
             return Ok(CategoryTree::new(serde_json::from_str(json)?));
         }
         let all: AllCategories = serde_json::from_str(json)?;
-        Ok(CategoryTree::new(all.category_list.categories))
+        Ok(CategoryTree::new(all.into_tree().unwrap_or_default()))
     }
 
     pub fn get(&self, id: i64) -> Option<&Category> {

@@ -66,9 +66,12 @@ fn check_certs(
     }
 }
 
-/// `getallcategories`.
+/// `getallcategories`: the tree in `categories_list` as the live platform answers, or in the
+/// document's `category_list` when the fixture says so.
 pub fn all(st: &mut State, _ctx: &Ctx) -> Reply {
-    ok(json!({ "category_list": { "categories": st.categories } }))
+    let mut body = serde_json::Map::new();
+    body.insert(st.rules.category_tree_field.key().into(), json!({ "categories": st.categories }));
+    ok(Value::Object(body))
 }
 
 /// `getcategory`.

@@ -24,6 +24,9 @@
 //!   fast_registered (true), principal_name (""), nickname_audit (the global one)}]`.
 //! - `categories`: the `getallcategories` tree as WeChat returns it: `[{id, name, level,
 //!   father, children, sensitive_type, qualify: {exter_list: [{inner_list: [{name, url}]}]}}]`.
+//! - `category_tree_field` (`"categories_list"`): the field `getallcategories` wraps the tree
+//!   in: `"categories_list"` as the live platform answers, or `"category_list"` as the settings
+//!   document's example shows (NOTES.md).
 //! - `quotas`: `{"/cgi/path": {daily_limit, used (0)}}`: a path listed here counts every call;
 //!   once `used` reaches `daily_limit` it answers 45009. `openapi/quota/get` reports it
 //!   (unlisted paths: limit 1000, used 0, never enforced).
@@ -65,6 +68,8 @@ pub struct Fixture {
     pub mini_programs: Vec<MiniProgramFixture>,
     #[serde(default)]
     pub categories: Vec<Category>,
+    #[serde(default)]
+    pub category_tree_field: CategoryTreeField,
     #[serde(default)]
     pub quotas: BTreeMap<String, QuotaFixture>,
     #[serde(default)]
@@ -198,6 +203,26 @@ pub struct RebindTaskFixture {
 pub struct ScannedTicketFixture {
     pub ticket: String,
     pub official_appid: String,
+}
+
+/// The field `getallcategories` answers the tree in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryTreeField {
+    /// The live platform's answer.
+    #[default]
+    CategoriesList,
+    /// The settings document's example.
+    CategoryList,
+}
+
+impl CategoryTreeField {
+    pub fn key(self) -> &'static str {
+        match self {
+            CategoryTreeField::CategoriesList => "categories_list",
+            CategoryTreeField::CategoryList => "category_list",
+        }
+    }
 }
 
 /// How a nickname audit ends.

@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::fixture::{AuditMode, Fixture};
+use super::fixture::{AuditMode, CategoryTreeField, Fixture};
 use crate::wechat::api::Category;
 
 /// Milliseconds since the Unix epoch.
@@ -172,6 +172,7 @@ pub struct Rules {
     pub nickname_audit: AuditMode,
     pub audit_delay_queries: u32,
     pub nickname_fail_reason: String,
+    pub category_tree_field: CategoryTreeField,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +242,7 @@ impl State {
                 nickname_audit: fixture.nickname_audit,
                 audit_delay_queries: fixture.audit_delay_queries,
                 nickname_fail_reason: fixture.nickname_fail_reason,
+                category_tree_field: fixture.category_tree_field,
             },
             official_accounts: BTreeMap::new(),
             mini_programs: BTreeMap::new(),

@@ -371,8 +371,16 @@ async fn categories_rules() {
     let sim = Sim::start().await;
     let at = sim.token(MP_CONFIGURED).await;
     let all = sim.get("/cgi-bin/wxopen/getallcategories", &at).await;
-    let cats = all["category_list"]["categories"].as_array().unwrap();
+    assert!(all.get("category_list").is_none(), "the live shape by default: {all}");
+    let cats = all["categories_list"]["categories"].as_array().unwrap();
     assert!(cats.iter().any(|c| c["id"] == 868 && c["sensitive_type"] == 1));
+    let mut document = Fixture::example();
+    document.category_tree_field = super::fixture::CategoryTreeField::CategoryList;
+    let doc_sim = Sim::with(document, SimOptions::default()).await;
+    let doc_at = doc_sim.token(MP_CONFIGURED).await;
+    let all = doc_sim.get("/cgi-bin/wxopen/getallcategories", &doc_at).await;
+    assert!(all.get("categories_list").is_none(), "the document's shape by fixture option: {all}");
+    assert_eq!(all["category_list"]["categories"].as_array().unwrap().len(), cats.len());
 
     let cur = sim.get("/cgi-bin/wxopen/getcategory", &at).await;
     assert_eq!(cur["limit"], 5);

@@ -373,10 +373,30 @@ endpoint!(ModifySignature, "/cgi-bin/account/modifysignature", Post, Authorizer,
 #[derive(Debug, Clone, Serialize)]
 pub struct GetAllCategories;
 
+/// The `getallcategories` answer. The live platform wraps the tree in `categories_list`; the
+/// settings document's example says `category_list` (NOTES.md): both are read, the live one
+/// first.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AllCategories {
-    #[serde(default)]
-    pub category_list: CategoryList,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories_list: Option<CategoryList>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_list: Option<CategoryList>,
+}
+
+/// The field a category tree is read from, for messages.
+pub const CATEGORY_TREE_FIELDS: &str = "categories_list.categories (or category_list.categories)";
+
+impl AllCategories {
+    /// The tree, from whichever field carries it; `None` when neither holds a category — a
+    /// successful answer without a tree is never taken for an empty tree.
+    pub fn into_tree(self) -> Option<Vec<Category>> {
+        [self.categories_list, self.category_list]
+            .into_iter()
+            .flatten()
+            .map(|list| list.categories)
+            .find(|tree| !tree.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -591,6 +611,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(body, serde_json::json!({"nick_name":"n","license":"L","naming_other_stuff_1":"m1"}));
+    }
+
+    #[test]
+    fn the_category_tree_is_read_from_either_field_and_never_empty() {
+        let node = r#"{"id":8,"name":"教育","level":1,"father":0,"children":[39]}"#;
+        let live: AllCategories =
+            serde_json::from_str(&format!(r#"{{"errcode":0,"categories_list":{{"categories":[{node}]}}}}"#)).unwrap();
+        assert_eq!(live.into_tree().unwrap()[0].name, "教育");
+        let document: AllCategories =
+            serde_json::from_str(&format!(r#"{{"errcode":0,"category_list":{{"categories":[{node}]}}}}"#)).unwrap();
+        assert_eq!(document.into_tree().unwrap()[0].id, 8);
+        for empty in [r#"{"errcode":0}"#, r#"{"errcode":0,"categories_list":{"categories":[]}}"#] {
+            let answer: AllCategories = serde_json::from_str(empty).unwrap();
+            assert!(answer.into_tree().is_none(), "{empty}");
+        }
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The category tree (`getallcategories`), fetched at most once a day per ledger: it is the
 //! same for every mini-program of a kind, large, and needed by every run that resolves
-//! category names.
+//! category names. A successful answer without a tree is an error naming the field, and is
+//! never cached: an empty tree would make every category cell look unknown for a day.
 
-use super::api::{Category, GetAllCategories};
-use super::{Api, ApiError};
+use super::api::{Category, GetAllCategories, CATEGORY_TREE_FIELDS};
+use super::{Api, ApiError, Endpoint};
 use crate::ledger::now_secs;
 
 /// How long a fetched tree is reused.
@@ -16,10 +17,16 @@ impl Api {
     /// fetched with `appid`'s token and cached.
     pub async fn all_categories(&self, appid: &str) -> Result<Vec<Category>, ApiError> {
         let cached = self.ledger.cache_get(CACHE_KEY, now_secs() - TREE_MAX_AGE_SECS).await.ok().flatten();
+        // An empty tree is never an answer: ledgers of earlier versions may have cached one.
         if let Some(tree) = cached.and_then(|text| serde_json::from_str::<Vec<Category>>(&text).ok()) {
-            return Ok(tree);
+            if !tree.is_empty() {
+                return Ok(tree);
+            }
         }
-        let tree = self.call(appid, &GetAllCategories).await?.category_list.categories;
+        let tree = self.call(appid, &GetAllCategories).await?.into_tree().ok_or_else(|| ApiError::Decode {
+            api: GetAllCategories::PATH.to_string(),
+            detail: format!("errcode 0 but no category in {CATEGORY_TREE_FIELDS}; the tree is not cached"),
+        })?;
         match serde_json::to_string(&tree) {
             Ok(text) => {
                 if let Err(e) = self.ledger.cache_put(CACHE_KEY, &text).await {

@@ -112,7 +112,7 @@ fn every_endpoint_sends_what_the_documents_say() {
 
     // Categories: GETs, and `certicates` with lower-case key/value.
     let tree = rt.block_on(api.call(MP_FRESH, &GetAllCategories)).unwrap();
-    assert!(tree.category_list.categories.iter().any(|c| c.id == 39 && c.sensitive_type == 1));
+    assert!(tree.into_tree().unwrap().iter().any(|c| c.id == 39 && c.sensitive_type == 1));
     assert_eq!(recv("/cgi-bin/wxopen/getallcategories")["method"], "GET");
     let cert = Certificate { key: "《因私出入境中介机构经营许可证》".into(), value: media.clone() };
     let add = AddCategory { categories: vec![CategoryToAdd { first: 8, second: 39, certicates: vec![cert.clone()] }] };

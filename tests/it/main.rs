@@ -5,6 +5,7 @@
 mod harness;
 
 mod api;
+mod categories;
 mod crash;
 mod explain;
 mod faults;
