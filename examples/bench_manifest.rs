@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tree = CategoryTree::from_json(&json)?;
 
     let started = Instant::now();
-    let manifest = manifest::open(&path, None)?;
+    let manifest = manifest::open(&path, &manifest::ReadOptions::default())?;
     let mut steps = 0usize;
     let counts = manifest.validate_each(Some(&tree), None, |v| {
         if let Validated::Valid(row) = v {

@@ -20,6 +20,11 @@ pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 #[serde(deny_unknown_fields)]
 pub struct JobFile {
     pub manifest: PathBuf,
+    /// The `.xlsx` sheet to read (`--sheet` wins).
+    pub sheet: Option<String>,
+    /// Columns the sheet may carry that wxprov must not read (`--ignore-column` adds).
+    #[serde(default)]
+    pub ignore_columns: Vec<String>,
     pub ledger: Option<PathBuf>,
     pub api_base: Option<String>,
     pub report_dir: Option<PathBuf>,

@@ -6,10 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::manifest_args::ManifestArgs;
 use super::Context;
 use crate::config::JobFile;
 use crate::exit::{fail, usage, Exit};
-use crate::manifest::{self, Column, Encoding};
+use crate::manifest::{self, Column, Manifest};
 use crate::wechat::{is_appid, links};
 
 /// Write the authorization links for registration and admin-rebind rows
@@ -27,9 +28,8 @@ pub struct Args {
     /// Also write a QR code (SVG) per link into this folder
     #[arg(long, value_name = "DIR")]
     qr_dir: Option<PathBuf>,
-    /// Force the manifest's text encoding (utf-8, gbk, gb18030, utf-16)
-    #[arg(long, value_name = "ENCODING")]
-    encoding: Option<Encoding>,
+    #[command(flatten)]
+    manifest: ManifestArgs,
 }
 
 /// One link to send.
@@ -55,7 +55,8 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         None if ctx.global.api_base.as_deref() == Some("sim") => crate::sim::Fixture::example().component.appid,
         None => return Err(fail("WXPROV_COMPONENT_APPID is not set: the links name the third-party platform")),
     };
-    let found = collect(&job.manifest, args.encoding, &component, args.redirect_base.trim_end_matches('/'))?;
+    let manifest = args.manifest.open(&job)?;
+    let found = collect(&manifest, args.manifest.max_rows, &component, args.redirect_base.trim_end_matches('/'))?;
     write_csv(&args.out, &found)?;
     if let Some(dir) = &args.qr_dir {
         write_qr(dir, &found)?;
@@ -64,15 +65,35 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The links a manifest's rows ask for; rows that ask for none are passed over, and rows
-/// whose account is not a valid appid are reported and skipped.
-pub fn collect(path: &Path, encoding: Option<Encoding>, component: &str, base: &str) -> anyhow::Result<Vec<Link>> {
-    let manifest = manifest::open(path, encoding).map_err(|e| usage(e.to_string()))?;
+/// The columns a link is made from.
+const LINK_COLUMNS: [Column; 4] = [Column::Appid, Column::OfficialAppid, Column::CopyWxVerify, Column::RebindTaskid];
+
+/// The links a manifest's rows (the first `max_rows`) ask for; rows that ask for none are
+/// passed over, and rows whose account is not a valid appid, or whose cells are not data (an
+/// error value, a number Excel mangled), are reported and skipped.
+pub fn collect(manifest: &Manifest, max_rows: Option<usize>, component: &str, base: &str) -> anyhow::Result<Vec<Link>> {
     let columns = manifest.columns().clone();
     let mut links = Vec::new();
-    for raw in manifest.rows().map_err(|e| usage(e.to_string()))? {
-        let Ok(raw) = raw else { continue };
+    for raw in manifest.rows().map_err(|e| usage(e.to_string()))?.take(max_rows.unwrap_or(usize::MAX)) {
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(e) => {
+                tracing::warn!("{e}; no link");
+                continue;
+            }
+        };
         let cell = |c: Column| columns.cell(&raw.cells, c).trim().to_string();
+        let unusable: Vec<String> = LINK_COLUMNS
+            .into_iter()
+            .filter_map(|c| {
+                let numeric = columns.get(c).is_some_and(|i| raw.numeric.contains(&i));
+                manifest::cell_problem(c, &cell(c), numeric).map(|(en, _)| format!("column {c}: {en}"))
+            })
+            .collect();
+        if !unusable.is_empty() {
+            tracing::warn!("line {}: {}; no link", raw.line, unusable.join("; "));
+            continue;
+        }
         let (appid, official) =
             (cell(Column::Appid).to_ascii_lowercase(), cell(Column::OfficialAppid).to_ascii_lowercase());
         if appid.is_empty() && !official.is_empty() {

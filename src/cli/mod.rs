@@ -5,6 +5,7 @@ mod categories;
 mod context;
 pub mod explain;
 mod links;
+mod manifest_args;
 mod plan;
 mod quota;
 mod run;
@@ -52,9 +53,6 @@ pub struct GlobalOpts {
     /// How many rows (or calls) are worked on at once
     #[arg(long, global = true, env = "WXPROV_CONCURRENCY", value_name = "N")]
     pub concurrency: Option<usize>,
-    /// Only the first N rows of the manifest
-    #[arg(long, global = true, value_name = "N")]
-    pub max_rows: Option<usize>,
     /// More log output (-v debug, -vv trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

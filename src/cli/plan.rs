@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 
+use super::manifest_args::ManifestArgs;
 use super::Context;
 use crate::config::JobFile;
-use crate::exit::{usage, Exit};
-use crate::manifest::Encoding;
+use crate::exit::Exit;
 use crate::runner::plan::{plan, Planned};
 use crate::runner::{self, RunConfig};
 use crate::wechat::{CallOptions, Pacer};
@@ -32,9 +32,8 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Force the manifest's text encoding (utf-8, gbk, gb18030, utf-16)
-    #[arg(long, value_name = "ENCODING")]
-    encoding: Option<Encoding>,
+    #[command(flatten)]
+    manifest: ManifestArgs,
     /// Plan failed steps as if they were to run again
     #[arg(long)]
     retry_failed: bool,
@@ -49,9 +48,7 @@ enum Format {
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = JobFile::from_arg(&args.job)?;
-    if !job.manifest.exists() {
-        return Err(usage(format!("the manifest {} does not exist", job.manifest.display())));
-    }
+    let manifest = args.manifest.open(&job)?;
     let ledger = ctx.open_ledger(Some(&job))?;
     let options = CallOptions {
         pacer: Some(Arc::new(Pacer::new(&job.limits))),
@@ -62,13 +59,12 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let concurrency = ctx.global.concurrency.or(job.concurrency).unwrap_or(16);
     let cfg = RunConfig {
         manifest: job.manifest.clone(),
-        encoding: args.encoding,
-        max_rows: ctx.global.max_rows,
+        max_rows: args.manifest.max_rows,
         concurrency,
         retry_failed: args.retry_failed,
         max_attempts: job.retry.max_attempts.max(1),
     };
-    let loaded = runner::load_manifest(&api, &cfg).await?;
+    let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     let planned = plan(api, ledger, &loaded, concurrency, args.retry_failed).await?;
     match args.format {
         Format::Table => print!("{}", table(&planned)),

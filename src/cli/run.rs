@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::manifest_args::ManifestArgs;
 use super::Context;
 use crate::config::JobFile;
-use crate::exit::{usage, Exit};
+use crate::exit::Exit;
 use crate::ledger::RunLock;
-use crate::manifest::Encoding;
 use crate::report::{self, Summary};
 use crate::runner::{self, RunConfig};
 use crate::wechat::{CallOptions, Pacer};
@@ -23,9 +23,8 @@ use crate::wechat::{CallOptions, Pacer};
 pub struct Args {
     /// The job file or manifest
     job: PathBuf,
-    /// Force the manifest's text encoding instead of detecting it (utf-8, gbk, gb18030, utf-16)
-    #[arg(long, value_name = "ENCODING")]
-    encoding: Option<Encoding>,
+    #[command(flatten)]
+    manifest: ManifestArgs,
     /// Run failed steps again even though their input has not changed
     #[arg(long)]
     retry_failed: bool,
@@ -33,9 +32,7 @@ pub struct Args {
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = JobFile::from_arg(&args.job)?;
-    if !job.manifest.exists() {
-        return Err(usage(format!("the manifest {} does not exist", job.manifest.display())));
-    }
+    let manifest = args.manifest.open(&job)?;
     let ledger_path = ctx.ledger_path(Some(&job));
     let _lock = RunLock::acquire(&ledger_path)?;
     let ledger = ctx.open_ledger(Some(&job))?;
@@ -49,13 +46,12 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let api = Arc::new(ctx.api(Some(&job), &ledger, Some(run_id.clone()), options).await?);
     let cfg = RunConfig {
         manifest: job.manifest.clone(),
-        encoding: args.encoding,
-        max_rows: ctx.global.max_rows,
+        max_rows: args.manifest.max_rows,
         concurrency: ctx.global.concurrency.or(job.concurrency).unwrap_or(16),
         retry_failed: args.retry_failed,
         max_attempts: job.retry.max_attempts.max(1),
     };
-    let loaded = runner::load_manifest(&api, &cfg).await?;
+    let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     ledger.begin_run(&run_id, "run", &args.job.display().to_string()).await?;
     tracing::info!(
         "run {run_id}: {} rows ({} invalid)",

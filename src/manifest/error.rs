@@ -24,8 +24,8 @@ pub enum ManifestError {
         "manifest {path}, line {line}: the header is not valid UTF-8; try --encoding gbk / 表头不是有效的 UTF-8 编码"
     )]
     HeaderNotUtf8 { path: PathBuf, line: u64 },
-    #[error("manifest {path}: {source}")]
-    Header { path: PathBuf, source: HeaderError },
+    #[error("manifest {path}, line {line} (the header): {source}")]
+    Header { path: PathBuf, line: u64, source: HeaderError },
 }
 
 /// Why one row cannot be read at all (before any column is looked at).

@@ -12,14 +12,14 @@
 //! The public API:
 //!
 //! ```text
-//! open(path, forced: Option<Encoding>) -> Result<Manifest, ManifestError>
+//! open(path, &ReadOptions { encoding, sheet, ignore_columns }) -> Result<Manifest, ManifestError>
 //!     reads the header; a ManifestError is a usage error (exit code 2) naming the file.
-//! Manifest::{path, encoding, warnings, columns, rows}
+//! Manifest::{path, encoding, columns, skipped, header_line, rows}
 //! Manifest::validate_each(tree, max_rows, |Validated| ...) -> Result<Counts, ManifestError>
 //!     streams: validates a million rows without keeping them (two passes over the file: the
 //!     first collects identities to find duplicates).
 //! Manifest::load(tree, max_rows) -> Result<Loaded, ManifestError>
-//! load(path, forced, tree, max_rows) -> Result<Loaded, ManifestError>   (open + load)
+//! load(path, &ReadOptions, tree, max_rows) -> Result<Loaded, ManifestError>   (open + load)
 //! ```
 //!
 //! `tree` is the category tree the caller fetched (`getallcategories`); without it, category
@@ -48,10 +48,29 @@ pub use row::{
     AvatarChange, CategoryAdd, CategoryChange, CertificateFile, Crop, ImageFile, NicknameChange, RebindChange, Row,
 };
 pub use step::{Step, StepKind};
-pub use validate::Rejected;
+pub use validate::{cell_problem, Rejected};
 
 use reader::Source;
 use validate::{Duplicates, Validator};
+
+/// How to read a manifest: the job file's `sheet` and `ignore_columns` and the `--encoding`,
+/// `--sheet` and `--ignore-column` options.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Overrides encoding detection for delimited text.
+    pub encoding: Option<Encoding>,
+    /// The `.xlsx` sheet to read.
+    pub sheet: Option<String>,
+    /// Header names of columns to skip without complaint.
+    pub ignore_columns: Vec<String>,
+}
+
+impl ReadOptions {
+    /// Detected encoding, default sheet, no column ignored, except that `encoding` is forced.
+    pub fn encoding(encoding: Option<Encoding>) -> ReadOptions {
+        ReadOptions { encoding, ..ReadOptions::default() }
+    }
+}
 
 /// A manifest whose header has been read.
 #[derive(Debug, Clone)]
@@ -59,26 +78,27 @@ pub struct Manifest {
     path: PathBuf,
     source: Source,
     columns: Columns,
-    warnings: Vec<String>,
 }
 
 /// Opens the manifest at `path` (`.csv`/`.tsv`/`.txt` or `.xlsx`) and reads its header.
-/// `forced` overrides encoding detection for delimited text.
-pub fn open(path: &Path, forced: Option<Encoding>) -> Result<Manifest, ManifestError> {
-    let source = Source::open(path, forced)?;
-    let (columns, warnings) = Columns::from_header(&source.header)
-        .map_err(|source| ManifestError::Header { path: path.to_path_buf(), source })?;
-    Ok(Manifest { path: path.to_path_buf(), source, columns, warnings })
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Manifest, ManifestError> {
+    let source = Source::open(path, options.encoding)?;
+    let columns = Columns::from_header(&source.header, &options.ignore_columns).map_err(|e| ManifestError::Header {
+        path: path.to_path_buf(),
+        line: source.header_line,
+        source: e,
+    })?;
+    Ok(Manifest { path: path.to_path_buf(), source, columns })
 }
 
 /// Opens, reads and validates the manifest at `path`, keeping every row.
 pub fn load(
     path: &Path,
-    forced: Option<Encoding>,
+    options: &ReadOptions,
     tree: Option<&CategoryTree>,
     max_rows: Option<usize>,
 ) -> Result<Loaded, ManifestError> {
-    open(path, forced)?.load(tree, max_rows)
+    open(path, options)?.load(tree, max_rows)
 }
 
 /// One row's verdict.
@@ -102,8 +122,8 @@ pub struct Loaded {
     pub rows: Vec<Row>,
     /// Rejected rows, in file order, each with its problems.
     pub rejected: Vec<Rejected>,
-    /// Unknown columns, once each.
-    pub warnings: Vec<String>,
+    /// The header cells skipped on purpose (`ignore_columns`, wxprov's own `error`).
+    pub skipped: Vec<String>,
     /// The encoding used (`None` for `.xlsx`): the caller logs it.
     pub encoding: Option<Encoding>,
     /// The header as the file spells it (for `failed.csv`).
@@ -127,9 +147,28 @@ impl Manifest {
         self.source.encoding
     }
 
-    /// One warning per column the header has that is not a manifest column.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
+    /// The header cells skipped on purpose, as "column 4 (D) \"备注\"".
+    pub fn skipped(&self) -> Vec<String> {
+        self.columns.skipped()
+    }
+
+    /// What was read, for the log: the encoding (or the sheet), the header's line, the
+    /// columns skipped.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = vec![match self.encoding() {
+            Some(enc) => format!("reading {} as {enc}, header on line {}", self.path.display(), self.header_line()),
+            None => format!("reading {}, header on row {}", self.path.display(), self.header_line()),
+        }];
+        let skipped = self.skipped();
+        if !skipped.is_empty() {
+            lines.push(format!("not reading {} (ignore_columns, or wxprov's own error column)", skipped.join(", ")));
+        }
+        lines
+    }
+
+    /// The line (the sheet's row) of the header.
+    pub fn header_line(&self) -> u64 {
+        self.source.header_line
     }
 
     pub fn columns(&self) -> &Columns {
@@ -196,7 +235,7 @@ impl Manifest {
         Ok(Loaded {
             rows,
             rejected,
-            warnings: self.warnings.clone(),
+            skipped: self.columns.skipped(),
             encoding: self.encoding(),
             header: self.source.header.clone(),
         })

@@ -49,6 +49,8 @@ pub(crate) struct Source {
     path: PathBuf,
     kind: SourceKind,
     pub header: Vec<String>,
+    /// The header's line (the sheet's row number).
+    pub header_line: u64,
     pub encoding: Option<Encoding>,
 }
 
@@ -79,7 +81,7 @@ impl Source {
         let starts = lines.starts();
         let mut csv = csv_reader(&mut lines, delimiter);
         let mut record = csv::ByteRecord::new();
-        let header = loop {
+        let (header, header_line) = loop {
             match csv.read_byte_record(&mut record) {
                 Ok(false) => return Err(ManifestError::Empty { path: path.to_path_buf() }),
                 Ok(true) => {
@@ -87,8 +89,9 @@ impl Source {
                     if is_blank(&record) {
                         continue;
                     }
-                    break record_to_strings(&record)
+                    let header = record_to_strings(&record)
                         .map_err(|_| ManifestError::HeaderNotUtf8 { path: path.to_path_buf(), line })?;
+                    break (header, line);
                 }
                 Err(e) => return Err(Source::read_err(path)(csv_io(e))),
             }
@@ -97,6 +100,7 @@ impl Source {
             path: path.to_path_buf(),
             kind: SourceKind::Csv { encoding, delimiter },
             header,
+            header_line,
             encoding: Some(encoding),
         })
     }
@@ -125,15 +129,21 @@ impl Source {
                 .collect();
             RawRow { line: first_line + i as u64, cells, numeric }
         });
-        let header = loop {
+        let (header, header_line) = loop {
             match rows.next() {
                 None => return Err(ManifestError::Empty { path: path.to_path_buf() }),
                 Some(row) if row.cells.iter().all(|c| c.trim().is_empty()) => continue,
-                Some(row) => break row.cells,
+                Some(row) => break (row.cells, row.line),
             }
         };
         let rows: Vec<RawRow> = rows.collect();
-        Ok(Source { path: path.to_path_buf(), kind: SourceKind::Xlsx { rows: Arc::new(rows) }, header, encoding: None })
+        Ok(Source {
+            path: path.to_path_buf(),
+            kind: SourceKind::Xlsx { rows: Arc::new(rows) },
+            header,
+            header_line,
+            encoding: None,
+        })
     }
 
     /// The data rows, from the start (each call reads the file again), blank rows skipped.

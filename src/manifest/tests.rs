@@ -66,7 +66,7 @@ fn sandwich(bad: &str) -> String {
 
 fn load_text(text: &[u8], forced: Option<Encoding>) -> Loaded {
     let (_dir, path) = write("m.csv", text);
-    load(&path, forced, Some(&tree()), None).expect("manifest loads")
+    load(&path, &ReadOptions::encoding(forced), Some(&tree()), None).expect("manifest loads")
 }
 
 /// Asserts line 3 is rejected with a problem in `column` whose reason contains `needle`, and
@@ -100,11 +100,11 @@ fn five_forms_give_identical_rows_and_hashes() {
     ];
     let mut all = Vec::new();
     for (name, encoding) in forms {
-        let loaded = load(&fixture(&format!("manifests/{name}")), None, Some(&t), None)
+        let loaded = load(&fixture(&format!("manifests/{name}")), &ReadOptions::default(), Some(&t), None)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(loaded.encoding, encoding, "{name}");
         assert!(loaded.rejected.is_empty(), "{name}: {:#?}", loaded.rejected);
-        assert!(loaded.warnings.is_empty(), "{name}: {:?}", loaded.warnings);
+        assert!(loaded.skipped.is_empty(), "{name}: {:?}", loaded.skipped);
         assert_eq!(loaded.rows.len(), 10, "{name}");
         // What the runner needs, without the cells as written.
         let comparable: Vec<Row> = loaded.rows.into_iter().map(|r| Row { cells: Vec::new(), ..r }).collect();
@@ -154,7 +154,7 @@ fn hashes_ignore_paths_and_lines_but_follow_content() {
     let path_b = dir.path().join("b.csv");
     std::fs::write(&path_b, b).expect("write");
     let la = load_text(a.as_bytes(), None);
-    let lb = load(&path_b, None, None, None).expect("loads");
+    let lb = load(&path_b, &ReadOptions::default(), None, None).expect("loads");
     assert_eq!(la.rows[0].line, 2);
     assert_eq!(lb.rows[0].line, 3);
     assert_eq!(la.rows[0].steps, lb.rows[0].steps);
@@ -167,24 +167,29 @@ fn hashes_ignore_paths_and_lines_but_follow_content() {
 
 #[test]
 fn detects_gbk_and_reports_it() {
-    let m = open(&fixture("manifests/onboarding-gbk.csv"), None).expect("opens");
+    let m = open(&fixture("manifests/onboarding-gbk.csv"), &ReadOptions::default()).expect("opens");
     assert_eq!(m.encoding(), Some(Encoding::Gb18030));
     assert_eq!(m.rows().expect("rows").count(), 10);
 }
 
 #[test]
 fn max_rows_limits_the_rows_read() {
-    let loaded = load(&fixture("manifests/onboarding.csv"), None, Some(&tree()), Some(3)).expect("loads");
+    let loaded =
+        load(&fixture("manifests/onboarding.csv"), &ReadOptions::default(), Some(&tree()), Some(3)).expect("loads");
     assert_eq!(loaded.rows.len(), 3);
 }
 
 #[test]
-fn unknown_columns_are_warned_once() {
+fn unknown_columns_stop_unless_ignored() {
     let text = "appid,remark,signature\nwx00000000000000d1,x,简介简介\nwx00000000000000d2,y,简介简介\n";
-    let loaded = load_text(text.as_bytes(), None);
-    assert_eq!(loaded.warnings.len(), 1);
-    assert!(loaded.warnings[0].contains("remark"));
+    let (_dir, path) = write("m.csv", text.as_bytes());
+    let err = open(&path, &ReadOptions::default()).unwrap_err();
+    assert!(matches!(err, ManifestError::Header { line: 1, source: columns::HeaderError::Unknown(_), .. }), "{err}");
+    let options = ReadOptions { ignore_columns: vec!["Remark".into()], ..ReadOptions::default() };
+    let loaded = load(&path, &options, None, None).expect("loads");
+    assert_eq!(loaded.skipped, ["column 2 (B) \"remark\""]);
     assert_eq!(loaded.rows.len(), 2);
+    assert_eq!(loaded.rows[0].cells, ["wx00000000000000d1", "x", "简介简介"], "the cells as written");
 }
 
 // ---------------------------------------------------------------- whole-file problems
@@ -192,7 +197,7 @@ fn unknown_columns_are_warned_once() {
 #[test]
 fn empty_file_is_a_usage_error() {
     let (_dir, path) = write("m.csv", b"");
-    let err = open(&path, None).unwrap_err();
+    let err = open(&path, &ReadOptions::default()).unwrap_err();
     assert!(matches!(err, ManifestError::Empty { .. }));
     assert!(err.to_string().contains("m.csv"), "{err}");
 }
@@ -206,7 +211,7 @@ fn header_only_has_no_rows() {
 #[test]
 fn header_without_identity_names_accepted_columns() {
     let (_dir, path) = write("m.csv", "nickname,signature\n测试名称,简介简介\n".as_bytes());
-    let err = open(&path, None).unwrap_err();
+    let err = open(&path, &ReadOptions::default()).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, ManifestError::Header { .. }));
     for name in ["m.csv", "`appid`", "`小程序appid`", "`official_appid`", "`公众号appid`"] {
@@ -217,14 +222,14 @@ fn header_without_identity_names_accepted_columns() {
 #[test]
 fn a_column_named_twice_is_a_usage_error() {
     let (_dir, path) = write("m.csv", "appid,简介,signature\n".as_bytes());
-    let err = open(&path, None).unwrap_err();
+    let err = open(&path, &ReadOptions::default()).unwrap_err();
     assert!(err.to_string().contains("signature"), "{err}");
 }
 
 #[test]
 fn unsupported_extension() {
     let (_dir, path) = write("m.xls", b"appid\n");
-    let err = open(&path, None).unwrap_err();
+    let err = open(&path, &ReadOptions::default()).unwrap_err();
     assert!(matches!(err, ManifestError::UnsupportedExtension { .. }));
     assert!(err.to_string().contains("m.xls"), "{err}");
 }
@@ -233,7 +238,7 @@ fn unsupported_extension() {
 fn binary_garbage_is_a_usage_error_not_a_panic() {
     let garbage: Vec<u8> = (0u32..4096).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let (_dir, path) = write("m.csv", &garbage);
-    assert!(open(&path, None).is_err());
+    assert!(open(&path, &ReadOptions::default()).is_err());
 }
 
 #[test]
@@ -263,7 +268,7 @@ fn random_bytes_never_panic() {
         }));
         let (_dir, path) = write("m.csv", &bytes);
         for forced in [None, Some(Encoding::Utf8), Some(Encoding::Utf16Le)] {
-            let _ = load(&path, forced, Some(&tree()), None);
+            let _ = load(&path, &ReadOptions::encoding(forced), Some(&tree()), None);
         }
     }
 }
@@ -302,6 +307,27 @@ fn invalid_utf8_in_a_file_forced_utf8() {
 }
 
 // ---------------------------------------------------------------- rows validation rejects
+
+#[test]
+fn error_values_in_a_csv_are_errors_with_their_column() {
+    for value in ["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!"] {
+        let loaded =
+            assert_bad_row(&line(&[("appid", "wx00000000000000e0"), ("signature", value)]), "signature", value);
+        assert_eq!(loaded.rejected[0].problems.len(), 1, "{:?}", loaded.rejected);
+    }
+    // An appid that is an error value is that, not also a registration row without official_appid.
+    let loaded = assert_bad_row(&line(&[("appid", "#REF!"), ("signature", "一个很好的简介")]), "appid", "#REF!");
+    assert_eq!(loaded.rejected[0].problems.len(), 1, "{:?}", loaded.rejected);
+    assert_eq!(loaded.rejected[0].cells[0], "#REF!", "the cells as written, for failed.csv");
+}
+
+#[test]
+fn identifiers_in_scientific_notation_say_to_format_the_column_as_text() {
+    let bad = line(&[("appid", "wx00000000000000e0"), ("rebind_taskid", "1.23E+31")]);
+    let loaded = assert_bad_row(&bad, "rebind_taskid", "format the rebind_taskid column as Text");
+    assert_eq!(loaded.rejected[0].problems.len(), 1);
+    assert_bad_row(&line(&[("appid", "1.23457E+17"), ("signature", "一个很好的简介")]), "appid", "scientific notation");
+}
 
 #[test]
 fn bad_appid() {
@@ -473,12 +499,12 @@ fn category_id_pair_not_in_tree() {
 fn category_names_need_the_tree() {
     let text = sandwich(&line(&[("appid", "wx0000000000000108"), ("categories", "工具/办公")]));
     let (_dir, path) = write("m.csv", text.as_bytes());
-    let loaded = load(&path, None, None, None).expect("loads");
+    let loaded = load(&path, &ReadOptions::default(), None, None).expect("loads");
     assert_rejected(&loaded, 3, "categories", "need the category tree");
     // Id pairs pass as written without a tree.
     let text = sandwich(&line(&[("appid", "wx0000000000000108"), ("categories", "999/998")]));
     let (_dir, path) = write("m.csv", text.as_bytes());
-    assert_eq!(load(&path, None, None, None).expect("loads").rows.len(), 3);
+    assert_eq!(load(&path, &ReadOptions::default(), None, None).expect("loads").rows.len(), 3);
 }
 
 #[test]
@@ -503,6 +529,9 @@ fn write_xlsx(rows: &[Vec<XCell>]) -> (tempfile::TempDir, PathBuf) {
             match cell {
                 XCell::S(s) => sheet.write_string(r, c, *s).map(|_| ()),
                 XCell::N(n) => sheet.write_number(r, c, *n).map(|_| ()),
+                XCell::F(formula, result) => {
+                    sheet.write_formula(r, c, rust_xlsxwriter::Formula::new(*formula).set_result(*result)).map(|_| ())
+                }
             }
             .expect("write cell");
         }
@@ -514,6 +543,25 @@ fn write_xlsx(rows: &[Vec<XCell>]) -> (tempfile::TempDir, PathBuf) {
 enum XCell {
     S(&'static str),
     N(f64),
+    /// A formula and the result Excel cached for it.
+    F(&'static str, &'static str),
+}
+
+#[test]
+fn xlsx_formula_that_failed_is_an_error_not_a_signature() {
+    use XCell::{F, S};
+    let (_dir, path) = write_xlsx(&[
+        vec![S("appid"), S("signature")],
+        vec![S("wx0000000000000203"), F("=VLOOKUP(A2,Sheet2!A:B,2,FALSE)", "#N/A")],
+        vec![S("wx0000000000000204"), F("=\"一个\"&\"很好的简介\"", "一个很好的简介")],
+    ]);
+    let loaded = load(&path, &ReadOptions::default(), None, None).expect("loads");
+    assert_rejected(&loaded, 2, "signature", "spreadsheet error #N/A");
+    assert_eq!(loaded.rejected[0].problems.len(), 1, "{:?}", loaded.rejected);
+    assert_eq!(
+        loaded.rows.iter().map(|r| (r.line, r.signature.clone())).collect::<Vec<_>>(),
+        [(3, Some("一个很好的简介".into()))]
+    );
 }
 
 #[test]
@@ -525,8 +573,8 @@ fn xlsx_appid_stored_as_a_number_is_an_error() {
         vec![N(1.23e10), S("简介简介"), S("")],
         vec![S("wx0000000000000202"), S("简介简介"), S("287/612")],
     ]);
-    let loaded = load(&path, None, Some(&tree()), None).expect("loads");
-    assert_rejected(&loaded, 3, "appid", "looks like a number");
+    let loaded = load(&path, &ReadOptions::default(), Some(&tree()), None).expect("loads");
+    assert_rejected(&loaded, 3, "appid", "stored as a number");
     assert_rejected(&loaded, 2, "categories", "\"8\" is not first/second");
     assert_eq!(loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
     assert_eq!(loaded.encoding, None);

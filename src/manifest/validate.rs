@@ -87,7 +87,7 @@ impl Duplicates {
     }
 }
 
-type Reason = (String, String);
+pub type Reason = (String, String);
 
 /// Validates rows of one manifest.
 pub struct Validator<'t> {
@@ -155,30 +155,31 @@ impl<'t> Validator<'t> {
     }
 
     /// Validates one row.
-    pub fn validate(&mut self, raw: RawRow) -> Result<Row, Rejected> {
+    pub fn validate(&mut self, mut raw: RawRow) -> Result<Row, Rejected> {
         let mut report = Report { line: raw.line, problems: Vec::new() };
 
-        // Identifiers Excel stored as numbers are already mangled (1.23E+10, lost zeros).
-        for column in [Column::Appid, Column::OfficialAppid, Column::Ticket, Column::RebindTaskid] {
-            if let Some(i) = self.columns.get(column) {
-                if raw.numeric.contains(&i) {
-                    report.add(
-                        column,
-                        (
-                            format!(
-                                "{column} looks like a number; format the column as text in Excel and type it again"
-                            ),
-                            format!("{column} 被 Excel 存成了数字；请把该列设为“文本”格式后重新填写"),
-                        ),
-                    );
-                }
+        // Cells that are not data: a spreadsheet's error value, an identifier Excel turned into
+        // a number. Each is reported once, and the rest of the checks see the cell as empty.
+        let mut unusable = Vec::new();
+        for column in self.columns.present() {
+            let Some(i) = self.columns.get(column) else { continue };
+            let value = self.cell(&raw, column);
+            if let Some(reason) = cell_problem(column, &value, raw.numeric.contains(&i)) {
+                report.add(column, reason);
+                unusable.push(i);
             }
         }
+        let written_cells = (!unusable.is_empty()).then(|| raw.cells.clone());
+        for &i in &unusable {
+            raw.cells[i].clear();
+        }
+        let unusable_column = |c: Column| self.columns.get(c).is_some_and(|i| unusable.contains(&i));
         let appid_written = self.cell(&raw, Column::Appid);
         let appid = self.appid_cell(&raw, Column::Appid, &mut report);
         let official = self.appid_cell(&raw, Column::OfficialAppid, &mut report);
-        let registration = appid_written.is_empty();
-        if registration && self.cell(&raw, Column::OfficialAppid).is_empty() {
+        let registration = appid_written.is_empty() && !unusable_column(Column::Appid);
+        if registration && self.cell(&raw, Column::OfficialAppid).is_empty() && !unusable_column(Column::OfficialAppid)
+        {
             report.add(
                 Column::OfficialAppid,
                 (
@@ -226,7 +227,8 @@ impl<'t> Validator<'t> {
         };
 
         if !report.problems.is_empty() {
-            return Err(Rejected { line: raw.line, cells: raw.cells, problems: report.problems });
+            let cells = written_cells.unwrap_or(raw.cells);
+            return Err(Rejected { line: raw.line, cells, problems: report.problems });
         }
         let Some(identity) = identity else {
             // Unreachable: no identity always adds a problem above. Reject rather than panic.
@@ -267,15 +269,13 @@ impl<'t> Validator<'t> {
             return None;
         }
         if parse_appid(&value).is_none() {
-            if !raw.numeric.iter().any(|i| self.columns.get(column) == Some(*i)) {
-                report.add(
-                    column,
-                    (
-                        format!("\"{value}\" is not an appid (wx followed by 16 hex digits)"),
-                        format!("“{value}”不是有效的 appid（wx 加 16 位十六进制数字）"),
-                    ),
-                );
-            }
+            report.add(
+                column,
+                (
+                    format!("\"{value}\" is not an appid (wx followed by 16 hex digits)"),
+                    format!("“{value}”不是有效的 appid（wx 加 16 位十六进制数字）"),
+                ),
+            );
             return None;
         }
         Some(value.to_lowercase())
@@ -490,6 +490,64 @@ impl<'t> Validator<'t> {
     }
 }
 
+/// The error values a spreadsheet shows in a cell whose formula failed. Read as text they
+/// would be sent as a name or a signature; they are validation errors instead.
+pub const ERROR_VALUES: [&str; 11] = [
+    "#N/A",
+    "#REF!",
+    "#VALUE!",
+    "#DIV/0!",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#DATA!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+];
+
+/// The columns that hold identifiers, which Excel mangles when it takes them for numbers.
+const IDENTIFIER_COLUMNS: [Column; 4] = [Column::Appid, Column::OfficialAppid, Column::Ticket, Column::RebindTaskid];
+
+/// Why a cell is not data at all, whatever its column asks: a spreadsheet error value, or an
+/// identifier that Excel stored as a number (`numeric`, from an `.xlsx`) or wrote in
+/// scientific notation (`1.23E+31`, in a CSV Excel saved). `value` is the trimmed cell.
+pub fn cell_problem(column: Column, value: &str, numeric: bool) -> Option<Reason> {
+    if let Some(error) = ERROR_VALUES.iter().find(|e| e.eq_ignore_ascii_case(value)) {
+        return Some((
+            format!("the cell holds the spreadsheet error {error} (a formula that failed), not a value; fix the formula or type the value"),
+            format!("单元格是表格的错误值 {error}（公式出错），不是内容；请修正公式或直接填写内容"),
+        ));
+    }
+    if !IDENTIFIER_COLUMNS.contains(&column) || value.is_empty() {
+        return None;
+    }
+    if is_scientific(value) {
+        return Some((
+            format!("\"{value}\" is a number Excel shortened to scientific notation, and its digits are lost; format the {column} column as Text in Excel, paste the original value again and save"),
+            format!("“{value}”是被 Excel 改成科学计数法的数字，原来的数字已丢失；请在 Excel 中把 {column} 列设为“文本”格式，重新粘贴原值后保存"),
+        ));
+    }
+    if numeric {
+        return Some((
+            format!("{column} is stored as a number (\"{value}\"), which Excel rounds and shortens; format the column as Text in Excel and type or paste it again"),
+            format!("{column} 被 Excel 存成了数字（“{value}”）；请把该列设为“文本”格式后重新填写"),
+        ));
+    }
+    None
+}
+
+/// `1.23E+31`, `4.5e-07`, `1E+17`: how Excel writes a number too long for its column.
+fn is_scientific(value: &str) -> bool {
+    let Some((mantissa, exponent)) = value.split_once(['E', 'e']) else {
+        return false;
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let exponent = exponent.strip_prefix(['+', '-']);
+    digits(whole) && digits(fraction) && exponent.is_some_and(digits)
+}
+
 fn check_image(path: &Path, written: &str) -> Result<(String, ImageKind, u64), Reason> {
     if !path.is_file() {
         return Err((
@@ -573,6 +631,20 @@ mod tests {
         assert!(parse_crop("1,0,0.5,1").is_err());
         assert!(parse_crop("0,0,1").is_err());
         assert!(parse_crop("0,0,NaN,1").is_err());
+    }
+
+    #[test]
+    fn error_values_and_mangled_numbers() {
+        assert!(cell_problem(Column::Signature, "#N/A", false).unwrap().0.contains("#N/A"));
+        assert!(cell_problem(Column::Nickname, "#ref!", false).unwrap().0.contains("#REF!"));
+        assert!(cell_problem(Column::Signature, "#N/A 以外的文字", false).is_none());
+        assert!(cell_problem(Column::RebindTaskid, "1.23E+31", false).unwrap().0.contains("as Text"));
+        assert!(cell_problem(Column::Ticket, "1E+17", false).is_some());
+        assert!(cell_problem(Column::Appid, "12300000000", true).unwrap().0.contains("stored as a number"));
+        assert!(cell_problem(Column::Signature, "1.23E+31", false).is_none(), "only identifiers");
+        // Hex taskids never carry a sign or a point.
+        assert!(cell_problem(Column::RebindTaskid, "1234e5678", false).is_none());
+        assert!(cell_problem(Column::RebindTaskid, "b25519093b1e97239eff9d2bfc07e08e", false).is_none());
     }
 
     #[test]

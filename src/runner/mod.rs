@@ -22,7 +22,7 @@ use futures::StreamExt;
 
 use crate::exit::{usage, Exit};
 use crate::ledger::{now_secs, Ledger, RowRecord, StepRecord, StepState};
-use crate::manifest::{self, CategoryTree, Column, Encoding, Loaded, Row, Step, StepKind};
+use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
 use crate::wechat::{Api, ErrClass};
 use outcome::{Decision, StepOutcome};
 use steps::{StepCtx, StepError};
@@ -31,7 +31,6 @@ use steps::{StepCtx, StepError};
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub manifest: PathBuf,
-    pub encoding: Option<Encoding>,
     pub max_rows: Option<usize>,
     pub concurrency: usize,
     pub retry_failed: bool,
@@ -123,17 +122,9 @@ pub fn exit_for_states(invalid: bool, states: impl IntoIterator<Item = StepState
     }
 }
 
-/// Reads and validates the manifest, fetching the category tree when the sheet has a
-/// categories column. Errors are usage errors (exit 2).
-pub async fn load_manifest(api: &Api, cfg: &RunConfig) -> anyhow::Result<Loaded> {
-    let manifest = manifest::open(&cfg.manifest, cfg.encoding).map_err(|e| usage(e.to_string()))?;
-    match manifest.encoding() {
-        Some(enc) => tracing::info!("reading {} as {enc:?}", cfg.manifest.display()),
-        None => tracing::info!("reading the first sheet of {}", cfg.manifest.display()),
-    }
-    for warning in manifest.warnings() {
-        tracing::warn!("{warning}");
-    }
+/// Validates the manifest's rows (the first `cfg.max_rows`), fetching the category tree when
+/// the sheet has a categories column. Errors are usage errors (exit 2).
+pub async fn load_manifest(api: &Api, manifest: &Manifest, cfg: &RunConfig) -> anyhow::Result<Loaded> {
     let tree = if manifest.columns().has(Column::Categories) {
         let candidates = api.stored_authorizers().await?;
         match api.all_categories_any(&candidates).await {

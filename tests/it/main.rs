@@ -17,5 +17,7 @@ mod reports;
 mod run;
 mod secrets;
 mod serve;
+mod sheet_columns;
+mod sheet_values;
 mod token_refresh;
 mod tokens;

@@ -228,7 +228,7 @@ fn rows_needing_a_person_go_to_failed_csv_which_reads_back_as_a_manifest() {
     ws.test_on(&sim)
         .args(["run", "again.csv", "--report-dir", "reports"])
         .status(3)
-        .stderr_has("not a manifest column")
+        .stderr_has("not reading column 3 (C) \"error\"")
         .run();
     assert_eq!(results(&ws).len(), 3);
 }
