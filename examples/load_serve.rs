@@ -147,7 +147,7 @@ fn build(i: u64, base: &str, crypt: &MsgCrypt) -> (String, Option<Vec<u8>>, Opti
             (url, Some(b"<xml><Encrypt>not-base64".to_vec()), None)
         }
         Kind::Stale => {
-            let (url, body) = push(&format!("ticket@@@stale-{i}"), now - 3600);
+            let (url, body) = push(&format!("ticket@@@stale-{i}"), now - 2 * 3600);
             (url, Some(body.into_bytes()), None)
         }
     }

@@ -253,6 +253,9 @@ pub enum Event {
     CategoryAudit { ret: AuditResult, first: Option<String>, second: Option<String>, reason: String },
     /// Any other `InfoType` (`component` is true) or `Event` (`component` is false).
     Other { kind: String, component: bool },
+    /// A message that is not an event (`MsgType` `text`, `image`, …): a user wrote to the
+    /// account. Its content is not kept.
+    Message { msg_type: String },
 }
 
 /// The fields of `authorized` and `updateauthorized`.
@@ -332,6 +335,8 @@ impl Pushed {
             component_event(kind, &mut top, info)?
         } else if let Some(kind) = top.remove("Event") {
             message_event(kind, &mut top)?
+        } else if let Some(msg_type) = non_empty(&mut top, "MsgType") {
+            Event::Message { msg_type }
         } else {
             return Err(EventError::Missing("InfoType"));
         };
@@ -418,6 +423,7 @@ impl Pushed {
                     message_event(&mut out, kind);
                 }
             }
+            Event::Message { msg_type } => push_field(&mut out, "MsgType", msg_type),
         }
         out.push_str("</xml>");
         out
@@ -671,7 +677,10 @@ mod tests {
             Pushed::parse(xml).unwrap().event,
             Event::Other { kind: "weapp_audit_success".into(), component: false }
         );
-        assert_eq!(Pushed::parse(b"<xml><MsgType>text</MsgType></xml>"), Err(EventError::Missing("InfoType")));
+        let text = "<xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>o_user</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>1234</MsgId></xml>";
+        assert_eq!(Pushed::parse(text.as_bytes()).unwrap().event, Event::Message { msg_type: "text".into() });
+        assert_eq!(Pushed::parse(b"<xml><MsgType></MsgType></xml>"), Err(EventError::Missing("InfoType")));
+        assert_eq!(Pushed::parse(b"<xml><Content>x</Content></xml>"), Err(EventError::Missing("InfoType")));
     }
 
     fn samples() -> Vec<Pushed> {
@@ -722,6 +731,7 @@ mod tests {
                 reason: "缺少资质".into(),
             }),
             message(Event::Other { kind: "weapp_audit_fail".into(), component: false }),
+            message(Event::Message { msg_type: "text".into() }),
         ]
     }
 

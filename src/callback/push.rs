@@ -4,11 +4,14 @@
 //!
 //! A push is trusted only after every check has passed, in this order: the receiver is
 //! configured, the query has `timestamp`, `nonce` and `msg_signature` (and `encrypt_type`, if
-//! given, is `aes`), the timestamp is within 5 minutes of now, the body is at most 64 KB of
-//! well-formed XML with `<Encrypt>`, the signature matches, the message decrypts for the
-//! component appid, the event inside reads, and its `(timestamp, nonce)` was not seen before.
-//! Anything else is refused (400, 403, 413 or 503) and recorded; it is never stored as data.
-//! WeChat is answered a plain `success` once the push is handled.
+//! given, is `aes`), the timestamp is within `--max-skew` of now (an hour by default; a push
+//! taken with a skew over 5 minutes is logged as a warning about the clock), the body is at
+//! most 64 KB of well-formed XML with `<Encrypt>`, the signature matches, the message decrypts
+//! for the component appid, the event inside reads, and its `(timestamp, nonce)` was not taken
+//! before (the ledger remembers, across restarts). Anything else is refused (400, 403, 413 or
+//! 503) and recorded; it is never stored as data. WeChat is answered a plain `success` once
+//! the push is handled — a user's plain message (`MsgType` `text`, …) included, which is
+//! recorded without its content.
 //!
 //! WeChat's message URL for a third-party platform is usually configured as
 //! `…/callback/events/$APPID$`, WeChat putting the mini-program's appid in the path; that form
@@ -24,7 +27,8 @@ use axum::response::{IntoResponse, Response};
 use super::event::{AuditResult, Event, PushBody, Pushed};
 use super::params::{self, Params};
 use super::refusal::Refusal;
-use super::server::{Peer, ServerState, MAX_SKEW_SECS};
+use super::replay::CLOCK_WARNING_SECS;
+use super::server::{Peer, ServerState};
 use crate::ledger::{AuditKind, CallbackOutcome, LedgerError, TicketKind};
 
 pub const COMPONENT_PATH: &str = "/callback/component";
@@ -79,6 +83,8 @@ pub async fn events_for(
 struct Opened {
     timestamp: String,
     nonce: String,
+    /// How far the timestamp was from this host's clock, in seconds.
+    skew: i64,
     outer: PushBody,
     pushed: Pushed,
 }
@@ -95,18 +101,36 @@ async fn handle(
         Ok(opened) => opened,
         Err(refusal) => return refuse(state, path, peer, refusal).await,
     };
-    if !state.replay().check_and_remember(&opened.timestamp, &opened.nonce) {
-        return refuse(state, path, peer, Refusal::Replayed).await;
+    let ledger = state.ledger();
+    match state.replay().check_and_remember(ledger, &opened.timestamp, &opened.nonce).await {
+        Ok(true) => {}
+        Ok(false) => return refuse(state, path, peer, Refusal::Replayed).await,
+        Err(e) => return not_stored(path, &e),
+    }
+    if opened.skew > CLOCK_WARNING_SECS {
+        tracing::warn!(
+            path,
+            skew_secs = opened.skew,
+            "a push's timestamp is {} s from this host's clock; check the clock (NTP)",
+            opened.skew
+        );
     }
     match act(state, path, path_appid, &opened).await {
         Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response(),
         Err(e) => {
             // Let WeChat's retry of this push in: it was not stored.
-            state.replay().forget(&opened.timestamp, &opened.nonce);
-            tracing::error!(path, "could not store a push: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the push could not be stored; retry later\n").into_response()
+            if let Err(e) = state.replay().forget(ledger, &opened.timestamp, &opened.nonce).await {
+                tracing::error!(path, "could not forget the nonce of a push that was not stored: {e}");
+            }
+            not_stored(path, &e)
         }
     }
+}
+
+/// The answer when the ledger failed: WeChat retries the push later.
+fn not_stored(path: &str, e: &LedgerError) -> Response {
+    tracing::error!(path, "could not store a push: {e}");
+    (StatusCode::INTERNAL_SERVER_ERROR, "the push could not be stored; retry later\n").into_response()
 }
 
 async fn refuse(state: &ServerState, path: &'static str, peer: Peer, refusal: Refusal) -> Response {
@@ -127,9 +151,7 @@ fn open(state: &ServerState, query: Option<&str>, body: Result<Bytes, BytesRejec
     }
     let when: i64 =
         timestamp.parse().map_err(|_| Refusal::BadParam { name: "timestamp", expected: "a Unix time in seconds" })?;
-    if crate::ledger::now_secs().abs_diff(when) > MAX_SKEW_SECS.unsigned_abs() {
-        return Err(Refusal::StaleTimestamp);
-    }
+    let skew = state.replay().check_time(when, crate::ledger::now_secs())?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Refusal::TooLarge
@@ -141,7 +163,7 @@ fn open(state: &ServerState, query: Option<&str>, body: Result<Bytes, BytesRejec
     let inner =
         crypt.decrypt(msg_signature, timestamp, nonce, &outer.encrypt).map_err(|e| Refusal::Crypto(e.into()))?;
     let pushed = Pushed::parse(inner.as_bytes()).map_err(|e| Refusal::BadEvent(e.into()))?;
-    Ok(Opened { timestamp: timestamp.to_string(), nonce: nonce.to_string(), outer, pushed })
+    Ok(Opened { timestamp: timestamp.to_string(), nonce: nonce.to_string(), skew, outer, pushed })
 }
 
 fn bounded(text: &str) -> String {
@@ -197,6 +219,15 @@ async fn act(
         Event::Other { kind, .. } => {
             ledger.record_callback(path, &bounded(kind), None, CallbackOutcome::Ignored, None).await?;
             tracing::debug!(path, "ignored a push of a type wxprov does not use");
+        }
+        Event::Message { msg_type } => {
+            // A user wrote to the account; wxprov answers no messages (its content is not kept).
+            let appid = audit_appid(state, path_appid, opened);
+            let detail = "a user's message; wxprov does not reply to messages";
+            ledger
+                .record_callback(path, &bounded(msg_type), appid.as_deref(), CallbackOutcome::Ignored, Some(detail))
+                .await?;
+            tracing::debug!(path, "recorded a user's {msg_type} message");
         }
     }
     Ok(())

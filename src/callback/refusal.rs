@@ -25,9 +25,9 @@ pub enum Refusal {
     /// `encrypt_type` is given and is not `aes`.
     #[error("encrypt_type is not aes")]
     NotAes,
-    /// `timestamp` is more than the allowed skew away from now.
-    #[error("timestamp is more than 5 minutes from now")]
-    StaleTimestamp,
+    /// `timestamp` is more than the allowed skew (`--max-skew`, seconds) away from now.
+    #[error("timestamp is more than {max_skew} s from now (--max-skew)")]
+    StaleTimestamp { max_skew: i64 },
     /// The `(timestamp, nonce)` pair was accepted before.
     #[error("timestamp and nonce were seen before (replay)")]
     Replayed,
@@ -126,7 +126,7 @@ impl Refusal {
             | Refusal::BadEvent(BodyProblem::TooLarge)
             | Refusal::Crypto(CryptoProblem::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::Crypto(CryptoProblem::BadSignature | CryptoProblem::WrongAppId)
-            | Refusal::StaleTimestamp
+            | Refusal::StaleTimestamp { .. }
             | Refusal::Replayed => StatusCode::FORBIDDEN,
             Refusal::MissingParam(_)
             | Refusal::DuplicateParam(_)

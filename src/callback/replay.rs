@@ -1,104 +1,60 @@
-//! Remembers the `(timestamp, nonce)` pairs of recently accepted pushes, so that a push
-//! captured on the wire and sent again is refused (DESIGN §7).
+//! Is a correctly signed push fresh (DESIGN §7)? Its `timestamp` must be within `--max-skew`
+//! of this host's clock, and its `(timestamp, nonce)` must not have been taken before.
 //!
-//! The signature alone cannot tell a replay from the original, and the timestamp check only
-//! bounds how old a replay can be (5 minutes either way), so pairs are kept for twice that
-//! window and then forgotten. Memory is bounded: past [`ReplayGuard::capacity`] pairs the
-//! oldest is dropped (a replay of it would still need a timestamp no older than 5 minutes,
-//! and at the capacity's rate that pair has long gone stale).
+//! The window is wide (an hour by default) because WeChat's SDKs do not check the timestamp
+//! at all and a host whose clock is minutes off still receives pushes (NOTES.md); a push taken
+//! with a skew over [`CLOCK_WARNING_SECS`] is logged as a warning about the clock. A replay
+//! of a captured push must reuse its timestamp, so remembering each pair for twice the window
+//! (in the ledger, see `ledger::nonces`, so across restarts too) refuses every replay.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use super::refusal::Refusal;
+use crate::ledger::{Ledger, LedgerError};
 
-/// How long a pair is remembered.
-pub const REPLAY_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// How far a push's timestamp may be from now unless `--max-skew` says otherwise, in seconds.
+pub const DEFAULT_MAX_SKEW_SECS: i64 = 3600;
 
-/// How many pairs are remembered at most, by default.
-pub const DEFAULT_CAPACITY: usize = 100_000;
+/// A push taken with a larger skew than this is logged as a warning about the clock.
+pub const CLOCK_WARNING_SECS: i64 = 5 * 60;
 
-type Pair = (String, String);
-
-#[derive(Debug, Default)]
-struct Seen {
-    set: HashSet<Pair>,
-    order: VecDeque<(Instant, Pair)>,
-}
-
-/// The pairs seen in the last [`REPLAY_WINDOW`], at most `capacity` of them.
-#[derive(Debug)]
+/// The freshness rules of one receiver.
+#[derive(Debug, Clone, Copy)]
 pub struct ReplayGuard {
-    seen: Mutex<Seen>,
-    window: Duration,
-    capacity: usize,
+    max_skew: i64,
 }
 
 impl Default for ReplayGuard {
     fn default() -> Self {
-        ReplayGuard::new(REPLAY_WINDOW, DEFAULT_CAPACITY)
+        ReplayGuard::new(DEFAULT_MAX_SKEW_SECS)
     }
 }
 
 impl ReplayGuard {
-    pub fn new(window: Duration, capacity: usize) -> ReplayGuard {
-        ReplayGuard { seen: Mutex::new(Seen::default()), window, capacity: capacity.max(1) }
+    /// `max_skew` in seconds (at least 1).
+    pub fn new(max_skew: i64) -> ReplayGuard {
+        ReplayGuard { max_skew: max_skew.max(1) }
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    pub fn max_skew(&self) -> i64 {
+        self.max_skew
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Seen> {
-        // A panic while holding the lock cannot leave the set inconsistent in a way that
-        // matters here (at worst a pair is remembered twice), so a poisoned lock is reused.
-        self.seen.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Remembers the pair; false if it was already seen within the window (a replay).
-    pub fn check_and_remember(&self, timestamp: &str, nonce: &str) -> bool {
-        self.check_at(timestamp, nonce, Instant::now())
-    }
-
-    fn check_at(&self, timestamp: &str, nonce: &str, now: Instant) -> bool {
-        let mut seen = self.lock();
-        while let Some((at, _)) = seen.order.front() {
-            if now.saturating_duration_since(*at) < self.window {
-                break;
-            }
-            if let Some((_, pair)) = seen.order.pop_front() {
-                seen.set.remove(&pair);
-            }
+    /// How far `timestamp` (Unix seconds) is from `now`, if within the window.
+    pub fn check_time(&self, timestamp: i64, now: i64) -> Result<i64, Refusal> {
+        let skew = now.saturating_sub(timestamp).saturating_abs();
+        if skew > self.max_skew {
+            return Err(Refusal::StaleTimestamp { max_skew: self.max_skew });
         }
-        let pair = (timestamp.to_string(), nonce.to_string());
-        if seen.set.contains(&pair) {
-            return false;
-        }
-        while seen.order.len() >= self.capacity {
-            if let Some((_, old)) = seen.order.pop_front() {
-                seen.set.remove(&old);
-            }
-        }
-        seen.set.insert(pair.clone());
-        seen.order.push_back((now, pair));
-        true
+        Ok(skew)
+    }
+
+    /// Remembers the pair; false if it was taken before (a replay).
+    pub async fn check_and_remember(&self, ledger: &Ledger, timestamp: &str, nonce: &str) -> Result<bool, LedgerError> {
+        ledger.remember_nonce(timestamp, nonce, 2 * self.max_skew).await
     }
 
     /// Forgets a pair, so that WeChat's retry of a push that could not be stored is taken.
-    pub fn forget(&self, timestamp: &str, nonce: &str) {
-        let mut seen = self.lock();
-        let pair = (timestamp.to_string(), nonce.to_string());
-        if seen.set.remove(&pair) {
-            seen.order.retain(|(_, p)| *p != pair);
-        }
-    }
-
-    /// How many pairs are remembered now.
-    pub fn len(&self) -> usize {
-        self.lock().set.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    pub async fn forget(&self, ledger: &Ledger, timestamp: &str, nonce: &str) -> Result<(), LedgerError> {
+        ledger.forget_nonce(timestamp, nonce).await
     }
 }
 
@@ -107,35 +63,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pair_is_taken_once_within_the_window() {
-        let guard = ReplayGuard::new(Duration::from_secs(600), 10);
-        let t0 = Instant::now();
-        assert!(guard.check_at("1", "a", t0));
-        assert!(!guard.check_at("1", "a", t0 + Duration::from_secs(599)));
-        assert!(guard.check_at("1", "b", t0));
-        assert!(guard.check_at("2", "a", t0));
-        // After the window the pair is forgotten.
-        assert!(guard.check_at("1", "a", t0 + Duration::from_secs(601)));
-    }
-
-    #[test]
-    fn memory_is_bounded() {
-        let guard = ReplayGuard::new(Duration::from_secs(600), 3);
-        let t0 = Instant::now();
-        for n in 0..10 {
-            assert!(guard.check_at("1", &n.to_string(), t0));
-        }
-        assert_eq!(guard.len(), 3);
-        assert!(!guard.check_at("1", "9", t0));
-        assert!(guard.check_at("1", "0", t0), "the oldest was dropped");
-    }
-
-    #[test]
-    fn forget_lets_a_retry_in() {
-        let guard = ReplayGuard::default();
-        assert!(guard.check_and_remember("1", "a"));
-        guard.forget("1", "a");
-        assert!(guard.is_empty());
-        assert!(guard.check_and_remember("1", "a"));
+    fn the_window_is_max_skew_either_way() {
+        let guard = ReplayGuard::new(3600);
+        assert_eq!(guard.check_time(1_000_000, 1_000_000), Ok(0));
+        assert_eq!(guard.check_time(1_000_000 - 1200, 1_000_000), Ok(1200));
+        assert_eq!(guard.check_time(1_000_000 + 3600, 1_000_000), Ok(3600));
+        assert_eq!(guard.check_time(1_000_000 - 3601, 1_000_000), Err(Refusal::StaleTimestamp { max_skew: 3600 }));
+        assert_eq!(guard.check_time(1_000_000 + 7200, 1_000_000), Err(Refusal::StaleTimestamp { max_skew: 3600 }));
+        assert!(guard.check_time(i64::MIN, i64::MAX).is_err(), "no overflow");
+        assert_eq!(ReplayGuard::new(0).max_skew(), 1);
     }
 }

@@ -24,9 +24,6 @@ use super::replay::ReplayGuard;
 use crate::config::Secrets;
 use crate::ledger::{CallbackOutcome, Ledger};
 
-/// How far a push's `timestamp` may be from now, in seconds.
-pub const MAX_SKEW_SECS: i64 = 5 * 60;
-
 /// The environment variables the encrypted routes need.
 const CRYPTO_VARS: [&str; 3] = ["WXPROV_TOKEN", "WXPROV_ENCODING_AES_KEY", "WXPROV_COMPONENT_APPID"];
 
@@ -36,6 +33,19 @@ pub enum ServeConfigError {
     /// The EncodingAESKey is malformed (the message never shows it).
     #[error("WXPROV_ENCODING_AES_KEY is invalid: {0}")]
     BadKey(&'static str),
+}
+
+/// What `wxprov serve`'s flags add to a receiver.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How far a push's timestamp may be from now, in seconds (`--max-skew`).
+    pub max_skew_secs: i64,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions { max_skew_secs: super::replay::DEFAULT_MAX_SKEW_SECS }
+    }
 }
 
 /// What every request handler shares; cheap to clone.
@@ -53,20 +63,31 @@ struct Shared {
 }
 
 impl ServerState {
-    /// A receiver on `ledger`; without `crypt` the encrypted routes answer 503.
+    /// A receiver on `ledger` with the default options; without `crypt` the encrypted
+    /// routes answer 503.
     pub fn new(ledger: Ledger, crypt: Option<MsgCrypt>) -> ServerState {
         let missing = if crypt.is_some() { Vec::new() } else { CRYPTO_VARS.to_vec() };
-        ServerState::build(ledger, crypt, missing)
+        ServerState::build(ledger, crypt, missing, ServeOptions::default())
     }
 
-    fn build(ledger: Ledger, crypt: Option<MsgCrypt>, missing: Vec<&'static str>) -> ServerState {
-        ServerState { inner: Arc::new(Shared { ledger, crypt, missing, replay: ReplayGuard::default() }) }
+    fn build(
+        ledger: Ledger,
+        crypt: Option<MsgCrypt>,
+        missing: Vec<&'static str>,
+        options: ServeOptions,
+    ) -> ServerState {
+        let replay = ReplayGuard::new(options.max_skew_secs);
+        ServerState { inner: Arc::new(Shared { ledger, crypt, missing, replay }) }
     }
 
     /// A receiver configured from the environment's secrets. Missing variables leave the
     /// encrypted routes unconfigured (see [`ServerState::missing`]); a malformed
     /// EncodingAESKey is an error.
-    pub fn from_secrets(ledger: Ledger, secrets: &Secrets) -> Result<ServerState, ServeConfigError> {
+    pub fn from_secrets(
+        ledger: Ledger,
+        secrets: &Secrets,
+        options: ServeOptions,
+    ) -> Result<ServerState, ServeConfigError> {
         let mut missing = Vec::new();
         if secrets.token.is_none() {
             missing.push(CRYPTO_VARS[0]);
@@ -88,7 +109,7 @@ impl ServerState {
             }
             _ => None,
         };
-        Ok(ServerState::build(ledger, crypt, missing))
+        Ok(ServerState::build(ledger, crypt, missing, options))
     }
 
     /// The environment variables whose absence leaves the encrypted routes unconfigured.
@@ -189,7 +210,7 @@ mod tests {
     #[tokio::test]
     async fn configuration_from_secrets() {
         let (_dir, ledger) = ledger();
-        let none = ServerState::from_secrets(ledger.clone(), &Secrets::default()).unwrap();
+        let none = ServerState::from_secrets(ledger.clone(), &Secrets::default(), ServeOptions::default()).unwrap();
         assert_eq!(none.missing(), CRYPTO_VARS);
         assert!(matches!(none.crypt(), Err(Refusal::NotConfigured(ref v)) if v.contains("WXPROV_TOKEN")));
 
@@ -199,12 +220,12 @@ mod tests {
             component_appid: Some("wxcomp".into()),
             ..Secrets::default()
         };
-        let state = ServerState::from_secrets(ledger.clone(), &all).unwrap();
+        let state = ServerState::from_secrets(ledger.clone(), &all, ServeOptions::default()).unwrap();
         assert!(state.missing().is_empty());
         assert_eq!(state.crypt().unwrap().appid(), "wxcomp");
 
         let bad = Secrets { encoding_aes_key: Some(Secret::new("short-key")), ..Secrets::default() };
-        let err = ServerState::from_secrets(ledger, &bad).unwrap_err();
+        let err = ServerState::from_secrets(ledger, &bad, ServeOptions::default()).unwrap_err();
         assert!(!err.to_string().contains("short-key"), "{err}");
     }
 }

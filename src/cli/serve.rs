@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use super::Context;
-use crate::callback::server::{self, ServerState};
+use crate::callback::server::{self, ServeOptions, ServerState};
 use crate::exit::{fail, Exit};
 
 /// Run the callback receiver
@@ -21,11 +21,17 @@ pub struct Args {
     /// Address to listen on (port 0 picks a free one)
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     listen: SocketAddr,
+    /// How far a push's timestamp may be from this host's clock, in seconds; a push taken
+    /// with more than 300 s is logged as a warning about the clock
+    #[arg(long, default_value_t = crate::callback::replay::DEFAULT_MAX_SKEW_SECS, value_name = "SECS",
+          value_parser = clap::value_parser!(i64).range(1..=86_400))]
+    max_skew: i64,
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
-    let state = ServerState::from_secrets(ledger, &ctx.secrets).map_err(|e| fail(e.to_string()))?;
+    let options = ServeOptions { max_skew_secs: args.max_skew };
+    let state = ServerState::from_secrets(ledger, &ctx.secrets, options).map_err(|e| fail(e.to_string()))?;
     if !state.missing().is_empty() {
         tracing::warn!(
             "{} not set: the encrypted routes (/callback/component, /callback/events) answer 503 until they are",

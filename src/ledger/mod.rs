@@ -23,6 +23,7 @@ mod callbacks;
 mod events;
 mod lock;
 mod media;
+mod nonces;
 mod registrations;
 mod runs;
 mod schema;

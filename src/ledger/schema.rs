@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -179,6 +179,24 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP INDEX IF EXISTS events_run;
     DROP INDEX IF EXISTS steps_state;
+    "#,
+    // 5: the callback receiver's memory across restarts (DESIGN §7): the `(timestamp, nonce)`
+    // of every push taken, kept for twice `--max-skew` so a replay is refused after a restart
+    // too (pruned by `seen_at`, hence its index); and the key of the HMAC `state` that
+    // `links` puts in each `redirect_uri` and `serve` verifies, created on first use.
+    r#"
+    CREATE TABLE push_nonces (
+        timestamp TEXT NOT NULL,
+        nonce     TEXT NOT NULL,
+        seen_at   INTEGER NOT NULL,
+        PRIMARY KEY (timestamp, nonce)
+    );
+    CREATE INDEX push_nonces_seen ON push_nonces (seen_at);
+    CREATE TABLE link_key (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        key        BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    );
     "#,
 ];
 

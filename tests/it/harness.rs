@@ -304,9 +304,14 @@ pub struct Serve {
 impl Serve {
     /// Starts `wxprov serve --listen 127.0.0.1:0` with `envs` (and no other `WXPROV_` variable).
     pub fn start(ws: &Workspace, envs: &[(&str, &str)]) -> Serve {
+        Serve::start_with(ws, envs, &[])
+    }
+
+    /// Like [`Serve::start`], with extra `serve` flags.
+    pub fn start_with(ws: &Workspace, envs: &[(&str, &str)], flags: &[&str]) -> Serve {
         let stderr = ws.path().join("serve.stderr");
         let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--listen", "127.0.0.1:0"]).current_dir(ws.path()).stdin(Stdio::null());
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(flags).current_dir(ws.path()).stdin(Stdio::null());
         for (key, _) in std::env::vars() {
             if key.starts_with("WXPROV_") {
                 cmd.env_remove(key);

@@ -215,8 +215,8 @@ fn bad_pushes_are_refused_recorded_and_store_nothing() {
     let other = MsgCrypt::new(TOKEN, KEY, "wx9999999999999999").unwrap();
     let wrong = seal(&other, &verify_ticket("ticket@@@Wrong"), t, "wrong");
     cases.push(("wrong appid", wrong.query, wrong.body.into_bytes(), 403));
-    // Stale timestamp (10 minutes old), correctly signed.
-    let stale = seal(&crypt(), &verify_ticket("ticket@@@Stale"), t - 600, "stale");
+    // Stale timestamp (two hours old), correctly signed.
+    let stale = seal(&crypt(), &verify_ticket("ticket@@@Stale"), t - 2 * 3600, "stale");
     cases.push(("stale timestamp", stale.query, stale.body.into_bytes(), 403));
     // Body over 64 KB.
     let huge = format!("<xml><Encrypt>{}</Encrypt></xml>", "A".repeat(70 * 1024));
@@ -257,7 +257,7 @@ fn bad_pushes_are_refused_recorded_and_store_nothing() {
     for expected in [
         "msg_signature does not match",
         "message is addressed to another appid",
-        "timestamp is more than 5 minutes from now",
+        "timestamp is more than 3600 s from now (--max-skew)",
         "body is over 64 KB",
         "body: is not a well-formed <xml> document",
         "body: has no <Encrypt> element",
@@ -301,4 +301,120 @@ fn a_malformed_key_stops_the_start_without_showing_it() {
         .stderr_has("WXPROV_ENCODING_AES_KEY is invalid")
         .run();
     assert!(!ran.all().contains(bad_key) && !ran.all().contains(TOKEN), "{}", ran.all());
+}
+
+/// The `(kind, appid, outcome, detail)` of every callback recorded, in order.
+fn callbacks(ws: &Workspace) -> Vec<Vec<String>> {
+    ws.query("SELECT kind, coalesce(appid, ''), outcome, coalesce(detail, '') FROM callback_events ORDER BY id")
+}
+
+fn row(fields: &[&str]) -> Vec<String> {
+    fields.iter().map(|f| f.to_string()).collect()
+}
+
+/// The log lines that mention `text`, stripped of their timestamp prefix.
+fn lines_with<'a>(stderr: &'a str, text: &str) -> Vec<&'a str> {
+    stderr.lines().filter(|l| l.contains(text)).map(|l| l.split_once(" WARN ").map_or(l, |(_, rest)| rest)).collect()
+}
+
+#[test]
+fn a_push_an_hour_off_is_taken_with_a_clock_warning_and_two_hours_off_is_refused() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &envs());
+    let t = now();
+    // 20 minutes old: taken, with a warning about the clock.
+    let old = seal(&crypt(), &verify_ticket("ticket@@@TwentyMinutes"), t - 20 * 60, "twenty");
+    assert_eq!(serve.post(&format!("/callback/component{}", old.query), old.body), (200, "success".into()));
+    // 2 minutes ahead: taken without a warning.
+    let ahead = seal(&crypt(), &verify_ticket("ticket@@@TwoMinutes"), t + 120, "two");
+    assert_eq!(serve.post(&format!("/callback/component{}", ahead.query), ahead.body), (200, "success".into()));
+    // 2 hours old: refused.
+    let stale = seal(&crypt(), &verify_ticket("ticket@@@TwoHours"), t - 2 * 3600, "stale");
+    let (status, text) = serve.post(&format!("/callback/component{}", stale.query), stale.body);
+    assert_eq!((status, text.as_str()), (403, "refused: timestamp is more than 3600 s from now (--max-skew)\n"));
+    let stderr = serve.stop();
+    assert_clean(&stderr);
+
+    let warnings = lines_with(&stderr, "from this host's clock");
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    let skew: i64 = warnings[0].split("skew_secs=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((20 * 60..20 * 60 + 60).contains(&skew), "{}", warnings[0]);
+    assert_eq!(
+        warnings[0],
+        format!(
+            "a push's timestamp is {skew} s from this host's clock; check the clock (NTP) path=\"/callback/component\" skew_secs={skew}"
+        )
+    );
+    let stored = ws.query("SELECT value FROM tickets ORDER BY received_at, value");
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|v| v[0] != "ticket@@@TwoHours"), "{stored:?}");
+    assert_eq!(
+        callbacks(&ws),
+        [
+            row(&["component_verify_ticket", COMPONENT, "stored", ""]),
+            row(&["component_verify_ticket", COMPONENT, "stored", ""]),
+            row(&["push", "", "refused", "timestamp is more than 3600 s from now (--max-skew)"]),
+        ]
+    );
+}
+
+#[test]
+fn max_skew_narrows_the_window() {
+    let ws = Workspace::new();
+    let serve = Serve::start_with(&ws, &envs(), &["--max-skew", "600"]);
+    let old = seal(&crypt(), &verify_ticket("ticket@@@TwentyMinutes"), now() - 20 * 60, "twenty");
+    let (status, text) = serve.post(&format!("/callback/component{}", old.query), old.body);
+    assert_eq!((status, text.as_str()), (403, "refused: timestamp is more than 600 s from now (--max-skew)\n"));
+    assert_clean(&serve.stop());
+    assert_eq!(count(&ws, "SELECT count(*) FROM tickets"), 0);
+}
+
+#[test]
+fn a_replay_is_refused_after_serve_restarts() {
+    let ws = Workspace::new();
+    let push = seal(&crypt(), &verify_ticket("ticket@@@Original"), now() - 60, "once-only");
+    let serve = Serve::start(&ws, &envs());
+    assert_eq!(serve.post(&format!("/callback/component{}", push.query), push.body.clone()), (200, "success".into()));
+    assert_clean(&serve.stop());
+
+    // The same ledger, a new process: the pair is remembered.
+    let serve = Serve::start(&ws, &envs());
+    let (status, text) = serve.post(&format!("/callback/component{}", push.query), push.body.clone());
+    assert_eq!((status, text.as_str()), (403, "refused: timestamp and nonce were seen before (replay)\n"));
+    assert_clean(&serve.stop());
+
+    assert_eq!(ws.query("SELECT kind, value FROM tickets"), [row(&["component_verify_ticket", "ticket@@@Original"])]);
+    assert_eq!(
+        callbacks(&ws),
+        [
+            row(&["component_verify_ticket", COMPONENT, "stored", ""]),
+            row(&["push", "", "refused", "timestamp and nonce were seen before (replay)"]),
+        ]
+    );
+    assert_eq!(count(&ws, "SELECT count(*) FROM push_nonces WHERE nonce = 'once-only'"), 1);
+}
+
+#[test]
+fn a_users_text_message_is_answered_success_and_recorded_without_its_content() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &envs());
+    let t = now();
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[o_user_openid]]></FromUserName>\
+         <CreateTime>{t}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[请问怎么开通会员？]]></Content>\
+         <MsgId>24000000000000001</MsgId></xml>"
+    );
+    let ts = t.to_string();
+    let (encrypt, sig) = crypt().encrypt(&xml, &ts, "text1");
+    let body = PushBody { to_user_name: Some("gh_0123456789ab".into()), app_id: None, encrypt }.to_xml();
+    let query = format!("?timestamp={ts}&nonce=text1&msg_signature={sig}&encrypt_type=aes");
+    let (status, answer) = serve.post(&format!("/callback/events/{MINI}{query}"), body);
+    assert_eq!((status, answer.as_str()), (200, "success"));
+    assert_clean(&serve.stop());
+    assert_eq!(
+        callbacks(&ws),
+        [row(&["text", MINI, "ignored", "a user's message; wxprov does not reply to messages"])]
+    );
+    let everything = ws.query("SELECT * FROM callback_events").concat().join("|");
+    assert!(!everything.contains("开通会员") && !everything.contains("o_user_openid"), "{everything}");
 }
