@@ -179,7 +179,8 @@ async fn component_to_authorizer_token_chain() {
             json!({"component_appid": COMPONENT, "offset": 0, "count": 3}),
         )
         .await;
-    assert_eq!(list["total_count"], 8);
+    let fixture = Fixture::example();
+    assert_eq!(list["total_count"], fixture.official_accounts.len() + fixture.mini_programs.len());
     assert_eq!(list["list"].as_array().unwrap().len(), 3);
     sim.handle.shutdown().await;
 }

@@ -90,7 +90,7 @@ fn tokens_recover_restores_a_deleted_refresh_token() {
     let sim = Sim::start();
     let ws = workspace_with_tokens();
     rusqlite::Connection::open(ws.ledger()).unwrap().execute("DELETE FROM tokens", []).unwrap();
-    ws.test_on(&sim).args(["tokens", "recover"]).stdout_has("8 authorizers listed").run();
+    ws.test_on(&sim).args(["tokens", "recover"]).stdout_has("13 authorizers listed").run();
     let stored = ws.query(&format!("SELECT refresh_token, source FROM tokens WHERE appid = '{MP}'"));
     assert_eq!(stored, [["refreshtoken@@@mp-fresh-0001", "recover"]]);
     // The recovered token works.
