@@ -24,8 +24,19 @@ pub enum ManifestError {
         "manifest {path}, line {line}: the header is not valid UTF-8; try --encoding gbk / 表头不是有效的 UTF-8 编码"
     )]
     HeaderNotUtf8 { path: PathBuf, line: u64 },
-    #[error("manifest {path}, line {line} (the header): {source}")]
-    Header { path: PathBuf, line: u64, source: HeaderError },
+    #[error("manifest {path}, {at} (the header): {source}")]
+    Header { path: PathBuf, at: String, source: HeaderError },
+    #[error(
+        "manifest {path}: there is no sheet \"{sheet}\"; the workbook has {sheets} / Excel 文件中没有名为“{sheet}”的工作表"
+    )]
+    NoSuchSheet { path: PathBuf, sheet: String, sheets: String },
+    #[error(
+        "manifest {path}: no sheet has a header row (a row naming {appid} or {official} within its first {max} rows): {sheets}; name the sheet with --sheet or `sheet =` in the job file / 没有任何工作表有表头行（含“小程序appid”或“公众号appid”的行）",
+        appid = Column::Appid.accepted_names(),
+        official = Column::OfficialAppid.accepted_names(),
+        max = super::reader::MAX_ROWS_ABOVE_HEADER + 1
+    )]
+    NoHeaderSheet { path: PathBuf, sheets: String },
 }
 
 /// Why one row cannot be read at all (before any column is looked at).

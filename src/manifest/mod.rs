@@ -82,10 +82,10 @@ pub struct Manifest {
 
 /// Opens the manifest at `path` (`.csv`/`.tsv`/`.txt` or `.xlsx`) and reads its header.
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Manifest, ManifestError> {
-    let source = Source::open(path, options.encoding)?;
+    let source = Source::open(path, options.encoding, options.sheet.as_deref())?;
     let columns = Columns::from_header(&source.header, &options.ignore_columns).map_err(|e| ManifestError::Header {
         path: path.to_path_buf(),
-        line: source.header_line,
+        at: source.header_at(),
         source: e,
     })?;
     Ok(Manifest { path: path.to_path_buf(), source, columns })
@@ -155,15 +155,36 @@ impl Manifest {
     /// What was read, for the log: the encoding (or the sheet), the header's line, the
     /// columns skipped.
     pub fn describe(&self) -> Vec<String> {
-        let mut lines = vec![match self.encoding() {
-            Some(enc) => format!("reading {} as {enc}, header on line {}", self.path.display(), self.header_line()),
-            None => format!("reading {}, header on row {}", self.path.display(), self.header_line()),
-        }];
+        let mut lines = Vec::new();
+        for (sheet, why) in &self.source.passed_sheets {
+            lines.push(format!("passing over sheet \"{sheet}\" of {} ({why})", self.path.display()));
+        }
+        lines.push(match (self.encoding(), &self.source.sheet) {
+            (Some(enc), _) => {
+                format!("reading {} as {enc}, header on line {}", self.path.display(), self.header_line())
+            }
+            (None, sheet) => format!(
+                "reading sheet \"{}\" of {}, header on line {}",
+                sheet.as_deref().unwrap_or_default(),
+                self.path.display(),
+                self.header_line()
+            ),
+        });
+        if !self.source.above_header.is_empty() {
+            let rows: Vec<String> =
+                self.source.above_header.iter().map(|(line, text)| format!("line {line} \"{text}\"")).collect();
+            lines.push(format!("skipped the rows above the header (a title or notes): {}", rows.join(", ")));
+        }
         let skipped = self.skipped();
         if !skipped.is_empty() {
             lines.push(format!("not reading {} (ignore_columns, or wxprov's own error column)", skipped.join(", ")));
         }
         lines
+    }
+
+    /// The `.xlsx` sheet read (`None` for delimited text).
+    pub fn sheet(&self) -> Option<&str> {
+        self.source.sheet.as_deref()
     }
 
     /// The line (the sheet's row) of the header.

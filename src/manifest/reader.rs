@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use calamine::{Data, Reader, Xlsx};
 
+use super::columns::Columns;
 use super::encoding::{self, Encoding};
 use super::error::{ManifestError, RowError};
 
@@ -43,6 +44,10 @@ fn format_of(path: &Path) -> Result<Format, ManifestError> {
     }
 }
 
+/// At most this many non-blank rows above the header (a title, notes) are looked through
+/// for the header row.
+pub const MAX_ROWS_ABOVE_HEADER: usize = 20;
+
 /// A manifest file opened: where its rows come from, and its header.
 #[derive(Debug, Clone)]
 pub(crate) struct Source {
@@ -52,20 +57,74 @@ pub(crate) struct Source {
     /// The header's line (the sheet's row number).
     pub header_line: u64,
     pub encoding: Option<Encoding>,
+    /// The `.xlsx` sheet read.
+    pub sheet: Option<String>,
+    /// Sheets passed over before it, with why ("empty", "no header row").
+    pub passed_sheets: Vec<(String, &'static str)>,
+    /// The non-blank rows above the header (a title, notes): line and text.
+    pub above_header: Vec<(u64, String)>,
 }
 
 #[derive(Debug, Clone)]
 enum SourceKind {
-    Csv { encoding: Encoding, delimiter: u8 },
-    Xlsx { rows: Arc<Vec<RawRow>> },
+    /// `records` is how many CSV records, blank ones included, come before the first data row.
+    Csv {
+        encoding: Encoding,
+        delimiter: u8,
+        records: usize,
+    },
+    Xlsx {
+        rows: Arc<Vec<RawRow>>,
+    },
+}
+
+/// Where the header row is among a file's first rows.
+struct HeaderRow {
+    /// Its position among the rows looked at.
+    index: usize,
+    /// The non-blank rows above it.
+    above: Vec<(u64, String)>,
+}
+
+/// The first row that names an identity column, within [`MAX_ROWS_ABOVE_HEADER`] non-blank
+/// rows; otherwise the first non-blank row (whose header errors then say what is missing).
+/// `None` when every row is blank. Rows are (line, cells).
+fn find_header<'a>(rows: impl IntoIterator<Item = (u64, &'a [String])>) -> Option<HeaderRow> {
+    let mut above = Vec::new();
+    let mut first = None;
+    for (index, (line, cells)) in rows.into_iter().enumerate() {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if Columns::is_header(cells) {
+            return Some(HeaderRow { index, above });
+        }
+        first.get_or_insert(index);
+        if above.len() == MAX_ROWS_ABOVE_HEADER {
+            break;
+        }
+        above.push((line, preview(cells)));
+    }
+    first.map(|index| HeaderRow { index, above: Vec::new() })
+}
+
+/// A row's text for a log line: its non-blank cells, shortened.
+fn preview(cells: &[String]) -> String {
+    let text = cells.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(" ");
+    if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    }
 }
 
 impl Source {
-    /// Opens `path` and reads its header row.
-    pub fn open(path: &Path, forced: Option<Encoding>) -> Result<Source, ManifestError> {
+    /// Opens `path` and reads its header row: `forced` overrides encoding detection for
+    /// delimited text, `sheet` picks an `.xlsx` sheet.
+    pub fn open(path: &Path, forced: Option<Encoding>, sheet: Option<&str>) -> Result<Source, ManifestError> {
         match format_of(path)? {
             Format::Delimited => Source::open_csv(path, forced),
-            Format::Xlsx => Source::open_xlsx(path),
+            Format::Xlsx => Source::open_xlsx(path, sheet),
         }
     }
 
@@ -73,76 +132,116 @@ impl Source {
         move |source| ManifestError::Read { path: path.to_path_buf(), source }
     }
 
+    /// Where the header is, for messages: "line 3", or "sheet \"小程序\", line 3".
+    pub fn header_at(&self) -> String {
+        match &self.sheet {
+            Some(sheet) => format!("sheet \"{sheet}\", line {}", self.header_line),
+            None => format!("line {}", self.header_line),
+        }
+    }
+
     fn open_csv(path: &Path, forced: Option<Encoding>) -> Result<Source, ManifestError> {
         let (reader, encoding) = encoding::open_text(path, forced).map_err(Source::read_err(path))?;
-        let (head, reader) = read_first_line(reader).map_err(Source::read_err(path))?;
+        let (head, reader) = read_head(reader).map_err(Source::read_err(path))?;
         let delimiter = sniff_delimiter(&head);
         let mut lines = LineTracker::new(std::io::Cursor::new(head).chain(reader), delimiter);
         let starts = lines.starts();
         let mut csv = csv_reader(&mut lines, delimiter);
         let mut record = csv::ByteRecord::new();
-        let (header, header_line) = loop {
+        // The first records, as text, until the header is among them.
+        let mut first: Vec<(u64, Vec<String>)> = Vec::new();
+        let mut non_blank = 0;
+        loop {
             match csv.read_byte_record(&mut record) {
-                Ok(false) => return Err(ManifestError::Empty { path: path.to_path_buf() }),
+                Ok(false) => break,
                 Ok(true) => {
                     let line = starts.pop();
                     if is_blank(&record) {
+                        first.push((line, Vec::new()));
                         continue;
                     }
-                    let header = record_to_strings(&record)
+                    let cells = record_to_strings(&record)
                         .map_err(|_| ManifestError::HeaderNotUtf8 { path: path.to_path_buf(), line })?;
-                    break (header, line);
+                    let header = Columns::is_header(&cells);
+                    first.push((line, cells));
+                    non_blank += 1;
+                    if header || non_blank > MAX_ROWS_ABOVE_HEADER {
+                        break;
+                    }
                 }
                 Err(e) => return Err(Source::read_err(path)(csv_io(e))),
             }
-        };
+        }
+        let found = find_header(first.iter().map(|(line, cells)| (*line, cells.as_slice())))
+            .ok_or_else(|| ManifestError::Empty { path: path.to_path_buf() })?;
+        let (header_line, header) = first.swap_remove(found.index);
         Ok(Source {
             path: path.to_path_buf(),
-            kind: SourceKind::Csv { encoding, delimiter },
+            kind: SourceKind::Csv { encoding, delimiter, records: found.index + 1 },
             header,
             header_line,
             encoding: Some(encoding),
+            sheet: None,
+            passed_sheets: Vec::new(),
+            above_header: found.above,
         })
     }
 
-    fn open_xlsx(path: &Path) -> Result<Source, ManifestError> {
+    fn open_xlsx(path: &Path, wanted: Option<&str>) -> Result<Source, ManifestError> {
         let xlsx_err = |message: String| ManifestError::Xlsx { path: path.to_path_buf(), message };
         let mut book: Xlsx<BufReader<std::fs::File>> =
             calamine::open_workbook(path).map_err(|e: calamine::XlsxError| xlsx_err(e.to_string()))?;
-        let range = match book.worksheet_range_at(0) {
-            Some(r) => r.map_err(|e| xlsx_err(e.to_string()))?,
-            None => return Err(xlsx_err("the workbook has no sheet".into())),
-        };
-        let first_line = range.start().map(|(r, _)| u64::from(r) + 1).unwrap_or(1);
-        let mut rows = range.rows().enumerate().map(|(i, cells)| {
-            let mut numeric = Vec::new();
-            let cells = cells
-                .iter()
-                .enumerate()
-                .map(|(j, cell)| {
-                    let (text, is_number) = xlsx_text(cell);
-                    if is_number {
-                        numeric.push(j);
+        let names: Vec<String> = book.sheet_names().to_vec();
+        if names.is_empty() {
+            return Err(xlsx_err("the workbook has no sheet".into()));
+        }
+        let candidates: Vec<String> = match wanted {
+            None => names.clone(),
+            Some(w) => {
+                match names.iter().find(|n| n.as_str() == w).or_else(|| names.iter().find(|n| n.trim() == w.trim())) {
+                    Some(name) => vec![name.clone()],
+                    None => {
+                        return Err(ManifestError::NoSuchSheet {
+                            path: path.to_path_buf(),
+                            sheet: w.to_string(),
+                            sheets: names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", "),
+                        })
                     }
-                    text
-                })
-                .collect();
-            RawRow { line: first_line + i as u64, cells, numeric }
-        });
-        let (header, header_line) = loop {
-            match rows.next() {
-                None => return Err(ManifestError::Empty { path: path.to_path_buf() }),
-                Some(row) if row.cells.iter().all(|c| c.trim().is_empty()) => continue,
-                Some(row) => break (row.cells, row.line),
+                }
             }
         };
-        let rows: Vec<RawRow> = rows.collect();
-        Ok(Source {
+        let mut passed = Vec::new();
+        for name in candidates {
+            let range = book.worksheet_range(&name).map_err(|e| xlsx_err(format!("sheet \"{name}\": {e}")))?;
+            let rows = sheet_rows(&range);
+            let found = find_header(rows.iter().map(|r| (r.line, r.cells.as_slice())));
+            let usable = found.as_ref().is_some_and(|f| Columns::is_header(&rows[f.index].cells));
+            match found {
+                Some(found) if usable || wanted.is_some() => {
+                    let mut rows = rows;
+                    let data = rows.split_off(found.index + 1);
+                    let header = rows.swap_remove(found.index);
+                    return Ok(Source {
+                        path: path.to_path_buf(),
+                        kind: SourceKind::Xlsx { rows: Arc::new(data) },
+                        header: header.cells,
+                        header_line: header.line,
+                        encoding: None,
+                        sheet: Some(name),
+                        passed_sheets: passed,
+                        above_header: found.above,
+                    });
+                }
+                None if wanted.is_some() => {
+                    return Err(ManifestError::Empty { path: path.to_path_buf() });
+                }
+                Some(_) => passed.push((name, "no header row")),
+                None => passed.push((name, "empty")),
+            }
+        }
+        Err(ManifestError::NoHeaderSheet {
             path: path.to_path_buf(),
-            kind: SourceKind::Xlsx { rows: Arc::new(rows) },
-            header,
-            header_line,
-            encoding: None,
+            sheets: passed.iter().map(|(n, why)| format!("\"{n}\" ({why})")).collect::<Vec<_>>().join(", "),
         })
     }
 
@@ -150,7 +249,7 @@ impl Source {
     pub fn rows(&self) -> Result<RawRows, ManifestError> {
         let expected = self.header.len();
         let inner = match &self.kind {
-            SourceKind::Csv { encoding, delimiter } => {
+            SourceKind::Csv { encoding, delimiter, records } => {
                 let (reader, _) =
                     encoding::open_text(&self.path, Some(*encoding)).map_err(Source::read_err(&self.path))?;
                 let lines = LineTracker::new(reader, *delimiter);
@@ -158,13 +257,10 @@ impl Source {
                 let mut csv = csv_reader(lines, *delimiter);
                 // Skip up to and including the header record.
                 let mut record = csv::ByteRecord::new();
-                loop {
+                for _ in 0..*records {
                     match csv.read_byte_record(&mut record) {
                         Ok(true) => {
                             starts.pop();
-                            if !is_blank(&record) {
-                                break;
-                            }
                         }
                         Ok(false) => break,
                         Err(e) => return Err(Source::read_err(&self.path)(csv_io(e))),
@@ -178,6 +274,31 @@ impl Source {
     }
 }
 
+/// A sheet's rows as text, numbered as the sheet numbers them and with the cells in their
+/// real columns (calamine's range starts at the first used cell).
+fn sheet_rows(range: &calamine::Range<Data>) -> Vec<RawRow> {
+    let Some((first_row, first_col)) = range.start() else {
+        return Vec::new();
+    };
+    let offset = first_col as usize;
+    range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| {
+            let mut numeric = Vec::new();
+            let mut text = vec![String::new(); offset];
+            for (j, cell) in cells.iter().enumerate() {
+                let (value, is_number) = xlsx_text(cell);
+                if is_number {
+                    numeric.push(offset + j);
+                }
+                text.push(value);
+            }
+            RawRow { line: u64::from(first_row) + 1 + i as u64, cells: text, numeric }
+        })
+        .collect()
+}
+
 fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .buffer_capacity(64 * 1024)
@@ -187,28 +308,32 @@ fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<R> {
         .from_reader(reader)
 }
 
-/// Tab when the first line has more tabs than commas (Excel's "Unicode text"), else comma.
+/// Tab when the first line that has either has more tabs than commas (Excel's "Unicode
+/// text"), else comma. A title line above the header may have neither.
 fn sniff_delimiter(head: &[u8]) -> u8 {
-    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
-    let tabs = line.iter().filter(|b| **b == b'\t').count();
-    let commas = line.iter().filter(|b| **b == b',').count();
-    if tabs > commas {
-        b'\t'
-    } else {
-        b','
+    for line in head.split(|b| *b == b'\n') {
+        let tabs = line.iter().filter(|b| **b == b'\t').count();
+        let commas = line.iter().filter(|b| **b == b',').count();
+        if tabs > commas {
+            return b'\t';
+        }
+        if commas > 0 {
+            return b',';
+        }
     }
+    b','
 }
 
 fn is_blank(record: &csv::ByteRecord) -> bool {
     record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
 }
 
-/// Reads until the end of the first line (or 64 KiB): enough to sniff the delimiter.
-/// Returns what was read and the rest of the stream.
-fn read_first_line<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, R)> {
+/// Reads the first 64 KiB (or the whole of a smaller file): enough to sniff the delimiter
+/// past a title line. Returns what was read and the rest of the stream.
+fn read_head<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, R)> {
     let mut head = Vec::new();
     let mut chunk = [0u8; 4096];
-    while head.len() < 64 * 1024 && !head.contains(&b'\n') {
+    while head.len() < 64 * 1024 {
         let n = reader.read(&mut chunk)?;
         if n == 0 {
             break;

@@ -184,12 +184,43 @@ fn unknown_columns_stop_unless_ignored() {
     let text = "appid,remark,signature\nwx00000000000000d1,x,简介简介\nwx00000000000000d2,y,简介简介\n";
     let (_dir, path) = write("m.csv", text.as_bytes());
     let err = open(&path, &ReadOptions::default()).unwrap_err();
-    assert!(matches!(err, ManifestError::Header { line: 1, source: columns::HeaderError::Unknown(_), .. }), "{err}");
+    assert!(
+        matches!(&err, ManifestError::Header { at, source: columns::HeaderError::Unknown(_), .. } if at == "line 1"),
+        "{err}"
+    );
     let options = ReadOptions { ignore_columns: vec!["Remark".into()], ..ReadOptions::default() };
     let loaded = load(&path, &options, None, None).expect("loads");
     assert_eq!(loaded.skipped, ["column 2 (B) \"remark\""]);
     assert_eq!(loaded.rows.len(), 2);
     assert_eq!(loaded.rows[0].cells, ["wx00000000000000d1", "x", "简介简介"], "the cells as written");
+}
+
+#[test]
+fn title_rows_above_a_csv_header_are_skipped_and_lines_stay_the_files() {
+    let text = format!(
+        "2026年11月 小程序开通清单,,\n填表人：张三,,\n\n{}\n{}{}",
+        HEADER.join(","),
+        good(1),
+        line(&[("appid", "wx123")])
+    );
+    let (_dir, path) = write("m.csv", text.as_bytes());
+    let m = open(&path, &ReadOptions::default()).expect("opens");
+    assert_eq!(m.header_line(), 4);
+    assert_eq!(
+        m.describe()[1],
+        "skipped the rows above the header (a title or notes): line 1 \"2026年11月 小程序开通清单\", line 2 \"填表人：张三\""
+    );
+    let loaded = m.load(None, None).expect("loads");
+    assert_eq!(loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [5]);
+    assert_rejected(&loaded, 6, "appid", "not an appid");
+}
+
+#[test]
+fn a_csv_without_a_header_row_says_what_the_first_row_lacks() {
+    let (_dir, path) = write("m.csv", "标题\nnickname,signature\n测试名称,简介简介\n".as_bytes());
+    let err = open(&path, &ReadOptions::default()).unwrap_err();
+    assert!(matches!(&err, ManifestError::Header { at, .. } if at == "line 1"), "{err}");
+    assert!(err.to_string().contains("no identity column"), "{err}");
 }
 
 // ---------------------------------------------------------------- whole-file problems
@@ -519,21 +550,29 @@ fn all_of_a_rows_problems_are_reported() {
 // ---------------------------------------------------------------- xlsx
 
 fn write_xlsx(rows: &[Vec<XCell>]) -> (tempfile::TempDir, PathBuf) {
+    write_book(&[("Sheet1", 0, rows)])
+}
+
+/// A workbook of sheets: (name, the row its first row goes to, rows).
+fn write_book(sheets: &[(&str, u32, &[Vec<XCell>])]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("m.xlsx");
     let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let (r, c) = (r as u32, c as u16);
-            match cell {
-                XCell::S(s) => sheet.write_string(r, c, *s).map(|_| ()),
-                XCell::N(n) => sheet.write_number(r, c, *n).map(|_| ()),
-                XCell::F(formula, result) => {
-                    sheet.write_formula(r, c, rust_xlsxwriter::Formula::new(*formula).set_result(*result)).map(|_| ())
+    for (name, first, rows) in sheets {
+        let sheet = book.add_worksheet().set_name(*name).expect("sheet name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (first + r as u32, c as u16);
+                match cell {
+                    XCell::E => Ok(()),
+                    XCell::S(s) => sheet.write_string(r, c, *s).map(|_| ()),
+                    XCell::N(n) => sheet.write_number(r, c, *n).map(|_| ()),
+                    XCell::F(formula, result) => sheet
+                        .write_formula(r, c, rust_xlsxwriter::Formula::new(*formula).set_result(*result))
+                        .map(|_| ()),
                 }
+                .expect("write cell");
             }
-            .expect("write cell");
         }
     }
     book.save(&path).expect("save xlsx");
@@ -541,6 +580,8 @@ fn write_xlsx(rows: &[Vec<XCell>]) -> (tempfile::TempDir, PathBuf) {
 }
 
 enum XCell {
+    /// Nothing written.
+    E,
     S(&'static str),
     N(f64),
     /// A formula and the result Excel cached for it.
@@ -578,4 +619,57 @@ fn xlsx_appid_stored_as_a_number_is_an_error() {
     assert_rejected(&loaded, 2, "categories", "\"8\" is not first/second");
     assert_eq!(loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
     assert_eq!(loaded.encoding, None);
+}
+
+#[test]
+fn xlsx_the_first_sheet_with_a_header_row_below_its_title() {
+    use XCell::{E, S};
+    let notes: &[Vec<XCell>] = &[vec![S("填表说明")], vec![S("appid 填小程序的 AppID")]];
+    let sheet: &[Vec<XCell>] = &[
+        vec![E, S("2026年11月 小程序开通清单")],
+        vec![],
+        vec![E, S("小程序appid"), S("简介"), S("备注")],
+        vec![E, S("wx0000000000000301"), S("简介简介"), S("x")],
+        vec![E, S("wx301"), S("简介简介")],
+    ];
+    let (_dir, path) = write_book(&[("空白", 0, &[]), ("说明", 0, notes), ("小程序", 1, sheet)]);
+    let options = ReadOptions { ignore_columns: vec!["备注".into()], ..ReadOptions::default() };
+    let m = open(&path, &options).expect("opens");
+    assert_eq!((m.sheet(), m.header_line()), (Some("小程序"), 4));
+    let described = m.describe();
+    let file = path.display();
+    assert_eq!(
+        described,
+        [
+            format!("passing over sheet \"空白\" of {file} (empty)"),
+            format!("passing over sheet \"说明\" of {file} (no header row)"),
+            format!("reading sheet \"小程序\" of {file}, header on line 4"),
+            "skipped the rows above the header (a title or notes): line 2 \"2026年11月 小程序开通清单\"".to_string(),
+            "not reading column 4 (D) \"备注\" (ignore_columns, or wxprov's own error column)".to_string(),
+        ]
+    );
+    let loaded = m.load(None, None).expect("loads");
+    assert_eq!(loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [5]);
+    assert_rejected(&loaded, 6, "appid", "not an appid");
+
+    // --sheet picks a sheet; a sheet that is not there names the ones that are.
+    let options = ReadOptions { sheet: Some("说明".into()), ..ReadOptions::default() };
+    let err = open(&path, &options).unwrap_err();
+    assert!(matches!(&err, ManifestError::Header { at, .. } if at == "sheet \"说明\", line 1"), "{err}");
+    let options = ReadOptions { sheet: Some("Sheet9".into()), ..ReadOptions::default() };
+    let err = open(&path, &options).unwrap_err();
+    assert!(
+        err.to_string().contains("there is no sheet \"Sheet9\"; the workbook has \"空白\", \"说明\", \"小程序\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn xlsx_without_any_header_row_names_the_sheets() {
+    use XCell::S;
+    let notes: &[Vec<XCell>] = &[vec![S("填表说明")]];
+    let (_dir, path) = write_book(&[("说明", 0, notes), ("空白", 0, &[])]);
+    let err = open(&path, &ReadOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("no sheet has a header row"), "{err}");
+    assert!(err.to_string().contains("\"说明\" (no header row), \"空白\" (empty)"), "{err}");
 }

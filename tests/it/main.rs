@@ -20,6 +20,7 @@ mod secrets;
 mod serve;
 mod sheet_columns;
 mod sheet_values;
+mod sheet_xlsx;
 mod template;
 mod token_refresh;
 mod tokens;
