@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::exit::{fail, usage};
 use crate::secret::Secret;
@@ -16,14 +16,18 @@ use crate::secret::Secret;
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 
 /// A job file: a manifest and the settings to run it with. Paths are relative to the file.
-#[derive(Debug, Clone, Default, Deserialize)]
+///
+/// It serializes too: `failed.toml` is the job with its manifest replaced by `failed.csv`
+/// ([`JobFile::for_failed`]), so a setting added here is carried there without more code — a
+/// new setting that names a file must be rewritten in `for_failed`, as `ledger` is.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobFile {
     pub manifest: PathBuf,
     /// The `.xlsx` sheet to read (`--sheet` wins).
     pub sheet: Option<String>,
     /// Columns the sheet may carry that wxprov must not read (`--ignore-column` adds).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore_columns: Vec<String>,
     pub ledger: Option<PathBuf>,
     pub api_base: Option<String>,
@@ -36,7 +40,7 @@ pub struct JobFile {
 }
 
 /// Pacing limits (governor quotas).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// All APIs together.
@@ -68,7 +72,7 @@ fn default_per_appid() -> u32 {
 }
 
 /// Retry policy for transient failures.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Retry {
     #[serde(default = "default_max_attempts")]
@@ -110,6 +114,38 @@ impl JobFile {
         Ok(job)
     }
 
+    /// The job `failed.toml` holds: these settings, for `failed.csv` beside it in `dir` (the
+    /// run's report folder; a CSV, so no `sheet`), with the ledger, report folder and ignored
+    /// columns this run used (`--ignore-column` included: failed.csv has those columns too),
+    /// every path relative to `dir` where one exists (absolute otherwise). `api_base` is kept
+    /// only when the job set it, or when this run was a rehearsal (`sim`), which the fed-back
+    /// run is then too.
+    pub fn for_failed(
+        &self,
+        dir: &Path,
+        ledger: &Path,
+        report_dir: &Path,
+        api_base: Option<&str>,
+        ignore_columns: &[String],
+    ) -> JobFile {
+        let api_base = self.api_base.clone().or_else(|| api_base.filter(|b| *b == "sim").map(str::to_string));
+        let mut ignored: Vec<String> = Vec::new();
+        for name in ignore_columns {
+            if !ignored.contains(name) {
+                ignored.push(name.clone());
+            }
+        }
+        JobFile {
+            manifest: PathBuf::from("failed.csv"),
+            sheet: None,
+            ignore_columns: ignored,
+            ledger: Some(relative_to(dir, ledger)),
+            report_dir: Some(relative_to(dir, report_dir)),
+            api_base,
+            ..self.clone()
+        }
+    }
+
     /// A job made from a manifest given directly (`wxprov run sheet.xlsx`).
     pub fn for_manifest(manifest: &Path) -> JobFile {
         JobFile { manifest: manifest.to_path_buf(), ..JobFile::default() }
@@ -122,6 +158,26 @@ impl JobFile {
             Some("csv") | Some("xlsx") | Some("txt") | Some("tsv") => Ok(JobFile::for_manifest(arg)),
             _ => Err(usage(format!("{}: give a job file (.toml) or a manifest (.csv or .xlsx)", arg.display()))),
         }
+    }
+}
+
+/// `path` as seen from the folder `dir`: relative where a relative path leads there, else
+/// absolute. Both are made absolute first, symbolic links resolved (for a file that does
+/// not exist yet, those of its folders that do), so the answer holds whatever the current
+/// folder of whoever reads it.
+pub fn relative_to(dir: &Path, path: &Path) -> PathBuf {
+    let (dir, path) = (real(dir), real(path));
+    pathdiff::diff_paths(&path, &dir).filter(|p| !p.as_os_str().is_empty()).unwrap_or(path)
+}
+
+/// `path` absolute, with the symbolic links of its existing part resolved.
+fn real(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => real(parent).join(name),
+        _ => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
     }
 }
 

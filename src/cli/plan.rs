@@ -65,7 +65,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         max_attempts: job.retry.max_attempts.max(1),
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
-    let planned = plan(api, ledger, &loaded, concurrency, args.retry_failed).await?;
+    let planned = plan(api, ledger, loaded, concurrency, args.retry_failed).await?;
     match args.format {
         Format::Table => print!("{}", table(&planned)),
         Format::Csv => csv_out(&planned)?,

@@ -10,7 +10,7 @@ use super::Context;
 use crate::config::JobFile;
 use crate::exit::Exit;
 use crate::ledger::RunLock;
-use crate::report::{self, Summary};
+use crate::report::{self, failed::FeedBack, Summary};
 use crate::runner::{self, RunConfig};
 use crate::wechat::{CallOptions, Pacer};
 
@@ -69,7 +69,17 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         calls: api.calls.per_api(),
         exit_code: result.exit.code(),
     };
-    let dir = report::write(&ctx.report_dir(Some(&job)), &result, &summary)?;
+    let report_dir = ctx.report_dir(Some(&job));
+    let api_base = ctx.global.api_base.clone();
+    let ignore_columns = args.manifest.options(&job).ignore_columns;
+    let feed = FeedBack {
+        job: &job,
+        ledger: &ledger_path,
+        report_dir: &report_dir,
+        api_base: api_base.as_deref(),
+        ignore_columns: &ignore_columns,
+    };
+    let dir = report::write(&report_dir, &result, &summary, &feed)?;
     let dir = dir.canonicalize().unwrap_or(dir);
     ledger.finish_run(&run_id, result.rows.len(), api.calls.total(), result.exit.code()).await?;
     print!("{}", report::table(&result));

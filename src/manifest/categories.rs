@@ -292,9 +292,42 @@ impl CategoryItem {
     }
 }
 
+/// Writes `items` back as a cell in the grammar above (its plain ASCII spelling), each
+/// certificate path passed through `path`: how failed.csv rewrites certificate paths so that
+/// they resolve from the report folder. `parse_cell` of the result gives `items` back.
+pub fn write_cell(items: &[CategoryItem], mut path: impl FnMut(&str) -> String) -> String {
+    let written: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let mut text = format!("{}{}/{}", if item.remove { "-" } else { "" }, item.first, item.second);
+            if !item.certificates.is_empty() {
+                let certs: Vec<String> =
+                    item.certificates.iter().map(|(name, p)| format!("{name}={}", path(p))).collect();
+                text.push_str(&format!("[{}]", certs.join(";")));
+            }
+            text
+        })
+        .collect();
+    written.join(";")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_written_back_parses_to_the_same_items_with_its_paths_rewritten() {
+        let cell = "教育／出国移民［《因私出入境中介机构经营许可证》＝certs/visa.jpg；其他=a b.png］； -287/288 ;8/42";
+        let items = parse_cell(cell).unwrap();
+        let back = write_cell(&items, |p| format!("../{p}"));
+        assert_eq!(
+            back,
+            "教育/出国移民[《因私出入境中介机构经营许可证》=../certs/visa.jpg;其他=../a b.png];-287/288;8/42"
+        );
+        let again = parse_cell(&back).unwrap();
+        assert_eq!(again[0].certificates[0].1, "../certs/visa.jpg");
+        assert_eq!(write_cell(&again, str::to_string), back);
+    }
 
     fn tree() -> CategoryTree {
         let json =

@@ -3,6 +3,8 @@
 //! `error`, ready to be fixed and fed back) and `summary.json`. CSVs are UTF-8 with a BOM so
 //! Excel shows the Chinese right. `REPORT_DIR/latest` points at the newest run.
 
+pub mod failed;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -34,13 +36,19 @@ pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}-{:04x}", crate::beijing::run_stamp(started), rand::random::<u16>())
 }
 
-/// Writes the three reports and points `latest` at them; returns their folder.
-pub fn write(report_dir: &Path, result: &RunResult, summary: &Summary) -> anyhow::Result<PathBuf> {
+/// Writes the reports (failed.toml from `feed`) and points `latest` at them; returns their
+/// folder.
+pub fn write(
+    report_dir: &Path,
+    result: &RunResult,
+    summary: &Summary,
+    feed: &failed::FeedBack,
+) -> anyhow::Result<PathBuf> {
     let dir = report_dir.join(&summary.run_id);
     std::fs::create_dir_all(&dir)
         .map_err(|e| crate::exit::fail(format!("cannot create the report folder {}: {e}", dir.display())))?;
     write_results(&dir.join("results.csv"), &result.rows)?;
-    write_failed(&dir.join("failed.csv"), &result.header, &result.rows)?;
+    failed::write(&dir, &summary.run_id, result, feed)?;
     std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(summary)?)?;
     point_latest(report_dir, &summary.run_id);
     Ok(dir)
@@ -88,34 +96,6 @@ fn write_results(path: &Path, rows: &[RowResult]) -> anyhow::Result<()> {
         record.push(row.errcode.map(|c| c.to_string()).unwrap_or_default());
         record.push(redact(&row.message));
         record.push(row.hint.clone());
-        w.write_record(&record)?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-fn write_failed(path: &Path, header: &[String], rows: &[RowResult]) -> anyhow::Result<()> {
-    let mut w = writer(path)?;
-    let mut head: Vec<String> = header.to_vec();
-    head.push("error".into());
-    w.write_record(&head)?;
-    for row in rows.iter().filter(|r| r.needs_person()) {
-        let mut record: Vec<String> = row.cells.clone();
-        record.resize(header.len(), String::new());
-        let failed: Vec<&str> =
-            row.steps.iter().filter(|(_, s)| **s == StepState::Failed).map(|(k, _)| k.as_str()).collect();
-        let mut error = String::new();
-        if !failed.is_empty() {
-            error.push_str(&format!("[{}] ", failed.join(", ")));
-        }
-        if let Some(code) = row.errcode {
-            error.push_str(&format!("errcode {code}: "));
-        }
-        error.push_str(&redact(&row.message));
-        if !row.hint.is_empty() {
-            error.push_str(&format!(" — {}", row.hint));
-        }
-        record.push(error);
         w.write_record(&record)?;
     }
     w.flush()?;

@@ -81,6 +81,8 @@ fn attention(state: StepState) -> Option<usize> {
 pub struct RunResult {
     pub rows: Vec<RowResult>,
     pub header: Vec<String>,
+    /// The manifest, against whose folder its file paths resolve.
+    pub manifest: PathBuf,
     pub exit: Exit,
 }
 
@@ -183,10 +185,11 @@ pub async fn run(
     ledger: Ledger,
     run_id: &str,
     cfg: RunConfig,
-    loaded: Loaded,
+    mut loaded: Loaded,
 ) -> anyhow::Result<RunResult> {
     let known = ledger.all_steps().await?;
     let appids = ledger.row_appids().await?;
+    adopt_identities(&mut loaded.rows, &appids);
     let now = now_secs();
     let work = loaded.rows.iter().any(|row| {
         row.steps.iter().any(|s| {
@@ -251,7 +254,28 @@ pub async fn run(
     }
     results.sort_by_key(|r| r.line);
     let exit = exit_for(&results);
-    Ok(RunResult { rows: results, header: loaded.header, exit })
+    Ok(RunResult { rows: results, header: loaded.header, manifest: cfg.manifest, exit })
+}
+
+/// A row whose appid the ledger knows under another identity — a registration row, keyed by
+/// its official account, whose appid failed.csv filled in — is that row: it takes the
+/// ledger's identity, so its steps go on from where they stood (a failed step stays failed
+/// until its input changes) and it never registers again. Not when another row of the sheet
+/// has that identity itself: each identity is one row.
+pub fn adopt_identities(rows: &mut [Row], appids: &HashMap<String, String>) {
+    let registered: HashMap<&str, &str> =
+        appids.iter().filter(|(identity, appid)| identity != appid).map(|(i, a)| (a.as_str(), i.as_str())).collect();
+    if registered.is_empty() {
+        return;
+    }
+    let taken: std::collections::HashSet<String> = rows.iter().map(|r| r.identity.clone()).collect();
+    for row in rows.iter_mut() {
+        let Some(identity) = row.appid.as_deref().and_then(|a| registered.get(a)) else { continue };
+        if !taken.contains(*identity) {
+            tracing::debug!("line {}: {} is the row the ledger knows as {identity}", row.line, row.identity);
+            row.identity = identity.to_string();
+        }
+    }
 }
 
 fn rejected_result(rejected: &manifest::Rejected) -> RowResult {

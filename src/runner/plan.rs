@@ -33,12 +33,13 @@ pub struct Planned {
 pub async fn plan(
     api: Arc<Api>,
     ledger: Ledger,
-    loaded: &Loaded,
+    mut loaded: Loaded,
     concurrency: usize,
     retry_failed: bool,
 ) -> anyhow::Result<Vec<Planned>> {
     let known = Arc::new(ledger.all_steps().await?);
     let appids = Arc::new(ledger.row_appids().await?);
+    super::adopt_identities(&mut loaded.rows, &appids);
     let mut planned: Vec<Planned> = loaded
         .rejected
         .iter()

@@ -9,6 +9,7 @@ mod categories;
 mod crash;
 mod explain;
 mod faults;
+mod feedback;
 mod guide;
 mod links;
 mod plan;

@@ -223,7 +223,7 @@ fn rows_needing_a_person_go_to_failed_csv_which_reads_back_as_a_manifest() {
     assert_eq!(failed[0], ["appid", "signature", "error"]);
     assert_eq!(failed.len(), 3, "two rows need a person: {failed:?}");
     assert!(failed[2][2].contains("line 3") && failed[2][2].contains("appid"), "{failed:?}");
-    // Fixed or not, failed.csv is a manifest wxprov reads.
+    // Fixed or not, failed.csv is a manifest wxprov reads, its `error` column included.
     std::fs::copy(ws.path().join("reports/latest/failed.csv"), ws.path().join("again.csv")).unwrap();
     ws.test_on(&sim)
         .args(["run", "again.csv", "--report-dir", "reports"])
@@ -231,6 +231,8 @@ fn rows_needing_a_person_go_to_failed_csv_which_reads_back_as_a_manifest() {
         .stderr_has("not reading column 3 (C) \"error\"")
         .run();
     assert_eq!(results(&ws).len(), 3);
+    let failed = read_csv(&ws.path().join("reports/latest/failed.csv"));
+    assert_eq!(failed[0], ["appid", "signature", "error"], "the error column is replaced, not added again");
 }
 
 #[test]
