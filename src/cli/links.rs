@@ -50,9 +50,8 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     if !matches!(base.scheme(), "http" | "https") {
         return Err(usage("--redirect-base must start with https:// (or http://)"));
     }
-    let component = match &ctx.secrets.component_appid {
-        Some(appid) => appid.clone(),
-        None if ctx.global.api_base.as_deref() == Some("sim") => crate::sim::Fixture::example().component.appid,
+    let component = match ctx.secrets(Some(&job))?.component_appid {
+        Some(appid) => appid,
         None => return Err(fail("WXPROV_COMPONENT_APPID is not set: the links name the third-party platform")),
     };
     let manifest = args.manifest.open(&job)?;

@@ -8,6 +8,7 @@ mod links;
 mod manifest_args;
 mod plan;
 mod quota;
+mod rehearsal;
 mod run;
 mod serve;
 mod sim;
@@ -97,11 +98,11 @@ pub fn main() -> ExitCode {
     let exit = match run(cli) {
         Ok(exit) => exit,
         Err(err) => {
-            eprintln!("error: {}", crate::secret::redact(&format!("{err:#}")));
+            eprintln!("{}error: {}", rehearsal::prefix(), crate::secret::redact(&format!("{err:#}")));
             if let Some(hint) =
                 err.chain().find_map(|c| c.downcast_ref::<crate::wechat::ApiError>()).and_then(|e| e.hint())
             {
-                eprintln!("hint: {hint}");
+                eprintln!("{}hint: {hint}", rehearsal::prefix());
             }
             exit_of(&err)
         }
@@ -147,13 +148,20 @@ fn init_logging(global: &GlobalOpts) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WXPROV_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("wxprov={level},warn")));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(crate::runner::progress::LogWriter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_ansi(ansi);
+    // In a rehearsal every line says so (see `rehearsal`).
     let _ = match global.log_format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => {
+            let format = tracing_subscriber::fmt::format().with_target(false).with_ansi(ansi);
+            builder.event_format(rehearsal::MarkedFormat { inner: format, json: false }).try_init()
+        }
+        LogFormat::Json => {
+            let format = tracing_subscriber::fmt::format().with_target(false).json();
+            builder.json().event_format(rehearsal::MarkedFormat { inner: format, json: true }).try_init()
+        }
     };
 }

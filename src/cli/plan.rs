@@ -67,7 +67,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     let planned = plan(api, ledger, loaded, concurrency, args.retry_failed).await?;
     match args.format {
-        Format::Table => print!("{}", table(&planned)),
+        Format::Table => print!("{}", super::rehearsal::mark_lines(&table(&planned))),
         Format::Csv => csv_out(&planned)?,
         Format::Json => println!("{}", serde_json::to_string_pretty(&planned)?),
     }

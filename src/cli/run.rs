@@ -68,6 +68,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
         calls: api.calls.per_api(),
         exit_code: result.exit.code(),
+        rehearsal: ctx.rehearsal(Some(&job)),
     };
     let report_dir = ctx.report_dir(Some(&job));
     let api_base = ctx.global.api_base.clone();
@@ -82,7 +83,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let dir = report::write(&report_dir, &result, &summary, &feed)?;
     let dir = dir.canonicalize().unwrap_or(dir);
     ledger.finish_run(&run_id, result.rows.len(), api.calls.total(), result.exit.code()).await?;
-    print!("{}", report::table(&result));
-    println!("run {run_id}: {} rows, {} API calls; reports in {}", result.rows.len(), api.calls.total(), dir.display());
+    let done = format!("run {run_id}: {} rows, {} API calls; reports in {}\n", result.rows.len(), api.calls.total(), dir.display());
+    print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &done)));
     Ok(result.exit)
 }

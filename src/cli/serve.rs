@@ -31,7 +31,7 @@ pub struct Args {
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
     let options = ServeOptions { max_skew_secs: args.max_skew };
-    let state = ServerState::from_secrets(ledger, &ctx.secrets, options).map_err(|e| fail(e.to_string()))?;
+    let state = ServerState::from_secrets(ledger, &ctx.secrets(None)?, options).map_err(|e| fail(e.to_string()))?;
     if !state.missing().is_empty() {
         tracing::warn!(
             "{} not set: the encrypted routes (/callback/component, /callback/events) answer 503 until they are",

@@ -27,6 +27,8 @@ pub struct Summary {
     pub steps: BTreeMap<&'static str, usize>,
     pub calls: BTreeMap<String, u64>,
     pub exit_code: u8,
+    /// A rehearsal on the built-in simulator (`--api-base sim`), not a real run.
+    pub rehearsal: bool,
 }
 
 /// A new run id for a run starting at `started`: its start on Beijing's clock to the

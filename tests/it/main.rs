@@ -14,6 +14,7 @@ mod guide;
 mod links;
 mod plan;
 mod reconcile;
+mod rehearsal;
 mod register;
 mod reports;
 mod run;
