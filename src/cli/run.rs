@@ -83,7 +83,12 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let dir = report::write(&report_dir, &result, &summary, &feed)?;
     let dir = dir.canonicalize().unwrap_or(dir);
     ledger.finish_run(&run_id, result.rows.len(), api.calls.total(), result.exit.code()).await?;
-    let done = format!("run {run_id}: {} rows, {} API calls; reports in {}\n", result.rows.len(), api.calls.total(), dir.display());
+    let done = format!(
+        "run {run_id}: {} rows, {} API calls; reports in {}\n",
+        result.rows.len(),
+        api.calls.total(),
+        dir.display()
+    );
     print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &done)));
     Ok(result.exit)
 }

@@ -176,7 +176,11 @@ fn a_rehearsal_with_every_real_secret_set_uses_none_and_leaves_the_real_ledger_a
     assert_eq!(latest(&demo.reports()), real_latest, "the real reports/latest moved");
     assert_eq!(sim.calls().len(), calls_before, "the rehearsal called the real API base");
     let mut expected_files = real_files.clone();
-    expected_files.extend(["wxprov.db.sim.db".to_string(), "wxprov.db.sim.db.lock".into(), "wxprov.db.sim.json".into()]);
+    expected_files.extend([
+        "wxprov.db.sim.db".to_string(),
+        "wxprov.db.sim.db.lock".into(),
+        "wxprov.db.sim.json".into(),
+    ]);
     expected_files.sort();
     assert_eq!(names(&demo.path().join("target/demo")), expected_files);
 
