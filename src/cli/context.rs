@@ -85,6 +85,14 @@ impl Context {
         Ok(Context { global, setup: OnceLock::new(), sim: None, ledger: None })
     }
 
+    /// Reads the job (a job file or a manifest given directly) and resolves from it what
+    /// the command works on ([`Context::setup`]), before anything is logged about it.
+    pub fn load_job(&self, arg: &std::path::Path) -> anyhow::Result<JobFile> {
+        let job = JobFile::from_arg(arg)?;
+        self.setup(Some(&job));
+        Ok(job)
+    }
+
     /// What this command works on. Resolved at the first call, from the job given then (every
     /// command has at most one); later calls get the same answer.
     pub fn setup(&self, job: Option<&JobFile>) -> &Setup {

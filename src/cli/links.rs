@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use super::manifest_args::ManifestArgs;
 use super::Context;
-use crate::config::JobFile;
 use crate::exit::{fail, usage, Exit};
 use crate::manifest::{self, Column, Manifest};
 use crate::wechat::{is_appid, links};
@@ -44,7 +43,7 @@ pub struct Link {
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    let job = JobFile::from_arg(&args.job)?;
+    let job = ctx.load_job(&args.job)?;
     let base = url::Url::parse(&args.redirect_base)
         .map_err(|e| usage(format!("--redirect-base {:?} is not a URL ({e})", args.redirect_base)))?;
     if !matches!(base.scheme(), "http" | "https") {

@@ -10,7 +10,6 @@ use clap::ValueEnum;
 
 use super::manifest_args::ManifestArgs;
 use super::Context;
-use crate::config::JobFile;
 use crate::exit::Exit;
 use crate::runner::plan::{plan, Planned};
 use crate::runner::{self, RunConfig};
@@ -47,7 +46,7 @@ enum Format {
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    let job = JobFile::from_arg(&args.job)?;
+    let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
     let ledger = ctx.open_ledger(Some(&job))?;
     let options = CallOptions {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use super::manifest_args::ManifestArgs;
 use super::Context;
-use crate::config::JobFile;
 use crate::exit::Exit;
 use crate::ledger::RunLock;
 use crate::report::{self, failed::FeedBack, Summary};
@@ -31,7 +30,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    let job = JobFile::from_arg(&args.job)?;
+    let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
     let ledger_path = ctx.ledger_path(Some(&job));
     let _lock = RunLock::acquire(&ledger_path)?;
