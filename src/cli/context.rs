@@ -101,8 +101,8 @@ impl Context {
             if setup.rehearsal {
                 rehearsal::mark();
                 tracing::info!(
-                    "rehearsal on the built-in simulator: ledger {}, reports in {}; WXPROV_* secrets and the token \
-                     command are ignored, and the real ledger {} is never opened",
+                    "rehearsal on the built-in simulator: ledger {}, reports in {}; no WXPROV_* secret or token \
+                     command is used, and the real ledger {} is never opened",
                     setup.ledger.display(),
                     setup.report_dir.display(),
                     setup.real_ledger.display()
