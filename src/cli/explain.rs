@@ -9,11 +9,11 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::exit::Exit;
-use crate::wechat::errcode::{self, ErrClass};
+use crate::wechat::errcode::{self, ErrClass, TokenKind};
 
 #[derive(Debug, clap::Args)]
 /// Explain a WeChat errcode: its Chinese text, an English gloss, how wxprov treats it
-/// (retry, token, defer or human) and what to do about it.
+/// (retry, token, defer, stop, blocked or human) and what to do about it.
 pub struct Args {
     /// The errcode, e.g. 61055 or -1
     #[arg(allow_negative_numbers = true)]
@@ -60,6 +60,16 @@ pub fn render_at(code: i64, now: DateTime<Utc>) -> String {
             line(&mut out, "english", &wrap(info.en, WIDTH - LABEL));
             class_lines(&mut out, code, info.class, now);
             line(&mut out, "hint", &wrap(info.hint, WIDTH - LABEL));
+            // Where the class depends on whose token the call carried (DESIGN §5).
+            for other in errcode::entries(code).into_iter().filter(|e| !std::ptr::eq(*e, info)) {
+                let Some(token) = other.token else { continue };
+                line(&mut out, "on", &wrap(carried(token), WIDTH - LABEL));
+                if other.en != info.en {
+                    line(&mut out, "english", &wrap(other.en, WIDTH - LABEL));
+                }
+                class_lines(&mut out, code, other.class, now);
+                line(&mut out, "hint", &wrap(other.hint, WIDTH - LABEL));
+            }
         }
         None => {
             line(&mut out, "", "unknown to wxprov's catalogue: the API documents do not list it");
@@ -79,6 +89,18 @@ pub fn render_at(code: i64, now: DateTime<Utc>) -> String {
         }
     }
     out
+}
+
+/// Whose credentials a token-specific entry is about, in words.
+fn carried(token: TokenKind) -> &'static str {
+    match token {
+        TokenKind::None => "api_component_token, which carries the component's secret:",
+        TokenKind::Component => {
+            "a call with the component's own credentials (api_component_token, or a \
+             component_access_token call):"
+        }
+        TokenKind::Authorizer => "a call with one account's access_token:",
+    }
 }
 
 fn class_lines(out: &mut String, code: i64, class: ErrClass, now: DateTime<Utc>) {

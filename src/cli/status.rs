@@ -1,5 +1,6 @@
 //! `wxprov status`: the ledger at a glance — steps per state, the audits in review, the
-//! deferred rows and when they may go, the steps that need a person, and the recent runs.
+//! deferred rows and when they may go, the blocked steps and what would unblock them, the
+//! steps that need a person, and the recent runs.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +42,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         (StepState::InReview, "in WeChat's audit"),
         (StepState::Deferred, "deferred (may go again at)"),
         (StepState::Waiting, "waiting for a merchant's scan"),
+        (StepState::Blocked, "blocked (waiting for something outside the sheet; no sheet change needed)"),
         (StepState::Failed, "needing a person"),
     ];
     for (state, title) in groups {
@@ -51,6 +53,9 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         println!("\n{title}:");
         for step in &steps {
             println!("  {}", line(step));
+            if let Some(hint) = step.hint.as_ref().filter(|_| state == StepState::Blocked) {
+                println!("      to fix: {hint}");
+            }
         }
     }
 

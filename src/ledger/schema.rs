@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -198,6 +198,37 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     "#,
+    // 6: the `blocked` step state (DESIGN §4: waiting for something outside the sheet).
+    // SQLite cannot change a CHECK in place: `steps` is rebuilt as in v3, rows kept, with
+    // the check still written as comparisons and no index (v4).
+    r#"
+    CREATE TABLE steps_v6 (
+        identity     TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state = 'pending' OR state = 'done' OR state = 'skipped'
+                     OR state = 'in_review' OR state = 'waiting' OR state = 'deferred' OR state = 'blocked'
+                     OR state = 'failed'),
+        input_hash   TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        errcode      INTEGER,
+        message      TEXT,
+        hint         TEXT,
+        not_before   INTEGER,
+        audit_id     INTEGER,
+        started_api  TEXT,
+        started_at   INTEGER,
+        started_info TEXT,
+        run_id       TEXT,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (identity, kind)
+    );
+    INSERT INTO steps_v6 (identity, kind, state, input_hash, attempts, errcode, message, hint, not_before,
+                          audit_id, started_api, started_at, started_info, run_id, updated_at)
+        SELECT identity, kind, state, input_hash, attempts, errcode, message, hint, not_before,
+               audit_id, started_api, started_at, started_info, run_id, updated_at FROM steps;
+    DROP TABLE steps;
+    ALTER TABLE steps_v6 RENAME TO steps;
+    "#,
 ];
 
 /// Brings the schema up to [`VERSION`].
@@ -285,6 +316,78 @@ mod tests {
         let quota_use: String =
             conn.query_row("SELECT type FROM sqlite_master WHERE name = 'quota_use'", [], |r| r.get(0)).unwrap();
         assert_eq!(quota_use, "view");
+    }
+
+    #[test]
+    fn upgrading_from_version_5_keeps_steps_and_takes_blocked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..5] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            conn.execute(
+                "INSERT INTO steps (identity, kind, state, input_hash, attempts, errcode, message, hint, not_before,
+                                    audit_id, started_api, started_at, started_info, run_id, updated_at)
+                 VALUES ('wx1111111111111111', 'nickname', 'in_review', 'h1', 3, 91019, 'm', 'hint', 11,
+                         42, 'setnickname', 12, '{}', 'run-1', 7)",
+                [],
+            )
+            .unwrap();
+            let blocked = conn.execute(
+                "INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('a', 'avatar', 'blocked', 'h', 1)",
+                [],
+            );
+            assert!(blocked.is_err(), "v5 does not know `blocked`");
+        }
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, "v5.db").unwrap();
+        use rusqlite::types::Value::{Integer as I, Text as T};
+        let kept: Vec<rusqlite::types::Value> = conn
+            .query_row(
+                "SELECT identity, kind, state, input_hash, attempts, errcode, message, hint, not_before, audit_id,
+                        started_api, started_at, started_info, run_id, updated_at FROM steps",
+                [],
+                |r| (0..15).map(|i| r.get(i)).collect(),
+            )
+            .unwrap();
+        let t = |s: &str| T(s.to_string());
+        let want = [
+            t("wx1111111111111111"),
+            t("nickname"),
+            t("in_review"),
+            t("h1"),
+            I(3),
+            I(91019),
+            t("m"),
+            t("hint"),
+            I(11),
+            I(42),
+            t("setnickname"),
+            I(12),
+            t("{}"),
+            t("run-1"),
+            I(7),
+        ];
+        assert_eq!(kept, want);
+        conn.execute(
+            "INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('a', 'avatar', 'blocked', 'h', 1)",
+            [],
+        )
+        .unwrap();
+        let bad = conn.execute(
+            "INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('b', 'avatar', 'stuck', 'h', 1)",
+            [],
+        );
+        assert!(bad.is_err(), "a state outside DESIGN §4 must be refused");
+        let indexes: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'steps_state'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(indexes, 0, "no index comes back");
     }
 
     /// `quota_use` counts the logged calls that reached WeChat per appid, API and Beijing day.

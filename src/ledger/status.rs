@@ -15,6 +15,8 @@ pub struct WaitingStep {
     pub not_before: Option<i64>,
     pub audit_id: Option<i64>,
     pub message: Option<String>,
+    /// What to do about it (blocked and failed steps).
+    pub hint: Option<String>,
     pub updated_at: i64,
 }
 
@@ -34,7 +36,7 @@ impl Ledger {
         let state = state.to_string();
         self.call(move |c| {
             let mut stmt = c.prepare(
-                "SELECT s.identity, r.appid, s.kind, s.state, s.not_before, s.audit_id, s.message, s.updated_at
+                "SELECT s.identity, r.appid, s.kind, s.state, s.not_before, s.audit_id, s.message, s.updated_at, s.hint
                  FROM steps s LEFT JOIN rows r ON r.identity = s.identity
                  WHERE s.state = ?1 ORDER BY COALESCE(s.not_before, s.updated_at), s.identity LIMIT ?2",
             )?;
@@ -49,6 +51,7 @@ impl Ledger {
                         audit_id: r.get(5)?,
                         message: r.get(6)?,
                         updated_at: r.get(7)?,
+                        hint: r.get(8)?,
                     })
                 })?
                 .collect::<Result<_, _>>()?;

@@ -24,18 +24,23 @@ pub enum StepState {
     Waiting,
     /// Try again after `not_before`.
     Deferred,
-    /// Needs a person.
+    /// Waiting for something outside the sheet (a refresh token, an authorization, a
+    /// permission set, a platform setting): tried again as soon as its cause may have
+    /// changed, otherwise once a Beijing day; the hint says what to fix.
+    Blocked,
+    /// The sheet must change.
     Failed,
 }
 
 impl StepState {
-    pub const ALL: [StepState; 7] = [
+    pub const ALL: [StepState; 8] = [
         StepState::Pending,
         StepState::Done,
         StepState::Skipped,
         StepState::InReview,
         StepState::Waiting,
         StepState::Deferred,
+        StepState::Blocked,
         StepState::Failed,
     ];
 
@@ -47,6 +52,7 @@ impl StepState {
             StepState::InReview => "in_review",
             StepState::Waiting => "waiting",
             StepState::Deferred => "deferred",
+            StepState::Blocked => "blocked",
             StepState::Failed => "failed",
         }
     }

@@ -68,8 +68,14 @@ impl RowResult {
 /// The step states that need attention, the most first (DESIGN §6): a row's `step`,
 /// `errcode`, `message` and `hint` in results.csv come from its step whose state is earliest
 /// here (the first in run order among equals). A step left pending (not reached) comes last.
-pub const ATTENTION: &[StepState] =
-    &[StepState::Failed, StepState::Deferred, StepState::InReview, StepState::Waiting, StepState::Pending];
+pub const ATTENTION: &[StepState] = &[
+    StepState::Failed,
+    StepState::Blocked,
+    StepState::Deferred,
+    StepState::InReview,
+    StepState::Waiting,
+    StepState::Pending,
+];
 
 /// How much `state` needs attention: lower is more; `None` for a settled step.
 fn attention(state: StepState) -> Option<usize> {
@@ -110,7 +116,8 @@ pub fn exit_for_states(invalid: bool, states: impl IntoIterator<Item = StepState
     let mut deferred = false;
     for state in states {
         match state {
-            StepState::Failed => return Exit::NeedsPerson,
+            // Blocked rows need a person too, outside the sheet: their hint says what.
+            StepState::Failed | StepState::Blocked => return Exit::NeedsPerson,
             StepState::Deferred | StepState::Pending => deferred = true,
             _ => {}
         }
@@ -395,10 +402,12 @@ async fn attempt(ctx: &RunCtx, kind: StepKind, sctx: &mut StepCtx<'_>) -> Result
     }
 }
 
-/// Turns a step's error into its outcome; only a ledger failure stops the run.
+/// Turns a step's error into its outcome; only a ledger failure or a `stop`-class error (the
+/// platform's own credentials or setup) stops the run, leaving the step's record as it was.
 fn settle(result: Result<StepOutcome, StepError>) -> Result<StepOutcome, StepError> {
     match result {
         Ok(outcome) => Ok(outcome),
+        Err(StepError::Api(e)) if e.class() == ErrClass::Stop => Err(StepError::Api(e)),
         Err(StepError::Api(e)) => Ok(StepOutcome::from_error(&e)),
         Err(StepError::Input(message)) => Ok(StepOutcome {
             hint: Some("Fix the file the row names, then run again.".into()),

@@ -20,6 +20,8 @@ pub enum Decision {
     Defer { not_before: i64, errcode: Option<i64>, message: String },
     /// Needs a person.
     Fail { errcode: Option<i64>, message: String, hint: Option<String> },
+    /// Waiting for something outside the sheet (a token, an authorization): the hint says what.
+    Block { errcode: Option<i64>, message: String, hint: Option<String> },
     /// Waiting for a merchant's scan.
     Wait(String),
     /// Waiting for WeChat's audit.
@@ -35,6 +37,7 @@ impl Decision {
             Decision::Set(_) => "set",
             Decision::Defer { .. } => "defer",
             Decision::Fail { .. } => "fail",
+            Decision::Block { .. } => "block",
             Decision::Wait(_) => "wait",
             Decision::Review { .. } => "review",
         }
@@ -43,9 +46,10 @@ impl Decision {
     pub fn detail(&self) -> &str {
         match self {
             Decision::Skip(m) | Decision::Reconciled(m) | Decision::Set(m) | Decision::Wait(m) => m,
-            Decision::Defer { message, .. } | Decision::Fail { message, .. } | Decision::Review { message, .. } => {
-                message
-            }
+            Decision::Defer { message, .. }
+            | Decision::Fail { message, .. }
+            | Decision::Block { message, .. }
+            | Decision::Review { message, .. } => message,
         }
     }
 
@@ -57,6 +61,7 @@ impl Decision {
             Decision::Reconciled(_) | Decision::Set(_) => StepState::Done,
             Decision::Defer { .. } => StepState::Deferred,
             Decision::Fail { .. } => StepState::Failed,
+            Decision::Block { .. } => StepState::Blocked,
             Decision::Wait(_) => StepState::Waiting,
             Decision::Review { .. } => StepState::InReview,
         }
@@ -130,6 +135,9 @@ impl StepOutcome {
             Decision::Fail { errcode, message, hint } => {
                 StepOutcome { errcode, hint, ..StepOutcome::state(StepState::Failed, message) }
             }
+            Decision::Block { errcode, message, hint } => {
+                StepOutcome { errcode, hint, ..StepOutcome::state(StepState::Blocked, message) }
+            }
             Decision::Review { audit_id, message } => {
                 StepOutcome { audit_id, ..StepOutcome::state(StepState::InReview, message) }
             }
@@ -137,12 +145,13 @@ impl StepOutcome {
     }
 
     /// Where a call's error leaves the step (DESIGN §5): a spent quota defers it, a
-    /// transient failure that outlasted its retries defers it to the next run, anything
-    /// else needs a person.
+    /// transient failure that outlasted its retries defers it to the next run, a cause
+    /// outside the sheet blocks it, anything else needs a person. (A `stop` error never
+    /// reaches a step's record: the runner stops the run first; it reads as blocked here.)
     pub fn from_error(err: &ApiError) -> StepOutcome {
         let message = err.to_string();
         let code = err.errcode();
-        let hint = err.hint().map(str::to_string);
+        let hint = err.hint();
         match err.class() {
             ErrClass::Defer => {
                 let now = chrono::Utc::now();
@@ -158,6 +167,9 @@ impl StepOutcome {
                 not_before: Some(chrono::Utc::now().timestamp()),
                 ..deferred(message)
             },
+            ErrClass::Blocked | ErrClass::Stop => {
+                StepOutcome { errcode: code, hint, ..StepOutcome::state(StepState::Blocked, message) }
+            }
             ErrClass::Token | ErrClass::Human => {
                 StepOutcome { errcode: code, hint, ..StepOutcome::state(StepState::Failed, message) }
             }
@@ -192,19 +204,26 @@ mod tests {
 
     #[test]
     fn errors_map_to_states_by_class() {
-        let quota = ApiError::WeChat { api: "/a".into(), code: 53200, message: "m".into() };
+        use crate::wechat::TokenKind::Authorizer;
+        let quota = ApiError::WeChat { api: "/a".into(), code: 53200, message: "m".into(), token: Authorizer };
         let out = StepOutcome::from_error(&quota);
         assert_eq!(out.state, StepState::Deferred);
         assert_eq!(out.not_before, Some(crate::beijing::next_month(chrono::Utc::now()).timestamp()));
-        let daily = ApiError::WeChat { api: "/a".into(), code: 45009, message: "m".into() };
+        let daily = ApiError::WeChat { api: "/a".into(), code: 45009, message: "m".into(), token: Authorizer };
         assert_eq!(
             StepOutcome::from_error(&daily).not_before,
             Some(crate::beijing::next_day(chrono::Utc::now()).timestamp())
         );
-        let human = ApiError::WeChat { api: "/a".into(), code: 53201, message: "m".into() };
+        let human = ApiError::WeChat { api: "/a".into(), code: 53201, message: "m".into(), token: Authorizer };
         let out = StepOutcome::from_error(&human);
         assert_eq!(out.state, StepState::Failed);
         assert!(out.hint.is_some_and(|h| !h.is_empty()));
+        let unauthorized = ApiError::WeChat { api: "/a".into(), code: 48001, message: "m".into(), token: Authorizer };
+        let out = StepOutcome::from_error(&unauthorized);
+        assert_eq!(out.state, StepState::Blocked);
+        assert_eq!(out.hint.as_deref(), errcode::lookup(48001).map(|e| e.hint));
+        let no_token = ApiError::NoRefreshToken { appid: "wx1111111111111111".into() };
+        assert_eq!(StepOutcome::from_error(&no_token).state, StepState::Blocked);
         let busy = ApiError::Http { api: "/a".into(), status: 502 };
         assert_eq!(StepOutcome::from_error(&busy).state, StepState::Deferred);
     }

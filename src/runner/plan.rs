@@ -21,7 +21,7 @@ pub struct Planned {
     pub identity: String,
     /// The step, or `row` for a row rejected by validation.
     pub step: String,
-    /// `set`, `skip`, `defer`, `fail`, `wait`, `review` or `done`.
+    /// `set`, `skip`, `defer`, `block`, `fail`, `wait`, `review` or `done`.
     pub action: String,
     pub detail: String,
     /// The state `run` would leave the step in (`failed` for a rejected row).
@@ -115,6 +115,7 @@ async fn plan_step(
         StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record, live: Default::default() };
     match steps::decide(step.kind, &mut ctx).await {
         Ok(decision) => Ok(decision),
+        Err(StepError::Api(e)) if e.class() == crate::wechat::ErrClass::Stop => Err(StepError::Api(e)),
         Err(StepError::Api(e)) => {
             let outcome = super::outcome::StepOutcome::from_error(&e);
             Ok(match outcome.state {
@@ -123,6 +124,9 @@ async fn plan_step(
                     errcode: outcome.errcode,
                     message: e.to_string(),
                 },
+                StepState::Blocked => {
+                    Decision::Block { errcode: e.errcode(), message: e.to_string(), hint: outcome.hint }
+                }
                 _ => Decision::Fail { errcode: e.errcode(), message: e.to_string(), hint: outcome.hint },
             })
         }

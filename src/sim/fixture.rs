@@ -7,7 +7,7 @@
 //! all. The keys, with their defaults:
 //!
 //! - `component`: `{appid, secret, verify_ticket}`: the only credentials
-//!   `api_component_token` accepts (wrong appid → 40013, wrong secret → 40001, wrong ticket →
+//!   `api_component_token` accepts (wrong appid → 40013, wrong secret → 40125, wrong ticket →
 //!   61006).
 //! - `token_ttl_secs` (7200): lifetime of every access token the simulator issues.
 //! - `media_ttl_secs` (259200, three days): lifetime of uploaded temporary media.

@@ -139,7 +139,7 @@ async fn component_to_authorizer_token_chain() {
         )
         .await
         .unwrap();
-    assert_eq!(wrong_secret["errcode"], 40001);
+    assert_eq!(wrong_secret["errcode"], 40125, "the live answer to a wrong secret");
     let wrong_ticket = sim
         .send(
             "/cgi-bin/component/api_component_token",

@@ -22,7 +22,8 @@ fn check_component_appid(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
 pub fn component_token(st: &mut State, ctx: &Ctx) -> Reply {
     check_component_appid(st, ctx)?;
     if ctx.str("component_appsecret") != Some(st.component.secret.as_str()) {
-        return Err(err(40001, "invalid credential, AppSecret error"));
+        // The live answer (the documents' older one was 40001; the client takes both).
+        return Err(err(40125, "invalid appsecret"));
     }
     let ticket = ctx.str("component_verify_ticket").unwrap_or("");
     if ticket != st.component.verify_ticket {

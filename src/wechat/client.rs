@@ -19,9 +19,9 @@ use crate::secret::{redact, Secret};
 /// Why a call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
-    /// WeChat answered with a non-zero errcode.
-    #[error("{api}: errcode {code} ({zh}): {message}", zh = errcode::lookup(*code).map(|e| e.zh).unwrap_or("unknown errcode"))]
-    WeChat { api: String, code: i64, message: String },
+    /// WeChat answered with a non-zero errcode to a call that carried `token`.
+    #[error("{api}: errcode {code} ({zh}): {message}", zh = errcode::lookup_on(*code, *token).map(|e| e.zh).unwrap_or("unknown errcode"))]
+    WeChat { api: String, code: i64, message: String, token: TokenKind },
     /// An HTTP status other than 200.
     #[error("{api}: HTTP status {status}")]
     Http { api: String, status: u16 },
@@ -37,17 +37,27 @@ pub enum ApiError {
     /// No token could be had for the call (see the message for what to do).
     #[error("{0}")]
     Token(String),
+    /// The platform's own setup is missing or unreadable (its appid, secret, verify ticket,
+    /// the token store): nothing can be called, the run stops (`stop` class).
+    #[error("{0}")]
+    Setup(String),
+    /// The ledger holds no refresh token for this authorizer: its steps are blocked until
+    /// one is imported, recovered or pushed (`blocked` class).
+    #[error("no refresh token for {appid}: import it with `wxprov tokens import FILE` or run `wxprov tokens recover`")]
+    NoRefreshToken { appid: String },
 }
 
 impl ApiError {
     /// What the runner does about this error (DESIGN §5).
     pub fn class(&self) -> ErrClass {
         match self {
-            ApiError::WeChat { code, .. } => errcode::class_of(*code),
+            ApiError::WeChat { code, token, .. } => errcode::class_on(*code, *token),
             ApiError::Http { status, .. } if *status >= 500 => ErrClass::Retry,
             ApiError::Http { .. } => ErrClass::Human,
             ApiError::Timeout { .. } | ApiError::Connection { .. } => ErrClass::Retry,
             ApiError::Decode { .. } | ApiError::Token(_) => ErrClass::Human,
+            ApiError::Setup(_) => ErrClass::Stop,
+            ApiError::NoRefreshToken { .. } => ErrClass::Blocked,
         }
     }
 
@@ -68,15 +78,26 @@ impl ApiError {
             ApiError::Timeout { sent, .. } | ApiError::Connection { sent, .. } => *sent,
             ApiError::Http { status, .. } => *status >= 500,
             ApiError::Decode { .. } => true,
-            ApiError::Token(_) => false,
+            ApiError::Token(_) | ApiError::Setup(_) | ApiError::NoRefreshToken { .. } => false,
         }
     }
 
-    /// The catalogue's hint for ops staff, when there is one.
-    pub fn hint(&self) -> Option<&'static str> {
-        self.errcode().and_then(errcode::lookup).map(|e| e.hint)
+    /// The hint for ops staff, when there is one: the catalogue's (naming the IP WeChat saw
+    /// where the IP whitelist is the cause).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ApiError::WeChat { code, message, token, .. } => errcode::hint_for(*code, *token, message),
+            ApiError::NoRefreshToken { .. } => Some(NO_REFRESH_TOKEN_HINT.to_string()),
+            _ => None,
+        }
     }
 }
+
+/// What to do about a missing refresh token.
+pub const NO_REFRESH_TOKEN_HINT: &str = "wxprov holds no refresh token for this account. Run `wxprov \
+    tokens recover` (it lists every authorizer of the platform), import one with `wxprov tokens \
+    import FILE`, or have the merchant authorize the platform (`wxprov serve` stores the token \
+    from WeChat's push); the next run continues the row with no sheet change.";
 
 /// Sends typed requests to one WeChat API base URL.
 #[derive(Clone)]
@@ -133,7 +154,7 @@ impl Client {
                 .map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })?,
         };
         let bytes = self.transport.send(E::PATH, E::METHOD, url, body).await?;
-        checked(E::PATH, &bytes)?;
+        checked(E::PATH, E::TOKEN, &bytes)?;
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })
     }
 
@@ -154,7 +175,7 @@ impl Client {
             })?;
         let form = reqwest::multipart::Form::new().part("media", part);
         let bytes = exchange_reqwest(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
-        checked(MEDIA_UPLOAD_PATH, &bytes)?;
+        checked(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, &bytes)?;
         serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::Decode { api: MEDIA_UPLOAD_PATH.to_string(), detail: e.to_string() })
     }
@@ -174,8 +195,8 @@ impl Client {
     }
 }
 
-/// Fails unless the answer's `errcode` is 0 (or absent).
-fn checked(api: &str, bytes: &[u8]) -> Result<(), ApiError> {
+/// Fails unless the answer's `errcode` is 0 (or absent); `token` is what the call carried.
+fn checked(api: &str, token: TokenKind, bytes: &[u8]) -> Result<(), ApiError> {
     // Only the envelope first (other fields are skipped, not built): the typed answer is
     // parsed from the same bytes once the errcode says it is one.
     #[derive(serde::Deserialize)]
@@ -192,7 +213,7 @@ fn checked(api: &str, bytes: &[u8]) -> Result<(), ApiError> {
     let code = head.errcode.as_ref().map(errcode_of).unwrap_or(0);
     if code != 0 {
         let message = head.errmsg.as_ref().and_then(Value::as_str).unwrap_or_default();
-        return Err(ApiError::WeChat { api: api.to_string(), code, message: redact(message) });
+        return Err(ApiError::WeChat { api: api.to_string(), code, message: redact(message), token });
     }
     Ok(())
 }

@@ -21,6 +21,12 @@ pub enum ErrClass {
     Token,
     /// A quota is spent: try again after `not_before`.
     Defer,
+    /// The platform's own credentials or setup: the run stops at once (exit 1), changing no
+    /// step; the hint says what to fix outside the sheet.
+    Stop,
+    /// One account's authorization or a platform setting outside the sheet: the step is
+    /// `blocked` and tried again when its cause may have changed, else once a Beijing day.
+    Blocked,
     /// Needs a person: the hint says what to fix in the sheet.
     Human,
 }
@@ -31,6 +37,8 @@ impl ErrClass {
             ErrClass::Retry => "retry",
             ErrClass::Token => "token",
             ErrClass::Defer => "defer",
+            ErrClass::Stop => "stop",
+            ErrClass::Blocked => "blocked",
             ErrClass::Human => "human",
         }
     }
@@ -41,6 +49,15 @@ impl ErrClass {
             ErrClass::Retry => "transient: wxprov backs off and retries, up to [retry] max_attempts",
             ErrClass::Token => "bad token: wxprov drops the cached token, refreshes it and calls once more",
             ErrClass::Defer => "quota spent: wxprov defers the row and a later run continues it",
+            ErrClass::Stop => {
+                "the platform's own credentials or setup: wxprov stops the run at once (exit 1) and changes no \
+                 row; fix what the hint says and run again"
+            }
+            ErrClass::Blocked => {
+                "outside the sheet: the step is blocked and tried again as soon as its cause may have changed \
+                 (a token imported or recovered, a new authorization), else once a Beijing day; no sheet \
+                 change needed"
+            }
             ErrClass::Human => "needs a person: the row goes to failed.csv until its input changes",
         }
     }
@@ -93,6 +110,12 @@ impl DeferUntil {
 #[derive(Debug, Clone, Copy)]
 pub struct ErrInfo {
     pub code: i64,
+    /// `None`: whatever token the call carried. `Some(kind)`: only for calls that carried
+    /// that kind (DESIGN §5: 40013 on the component's credentials stops the run, on one
+    /// account's call it is that row's problem). An entry for [`TokenKind::Component`] also
+    /// covers `api_component_token` ([`TokenKind::None`]), which carries the component's
+    /// secret instead of a token; a [`TokenKind::None`] entry covers that call alone.
+    pub token: Option<TokenKind>,
     pub zh: &'static str,
     pub en: &'static str,
     pub hint: &'static str,
@@ -101,10 +124,17 @@ pub struct ErrInfo {
 
 /// Builds an entry; keeps the table below to one call per code.
 const fn e(code: i64, class: ErrClass, zh: &'static str, en: &'static str, hint: &'static str) -> ErrInfo {
-    ErrInfo { code, zh, en, hint, class }
+    ErrInfo { code, token: None, zh, en, hint, class }
 }
 
-use ErrClass::{Defer, Human, Retry, Token};
+/// An entry for calls that carried `token` only.
+const fn on(token: TokenKind, entry: ErrInfo) -> ErrInfo {
+    ErrInfo { token: Some(token), ..entry }
+}
+
+pub use super::api::TokenKind;
+use ErrClass::{Blocked, Defer, Human, Retry, Stop, Token};
+use TokenKind::Component;
 
 // Hints shared by several codes.
 const H_TOKEN: &str = "wxprov drops the cached token, refreshes it and calls once more. If it \
@@ -115,6 +145,12 @@ const H_TICKET: &str = "The component_verify_ticket is stale (WeChat pushes one 
     minutes; it lives 12 h). Make sure `wxprov serve` is running and reachable at the \
     platform's authorization-event URL, or set WXPROV_COMPONENT_VERIFY_TICKET; then run again. \
     No row needs changing.";
+const H_SECRET: &str = "The component secret is wrong: check WXPROV_COMPONENT_SECRET (or the \
+    file named by WXPROV_COMPONENT_SECRET_FILE) against open.weixin.qq.com (管理中心 → 第三方平台 \
+    → AppSecret), then run again. No row needs changing.";
+/// The IP whitelist; [`hint_for`] puts the IP WeChat saw in place of "this machine's IP".
+const H_WHITELIST: &str = "Add this machine's IP to the platform's IP whitelist on \
+    open.weixin.qq.com (开发资料 → 白名单), then run again. No row needs changing.";
 const H_AUTH_CODE: &str = "The authorization_code from fastregister could not be exchanged for \
     a refresh token (it is single-use and short-lived). The mini-program exists and its appid \
     is in the ledger: run `wxprov tokens recover` to fetch its refresh token through \
@@ -148,6 +184,16 @@ const CATALOGUE: &[ErrInfo] = &[
         "invalid credential: wrong AppSecret or invalid access token",
         H_TOKEN,
     ),
+    on(
+        TokenKind::None,
+        e(
+            40001,
+            Stop,
+            "获取 access_token 时 AppSecret 错误，或者 access_token 无效",
+            "wrong AppSecret (api_component_token's older answer; it now says 40125)",
+            H_SECRET,
+        ),
+    ),
     e(40014, Token, "不合法的 access_token", "invalid access token", H_TOKEN),
     e(42001, Token, "access_token 超时", "access token expired", H_TOKEN),
     e(
@@ -165,23 +211,35 @@ const CATALOGUE: &[ErrInfo] = &[
         "不合法的 AppID",
         "invalid AppID",
         "Check the appid / official_appid column: `wx` followed by 16 hex digits, no spaces or \
-        stray characters. For component calls check WXPROV_COMPONENT_APPID.",
+        stray characters, and an account that exists.",
     ),
+    on(
+        Component,
+        e(
+            40013,
+            Stop,
+            "不合法的 AppID",
+            "invalid AppID: WeChat does not know the component appid",
+            "WXPROV_COMPONENT_APPID is not the third-party platform's appid: copy it from \
+            open.weixin.qq.com (管理中心 → 第三方平台), then run again. No row needs changing.",
+        ),
+    ),
+    e(40125, Stop, "无效的 AppSecret", "invalid AppSecret", H_SECRET),
     e(
-        40125,
-        Human,
-        "无效的 AppSecret",
-        "invalid AppSecret",
-        "The component secret is wrong: check WXPROV_COMPONENT_SECRET (or the file named by \
-        WXPROV_COMPONENT_SECRET_FILE) against open.weixin.qq.com, then run again.",
+        41004,
+        Stop,
+        "缺少 secret 参数",
+        "the AppSecret is missing",
+        "The call went out without the component secret: set WXPROV_COMPONENT_SECRET (or \
+        WXPROV_COMPONENT_SECRET_FILE naming a file that holds it), then run again. No row needs \
+        changing.",
     ),
     e(
         40164,
-        Human,
+        Stop,
         "调用接口的 IP 地址不在白名单中",
         "the calling IP address is not on the whitelist",
-        "Add this server's outbound IP address to the third-party platform's IP whitelist on \
-        open.weixin.qq.com, then run again. No row needs changing.",
+        H_WHITELIST,
     ),
     e(
         40005,
@@ -219,54 +277,56 @@ const CATALOGUE: &[ErrInfo] = &[
     ),
     e(
         48001,
-        Human,
+        Blocked,
         "api 功能未授权",
         "API unauthorized for this account",
         "The account has not given the platform this API's permission set (or cannot use it \
-        yet, e.g. not verified). Have its admin authorize the platform again with all five \
-        permission sets ticked, then run again with --retry-failed.",
+        yet, e.g. not verified). Have its admin authorize the platform again with every \
+        permission set ticked: `wxprov serve` stores the new refresh token from WeChat's push, \
+        and the next run continues the row. No sheet change needed.",
     ),
     // ---- Component authorization (NOTES.md) ----
     e(
         61003,
-        Human,
+        Blocked,
         "该帐号未授权给此第三方平台",
         "the component is not authorized by this account",
         "The account in the appid / official_appid column has not authorized this platform, or \
-        has revoked it. Check the column; then have the account's admin authorize the platform \
-        and run again with --retry-failed.",
+        has revoked it. If the column is right, have the account's admin authorize the \
+        platform: `wxprov serve` stores the refresh token from WeChat's push (or run `wxprov \
+        tokens recover`), and the next run continues the row.",
     ),
     e(
         61004,
-        Human,
-        "接口未授权给第三方平台",
-        "API not authorized to the component",
-        "The platform lacks the permission set for this API on open.weixin.qq.com, or the \
-        change is not published yet (see 61028). If errmsg reads 'access clientip is not \
-        registered', add this server's IP to the platform's IP whitelist instead.",
+        Stop,
+        "access clientip is not registered（调用接口的 IP 未在第三方平台的 IP 白名单中）",
+        "this machine's IP address is not on the platform's IP whitelist",
+        H_WHITELIST,
     ),
-    e(61005, Human, "component_verify_ticket 已过期", "component verify ticket expired", H_TICKET),
-    e(61006, Human, "component_verify_ticket 无效", "component verify ticket invalid", H_TICKET),
+    e(61005, Stop, "component_verify_ticket 已过期", "component verify ticket expired", H_TICKET),
+    e(61006, Stop, "component_verify_ticket 无效", "component verify ticket invalid", H_TICKET),
     e(
         61007,
-        Human,
+        Blocked,
         "该接口的权限集未授权给第三方平台",
         "API not authorized to the component by this account",
         "The account authorized the platform without this API's permission set. Have its admin \
-        authorize again with every permission set ticked (fastregister-intro lists the five), \
-        then run again with --retry-failed.",
+        authorize again with every permission set ticked (fastregister-intro lists the five): \
+        `wxprov serve` stores the new refresh token from WeChat's push, and the next run \
+        continues the row. No sheet change needed.",
     ),
     e(61009, Human, "code 无效", "authorization code invalid (already used or wrong)", H_AUTH_CODE),
     e(61010, Human, "code 已过期", "authorization code expired", H_AUTH_CODE),
     e(
         61023,
-        Human,
+        Blocked,
         "refresh_token 无效",
         "invalid refresh token",
         "The stored refresh token no longer works (re-authorized, revoked, or refreshed by \
         another system). Run `wxprov tokens recover`, or import a current one with `wxprov \
-        tokens import FILE` (CSV appid,refresh_token). If the account unauthorized the \
-        platform, have it authorize again first.",
+        tokens import FILE` (CSV appid,refresh_token); if the account unauthorized the \
+        platform, have it authorize again (`wxprov serve` stores the new token from WeChat's \
+        push). The next run continues the row; no sheet change needed.",
     ),
     // ---- fastregister (fastregister-and-settings.md §1.3) ----
     e(
@@ -339,7 +399,7 @@ const CATALOGUE: &[ErrInfo] = &[
     ),
     e(
         61028,
-        Human,
+        Stop,
         "第三方平台未发布",
         "the third-party platform is not published",
         "The platform (WXPROV_COMPONENT_APPID) or its latest changes are not fully published \
@@ -347,7 +407,7 @@ const CATALOGUE: &[ErrInfo] = &[
     ),
     e(
         61029,
-        Human,
+        Stop,
         "第三方平台缺少必备权限集(帐号服务权限. 程序帐号管理权限. 小程序开发管理与数据分析权限)",
         "the platform lacks required permission sets (account service, mini-program account \
         management, mini-program development management and analytics)",
@@ -731,9 +791,50 @@ const CATALOGUE: &[ErrInfo] = &[
     ),
 ];
 
-/// The catalogue entry for `code`, if the documents list it.
+/// The catalogue entry for `code` whatever token the call carried (the first entry for a
+/// code that only has token-specific ones), if the documents list it.
 pub fn lookup(code: i64) -> Option<&'static ErrInfo> {
-    CATALOGUE.iter().find(|e| e.code == code)
+    let mut entries = CATALOGUE.iter().filter(|e| e.code == code);
+    let first = entries.next()?;
+    Some(if first.token.is_none() { first } else { entries.find(|e| e.token.is_none()).unwrap_or(first) })
+}
+
+/// The entry for `code` on a call that carried `token`: the entry for that token kind where
+/// there is one, else the code's general entry.
+pub fn lookup_on(code: i64, token: TokenKind) -> Option<&'static ErrInfo> {
+    let exact = |kind| CATALOGUE.iter().find(|e| e.code == code && e.token == Some(kind));
+    let component = (token == TokenKind::None).then(|| exact(TokenKind::Component)).flatten();
+    exact(token).or(component).or_else(|| CATALOGUE.iter().find(|e| e.code == code && e.token.is_none()))
+}
+
+/// Every entry for `code`: the general one first, then the token-specific ones.
+pub fn entries(code: i64) -> Vec<&'static ErrInfo> {
+    let mut all: Vec<_> = CATALOGUE.iter().filter(|e| e.code == code).collect();
+    all.sort_by_key(|e| e.token.is_some());
+    all
+}
+
+/// The hint for an error with `code` and WeChat's `errmsg` on a call that carried `token`:
+/// the catalogue's, with the IP WeChat saw where the hint is about the IP whitelist.
+pub fn hint_for(code: i64, token: TokenKind, errmsg: &str) -> Option<String> {
+    let info = lookup_on(code, token)?;
+    match whitelist_ip(errmsg) {
+        Some(ip) if info.hint == H_WHITELIST => Some(info.hint.replacen("this machine's IP", &ip, 1)),
+        _ => Some(info.hint.to_string()),
+    }
+}
+
+/// The IP address in WeChat's IP-whitelist errmsg: `access clientip is not registered
+/// requestIP: 203.0.113.9 rid: …` (61004), `invalid ip 203.0.113.9 ipv6 …, not in whitelist`
+/// (40164).
+pub fn whitelist_ip(errmsg: &str) -> Option<String> {
+    ["requestIP:", "requestIP :", "invalid ip"].iter().find_map(|marker| {
+        let at = errmsg.find(marker)? + marker.len();
+        let ip: String =
+            errmsg[at..].trim_start().chars().take_while(|c| c.is_ascii_hexdigit() || *c == '.' || *c == ':').collect();
+        let ip = ip.trim_end_matches(':');
+        (ip.contains('.') || ip.contains(':')).then(|| ip.to_string())
+    })
 }
 
 /// Every entry, in catalogue order.
@@ -741,9 +842,14 @@ pub fn all() -> &'static [ErrInfo] {
     CATALOGUE
 }
 
-/// The class `code` is treated as; an unknown code needs a person.
+/// The class `code` is treated as whatever the token; an unknown code needs a person.
 pub fn class_of(code: i64) -> ErrClass {
     lookup(code).map(|e| e.class).unwrap_or(ErrClass::Human)
+}
+
+/// The class `code` is treated as on a call that carried `token`.
+pub fn class_on(code: i64, token: TokenKind) -> ErrClass {
+    lookup_on(code, token).map(|e| e.class).unwrap_or(ErrClass::Human)
 }
 
 /// For a `defer` code, when to try again.
@@ -883,19 +989,29 @@ mod tests {
         }
     }
 
+    const RETRY: &[i64] = &[-1, 45011, 53011];
+    const TOKEN: &[i64] = &[40001, 40014, 42001];
+    const DEFER: &[i64] = &[45009, 53200, 53202, 53300];
+    /// Whatever the token (40013 only on the component's: below).
+    const STOP: &[i64] = &[40125, 41004, 40164, 61004, 61005, 61006, 61028, 61029];
+    const BLOCKED: &[i64] = &[61023, 61003, 61007, 48001];
+
     #[test]
     fn design_classes() {
-        for c in [-1, 45011, 53011] {
-            assert_eq!(class_of(c), ErrClass::Retry, "{c}");
+        for (codes, class) in [
+            (RETRY, ErrClass::Retry),
+            (TOKEN, ErrClass::Token),
+            (DEFER, ErrClass::Defer),
+            (STOP, ErrClass::Stop),
+            (BLOCKED, ErrClass::Blocked),
+        ] {
+            for &c in codes {
+                assert_eq!(class_of(c), class, "{c}");
+                assert_eq!(class_on(c, TokenKind::Authorizer), class, "{c} on an authorizer's call");
+            }
         }
-        for c in [40001, 40014, 42001] {
-            assert_eq!(class_of(c), ErrClass::Token, "{c}");
-        }
-        for c in [45009, 53200, 53202, 53300] {
-            assert_eq!(class_of(c), ErrClass::Defer, "{c}");
-        }
-        let special = [-1, 45011, 53011, 40001, 40014, 42001, 45009, 53200, 53202, 53300];
-        for e in all().iter().filter(|e| !special.contains(&e.code)) {
+        let special: Vec<i64> = [RETRY, TOKEN, DEFER, STOP, BLOCKED].concat();
+        for e in all().iter().filter(|e| !special.contains(&e.code) && e.token.is_none()) {
             assert_eq!(e.class, ErrClass::Human, "{}", e.code);
         }
         for c in 61051..=61061 {
@@ -905,19 +1021,57 @@ mod tests {
         assert!(lookup(123_456).is_none());
     }
 
+    /// DESIGN §5: 40013 on the component's credentials stops the run, on one account's call
+    /// it is that row's; a wrong secret answered the older way (40001 from
+    /// api_component_token) stops it too, while 40001 on a component_access_token call is a
+    /// token to refresh.
+    #[test]
+    fn classes_that_depend_on_the_token() {
+        assert_eq!(class_on(40013, TokenKind::Component), ErrClass::Stop);
+        assert_eq!(class_on(40013, TokenKind::None), ErrClass::Stop);
+        assert_eq!(class_on(40013, TokenKind::Authorizer), ErrClass::Human);
+        assert_eq!(class_of(40013), ErrClass::Human);
+        assert_eq!(class_on(40001, TokenKind::None), ErrClass::Stop);
+        assert_eq!(class_on(40001, TokenKind::Component), ErrClass::Token);
+        assert_eq!(class_on(40001, TokenKind::Authorizer), ErrClass::Token);
+        assert_eq!(lookup(40013).map(|e| e.token), Some(None), "lookup gives the general entry");
+        assert_eq!(entries(40013).len(), 2);
+        assert_eq!(class_on(123_456, TokenKind::Component), ErrClass::Human);
+    }
+
+    #[test]
+    fn whitelist_hints_name_the_ip_wechat_saw() {
+        let msg = "access clientip is not registered requestIP: 203.0.113.9 rid: 6571a2b3-1c2d3e4f-5a6b7c8d";
+        assert_eq!(whitelist_ip(msg).as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            hint_for(61004, TokenKind::None, msg).as_deref(),
+            Some(
+                "Add 203.0.113.9 to the platform's IP whitelist on open.weixin.qq.com (开发资料 → 白名单), \
+                 then run again. No row needs changing."
+            )
+        );
+        let v6 = "invalid ip 2001:db8::1 ipv6 2001:db8::1, not in whitelist rid: 1";
+        assert_eq!(whitelist_ip(v6).as_deref(), Some("2001:db8::1"));
+        assert_eq!(hint_for(61004, TokenKind::None, "no address here"), lookup(61004).map(|e| e.hint.to_string()));
+        assert_eq!(whitelist_ip("access clientip is not registered"), None);
+    }
+
     #[test]
     fn no_duplicate_codes() {
         let mut seen = BTreeMap::new();
         for (i, e) in all().iter().enumerate() {
-            if let Some(first) = seen.insert(e.code, i) {
+            if let Some(first) = seen.insert((e.code, e.token.map(|t| t as u8)), i) {
                 panic!("{} is at {first} and {i}", e.code);
             }
+        }
+        for e in all().iter().filter(|e| e.token.is_some()) {
+            assert!(all().iter().any(|g| g.code == e.code && g.token.is_none()), "{}: no general entry", e.code);
         }
     }
 
     #[test]
     fn defer_until_matches_defer_class() {
-        for e in all() {
+        for e in all().iter().filter(|e| e.token.is_none()) {
             assert_eq!(defer_until(e.code).is_some(), e.class == ErrClass::Defer, "{}", e.code);
         }
         assert_eq!(defer_until(45009), Some(DeferUntil::NextDay));

@@ -4,7 +4,7 @@
 //! so a media id never expires between our check and WeChat's. A media id only works for the
 //! appid that uploaded it (40007 otherwise), so uploads are keyed by SHA-256 *and* appid.
 
-use super::api::MEDIA_UPLOAD_PATH;
+use super::api::{TokenKind, MEDIA_UPLOAD_PATH};
 use super::{Api, ApiError, ErrClass};
 use crate::image::Image;
 use crate::ledger::now_secs;
@@ -26,7 +26,9 @@ impl Api {
             let token = self.tokens.authorizer(appid).await?;
             let result = self
                 .calls
-                .send(Some(appid), MEDIA_UPLOAD_PATH, false, || self.client.upload_media(&token, image))
+                .send(Some(appid), MEDIA_UPLOAD_PATH, TokenKind::Authorizer, false, || {
+                    self.client.upload_media(&token, image)
+                })
                 .await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {

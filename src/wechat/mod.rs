@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use api::Endpoint;
+pub use api::{Endpoint, TokenKind};
 pub use client::{ApiError, Client};
 pub use errcode::ErrClass;
 pub use pacing::Pacer;
@@ -74,14 +74,18 @@ impl CallLog {
         }
     }
 
-    /// Sends a call made by `f` to `path` for `appid`: waits for the pacer, records the
-    /// outcome, and tries again with backoff after a transient failure — for a call that
-    /// changes state only when the failure shows it cannot have taken effect (the runner
-    /// reconciles the others from live state first).
+    /// Sends a call made by `f` to `path` for `appid`, carrying `token`: waits for the pacer,
+    /// records the outcome, and tries again with backoff after a transient failure — for a
+    /// call that changes state only when the failure shows it cannot have taken effect (the
+    /// runner reconciles the others from live state first).
+    ///
+    /// A daily quota (45009) met on an authorizer's call stops that API for that appid for
+    /// the rest of the run; on the component's own calls, for every appid (DESIGN §5).
     pub async fn send<T, F, Fut>(
         &self,
         appid: Option<&str>,
         path: &str,
+        token: TokenKind,
         changes_state: bool,
         mut f: F,
     ) -> Result<T, ApiError>
@@ -90,13 +94,15 @@ impl CallLog {
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
         let mut attempt = 1;
+        let quota_of = if token == TokenKind::Authorizer { appid } else { None };
         loop {
             if let Some(pacer) = &self.options.pacer {
-                if pacer.exhausted(path).is_some() {
+                if pacer.exhausted(quota_of, path).is_some() {
                     return Err(ApiError::WeChat {
                         api: path.to_string(),
                         code: 45009,
                         message: "the daily quota was reached earlier in this run; not called again".into(),
+                        token,
                     });
                 }
                 pacer.ready(appid, path).await;
@@ -107,7 +113,9 @@ impl CallLog {
             if let Some(pacer) = &self.options.pacer {
                 match result.as_ref().err().and_then(ApiError::errcode) {
                     None if result.is_ok() => pacer.went_through(path),
-                    Some(45009) => pacer.mark_exhausted(path, crate::beijing::next_day(chrono::Utc::now()).timestamp()),
+                    Some(45009) => {
+                        pacer.mark_exhausted(quota_of, path, crate::beijing::next_day(chrono::Utc::now()).timestamp())
+                    }
                     Some(45011) | Some(53011) => pacer.slow_down(path),
                     _ => {}
                 }
@@ -138,7 +146,9 @@ impl CallLog {
             Err(ApiError::Timeout { .. }) => (None, "timeout".to_string()),
             Err(ApiError::Connection { .. }) => (None, "connection".to_string()),
             Err(ApiError::Decode { .. }) => (None, "decode".to_string()),
-            Err(ApiError::Token(_)) => (None, "token".to_string()),
+            Err(ApiError::Token(_) | ApiError::Setup(_) | ApiError::NoRefreshToken { .. }) => {
+                (None, "token".to_string())
+            }
         };
         let event = CallEvent {
             at_ms: now_millis(),
@@ -220,8 +230,10 @@ impl Api {
         let logged_appid = appid.or(Some(self.component_appid()));
         loop {
             let token = self.token_for(appid).await?;
-            let result =
-                self.calls.send(logged_appid, E::PATH, E::CHANGES_STATE, || self.client.call(Some(&token), req)).await;
+            let result = self
+                .calls
+                .send(logged_appid, E::PATH, E::TOKEN, E::CHANGES_STATE, || self.client.call(Some(&token), req))
+                .await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;

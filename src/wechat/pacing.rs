@@ -6,8 +6,9 @@
 //! rather than by whichever of many sleeping tasks wakes first — at burst 1, every late
 //! wake-up is a slot lost for good (3–4 % of the limit with the whole herd waiting).
 //! WeChat's own signals adjust it during a run: 45009 (daily quota reached)
-//! stops calling that API for the rest of the run; 45011/53011 (too frequent) pause that API
-//! for a while, longer each time it repeats.
+//! stops calling that API for the rest of the run — for that appid on an authorizer's call,
+//! for everyone on the component's own; 45011/53011 (too frequent) pause that API for a
+//! while, longer each time it repeats.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -23,6 +24,14 @@ const JITTER: Duration = Duration::from_millis(5);
 /// The first pause after a frequency error; doubled on each repeat, up to [`MAX_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// The key of a daily quota: an API path, for one appid or for every caller.
+fn quota_key(appid: Option<&str>, path: &str) -> String {
+    match appid {
+        Some(appid) => format!("{appid} {path}"),
+        None => path.to_string(),
+    }
+}
 
 /// The limiters of one run.
 pub struct Pacer {
@@ -79,14 +88,17 @@ impl Pacer {
         }
     }
 
-    /// When `path` hit its daily quota in this run: the time it may be called again.
-    pub fn exhausted(&self, path: &str) -> Option<i64> {
-        self.exhausted.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied()
+    /// When `path` hit its daily quota in this run — for `appid`, or for every caller when
+    /// `appid` is `None` (the component's own calls) — the time it may be called again.
+    pub fn exhausted(&self, appid: Option<&str>, path: &str) -> Option<i64> {
+        let exhausted = self.exhausted.lock().unwrap_or_else(|e| e.into_inner());
+        exhausted.get(&quota_key(None, path)).or_else(|| exhausted.get(&quota_key(Some(appid?), path))).copied()
     }
 
-    /// Stops calling `path` for the rest of the run (45009); `until` is the next Beijing day.
-    pub fn mark_exhausted(&self, path: &str, until: i64) {
-        self.exhausted.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string(), until);
+    /// Stops calling `path` for `appid` (for everyone when `None`) for the rest of the run
+    /// (45009); `until` is the next Beijing day.
+    pub fn mark_exhausted(&self, appid: Option<&str>, path: &str, until: i64) {
+        self.exhausted.lock().unwrap_or_else(|e| e.into_inner()).insert(quota_key(appid, path), until);
     }
 
     /// Pauses `path` after a frequency error (45011, 53011), longer on each repeat.
@@ -125,9 +137,14 @@ mod tests {
     #[test]
     fn exhaustion_and_pauses_are_per_path() {
         let pacer = Pacer::new(&Limits::default());
-        pacer.mark_exhausted("/a", 99);
-        assert_eq!(pacer.exhausted("/a"), Some(99));
-        assert_eq!(pacer.exhausted("/b"), None);
+        pacer.mark_exhausted(None, "/a", 99);
+        assert_eq!(pacer.exhausted(None, "/a"), Some(99));
+        assert_eq!(pacer.exhausted(Some("wx1"), "/a"), Some(99), "the component's quota binds everyone");
+        assert_eq!(pacer.exhausted(None, "/b"), None);
+        pacer.mark_exhausted(Some("wx1"), "/b", 98);
+        assert_eq!(pacer.exhausted(Some("wx1"), "/b"), Some(98));
+        assert_eq!(pacer.exhausted(Some("wx2"), "/b"), None, "one account's quota binds that account");
+        assert_eq!(pacer.exhausted(None, "/b"), None);
         pacer.slow_down("/a");
         pacer.slow_down("/a");
         let level = pacer.paused.lock().unwrap()["/a"].1;

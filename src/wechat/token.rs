@@ -113,7 +113,7 @@ impl Tokens {
     /// The component access token.
     pub async fn component(&self) -> Result<Secret, ApiError> {
         if self.creds.appid.is_empty() {
-            return Err(ApiError::Token(
+            return Err(ApiError::Setup(
                 "WXPROV_COMPONENT_APPID is not set: set it to the third-party platform's appid".into(),
             ));
         }
@@ -176,7 +176,11 @@ impl Tokens {
             return Ok(token);
         }
         let (token, expires_at) = match &self.command {
-            Some(cmd) => self.run_token_command(cmd, key, kind).await?,
+            // The component's token service failing stops the run like a missing secret would.
+            Some(cmd) => self.run_token_command(cmd, key, kind).await.map_err(|e| match (kind, e) {
+                (TokenKind::Component, ApiError::Token(message)) => ApiError::Setup(message),
+                (_, e) => e,
+            })?,
             None => match kind {
                 TokenKind::Component => self.fetch_component().await?,
                 TokenKind::Authorizer => self.fetch_authorizer(key, refresh).await?,
@@ -194,7 +198,7 @@ impl Tokens {
 
     async fn fetch_component(&self) -> Result<(Secret, i64), ApiError> {
         let secret = self.creds.secret.clone().ok_or_else(|| {
-            ApiError::Token(
+            ApiError::Setup(
                 "the component app secret is not set: set WXPROV_COMPONENT_SECRET or WXPROV_COMPONENT_SECRET_FILE"
                     .into(),
             )
@@ -209,7 +213,7 @@ impl Tokens {
                     .await
                     .map_err(ledger_err)?;
                 Secret::new(stored.ok_or_else(|| {
-                    ApiError::Token(
+                    ApiError::Setup(
                         "no component_verify_ticket: set WXPROV_COMPONENT_VERIFY_TICKET, or run `wxprov serve` so \
                          WeChat can push one (it does every 10 minutes)"
                             .into(),
@@ -223,7 +227,10 @@ impl Tokens {
             component_verify_ticket: ticket,
         };
         let path = ApiComponentToken::PATH;
-        let got = self.calls.send(Some(&self.creds.appid), path, false, || self.client.call(None, &req)).await?;
+        let got = self
+            .calls
+            .send(Some(&self.creds.appid), path, ApiComponentToken::TOKEN, false, || self.client.call(None, &req))
+            .await?;
         let expires_at = refresh_deadline(got.expires_in);
         self.ledger
             .put_access_token(&self.creds.appid, TokenKind::Component, &got.component_access_token, expires_at, None)
@@ -233,11 +240,7 @@ impl Tokens {
     }
 
     async fn fetch_authorizer(&self, appid: &str, refresh: Option<Secret>) -> Result<(Secret, i64), ApiError> {
-        let refresh = refresh.ok_or_else(|| {
-            ApiError::Token(format!(
-                "no refresh token for {appid}: import it with `wxprov tokens import FILE` or run `wxprov tokens recover`"
-            ))
-        })?;
+        let refresh = refresh.ok_or_else(|| ApiError::NoRefreshToken { appid: appid.to_string() })?;
         let req = ApiAuthorizerToken {
             component_appid: self.creds.appid.clone(),
             authorizer_appid: appid.to_string(),
@@ -248,7 +251,10 @@ impl Tokens {
             // Boxed: fetching an authorizer token may first fetch the component token.
             let component = Box::pin(self.component()).await?;
             let path = ApiAuthorizerToken::PATH;
-            let result = self.calls.send(Some(appid), path, false, || self.client.call(Some(&component), &req)).await;
+            let result = self
+                .calls
+                .send(Some(appid), path, ApiAuthorizerToken::TOKEN, false, || self.client.call(Some(&component), &req))
+                .await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
                     retried = true;
@@ -326,6 +332,7 @@ fn is_fresh(deadline: i64) -> bool {
     deadline > now_secs()
 }
 
+/// A token store that cannot be read or written stops the run: nothing can be called.
 fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
-    ApiError::Token(format!("the token store could not be read: {e}"))
+    ApiError::Setup(format!("the token store could not be read: {e}"))
 }

@@ -5,6 +5,7 @@
 mod harness;
 
 mod api;
+mod blocked;
 mod categories;
 mod crash;
 mod explain;
