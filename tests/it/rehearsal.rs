@@ -54,13 +54,13 @@ impl DemoCopy {
 /// The demo's first rehearsal, as `cargo run -- run jobs/demo.toml --api-base sim` prints it.
 fn first_rehearsal_stdout(run_id: &str, reports: &Path) -> String {
     format!(
-        "[rehearsal] step            pending      done   skipped in_review   waiting  deferred    failed\n\
-         [rehearsal] register              0         1         0         0         1         0         0\n\
-         [rehearsal] nickname              0         0         0         1         0         0         0\n\
-         [rehearsal] avatar                0         1         0         0         0         0         0\n\
-         [rehearsal] signature             0         2         1         0         0         0         0\n\
-         [rehearsal] categories            0         1         1         1         0         0         0\n\
-         [rehearsal] rebind_admin          0         1         0         0         0         0         0\n\
+        "[rehearsal] step            pending      done   skipped in_review   waiting  deferred   blocked    failed\n\
+         [rehearsal] register              0         1         0         0         1         0         0         0\n\
+         [rehearsal] nickname              0         0         0         1         0         0         0         0\n\
+         [rehearsal] avatar                0         1         0         0         0         0         0         0\n\
+         [rehearsal] signature             0         2         1         0         0         0         0         0\n\
+         [rehearsal] categories            0         1         1         1         0         0         0         0\n\
+         [rehearsal] rebind_admin          0         1         0         0         0         0         0         0\n\
          [rehearsal] run {run_id}: 4 rows, 29 API calls; reports in {}/rehearsal/{run_id}\n",
         reports.display()
     )
