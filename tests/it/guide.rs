@@ -199,12 +199,16 @@ impl Server {
         Server { ws, env, command: command.replace("/srv/wxprov", root) }
     }
 
+    /// The env file as section 3 writes it: the secret in a file of its own.
     fn write_env(&self, sim: &Sim, secret: &str) {
+        let secret_file = self.ws.write("component-secret", format!("{secret}\n"));
         self.ws.write(
             "wxprov.env",
             format!(
-                "WXPROV_COMPONENT_APPID={}\nWXPROV_COMPONENT_SECRET={secret}\nWXPROV_COMPONENT_VERIFY_TICKET={}\n",
-                sim.component_appid, sim.verify_ticket
+                "WXPROV_COMPONENT_APPID={}\nWXPROV_COMPONENT_SECRET_FILE={}\nWXPROV_COMPONENT_VERIFY_TICKET={}\n",
+                sim.component_appid,
+                secret_file.display(),
+                sim.verify_ticket
             ),
         );
     }
