@@ -1,15 +1,17 @@
 //! Writes `examples/template.xlsx`, the sheet ops staff copy, from `examples/template.csv`:
 //! the same cells, all stored as text (so Excel never turns an appid or a taskid into a
-//! number), the header row bold and frozen, and a second sheet `说明` that points at the
+//! number), the header row bold and frozen, and a sheet `说明` (notes) that points at the
 //! guide. The output is byte for byte the same on every run (a fixed creation date; the zip
 //! entries carry no time), so `tests/it/template.rs` can check that the committed file is
-//! what this program writes. Run: `cargo run --example make_template_xlsx`.
+//! what this program writes. The notes sheet comes first, as in the templates ops staff are
+//! used to; wxprov passes over it because it has no header row. Run:
+//! `cargo run --example make_template_xlsx`.
 
 use std::path::Path;
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
-/// The data sheet's name; the reader takes the first sheet, which this is.
+/// The data sheet's name (the notes sheet before it has no header row, so wxprov skips it).
 pub const SHEET: &str = "小程序";
 
 /// The workbook for the CSV at `csv_path`, as bytes.
@@ -22,6 +24,21 @@ pub fn template_xlsx(csv_path: &Path) -> Result<Vec<u8>, Box<dyn std::error::Err
     workbook.set_properties(&DocProperties::new().set_title("wxprov 小程序表格模板").set_creation_datetime(&created));
     let header = Format::new().set_bold().set_num_format("@");
     let text = Format::new().set_num_format("@");
+
+    let notes = workbook.add_worksheet();
+    notes.set_name("说明")?;
+    for (r, line) in [
+        "每行一个小程序，填写在“小程序”工作表中；wxprov 读取第一张有表头行的工作表（本表没有表头行，会被跳过），也可以用 --sheet 小程序 指定。",
+        "各列的含义、中英文列名和填写规则见 docs/guide.zh.md（英文版 docs/guide.en.md）。",
+        "图片列填写相对于本表格所在文件夹的路径，例如 images/licence.jpg。",
+        "先用 wxprov plan 表格.xlsx --api-base sim 演练，确认无误后再正式运行。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        notes.write_string(u32::try_from(r)?, 0, *line)?;
+    }
+    notes.set_column_width(0, 90)?;
 
     let sheet = workbook.add_worksheet();
     sheet.set_name(SHEET)?;
@@ -45,21 +62,6 @@ pub fn template_xlsx(csv_path: &Path) -> Result<Vec<u8>, Box<dyn std::error::Err
         sheet.set_column_format(col, &text)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-
-    let notes = workbook.add_worksheet();
-    notes.set_name("说明")?;
-    for (r, line) in [
-        "每行一个小程序；第一张表（小程序）是 wxprov 读取的数据，本表不会被读取。",
-        "各列的含义、中英文列名和填写规则见 docs/guide.zh.md（英文版 docs/guide.en.md）。",
-        "图片列填写相对于本表格所在文件夹的路径，例如 images/licence.jpg。",
-        "先用 wxprov plan 表格.xlsx --api-base sim 演练，确认无误后再正式运行。",
-    ]
-    .iter()
-    .enumerate()
-    {
-        notes.write_string(u32::try_from(r)?, 0, *line)?;
-    }
-    notes.set_column_width(0, 90)?;
 
     Ok(workbook.save_to_buffer()?)
 }

@@ -48,17 +48,20 @@ fn the_template_csv_plans_on_the_simulator_with_every_row_valid() {
 }
 
 #[test]
-fn the_template_xlsx_plans_as_the_csv_does() {
-    let ws = Workspace::new();
+fn the_template_xlsx_plans_as_the_csv_does_from_its_data_sheet() {
     let template = example("template.xlsx");
-    let ran = ws
-        .test()
-        .args(["plan", template.to_str().unwrap(), "--api-base", "sim"])
-        .arg("--report-dir")
-        .arg("reports")
-        .run();
-    assert_eq!(ran.stdout, rehearsed(), "stderr:\n{}", ran.stderr);
-    assert!(!ran.stderr.contains("invalid") && !ran.stderr.contains("ignored"), "{}", ran.stderr);
+    // The notes sheet comes first and has no header row; `--sheet` names the data sheet.
+    for sheet in [None, Some(make_template_xlsx::SHEET)] {
+        let ws = Workspace::new();
+        let mut test =
+            ws.test().args(["plan", template.to_str().unwrap(), "--api-base", "sim", "--report-dir", "reports"]);
+        if let Some(name) = sheet {
+            test = test.args(["--sheet", name]);
+        }
+        let ran = test.stderr_has(format!("reading sheet \"{}\" of ", make_template_xlsx::SHEET)).run();
+        assert_eq!(ran.stdout, rehearsed(), "stderr:\n{}", ran.stderr);
+        assert!(!ran.stderr.contains("invalid") && !ran.stderr.contains("ignored"), "{}", ran.stderr);
+    }
 }
 
 #[test]
