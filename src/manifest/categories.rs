@@ -154,7 +154,44 @@ pub fn parse_cell(cell: &str) -> Result<Vec<CategoryItem>, Reason> {
         return Err(("a \"[\" is never closed with \"]\"".into(), "“[”没有对应的“]”".into()));
     }
     items.push(&cell[start..]);
-    items.into_iter().map(str::trim).filter(|s| !s.is_empty()).map(parse_item).collect()
+    let items: Vec<&str> = items.into_iter().map(str::trim).filter(|s| !s.is_empty()).collect();
+    for item in &items {
+        wrong_separator(item)?;
+    }
+    items.into_iter().map(parse_item).collect()
+}
+
+/// What ops staff put between categories instead of `;`.
+const NOT_SEPARATORS: [char; 3] = ['，', '、', ','];
+
+/// Refuses an item that is several categories joined by `，`, `、` or `,` (outside brackets),
+/// saying how to write it. A `、` inside one category's name is left alone.
+fn wrong_separator(item: &str) -> Result<(), Reason> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    let mut used = None;
+    for (i, c) in item.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            c if depth == 0 && NOT_SEPARATORS.contains(&c) => {
+                parts.push(item[start..i].trim());
+                start = i + c.len_utf8();
+                used.get_or_insert(c);
+            }
+            _ => {}
+        }
+    }
+    parts.push(item[start..].trim());
+    let Some(used) = used else { return Ok(()) };
+    if parts.iter().any(|p| !p.contains('/')) {
+        return Ok(());
+    }
+    let fixed = parts.join(";");
+    Err((
+        format!("\"{item}\" is several categories separated by \"{used}\"; separate categories with \";\" (or \"；\"): {fixed}"),
+        format!("“{item}”是用“{used}”分隔的多个类目；多个类目之间请用“;”（或“；”）分隔：{fixed}"),
+    ))
 }
 
 fn parse_item(item: &str) -> Result<CategoryItem, Reason> {
@@ -351,6 +388,24 @@ mod tests {
         assert!(parse_cell("8").is_err());
         assert!(parse_cell("-8/39[a=b.jpg]").is_err());
         assert!(parse_cell("8/39[a]").is_err());
+    }
+
+    #[test]
+    fn commas_between_categories_say_to_use_semicolons() {
+        let (en, zh) = parse_cell("工具/计算器，教育/出国移民").unwrap_err();
+        assert_eq!(
+            en,
+            "\"工具/计算器，教育/出国移民\" is several categories separated by \"，\"; separate categories with \";\" (or \"；\"): 工具/计算器;教育/出国移民"
+        );
+        assert!(zh.contains("请用“;”"), "{zh}");
+        assert!(parse_cell("287/612、8/39[《因私出入境中介机构经营许可证》=a.jpg]")
+            .unwrap_err()
+            .0
+            .contains("287/612;8/39["));
+        assert!(parse_cell("287/612, 8/40").unwrap_err().0.contains("287/612;8/40"));
+        // The full-width semicolon is a separator; a 、 inside a name is not one.
+        assert_eq!(parse_cell("287/612；8/40").unwrap().len(), 2);
+        assert_eq!(parse_cell("医疗/药品、器械").unwrap()[0].second, "药品、器械");
     }
 
     #[test]

@@ -2,16 +2,20 @@
 //!
 //! Ops staff save sheets from whatever Excel they have: UTF-8 (with or without a BOM), GBK
 //! (Excel on Chinese Windows saves "CSV" in the ANSI code page, 936), or "Unicode text",
-//! which is UTF-16 with a BOM and tab-separated. We detect, in this order: a BOM (UTF-8 or
-//! UTF-16), then valid UTF-8 over the whole file (checked streaming, stopping at the first
-//! bad byte), and otherwise GB18030 (a superset of GBK). The caller may force an encoding
-//! (`--encoding`). Decoding is streamed: a million-row file never sits in memory.
+//! which is UTF-16, tab-separated, with a BOM — or without one, when another tool wrote it.
+//! We detect, in this order: a BOM (UTF-8 or UTF-16), then UTF-16 by its NUL bytes (when
+//! the byte order is unclear the caller is told to force it), then valid UTF-8 over the
+//! whole file (checked streaming, stopping at the first bad byte), and otherwise GB18030 (a
+//! superset of GBK). The caller may force an encoding (`--encoding`). Decoding is streamed by
+//! `encoding_rs_io`: a million-row file never sits in memory.
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::str::FromStr;
+
+use encoding_rs_io::DecodeReaderBytesBuilder;
 
 /// A manifest's text encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,23 +83,61 @@ impl FromStr for Encoding {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The BOM at the start of `head`, if any: its encoding and length.
-fn bom(head: &[u8]) -> Option<(Encoding, usize)> {
+/// How much of a file is looked at for UTF-16 without a BOM.
+const SAMPLE: u64 = 64 * 1024;
+
+/// A file whose encoding cannot be told, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum TextError {
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// NUL bytes on both sides: UTF-16 without a byte-order mark, but which byte order?
+    #[error("it looks like UTF-16 without a byte-order mark, but its byte order is unclear")]
+    Utf16Unclear,
+}
+
+/// The BOM at the start of `head`, if any.
+fn bom(head: &[u8]) -> Option<Encoding> {
     if head.starts_with(UTF8_BOM) {
-        Some((Encoding::Utf8, 3))
+        Some(Encoding::Utf8)
     } else if head.starts_with(b"\xFF\xFE") {
-        Some((Encoding::Utf16Le, 2))
+        Some(Encoding::Utf16Le)
     } else if head.starts_with(b"\xFE\xFF") {
-        Some((Encoding::Utf16Be, 2))
+        Some(Encoding::Utf16Be)
     } else {
         None
     }
 }
 
-fn read_head(file: &mut File) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(4);
-    file.by_ref().take(4).read_to_end(&mut head)?;
+fn read_head(path: &Path, len: u64) -> io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    File::open(path)?.take(len).read_to_end(&mut head)?;
     Ok(head)
+}
+
+/// UTF-16 without a BOM, told by its NUL bytes: the ASCII in a sheet (digits, the appids,
+/// tabs, line ends) has a zero high byte, odd-placed in little-endian and even-placed in
+/// big-endian; UTF-8 and GBK text has no NUL at all. `None` when `sample` is not UTF-16
+/// (no NUL, or a stray one or two).
+pub fn sniff_utf16(sample: &[u8]) -> Option<Result<Encoding, TextError>> {
+    let (mut le, mut be) = (0usize, 0usize);
+    for pair in sample.chunks_exact(2) {
+        match (pair[0], pair[1]) {
+            (0, 0) => {}
+            (_, 0) => le += 1,
+            (0, _) => be += 1,
+            _ => {}
+        }
+    }
+    if le >= 4 && le >= 8 * be {
+        Some(Ok(Encoding::Utf16Le))
+    } else if be >= 4 && be >= 8 * le {
+        Some(Ok(Encoding::Utf16Be))
+    } else if le + be >= 4 {
+        Some(Err(TextError::Utf16Unclear))
+    } else {
+        None
+    }
 }
 
 /// True when everything `reader` yields is valid UTF-8. Streams; stops at the first bad byte.
@@ -122,103 +164,42 @@ pub fn is_valid_utf8(mut reader: impl Read) -> io::Result<bool> {
     }
 }
 
-/// The encoding of the file at `path`: its BOM, else UTF-8 if it is all valid UTF-8, else
-/// GB18030.
-pub fn detect(path: &Path) -> io::Result<Encoding> {
-    let mut file = File::open(path)?;
-    let head = read_head(&mut file)?;
-    if let Some((enc, _)) = bom(&head) {
+/// The encoding of the file at `path`: its BOM; else UTF-16 told by its NUL bytes; else
+/// UTF-8 if it is all valid UTF-8; else GB18030.
+pub fn detect(path: &Path) -> Result<Encoding, TextError> {
+    let head = read_head(path, SAMPLE)?;
+    if let Some(enc) = bom(&head) {
         return Ok(enc);
     }
-    let valid = is_valid_utf8(io::Cursor::new(head).chain(file))?;
+    if let Some(utf16) = sniff_utf16(&head) {
+        return utf16;
+    }
+    let valid = is_valid_utf8(BufReader::new(File::open(path)?))?;
     Ok(if valid { Encoding::Utf8 } else { Encoding::Gb18030 })
 }
 
-/// Opens `path` as UTF-8 text: detected (or `forced`) encoding, BOM removed, decoded
-/// streaming. Returns the reader and the encoding used.
+/// Opens `path` as UTF-8 text: detected (or `forced`) encoding, any BOM removed, decoded
+/// streaming by `encoding_rs_io`. Returns the reader and the encoding used. A forced UTF-16
+/// follows the byte order of the file's BOM when it has one.
 ///
 /// For UTF-8 the bytes pass through untouched (the CSV layer checks each field and reports a
-/// bad byte with its line); other encodings go through an `encoding_rs` decoder, which
-/// replaces malformed sequences with U+FFFD.
-pub fn open_text(path: &Path, forced: Option<Encoding>) -> io::Result<(Box<dyn Read + Send>, Encoding)> {
+/// bad byte with its line); other encodings are decoded, malformed sequences becoming U+FFFD.
+pub fn open_text(path: &Path, forced: Option<Encoding>) -> Result<(Box<dyn Read + Send>, Encoding), TextError> {
     let encoding = match forced {
-        Some(enc) => enc,
+        Some(enc) => match (enc, bom(&read_head(path, 4)?)) {
+            (Encoding::Utf16Le | Encoding::Utf16Be, Some(found @ (Encoding::Utf16Le | Encoding::Utf16Be))) => found,
+            (enc, _) => enc,
+        },
         None => detect(path)?,
     };
-    let mut file = File::open(path)?;
-    let head = read_head(&mut file)?;
-    let found = bom(&head);
-    // A forced UTF-16 follows the BOM's byte order when there is one.
-    let encoding = match (encoding, found) {
-        (Encoding::Utf16Le | Encoding::Utf16Be, Some((e @ (Encoding::Utf16Le | Encoding::Utf16Be), _))) => e,
-        (e, _) => e,
+    let mut builder = DecodeReaderBytesBuilder::new();
+    builder.strip_bom(true);
+    match encoding {
+        Encoding::Utf8 => builder.utf8_passthru(true).bom_sniffing(false),
+        other => builder.encoding(Some(other.decoder_encoding())),
     };
-    let skip = match found {
-        Some((e, len)) if e == encoding => len,
-        _ => 0,
-    };
-    let rest = io::Cursor::new(head[skip..].to_vec()).chain(file);
-    let reader: Box<dyn Read + Send> = match encoding {
-        Encoding::Utf8 => Box::new(BufReader::with_capacity(64 * 1024, rest)),
-        other => Box::new(DecodingReader::new(BufReader::with_capacity(64 * 1024, rest), other.decoder_encoding())),
-    };
-    Ok((reader, encoding))
-}
-
-/// An `io::Read` of UTF-8 decoded, streaming, from another encoding.
-pub struct DecodingReader<R> {
-    inner: R,
-    decoder: encoding_rs::Decoder,
-    out: Vec<u8>,
-    pos: usize,
-    done: bool,
-}
-
-impl<R: BufRead> DecodingReader<R> {
-    /// Decodes `inner`, which must not start with a BOM (the caller strips it).
-    pub fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Self {
-        DecodingReader {
-            inner,
-            decoder: encoding.new_decoder_without_bom_handling(),
-            out: Vec::new(),
-            pos: 0,
-            done: false,
-        }
-    }
-
-    /// Decodes the next chunk into `out`; leaves `out` empty only at the end.
-    fn refill(&mut self) -> io::Result<()> {
-        self.out.clear();
-        self.pos = 0;
-        while self.out.is_empty() && !self.done {
-            let input = self.inner.fill_buf()?;
-            let last = input.is_empty();
-            let need = self.decoder.max_utf8_buffer_length(input.len()).unwrap_or(input.len() * 3 + 16).max(16);
-            self.out.resize(need, 0);
-            let (_, read, written, _) = self.decoder.decode_to_utf8(input, &mut self.out, last);
-            self.inner.consume(read);
-            self.out.truncate(written);
-            if last {
-                self.done = true;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<R: BufRead> Read for DecodingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.out.len() {
-            if self.done {
-                return Ok(0);
-            }
-            self.refill()?;
-        }
-        let n = buf.len().min(self.out.len() - self.pos);
-        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
+    let file = BufReader::with_capacity(64 * 1024, File::open(path)?);
+    Ok((Box::new(builder.build(file)), encoding))
 }
 
 #[cfg(test)]
@@ -250,13 +231,57 @@ mod tests {
         assert!(!is_valid_utf8(Trickle(b"ab\xE5\x90")).unwrap());
     }
 
-    #[test]
-    fn decodes_gbk_streaming() {
-        let (gbk, _, _) = encoding_rs::GBK.encode("名称,简介\n测试,你好\n");
+    fn text(bytes: &[u8], forced: Option<Encoding>) -> (String, Encoding) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let (mut reader, encoding) = open_text(&path, forced).unwrap();
         let mut out = String::new();
-        DecodingReader::new(io::BufReader::with_capacity(3, &gbk[..]), encoding_rs::GB18030)
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, "名称,简介\n测试,你好\n");
+        reader.read_to_string(&mut out).unwrap();
+        (out, encoding)
+    }
+
+    fn utf16(text: &str, le: bool) -> Vec<u8> {
+        text.encode_utf16().flat_map(|u| if le { u.to_le_bytes() } else { u.to_be_bytes() }).collect()
+    }
+
+    #[test]
+    fn decodes_gbk_utf8_and_utf16_with_or_without_a_bom() {
+        let sheet = "小程序appid\t名称\nwx0000000000000001\t一二三四\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(sheet);
+        assert_eq!(text(&gbk, None), (sheet.to_string(), Encoding::Gb18030));
+        assert_eq!(text(sheet.as_bytes(), None), (sheet.to_string(), Encoding::Utf8));
+        let bom_utf8 = [UTF8_BOM, sheet.as_bytes()].concat();
+        assert_eq!(text(&bom_utf8, None), (sheet.to_string(), Encoding::Utf8));
+        assert_eq!(text(&bom_utf8, Some(Encoding::Utf8)), (sheet.to_string(), Encoding::Utf8));
+        let le = utf16(sheet, true);
+        assert_eq!(text(&[&b"\xFF\xFE"[..], &le].concat(), None), (sheet.to_string(), Encoding::Utf16Le));
+        assert_eq!(text(&le, None), (sheet.to_string(), Encoding::Utf16Le), "no BOM");
+        assert_eq!(text(&utf16(sheet, false), None), (sheet.to_string(), Encoding::Utf16Be), "no BOM");
+        // A forced UTF-16 follows the BOM's byte order.
+        let be = [&b"\xFE\xFF"[..], &utf16(sheet, false)].concat();
+        assert_eq!(text(&be, Some(Encoding::Utf16Le)), (sheet.to_string(), Encoding::Utf16Be));
+        // UTF-8 passes through untouched, bad bytes and all, for the CSV layer to report.
+        assert_eq!(open_and_read_bytes(b"a,\xB2\xE2\n"), b"a,\xB2\xE2\n");
+    }
+
+    fn open_and_read_bytes(bytes: &[u8]) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let (mut reader, _) = open_text(&path, Some(Encoding::Utf8)).unwrap();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn utf16_without_a_bom_of_unclear_byte_order_is_an_error() {
+        let mut both = utf16("appid\n", true);
+        both.extend(utf16("appid\n", false));
+        assert!(matches!(sniff_utf16(&both), Some(Err(TextError::Utf16Unclear))));
+        assert!(sniff_utf16(b"appid,\x00nickname\n").is_none(), "a stray NUL is not UTF-16");
+        // CJK text whose code units end in 00 (U+4E00 一) does not confuse it.
+        assert!(matches!(sniff_utf16(&utf16("一 appid\tnickname\n", true)), Some(Ok(Encoding::Utf16Le))));
     }
 }

@@ -16,10 +16,18 @@ pub enum ManifestError {
     UnsupportedExtension { path: PathBuf, extension: String },
     #[error("cannot read manifest {path}: {source} / 无法读取清单文件")]
     Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "manifest {path} looks like UTF-16 without a byte-order mark, but its byte order is unclear; use --encoding utf-16le (what Excel's \"Unicode text\" is) or --encoding utf-16be / 清单文件像是没有 BOM 的 UTF-16 编码，无法判断字节序；请使用 --encoding utf-16le"
+    )]
+    Utf16Unclear { path: PathBuf },
     #[error("cannot read the spreadsheet {path}: {message} / 无法读取 Excel 文件")]
     Xlsx { path: PathBuf, message: String },
     #[error("manifest {path} is empty: it has no header row / 清单文件为空，没有表头")]
     Empty { path: PathBuf },
+    #[error(
+        "manifest {path}, line {line}: a quote opened here is never closed, so the rest of the file was read into one cell; close the quote or remove it / 第 {line} 行的引号没有闭合，后面的内容都被读进了一个单元格；请补上或删去引号"
+    )]
+    HeaderQuote { path: PathBuf, line: u64 },
     #[error(
         "manifest {path}, line {line}: the header is not valid UTF-8; try --encoding gbk / 表头不是有效的 UTF-8 编码"
     )]
@@ -46,6 +54,9 @@ pub enum RowError {
     Ragged { line: u64, found: usize, expected: usize },
     #[error("line {line}, field {field}: not valid UTF-8")]
     InvalidUtf8 { line: u64, field: usize },
+    /// The row's record ran to the end of the file inside a quote.
+    #[error("line {line}: a quote opened on line {} is never closed", quote.line)]
+    UnterminatedQuote { line: u64, quote: super::reader::OpenQuote },
     /// Reading the file failed; no further rows follow.
     #[error("reading the manifest failed: {0}")]
     Read(std::io::Error),

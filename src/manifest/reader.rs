@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use calamine::{Data, Reader, Xlsx};
 
 use super::columns::Columns;
-use super::encoding::{self, Encoding};
+use super::encoding::{self, Encoding, TextError};
 use super::error::{ManifestError, RowError};
 
 /// One data row as text.
@@ -132,6 +132,13 @@ impl Source {
         move |source| ManifestError::Read { path: path.to_path_buf(), source }
     }
 
+    fn text_err(path: &Path) -> impl FnOnce(TextError) -> ManifestError + '_ {
+        move |e| match e {
+            TextError::Io(source) => ManifestError::Read { path: path.to_path_buf(), source },
+            TextError::Utf16Unclear => ManifestError::Utf16Unclear { path: path.to_path_buf() },
+        }
+    }
+
     /// Where the header is, for messages: "line 3", or "sheet \"小程序\", line 3".
     pub fn header_at(&self) -> String {
         match &self.sheet {
@@ -141,7 +148,7 @@ impl Source {
     }
 
     fn open_csv(path: &Path, forced: Option<Encoding>) -> Result<Source, ManifestError> {
-        let (reader, encoding) = encoding::open_text(path, forced).map_err(Source::read_err(path))?;
+        let (reader, encoding) = encoding::open_text(path, forced).map_err(Source::text_err(path))?;
         let (head, reader) = read_head(reader).map_err(Source::read_err(path))?;
         let delimiter = sniff_delimiter(&head);
         let mut lines = LineTracker::new(std::io::Cursor::new(head).chain(reader), delimiter);
@@ -155,7 +162,11 @@ impl Source {
             match csv.read_byte_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {
-                    let line = starts.pop();
+                    let start = starts.pop();
+                    let line = start.line;
+                    if let Some(quote) = start.open_quote {
+                        return Err(ManifestError::HeaderQuote { path: path.to_path_buf(), line: quote.line });
+                    }
                     if is_blank(&record) {
                         first.push((line, Vec::new()));
                         continue;
@@ -251,7 +262,7 @@ impl Source {
         let inner = match &self.kind {
             SourceKind::Csv { encoding, delimiter, records } => {
                 let (reader, _) =
-                    encoding::open_text(&self.path, Some(*encoding)).map_err(Source::read_err(&self.path))?;
+                    encoding::open_text(&self.path, Some(*encoding)).map_err(Source::text_err(&self.path))?;
                 let lines = LineTracker::new(reader, *delimiter);
                 let starts = lines.starts();
                 let mut csv = csv_reader(lines, *delimiter);
@@ -343,20 +354,45 @@ fn read_head<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, R)> {
     Ok((head, reader))
 }
 
-/// The start lines of the records a [`LineTracker`] has seen, oldest first.
+/// A quote that opened a cell and was never closed: the cell ran to the end of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenQuote {
+    /// The line where the quote is.
+    pub line: u64,
+    /// The 0-based field it opened.
+    pub field: usize,
+    /// The file's last line, the last one swallowed.
+    pub last_line: u64,
+}
+
+/// Where a record starts, and whether a quote in it was never closed.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RecordStart {
+    pub line: u64,
+    pub open_quote: Option<OpenQuote>,
+}
+
+/// The records a [`LineTracker`] has seen and the CSV reader has not yet yielded, oldest first.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RecordStarts(Arc<Mutex<VecDeque<u64>>>);
+pub(crate) struct RecordStarts(Arc<Mutex<VecDeque<RecordStart>>>);
 
 impl RecordStarts {
     fn push(&self, line: u64) {
         if let Ok(mut q) = self.0.lock() {
-            q.push_back(line);
+            q.push_back(RecordStart { line, open_quote: None });
         }
     }
 
-    /// The start line of the next record the CSV reader yields (0 if unknown).
-    fn pop(&self) -> u64 {
-        self.0.lock().ok().and_then(|mut q| q.pop_front()).unwrap_or(0)
+    /// The last record seen ran to the end of the file inside a quote.
+    fn unterminated(&self, quote: OpenQuote) {
+        if let Some(last) = self.0.lock().ok().as_mut().and_then(|q| q.back_mut()) {
+            last.open_quote = Some(quote);
+        }
+    }
+
+    /// The next record the CSV reader yields (line 0 if unknown).
+    fn pop(&self) -> RecordStart {
+        self.0.lock().ok().and_then(|mut q| q.pop_front()).unwrap_or_default()
     }
 }
 
@@ -383,6 +419,11 @@ pub(crate) struct LineTracker<R> {
     state: Lex,
     line: u64,
     last_cr: bool,
+    /// The field the lexer is in (0-based), and where the quote that opened it is.
+    field: usize,
+    quote: (u64, usize),
+    last_newline: bool,
+    finished: bool,
     starts: RecordStarts,
 }
 
@@ -394,6 +435,10 @@ impl<R: Read> LineTracker<R> {
             state: Lex::StartRecord,
             line: 1,
             last_cr: false,
+            field: 0,
+            quote: (0, 0),
+            last_newline: false,
+            finished: false,
             starts: RecordStarts::default(),
         }
     }
@@ -407,20 +452,37 @@ impl<R: Read> LineTracker<R> {
         if self.state == Lex::StartRecord && b != b'\n' {
             self.starts.push(self.line);
             self.state = Lex::StartField;
+            self.field = 0;
         }
         self.state = match (self.state, b) {
             (Lex::StartRecord, _) => Lex::StartRecord,
             (Lex::Quoted, b'"') => Lex::QuoteInQuoted,
             (Lex::Quoted, _) => Lex::Quoted,
             (Lex::QuoteInQuoted, b'"') => Lex::Quoted,
-            (Lex::StartField, b'"') => Lex::Quoted,
+            (Lex::StartField, b'"') => {
+                self.quote = (self.line, self.field);
+                Lex::Quoted
+            }
             (_, b'\n') => Lex::StartRecord,
-            (_, x) if x == d => Lex::StartField,
+            (_, x) if x == d => {
+                self.field += 1;
+                Lex::StartField
+            }
             _ => Lex::Unquoted,
         };
+        self.last_newline = b == b'\n';
         if b == b'\n' {
             self.line += 1;
         }
+    }
+
+    /// At the end of the input: a quote still open swallowed the rest of the file.
+    fn finish(&mut self) {
+        if std::mem::replace(&mut self.finished, true) || self.state != Lex::Quoted {
+            return;
+        }
+        let last_line = if self.last_newline { self.line - 1 } else { self.line };
+        self.starts.unterminated(OpenQuote { line: self.quote.0, field: self.quote.1, last_line });
     }
 }
 
@@ -429,6 +491,7 @@ impl<R: Read> Read for LineTracker<R> {
         loop {
             let n = self.inner.read(buf)?;
             if n == 0 {
+                self.finish();
                 return Ok(0);
             }
             let mut out = 0;
@@ -512,7 +575,10 @@ impl Iterator for RawRows {
                         return Some(Err(RowError::Read(csv_io(e))));
                     }
                     Ok(true) => {
-                        let line = starts.pop();
+                        let RecordStart { line, open_quote } = starts.pop();
+                        if let Some(quote) = open_quote {
+                            return Some(Err(RowError::UnterminatedQuote { line, quote }));
+                        }
                         if is_blank(record) {
                             continue;
                         }
@@ -561,11 +627,27 @@ mod tests {
         let mut record = csv::ByteRecord::new();
         let mut seen = Vec::new();
         while csv.read_byte_record(&mut record).unwrap() {
-            seen.push((starts.pop(), String::from_utf8(record.get(0).unwrap().to_vec()).unwrap()));
+            seen.push((starts.pop().line, String::from_utf8(record.get(0).unwrap().to_vec()).unwrap()));
         }
         let expected = [(1, "a"), (3, "x"), (5, "m\nn"), (7, ""), (8, "q\"\n"), (10, "2")];
         let expected: Vec<(u64, String)> = expected.iter().map(|(l, s)| (*l, s.to_string())).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_noted_on_its_record() {
+        let text = "a,b\nx,\"y\n\"m\",n\nlast,\"open\r\nswallowed 1\nswallowed 2\n";
+        let mut tracker = LineTracker::new(text.as_bytes(), b',');
+        let starts = tracker.starts();
+        let mut csv = csv_reader(&mut tracker, b',');
+        let mut record = csv::ByteRecord::new();
+        let mut seen = Vec::new();
+        while csv.read_byte_record(&mut record).unwrap() {
+            let start = starts.pop();
+            seen.push((start.line, start.open_quote));
+        }
+        let open = OpenQuote { line: 4, field: 1, last_line: 6 };
+        assert_eq!(seen, [(1, None), (2, None), (4, Some(open))]);
     }
 
     #[test]

@@ -321,8 +321,24 @@ fn ragged_row_with_more_fields() {
 fn truncated_quote_swallows_the_rest_and_is_reported() {
     let text = format!("{}\n{}wx00000000000000e2,\"unterminated\n", HEADER.join(","), good(1));
     let loaded = load_text(text.as_bytes(), None);
-    assert_rejected(&loaded, 3, "", "fields");
+    assert_rejected(&loaded, 3, "official_appid", "a quote opened on line 3 is never closed; close the quote");
     assert_eq!(loaded.rows.len(), 1);
+}
+
+#[test]
+fn an_unterminated_quote_names_the_lines_it_swallowed() {
+    let text = format!(
+        "{}\n{}{}{}{}",
+        HEADER.join(","),
+        good(1),
+        "wx00000000000000e2,,,\"测试名称,,,,,,,\n",
+        good(2),
+        good(3)
+    );
+    let loaded = load_text(text.as_bytes(), None);
+    assert_rejected(&loaded, 3, "nickname", "a quote opened on line 3 is never closed, so lines 4–5 were read");
+    assert_eq!(loaded.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2]);
+    assert_eq!(loaded.rejected.len(), 1);
 }
 
 #[test]

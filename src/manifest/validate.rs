@@ -136,6 +136,25 @@ impl<'t> Validator<'t> {
                 "the cell is not valid UTF-8; save the sheet as UTF-8 or use --encoding gbk".to_string(),
                 "该单元格不是有效的 UTF-8 编码；请另存为 UTF-8 或使用 --encoding gbk".to_string(),
             ),
+            RowError::UnterminatedQuote { line, quote } => {
+                let (en, zh) = if quote.last_line > quote.line {
+                    let lines = if quote.last_line == quote.line + 1 {
+                        format!("{}", quote.last_line)
+                    } else {
+                        format!("{}–{}", quote.line + 1, quote.last_line)
+                    };
+                    (
+                        format!("a quote opened on line {} is never closed, so lines {lines} were read into this cell and not as rows; close the quote or remove it", quote.line),
+                        format!("第 {} 行的引号没有闭合，第 {lines} 行都被读进了这个单元格，没有作为行读取；请补上或删去引号", quote.line),
+                    )
+                } else {
+                    (
+                        format!("a quote opened on line {} is never closed; close the quote or remove it", quote.line),
+                        format!("第 {} 行的引号没有闭合；请补上或删去引号", quote.line),
+                    )
+                };
+                (*line, self.column_name(quote.field), en, zh)
+            }
             RowError::Read(e) => (0, String::new(), format!("reading failed: {e}"), "读取失败".to_string()),
         };
         Rejected { line, cells: Vec::new(), problems: vec![Problem { line, column, en, zh }] }

@@ -22,6 +22,7 @@ mod run;
 mod secrets;
 mod serve;
 mod sheet_columns;
+mod sheet_text;
 mod sheet_values;
 mod sheet_xlsx;
 mod template;
