@@ -227,6 +227,8 @@ pub struct Columns {
     index: [Option<usize>; Column::ALL.len()],
     header: Vec<String>,
     skipped: Vec<usize>,
+    /// Header cells that are blank: a cell below one of them holds data no column names.
+    unnamed: Vec<usize>,
 }
 
 impl Columns {
@@ -237,10 +239,12 @@ impl Columns {
         let ignore: Vec<String> = ignore.iter().map(|n| normalize_header(n)).filter(|n| !n.is_empty()).collect();
         let mut index: [Option<usize>; Column::ALL.len()] = [None; Column::ALL.len()];
         let mut skipped = Vec::new();
+        let mut unnamed = Vec::new();
         let mut unknown = Vec::new();
         for (i, cell) in header.iter().enumerate() {
             let key = normalize_header(cell);
-            if key.is_empty() && cell.trim().is_empty() {
+            if key.is_empty() && cell.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+                unnamed.push(i);
                 continue;
             }
             if ignore.contains(&key) || OWN_COLUMNS.contains(&key.as_str()) {
@@ -266,7 +270,7 @@ impl Columns {
                 }),
             }
         }
-        let columns = Columns { index, header: header.to_vec(), skipped };
+        let columns = Columns { index, header: header.to_vec(), skipped, unnamed };
         if !columns.has(Column::Appid) && !columns.has(Column::OfficialAppid) {
             return Err(HeaderError::NoIdentity);
         }
@@ -283,6 +287,15 @@ impl Columns {
     /// row the header row, below any title rows.
     pub fn is_header(header: &[String]) -> bool {
         header.iter().any(|c| matches!(Column::from_header(c), Some(Column::Appid | Column::OfficialAppid)))
+    }
+
+    /// The first cell of `cells` under a blank header cell that holds something: its position
+    /// and text. Such data belongs to no column and must not be dropped quietly.
+    pub fn unnamed_data<'c>(&self, cells: &'c [String]) -> Option<(usize, &'c str)> {
+        self.unnamed.iter().find_map(|&i| {
+            let text = cells.get(i)?.trim();
+            (!text.is_empty()).then_some((i, text))
+        })
     }
 
     /// The position of `column` in a row, if the header has it.

@@ -20,6 +20,10 @@ pub enum ManifestError {
         "manifest {path} looks like UTF-16 without a byte-order mark, but its byte order is unclear; use --encoding utf-16le (what Excel's \"Unicode text\" is) or --encoding utf-16be / 清单文件像是没有 BOM 的 UTF-16 编码，无法判断字节序；请使用 --encoding utf-16le"
     )]
     Utf16Unclear { path: PathBuf },
+    #[error(
+        "manifest {path}, line {line}: column {column} has no header but holds \"{text}\"; name the column (and list it in ignore_columns if wxprov must not read it) or clear it / 第 {line} 行第 {column} 列没有表头却有内容“{text}”：请给该列起名（不需要读取的写进 ignore_columns）或清空"
+    )]
+    UnnamedColumn { path: PathBuf, line: u64, column: String, text: String },
     #[error("cannot read the spreadsheet {path}: {message} / 无法读取 Excel 文件")]
     Xlsx { path: PathBuf, message: String },
     #[error("manifest {path} is empty: it has no header row / 清单文件为空，没有表头")]

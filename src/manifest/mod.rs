@@ -217,7 +217,17 @@ impl Manifest {
         let mut duplicates = Duplicates::default();
         for row in self.rows()?.take(limit) {
             match row {
-                Ok(raw) => duplicates.note(&self.columns, &raw),
+                Ok(raw) => {
+                    if let Some((i, text)) = self.columns.unnamed_data(&raw.cells) {
+                        return Err(ManifestError::UnnamedColumn {
+                            path: self.path.clone(),
+                            line: raw.line,
+                            column: columns::column_label(i),
+                            text: text.chars().take(40).collect(),
+                        });
+                    }
+                    duplicates.note(&self.columns, &raw)
+                }
                 Err(RowError::Read(e)) => return Err(self.read_err(e)),
                 Err(_) => {}
             }

@@ -226,6 +226,20 @@ fn a_csv_without_a_header_row_says_what_the_first_row_lacks() {
 // ---------------------------------------------------------------- whole-file problems
 
 #[test]
+fn data_under_a_blank_header_cell_is_a_usage_error() {
+    let (_dir, path) = write(
+        "m.csv",
+        "appid,,signature\nwx00000000000000d1,,简介简介\nwx00000000000000d2,老客户,简介简介\n".as_bytes(),
+    );
+    let m = open(&path, &ReadOptions::default()).expect("the header alone is fine");
+    let err = m.load(None, None).unwrap_err();
+    assert!(
+        matches!(&err, ManifestError::UnnamedColumn { line: 3, column, text, .. } if column == "2 (B)" && text == "老客户"),
+        "{err}"
+    );
+}
+
+#[test]
 fn empty_file_is_a_usage_error() {
     let (_dir, path) = write("m.csv", b"");
     let err = open(&path, &ReadOptions::default()).unwrap_err();

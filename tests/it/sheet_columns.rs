@@ -125,3 +125,18 @@ fn a_sheet_that_asks_for_nothing_is_refused() {
     );
     assert!(sim.calls().is_empty());
 }
+
+#[test]
+fn data_in_a_column_without_a_header_stops_the_run() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = job(&ws, &format!("appid,,signature\n{FRESH},老客户,{SIGNATURE}\n"));
+    let ran = ws.test_on(&sim).args(["run", &job]).status(2).run();
+    assert_eq!(
+        ran.stderr.lines().last().unwrap_or_default(),
+        "error: manifest manifest.csv, line 2: column 2 (B) has no header but holds \"老客户\"; name the column (and \
+         list it in ignore_columns if wxprov must not read it) or clear it / 第 2 行第 2 (B) 列没有表头却有内容“老客户”：\
+         请给该列起名（不需要读取的写进 ignore_columns）或清空"
+    );
+    assert!(sim.calls().is_empty(), "{:?}", sim.calls());
+}
