@@ -2,7 +2,8 @@
 //!
 //! The pieces, in the order a manifest goes through them:
 //! - [`encoding`]: which text encoding a CSV is in (detected or forced), decoded streaming.
-//! - [`reader`]: rows as text cells, from CSV (streamed) or an `.xlsx`'s first sheet.
+//! - [`reader`]: rows as text cells, from CSV (streamed) or one sheet of an `.xlsx`, below
+//!   any title rows.
 //! - [`columns`]: the header mapped onto the known columns, English names or Chinese aliases.
 //! - [`categories`]: the `categories` cell grammar and WeChat's category tree.
 //! - [`validate`]: every rule checked before any API call, problems with line and column.

@@ -1,7 +1,10 @@
-//! Reading a manifest's rows as text cells, from CSV or from an `.xlsx`'s first sheet.
+//! Reading a manifest's rows as text cells, from CSV or from one sheet of an `.xlsx`.
 //!
-//! Everything after this module sees one shape: a [`RawRow`] of trimmed-later strings with
-//! its file line. CSV is streamed (a million rows never sit in memory); an `.xlsx` sheet is
+//! The sheet is the one named (`--sheet`, `sheet =`) or else the first with a header row; the
+//! header row is the first that names an identity column, and the rows above it (a title,
+//! notes) are skipped and kept for the log. Everything after this module sees one shape: a
+//! [`RawRow`] of trimmed-later strings with its file line (the sheet's own row number). A CSV
+//! quote that is never closed is noted on its record, with the lines it swallowed. CSV is streamed (a million rows never sit in memory); an `.xlsx` sheet is
 //! loaded whole by calamine, which is acceptable for what Excel can hold. Excel turns text
 //! that looks like a number into a number (`1.23E+10`, `8.0`, lost leading zeros): whole
 //! numbers come back as integer text, and every cell that was a number is flagged so that
