@@ -38,6 +38,8 @@ pub struct Setup {
     pub real_ledger: PathBuf,
     /// Where reports go (in a rehearsal, `REPORT_DIR/rehearsal`).
     pub report_dir: PathBuf,
+    /// Where real runs' reports go (`REPORT_DIR`).
+    pub real_report_dir: PathBuf,
 }
 
 /// The options (flag or environment variable) a [`Setup`] is resolved from.
@@ -73,9 +75,17 @@ impl Setup {
                 ledger: rehearsal::ledger_path(&real_ledger),
                 real_ledger,
                 report_dir: report_dir.join(rehearsal::REPORT_SUBDIR),
+                real_report_dir: report_dir,
             }
         } else {
-            Setup { rehearsal, api_base, ledger: real_ledger.clone(), real_ledger, report_dir }
+            Setup {
+                rehearsal,
+                api_base,
+                ledger: real_ledger.clone(),
+                real_ledger,
+                report_dir: report_dir.clone(),
+                real_report_dir: report_dir,
+            }
         }
     }
 }

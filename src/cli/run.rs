@@ -69,17 +69,18 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         exit_code: result.exit.code(),
         rehearsal: ctx.rehearsal(Some(&job)),
     };
-    let report_dir = ctx.report_dir(Some(&job));
-    let api_base = ctx.global.api_base.clone();
+    let setup = ctx.setup(Some(&job)).clone();
     let ignore_columns = args.manifest.options(&job).ignore_columns;
+    // failed.toml names the job's own ledger and report folder, and a rehearsal's says `sim`,
+    // so that feeding it back rehearses again with the same rehearsal files.
     let feed = FeedBack {
         job: &job,
-        ledger: &ledger_path,
-        report_dir: &report_dir,
-        api_base: api_base.as_deref(),
+        ledger: &setup.real_ledger,
+        report_dir: &setup.real_report_dir,
+        api_base: Some(setup.api_base.as_str()),
         ignore_columns: &ignore_columns,
     };
-    let dir = report::write(&report_dir, &result, &summary, &feed)?;
+    let dir = report::write(&setup.report_dir, &result, &summary, &feed)?;
     let dir = dir.canonicalize().unwrap_or(dir);
     ledger.finish_run(&run_id, result.rows.len(), api.calls.total(), result.exit.code()).await?;
     let done = format!(

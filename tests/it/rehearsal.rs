@@ -122,6 +122,18 @@ fn readme_demo_rehearses_on_a_copy_of_the_demo_job() {
     assert!(again.stdout.starts_with("[rehearsal] step "), "{}", again.stdout);
     assert_ne!(latest(&rehearsal), run_id);
     assert_eq!(names(&demo.reports()), ["rehearsal"]);
+
+    // Its failed.toml, fed back as it is, rehearses again on the same rehearsal files.
+    let failed_toml = rehearsal.join(latest(&rehearsal)).join("failed.toml");
+    let fed = demo.test().arg("run").arg(failed_toml.to_str().unwrap()).run();
+    for line in fed.stdout.lines().chain(fed.stderr.lines()) {
+        assert!(line.starts_with("[rehearsal] "), "a line that does not say rehearsal: {line:?}");
+    }
+    assert!(fed.stdout.contains(&format!("reports in {}/", rehearsal.display())), "{}", fed.stdout);
+    assert_eq!(
+        names(&demo.path().join("target/demo")),
+        ["reports", "wxprov.db.sim.db", "wxprov.db.sim.db.lock", "wxprov.db.sim.json"]
+    );
 }
 
 #[test]
