@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    let ledger = ctx.open_ledger(None)?;
+    let ledger = ctx.ledger_or_empty(None)?;
     let api = ctx.api(None, &ledger, None, Default::default()).await?;
     let candidates = match args.appid {
         Some(appid) => vec![appid],

@@ -157,9 +157,33 @@ impl Context {
         self.setup(job).report_dir.clone()
     }
 
-    /// Opens the ledger, creating it if need be.
+    /// Opens the ledger, creating it if need be: for the commands that write.
     pub fn open_ledger(&self, job: Option<&JobFile>) -> anyhow::Result<Ledger> {
         Ok(Ledger::open(&self.ledger_path(job))?)
+    }
+
+    /// Opens the ledger for a command that only reads and needs one (`status`, `tokens
+    /// list`): a missing ledger is an error naming the path (exit 1), never created.
+    pub fn existing_ledger(&self, job: Option<&JobFile>) -> anyhow::Result<Ledger> {
+        let path = self.ledger_path(job);
+        if !path.exists() {
+            return Err(fail(format!(
+                "the ledger {} does not exist (check --ledger, WXPROV_LEDGER or the job file's `ledger`)",
+                path.display()
+            )));
+        }
+        Ok(Ledger::open(&path)?)
+    }
+
+    /// Opens the ledger for a command that only reads and can do without one (`plan`,
+    /// `categories`, `quota`, `links`): a missing ledger is read as empty and not created.
+    pub fn ledger_or_empty(&self, job: Option<&JobFile>) -> anyhow::Result<Ledger> {
+        let path = self.ledger_path(job);
+        if path.exists() {
+            return Ok(Ledger::open(&path)?);
+        }
+        tracing::info!("the ledger {} does not exist: read as empty (and not created)", path.display());
+        Ok(Ledger::empty_in_memory(&path)?)
     }
 
     /// The API for this command, on `ledger`. In a rehearsal, starts the simulator with the

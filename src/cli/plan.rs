@@ -48,7 +48,7 @@ enum Format {
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
-    let ledger = ctx.open_ledger(Some(&job))?;
+    let ledger = ctx.ledger_or_empty(Some(&job))?;
     let options = CallOptions {
         pacer: Some(Arc::new(Pacer::new(&job.limits))),
         max_attempts: job.retry.max_attempts.max(1),

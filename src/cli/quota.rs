@@ -41,7 +41,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     if let Some(bad) = paths.iter().find(|p| !p.starts_with('/')) {
         return Err(usage(format!("{bad:?} is not an API path; give one like /cgi-bin/account/modifysignature")));
     }
-    let ledger = ctx.open_ledger(None)?;
+    let ledger = ctx.ledger_or_empty(None)?;
     let api = ctx.api(None, &ledger, None, Default::default()).await?;
     // All at once: the answers are independent, and tokens are shared safely.
     let requests: Vec<QuotaGet> = paths.iter().map(|p| QuotaGet { cgi_path: p.clone() }).collect();

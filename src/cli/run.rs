@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::manifest_args::ManifestArgs;
 use super::Context;
-use crate::exit::Exit;
+use crate::exit::{fail, Exit};
 use crate::ledger::RunLock;
 use crate::report::{self, failed::FeedBack, Summary};
 use crate::runner::{self, RunConfig};
@@ -32,6 +32,8 @@ pub struct Args {
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
+    report::ensure_writable(&ctx.report_dir(Some(&job)))
+        .map_err(|e| fail(format!("{e}; fix it, or give another with --report-dir or the job file's `report_dir`")))?;
     let ledger_path = ctx.ledger_path(Some(&job));
     let _lock = RunLock::acquire(&ledger_path)?;
     let ledger = ctx.open_ledger(Some(&job))?;

@@ -9,15 +9,21 @@ use crate::exit::Exit;
 use crate::ledger::{StepState, WaitingStep};
 
 /// Show the ledger at a glance
+///
+/// Reads the job's ledger (its `ledger =`) when given a job, else --ledger / WXPROV_LEDGER /
+/// wxprov.db; a ledger that does not exist is an error (exit 1), never created.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The job file (or manifest) whose ledger to show
+    job: Option<std::path::PathBuf>,
     /// How many steps to list per group
     #[arg(long, default_value_t = 20, value_name = "N")]
     limit: usize,
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    let ledger = ctx.open_ledger(None)?;
+    let job = args.job.as_deref().map(|j| ctx.load_job(j)).transpose()?;
+    let ledger = ctx.existing_ledger(job.as_ref())?;
     println!("ledger {} — {} rows", ledger.path().display(), ledger.row_count().await?);
 
     let mut table: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();

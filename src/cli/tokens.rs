@@ -36,7 +36,11 @@ enum Action {
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    let ledger = ctx.open_ledger(None)?;
+    // Listing only reads: a ledger that does not exist is an error, not created.
+    let ledger = match args.action {
+        Action::List => ctx.existing_ledger(None)?,
+        _ => ctx.open_ledger(None)?,
+    };
     match args.action {
         Action::Import { file } => import(&ledger, &file).await,
         Action::List => list(&ledger).await,

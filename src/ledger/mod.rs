@@ -119,7 +119,23 @@ impl Ledger {
                 .map_err(|e| open_err(format!("cannot create the folder {}: {e}", parent.display())))?;
         }
         create_private(path).map_err(|e| open_err(e.to_string()))?;
-        let mut conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        Ledger::start(conn, path)
+    }
+
+    /// An empty ledger in memory, standing for `path`, which does not exist: for the
+    /// commands that only read (`plan`, `categories`, `quota`, `links`), which treat a
+    /// missing ledger as empty and must not create it. Nothing written to it is kept.
+    pub fn empty_in_memory(path: &Path) -> Result<Ledger, LedgerError> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| LedgerError::Open { path: path.display().to_string(), reason: e.to_string() })?;
+        Ledger::start(conn, path)
+    }
+
+    /// Sets `conn` up, migrates it and hands it to the writer thread.
+    fn start(mut conn: Connection, path: &Path) -> Result<Ledger, LedgerError> {
+        let shown = path.display().to_string();
+        let open_err = |reason: String| LedgerError::Open { path: shown.clone(), reason };
         conn.set_prepared_statement_cache_capacity(64);
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;

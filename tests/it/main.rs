@@ -14,6 +14,8 @@ mod feedback;
 mod guide;
 mod links;
 mod plan;
+mod preflight;
+mod readonly;
 mod reconcile;
 mod register;
 mod rehearsal;
