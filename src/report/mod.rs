@@ -155,6 +155,17 @@ pub fn table(result: &RunResult) -> String {
     out
 }
 
+/// Checks that reports can be written to `report_dir` (creating it if need be), so that a
+/// run stops before its first call rather than after its work (DESIGN §6). The error says
+/// which folder and why, for `run` (exit 1) and `check`.
+pub fn ensure_writable(report_dir: &Path) -> Result<(), String> {
+    let probe = report_dir.join(format!(".wxprov-write-check-{}", std::process::id()));
+    std::fs::create_dir_all(report_dir)
+        .and_then(|()| std::fs::OpenOptions::new().write(true).create_new(true).open(&probe))
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| format!("the report folder {} is not writable: {e}", report_dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,15 +176,4 @@ mod tests {
             assert!(STEP_COLUMNS.contains(&kind.as_str()), "{kind} has no column in results.csv");
         }
     }
-}
-
-/// Checks that reports can be written to `report_dir` (creating it if need be), so that a
-/// run stops before its first call rather than after its work (DESIGN §6). The error says
-/// which folder and why, for `run` (exit 1) and `check`.
-pub fn ensure_writable(report_dir: &Path) -> Result<(), String> {
-    let probe = report_dir.join(format!(".wxprov-write-check-{}", std::process::id()));
-    std::fs::create_dir_all(report_dir)
-        .and_then(|()| std::fs::OpenOptions::new().write(true).create_new(true).open(&probe))
-        .and_then(|_| std::fs::remove_file(&probe))
-        .map_err(|e| format!("the report folder {} is not writable: {e}", report_dir.display()))
 }
