@@ -3,8 +3,8 @@
 //!
 //! Starts the receiver in-process on loopback with a temp ledger, then sends a paced mix of
 //! requests for the given duration: encrypted `component_verify_ticket` pushes (40%),
-//! fastregister (20%) and rebind (10%) redirects, each with a unique ticket, and invalid
-//! pushes (30%: tampered signature, garbage body, stale timestamp). At the end it checks that
+//! fastregister (20%) and rebind (10%) redirects (with the `state` `wxprov links` would sign
+//! them with), each with a unique ticket, and invalid pushes (30%: tampered signature, garbage body, stale timestamp). At the end it checks that
 //! every request got the answer it should and that every valid ticket sent is in the ledger,
 //! and prints the achieved rate, p50/p99 latency and the lost tickets (which must be 0).
 //!
@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use wxprov::callback::event::{Event, PushBody, Pushed};
+use wxprov::callback::link_state::LinkKey;
 use wxprov::callback::server::{self, ServerState};
 use wxprov::callback::MsgCrypt;
 use wxprov::ledger::Ledger;
@@ -107,7 +108,7 @@ fn options() -> Result<Options, String> {
 }
 
 /// Builds request `i`: its URL, body and the ticket it should leave in the ledger.
-fn build(i: u64, base: &str, crypt: &MsgCrypt) -> (String, Option<Vec<u8>>, Option<TicketKey>) {
+fn build(i: u64, base: &str, crypt: &MsgCrypt, key: &LinkKey) -> (String, Option<Vec<u8>>, Option<TicketKey>) {
     let now = chrono::Utc::now().timestamp();
     let push = |ticket: &str, timestamp: i64| {
         let ts = timestamp.to_string();
@@ -130,12 +131,14 @@ fn build(i: u64, base: &str, crypt: &MsgCrypt) -> (String, Option<Vec<u8>>, Opti
         }
         Kind::FastRegister => {
             let (appid, ticket) = (format!("wx{i:016x}"), format!("fr-{i}"));
-            let url = format!("{base}/callback/fastregister?official_appid={appid}&ticket={ticket}");
+            let state = key.state_for(&appid);
+            let url = format!("{base}/callback/fastregister?official_appid={appid}&state={state}&ticket={ticket}");
             (url, None, Some(("fastregister".into(), appid, ticket)))
         }
         Kind::Rebind => {
             let (appid, taskid) = (format!("wx{i:016x}"), format!("task_{i}"));
-            let url = format!("{base}/callback/rebind?appid={appid}&taskid={taskid}");
+            let state = key.state_for(&appid);
+            let url = format!("{base}/callback/rebind?appid={appid}&state={state}&taskid={taskid}");
             (url, None, Some(("rebind".into(), appid, taskid)))
         }
         Kind::BadSignature => {
@@ -174,6 +177,8 @@ async fn main() -> anyhow::Result<()> {
     let ledger = Ledger::open(&dir.path().join("load.db"))?;
     let crypt = MsgCrypt::new(TOKEN, KEY, COMPONENT)?;
     let state = ServerState::new(ledger.clone(), Some(crypt.clone()));
+    // The key `wxprov links` would sign the redirects with, from the same ledger.
+    let key = LinkKey::of(&ledger).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -197,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
         let due = started + period * u32::try_from(sent).unwrap_or(u32::MAX);
         tokio::time::sleep_until(due.into()).await;
         let permit = permits.clone().acquire_owned().await?;
-        let (url, body, ticket) = build(sent, &base, &crypt);
+        let (url, body, ticket) = build(sent, &base, &crypt, &key);
         let kind = Kind::of(sent);
         let (client, outcomes) = (client.clone(), outcomes.clone());
         tasks.spawn(async move {

@@ -5,10 +5,12 @@
 //! [`event`] reads the outer push body and the decrypted event XML into typed values;
 //! [`server`] builds the router from [`redirect`] (tickets coming back in a merchant's browser)
 //! and [`push`] (encrypted pushes), refusing with [`refusal`]s, reading queries with
-//! [`params`] and remembering nonces with [`replay`].
+//! [`params`], remembering nonces with [`replay`] and checking the links' HMAC `state` with
+//! [`link_state`].
 
 pub mod crypto;
 pub mod event;
+pub mod link_state;
 pub mod params;
 pub mod push;
 pub mod redirect;

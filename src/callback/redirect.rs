@@ -2,8 +2,11 @@
 //! (`fastregisterauth`) or a taskid (`componentrebindadmin`) after the scan, and the
 //! receiver keeps it in the ledger for the next run (DESIGN §7).
 //!
-//! The person at the other end is a merchant on a phone, so the answer is a short page in
-//! Chinese, never an error dump. Bad input is refused with a page and recorded; the ticket
+//! Each `redirect_uri` that `wxprov links` makes carries a `state`, an HMAC of the account
+//! under the ledger's link key ([`link_state`](super::link_state)); a ticket or taskid is
+//! stored only when it verifies, so nobody else can overwrite a stored ticket by calling the
+//! route. The person at the other end is a merchant on a phone, so the answer is a short page
+//! in Chinese, never an error dump. Bad input is refused with a page and recorded; the ticket
 //! itself never goes into a log line or `callback_events`.
 
 use axum::extract::{RawQuery, State};
@@ -11,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::params::{self, Params};
+use super::refusal::Refusal;
 use super::server::{Peer, ServerState};
 use crate::ledger::{CallbackOutcome, TicketKind};
 
@@ -42,12 +46,12 @@ const REBIND: Spec = Spec {
     done: "授权成功，请关闭此页面。服务商将继续为您完成管理员换绑。",
 };
 
-/// `GET /callback/fastregister?official_appid=…&ticket=…`
+/// `GET /callback/fastregister?official_appid=…&state=…&ticket=…`
 pub async fn fastregister(State(state): State<ServerState>, peer: Peer, RawQuery(query): RawQuery) -> Response {
     redirect(&state, &FASTREGISTER, peer, query.as_deref()).await
 }
 
-/// `GET /callback/rebind?appid=…&taskid=…`
+/// `GET /callback/rebind?appid=…&state=…&taskid=…`
 pub async fn rebind(State(state): State<ServerState>, peer: Peer, RawQuery(query): RawQuery) -> Response {
     redirect(&state, &REBIND, peer, query.as_deref()).await
 }
@@ -55,18 +59,38 @@ pub async fn rebind(State(state): State<ServerState>, peer: Peer, RawQuery(query
 async fn redirect(state: &ServerState, spec: &Spec, peer: Peer, query: Option<&str>) -> Response {
     let params = Params::parse(query);
     let kind = spec.kind.as_str();
-    let checked = params::appid(&params, spec.account).and_then(|a| Ok((a, params::ticket(&params, spec.value)?)));
+    let key = match state.link_key().await {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::error!(path = spec.path, "could not read the link key from the ledger: {e}");
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "暂时无法完成",
+                "暂时无法保存授权信息，请稍后刷新此页面重试。",
+            );
+        }
+    };
+    let checked = params::appid(&params, spec.account).and_then(|account| {
+        match params.optional("state")? {
+            None => return Err(Refusal::MissingState),
+            Some(state) if !key.verifies(account, state) => return Err(Refusal::BadState),
+            Some(_) => {}
+        }
+        Ok((account, params::ticket(&params, spec.value)?))
+    });
     let (account, value) = match checked {
         Ok(pair) => pair,
         Err(refusal) => {
             // The account is recorded when it at least looks like one.
             let account = params.optional(spec.account).ok().flatten().filter(|a| params::is_appid(a));
             state.refuse(spec.path, kind, account, peer, &refusal).await;
-            return page(
-                refusal.status(),
-                "链接无效",
-                "授权信息不完整或格式有误。请重新扫码授权；如仍有问题，请联系服务商。",
-            );
+            let text = match refusal {
+                Refusal::MissingState | Refusal::BadState => {
+                    "这个链接不是服务商发出的，或已被改动，授权信息未保存。请使用服务商发给您的授权链接重新扫码；如仍有问题，请联系服务商。"
+                }
+                _ => "授权信息不完整或格式有误。请重新扫码授权；如仍有问题，请联系服务商。",
+            };
+            return page(refusal.status(), "链接无效", text);
         }
     };
     let ledger = state.ledger();

@@ -22,6 +22,12 @@ pub enum Refusal {
     /// A query parameter does not have the expected form.
     #[error("query parameter {name} is not {expected}")]
     BadParam { name: &'static str, expected: &'static str },
+    /// A redirect without the `state` that `wxprov links` puts in each `redirect_uri`.
+    #[error("query parameter state is missing (a link not made by `wxprov links`, or an old one: make new links)")]
+    MissingState,
+    /// A redirect whose `state` does not verify for its account: forged, or for another account.
+    #[error("state does not verify for this account (not a link made by `wxprov links` on this ledger)")]
+    BadState,
     /// `encrypt_type` is given and is not `aes`.
     #[error("encrypt_type is not aes")]
     NotAes,
@@ -127,7 +133,9 @@ impl Refusal {
             | Refusal::Crypto(CryptoProblem::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::Crypto(CryptoProblem::BadSignature | CryptoProblem::WrongAppId)
             | Refusal::StaleTimestamp { .. }
-            | Refusal::Replayed => StatusCode::FORBIDDEN,
+            | Refusal::Replayed
+            | Refusal::MissingState
+            | Refusal::BadState => StatusCode::FORBIDDEN,
             Refusal::MissingParam(_)
             | Refusal::DuplicateParam(_)
             | Refusal::BadParam { .. }

@@ -19,10 +19,11 @@ use axum::Router;
 
 use super::crypto::MsgCrypt;
 use super::event::MAX_BODY;
+use super::link_state::LinkKey;
 use super::refusal::Refusal;
 use super::replay::ReplayGuard;
 use crate::config::Secrets;
-use crate::ledger::{CallbackOutcome, Ledger};
+use crate::ledger::{CallbackOutcome, Ledger, LedgerError};
 
 /// The environment variables the encrypted routes need.
 const CRYPTO_VARS: [&str; 3] = ["WXPROV_TOKEN", "WXPROV_ENCODING_AES_KEY", "WXPROV_COMPONENT_APPID"];
@@ -60,6 +61,8 @@ struct Shared {
     crypt: Option<MsgCrypt>,
     missing: Vec<&'static str>,
     replay: ReplayGuard,
+    /// The links' HMAC key, read from the ledger (or created there) on first use.
+    link_key: tokio::sync::OnceCell<LinkKey>,
 }
 
 impl ServerState {
@@ -77,7 +80,8 @@ impl ServerState {
         options: ServeOptions,
     ) -> ServerState {
         let replay = ReplayGuard::new(options.max_skew_secs);
-        ServerState { inner: Arc::new(Shared { ledger, crypt, missing, replay }) }
+        let link_key = tokio::sync::OnceCell::new();
+        ServerState { inner: Arc::new(Shared { ledger, crypt, missing, replay, link_key }) }
     }
 
     /// A receiver configured from the environment's secrets. Missing variables leave the
@@ -128,6 +132,11 @@ impl ServerState {
 
     pub(crate) fn replay(&self) -> &ReplayGuard {
         &self.inner.replay
+    }
+
+    /// The key the links' `state` is verified with.
+    pub(crate) async fn link_key(&self) -> Result<&LinkKey, LedgerError> {
+        self.inner.link_key.get_or_try_init(|| LinkKey::of(&self.inner.ledger)).await
     }
 
     /// Logs a refusal (path, reason, peer; never the body or a secret) and records it in

@@ -2,12 +2,15 @@
 //! `fastregisterauth` link for each registration row (the official account's admin scans it
 //! to lend its qualification) and a `componentrebindadmin` link for each row whose
 //! `rebind_taskid` is `scan` — as a CSV for mail-merge, and optionally a QR code per link.
-//! Each link's `redirect_uri` points at `wxprov serve`, which captures the ticket or taskid.
+//! Each link's `redirect_uri` points at `wxprov serve`, which captures the ticket or taskid,
+//! and carries a `state` signed with the ledger's link key (DESIGN §7) — `serve` must run on
+//! the same ledger, and stores nothing for a link without a `state` that verifies.
 
 use std::path::{Path, PathBuf};
 
 use super::manifest_args::ManifestArgs;
 use super::Context;
+use crate::callback::link_state::LinkKey;
 use crate::exit::{fail, usage, Exit};
 use crate::manifest::{self, Column, Manifest};
 use crate::wechat::{is_appid, links};
@@ -54,7 +57,9 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         None => return Err(fail("WXPROV_COMPONENT_APPID is not set: the links name the third-party platform")),
     };
     let manifest = args.manifest.open(&job)?;
-    let found = collect(&manifest, args.manifest.max_rows, &component, args.redirect_base.trim_end_matches('/'))?;
+    let key = LinkKey::of(&ctx.open_ledger(Some(&job))?).await?;
+    let base = args.redirect_base.trim_end_matches('/');
+    let found = collect(&manifest, args.manifest.max_rows, &component, base, &key)?;
     write_csv(&args.out, &found)?;
     if let Some(dir) = &args.qr_dir {
         write_qr(dir, &found)?;
@@ -69,7 +74,13 @@ const LINK_COLUMNS: [Column; 4] = [Column::Appid, Column::OfficialAppid, Column:
 /// The links a manifest's rows (the first `max_rows`) ask for; rows that ask for none are
 /// passed over, and rows whose account is not a valid appid, or whose cells are not data (an
 /// error value, a number Excel mangled), are reported and skipped.
-pub fn collect(manifest: &Manifest, max_rows: Option<usize>, component: &str, base: &str) -> anyhow::Result<Vec<Link>> {
+pub fn collect(
+    manifest: &Manifest,
+    max_rows: Option<usize>,
+    component: &str,
+    base: &str,
+    key: &LinkKey,
+) -> anyhow::Result<Vec<Link>> {
     let columns = manifest.columns().clone();
     let mut links = Vec::new();
     for raw in manifest.rows().map_err(|e| usage(e.to_string()))?.take(max_rows.unwrap_or(usize::MAX)) {
@@ -100,13 +111,15 @@ pub fn collect(manifest: &Manifest, max_rows: Option<usize>, component: &str, ba
                 continue;
             }
             let copy = cell(Column::CopyWxVerify) != "0";
-            let redirect = format!("{base}/callback/fastregister?official_appid={official}");
+            let state = key.state_for(&official);
+            let redirect = format!("{base}/callback/fastregister?official_appid={official}&state={state}");
             let url = links::fastregister_auth(component, &official, copy, &redirect);
             links.push(Link { line: raw.line, kind: "fastregister", account: official, url });
         }
         let taskid = cell(Column::RebindTaskid);
         if manifest::validate::REBIND_BY_SCAN.contains(&taskid.as_str()) && is_appid(&appid) {
-            let redirect = format!("{base}/callback/rebind?appid={appid}");
+            let state = key.state_for(&appid);
+            let redirect = format!("{base}/callback/rebind?appid={appid}&state={state}");
             let url = links::rebind_admin(component, &appid, &redirect);
             links.push(Link { line: raw.line, kind: "rebind", account: appid, url });
         }

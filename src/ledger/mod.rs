@@ -21,6 +21,7 @@
 mod cache;
 mod callbacks;
 mod events;
+mod link_key;
 mod lock;
 mod media;
 mod nonces;
@@ -40,6 +41,7 @@ use rusqlite::Connection;
 
 pub use callbacks::{AuditKind, CallbackOutcome};
 pub use events::CallEvent;
+pub use link_key::LINK_KEY_LEN;
 pub use lock::RunLock;
 pub use registrations::Registration;
 pub use runs::RunRecord;
@@ -63,6 +65,8 @@ pub enum LedgerError {
     Gone,
     #[error("could not commit to the ledger: {0}")]
     Commit(String),
+    #[error("the link key in the ledger is damaged; delete its row (`DELETE FROM link_key`) to make a new one — links already sent then stop working")]
+    BadLinkKey,
 }
 
 impl LedgerError {

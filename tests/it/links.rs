@@ -21,18 +21,34 @@ fn writes_a_link_per_registration_and_rebind_row() {
         .stdout_has("2 links written")
         .run();
     let rows = read_csv(&ws.path().join("links.csv"));
+    // The state is HMAC-SHA256 of the account under the ledger's link key, made on first use.
+    let key = ws.query("SELECT hex(key) FROM link_key");
+    let key = hex::decode(&key[0][0]).unwrap();
+    assert_eq!(key.len(), 32);
+    let state = |account: &str| {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+        mac.update(account.as_bytes());
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, mac.finalize().into_bytes())
+    };
     assert_eq!(rows[0], ["line", "kind", "account", "link"]);
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(rows[1][..3], ["2", "fastregister", "wx28f759479ea1e090"]);
     assert_eq!(
         rows[1][3],
-        "https://mp.weixin.qq.com/cgi-bin/fastregisterauth?appid=wx28f759479ea1e090&component_appid=wx666666666666123a\
-         &copy_wx_verify=0&redirect_uri=https%3A%2F%2Fops.example.com%2Fcallback%2Ffastregister%3Fofficial_appid%3Dwx28f759479ea1e090"
+        format!(
+            "https://mp.weixin.qq.com/cgi-bin/fastregisterauth?appid=wx28f759479ea1e090&component_appid=wx666666666666123a\
+             &copy_wx_verify=0&redirect_uri=https%3A%2F%2Fops.example.com%2Fcallback%2Ffastregister%3Fofficial_appid%3Dwx28f759479ea1e090\
+             %26state%3D{}",
+            state("wx28f759479ea1e090")
+        )
     );
     assert_eq!(rows[2][..3], ["3", "rebind", "wxdc685123d9554530"]);
     assert!(rows[2][3].starts_with("https://mp.weixin.qq.com/wxopen/componentrebindadmin?appid=wxdc685123d9554530&"));
-    assert!(rows[2][3]
-        .ends_with("redirect_uri=https%3A%2F%2Fops.example.com%2Fcallback%2Frebind%3Fappid%3Dwxdc685123d9554530"));
+    assert!(rows[2][3].ends_with(&format!(
+        "redirect_uri=https%3A%2F%2Fops.example.com%2Fcallback%2Frebind%3Fappid%3Dwxdc685123d9554530%26state%3D{}",
+        state("wxdc685123d9554530")
+    )));
     let svg = std::fs::read_to_string(ws.path().join("qr/fastregister-wx28f759479ea1e090.svg")).unwrap();
     assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
 }

@@ -67,29 +67,65 @@ fn assert_clean(stderr: &str) {
     assert!(!stderr.contains(TOKEN), "stderr shows the token:\n{stderr}");
 }
 
+const OA: &str = "wx28f759479ea1e090";
+
+/// The `redirect_uri` of each link `wxprov links` writes for a registration row of `OA` and a
+/// rebind row of `MINI`, on the workspace's ledger: `(kind, redirect_uri)`.
+fn redirects_from_links(ws: &Workspace, serve: &Serve) -> Vec<(String, String)> {
+    ws.write("merchants.csv", format!("appid,official_appid,rebind_taskid\n,{OA},\n{MINI},,scan\n"));
+    ws.test()
+        .env("WXPROV_COMPONENT_APPID", COMPONENT)
+        .args(["links", "merchants.csv", "--redirect-base", &serve.url])
+        .stdout_has("2 links written")
+        .run();
+    crate::run::read_csv(&ws.path().join("links.csv"))[1..]
+        .iter()
+        .map(|row| {
+            let link = url::Url::parse(&row[3]).unwrap();
+            let redirect = link.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+            (row[1].clone(), redirect.strip_prefix(&serve.url).unwrap().to_string())
+        })
+        .collect()
+}
+
+/// The page a merchant's phone shows.
+fn page(title: &str, text: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title></head>\
+         <body style=\"font-family: sans-serif; text-align: center; padding: 3em 1em\">\
+         <h1>{title}</h1><p>{text}</p></body></html>\n"
+    )
+}
+
+const NOT_OURS: &str =
+    "这个链接不是服务商发出的，或已被改动，授权信息未保存。请使用服务商发给您的授权链接重新扫码；如仍有问题，请联系服务商。";
+
 #[test]
 fn redirects_store_the_ticket_and_the_taskid() {
     let ws = Workspace::new();
     let serve = Serve::start(&ws, &envs());
-    let (status, page) = serve.get("/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=tk_Scan-0001");
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("授权成功，请关闭此页面"), "{page}");
-    let (status, page) = serve.get(&format!("/callback/rebind?appid={MINI}&taskid=b25519093b1e97239eff9d2bfc07e08e"));
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("授权成功"), "{page}");
+    let redirects = redirects_from_links(&ws, &serve);
+    let [(kind1, fastregister), (kind2, rebind)] = &redirects[..] else { panic!("{redirects:?}") };
+    assert_eq!((kind1.as_str(), kind2.as_str()), ("fastregister", "rebind"));
+    let (status, body) = serve.get(&format!("{fastregister}&ticket=tk_Scan-0001"));
+    assert_eq!((status, body), (200, page("授权成功", "授权成功，请关闭此页面。服务商将继续为您注册小程序。")));
+    let (status, body) = serve.get(&format!("{rebind}&taskid=b25519093b1e97239eff9d2bfc07e08e"));
+    assert_eq!((status, body), (200, page("授权成功", "授权成功，请关闭此页面。服务商将继续为您完成管理员换绑。")));
 
     // Bad input: a page in Chinese, a recorded refusal, nothing stored.
+    let incomplete = "授权信息不完整或格式有误。请重新扫码授权；如仍有问题，请联系服务商。";
     for bad in [
-        "/callback/fastregister?official_appid=wx28f759479ea1e090",
-        "/callback/fastregister?official_appid=gh_123&ticket=abc",
-        "/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=a%20b",
-        "/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=a&ticket=b",
-        "/callback/rebind?appid=wx3a1b2c3d4e5f6071&taskid=",
-        "/callback/rebind",
+        format!("{fastregister}"),
+        "/callback/fastregister?official_appid=gh_123&ticket=abc".to_string(),
+        format!("{fastregister}&ticket=a%20b"),
+        format!("{fastregister}&ticket=a&ticket=b"),
+        format!("{rebind}&taskid="),
+        "/callback/rebind".to_string(),
     ] {
-        let (status, page) = serve.get(bad);
-        assert_eq!(status, 400, "{bad}: {page}");
-        assert!(page.contains("链接无效"), "{bad}: {page}");
+        let (status, body) = serve.get(&bad);
+        assert_eq!((status, body), (400, page("链接无效", incomplete)), "{bad}");
     }
     let stderr = serve.stop();
     assert_clean(&stderr);
@@ -97,15 +133,56 @@ fn redirects_store_the_ticket_and_the_taskid() {
     let tickets = ws.query("SELECT kind, account, value FROM tickets ORDER BY kind");
     assert_eq!(
         tickets,
-        vec![
-            vec!["fastregister", "wx28f759479ea1e090", "tk_Scan-0001"],
-            vec!["rebind", MINI, "b25519093b1e97239eff9d2bfc07e08e"],
-        ]
+        vec![vec!["fastregister", OA, "tk_Scan-0001"], vec!["rebind", MINI, "b25519093b1e97239eff9d2bfc07e08e"],]
     );
     assert_eq!(count(&ws, "SELECT count(*) FROM callback_events WHERE outcome = 'refused'"), 6);
     assert_eq!(count(&ws, "SELECT count(*) FROM callback_events WHERE outcome = 'stored'"), 2);
     let details = ws.query("SELECT coalesce(detail, '') FROM callback_events").concat().join("\n");
     assert!(!details.contains("tk_Scan") && !details.contains("b25519093b1e"), "{details}");
+}
+
+#[test]
+fn a_redirect_without_a_state_that_verifies_is_refused_and_stores_nothing() {
+    let ws = Workspace::new();
+    let serve = Serve::start(&ws, &envs());
+    let redirects = redirects_from_links(&ws, &serve);
+    let (fastregister, rebind) = (&redirects[0].1, &redirects[1].1);
+    let state_of = |redirect: &str| redirect.split("state=").nth(1).unwrap().to_string();
+    // A genuine ticket first: what an attacker would try to overwrite.
+    assert_eq!(serve.get(&format!("{fastregister}&ticket=genuine-ticket")).0, 200);
+
+    let forged = [
+        // No state at all (an old link, or someone calling the route).
+        format!("/callback/fastregister?official_appid={OA}&ticket=forged-1"),
+        // A made-up state.
+        format!("/callback/fastregister?official_appid={OA}&state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&ticket=forged-2"),
+        // The rebind link's genuine state, for another account.
+        format!("/callback/fastregister?official_appid={OA}&state={}&ticket=forged-3", state_of(rebind)),
+        // The registration link's state, altered by one character.
+        format!("{}&ticket=forged-4", fastregister.replacen("state=", "state=x", 1)),
+        // A rebind with the registration link's state.
+        format!("/callback/rebind?appid={MINI}&state={}&taskid=forged-5", state_of(fastregister)),
+    ];
+    for bad in &forged {
+        let (status, body) = serve.get(bad);
+        assert_eq!((status, body), (403, page("链接无效", NOT_OURS)), "{bad}");
+    }
+    assert_clean(&serve.stop());
+
+    assert_eq!(ws.query("SELECT kind, account, value FROM tickets"), [row(&["fastregister", OA, "genuine-ticket"])]);
+    let missing = "query parameter state is missing (a link not made by `wxprov links`, or an old one: make new links)";
+    let bad = "state does not verify for this account (not a link made by `wxprov links` on this ledger)";
+    assert_eq!(
+        callbacks(&ws),
+        [
+            row(&["fastregister", OA, "stored", ""]),
+            row(&["fastregister", OA, "refused", missing]),
+            row(&["fastregister", OA, "refused", bad]),
+            row(&["fastregister", OA, "refused", bad]),
+            row(&["fastregister", OA, "refused", bad]),
+            row(&["rebind", MINI, "refused", bad]),
+        ]
+    );
 }
 
 #[test]
@@ -275,7 +352,8 @@ fn bad_pushes_are_refused_recorded_and_store_nothing() {
 fn without_secrets_redirects_work_and_pushes_are_503() {
     let ws = Workspace::new();
     let serve = Serve::start(&ws, &[("WXPROV_TOKEN", TOKEN)]);
-    let (status, _) = serve.get("/callback/fastregister?official_appid=wx28f759479ea1e090&ticket=t1");
+    let redirects = redirects_from_links(&ws, &serve);
+    let (status, _) = serve.get(&format!("{}&ticket=t1", redirects[0].1));
     assert_eq!(status, 200);
     let push = seal(&crypt(), &verify_ticket("ticket@@@X"), now(), "n");
     let (status, text) = serve.post(&format!("/callback/component{}", push.query), push.body);
