@@ -6,7 +6,8 @@
 //! fastregister (20%) and rebind (10%) redirects (with the `state` `wxprov links` would sign
 //! them with), each with a unique ticket, and invalid pushes (30%: tampered signature,
 //! garbage body, stale timestamp). At the end it checks that every request got the answer it
-//! should and that every valid ticket sent is in the ledger, and prints the achieved rate, p50/p99 latency and the lost tickets (which must be 0).
+//! should and that every valid ticket sent is in the ledger, and prints the achieved rate,
+//! p50/p99 latency and the lost tickets (which must be 0).
 //!
 //! ```text
 //! cargo run --release --example load_serve -- [SECONDS] [--rate N]
