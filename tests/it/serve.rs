@@ -117,7 +117,7 @@ fn redirects_store_the_ticket_and_the_taskid() {
     // Bad input: a page in Chinese, a recorded refusal, nothing stored.
     let incomplete = "授权信息不完整或格式有误。请重新扫码授权；如仍有问题，请联系服务商。";
     for bad in [
-        format!("{fastregister}"),
+        fastregister.to_string(),
         "/callback/fastregister?official_appid=gh_123&ticket=abc".to_string(),
         format!("{fastregister}&ticket=a%20b"),
         format!("{fastregister}&ticket=a&ticket=b"),
