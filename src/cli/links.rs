@@ -57,14 +57,35 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         None => return Err(fail("WXPROV_COMPONENT_APPID is not set: the links name the third-party platform")),
     };
     let manifest = args.manifest.open(&job)?;
-    let key = LinkKey::of(&ctx.open_ledger(Some(&job))?).await?;
+    // The link key lives in the ledger (created there if need be).
+    let ledger = ctx.open_ledger(Some(&job))?;
+    let key = LinkKey::of(&ledger).await?;
     let base = args.redirect_base.trim_end_matches('/');
-    let found = collect(&manifest, args.manifest.max_rows, &component, base, &key)?;
+    let all = collect(&manifest, args.manifest.max_rows, &component, base, &key)?;
+    // A registration row the ledger knows the appid of is registered: no link to scan again.
+    let registered = ledger.row_appids().await?;
+    let (skipped, found): (Vec<Link>, Vec<Link>) =
+        all.into_iter().partition(|l| l.kind == "fastregister" && registered.contains_key(&l.account));
+    for link in &skipped {
+        tracing::info!(
+            "line {}: {} is registered already (as {}); no link",
+            link.line,
+            link.account,
+            registered[&link.account]
+        );
+    }
     write_csv(&args.out, &found)?;
     if let Some(dir) = &args.qr_dir {
         write_qr(dir, &found)?;
     }
-    println!("{} links written to {}", found.len(), args.out.display());
+    match skipped.len() {
+        0 => println!("{} links written to {}", found.len(), args.out.display()),
+        n => println!(
+            "{} links written to {}; {n} registration rows skipped, already registered",
+            found.len(),
+            args.out.display()
+        ),
+    }
     Ok(Exit::Ok)
 }
 

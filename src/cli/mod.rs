@@ -27,8 +27,10 @@ use crate::exit::{exit_of, Exit};
 /// Bulk provisioning of WeChat mini-programs for Open Platform third-party platforms.
 ///
 /// Secrets come from the environment only: WXPROV_COMPONENT_APPID, WXPROV_COMPONENT_SECRET
-/// (or WXPROV_COMPONENT_SECRET_FILE), WXPROV_COMPONENT_VERIFY_TICKET, WXPROV_TOKEN,
-/// WXPROV_ENCODING_AES_KEY, WXPROV_TOKEN_COMMAND.
+/// (or WXPROV_COMPONENT_SECRET_FILE), WXPROV_COMPONENT_VERIFY_TICKET (a fallback: the ticket
+/// `serve` stored wins while it is younger than 12 hours, a ticket's life), WXPROV_TOKEN,
+/// WXPROV_ENCODING_AES_KEY, WXPROV_TOKEN_COMMAND. With --api-base sim (a rehearsal) none of
+/// them is read.
 #[derive(Debug, Parser)]
 #[command(name = "wxprov", version, max_term_width = 100)]
 struct Cli {

@@ -34,7 +34,8 @@ const VERIFY_TICKET_TTL_SECS: i64 = 12 * 3600;
 pub struct ComponentCreds {
     pub appid: String,
     pub secret: Option<Secret>,
-    /// From `WXPROV_COMPONENT_VERIFY_TICKET`; otherwise the newest one `serve` stored.
+    /// From `WXPROV_COMPONENT_VERIFY_TICKET`: the fallback, used when `serve` stored none in
+    /// the last 12 hours (a ticket's life).
     pub verify_ticket: Option<Secret>,
 }
 
@@ -203,22 +204,22 @@ impl Tokens {
                     .into(),
             )
         })?;
-        let ticket = match &self.creds.verify_ticket {
-            Some(t) => t.clone(),
+        // The newest ticket `serve` stored wins while it lives (12 h); the environment's,
+        // which carries no time, is the fallback.
+        let since = now_secs() - VERIFY_TICKET_TTL_SECS;
+        let stored = self
+            .ledger
+            .newest_ticket(TicketKind::ComponentVerify, &self.creds.appid, since)
+            .await
+            .map_err(ledger_err)?;
+        let ticket = match stored.map(Secret::new).or_else(|| self.creds.verify_ticket.clone()) {
+            Some(ticket) => ticket,
             None => {
-                let since = now_secs() - VERIFY_TICKET_TTL_SECS;
-                let stored = self
-                    .ledger
-                    .newest_ticket(TicketKind::ComponentVerify, &self.creds.appid, since)
-                    .await
-                    .map_err(ledger_err)?;
-                Secret::new(stored.ok_or_else(|| {
-                    ApiError::Setup(
-                        "no component_verify_ticket: set WXPROV_COMPONENT_VERIFY_TICKET, or run `wxprov serve` so \
-                         WeChat can push one (it does every 10 minutes)"
-                            .into(),
-                    )
-                })?)
+                return Err(ApiError::Token(
+                    "no component_verify_ticket: run `wxprov serve` so WeChat can push one (it does every 10 \
+                     minutes), or set WXPROV_COMPONENT_VERIFY_TICKET"
+                        .into(),
+                ))
             }
         };
         let req = ApiComponentToken {

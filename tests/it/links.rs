@@ -69,3 +69,23 @@ fn links_need_the_platform_appid_and_a_url() {
         .stderr_has("not a URL")
         .run();
 }
+
+#[test]
+fn registered_rows_get_no_link_and_are_counted() {
+    let sim = crate::harness::Sim::start();
+    let ws = Workspace::new();
+    // Row 2 registers (its admin's scan already happened: the ticket is pasted); row 3 waits.
+    ws.write(
+        "m.csv",
+        "appid,official_appid,ticket\n\
+         ,wx28f759479ea1e090,demo0scanned0ticket0000000000001\n\
+         ,wx3a1b2c3d4e5f6071,\n",
+    );
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    ws.test_on(&sim).args(["run", "m.csv"]).run();
+    let ran = ws.test_on(&sim).args(["links", "m.csv", "--redirect-base", "https://ops.example.com"]).run();
+    assert_eq!(ran.stdout, "1 links written to links.csv; 1 registration rows skipped, already registered\n");
+    let rows = read_csv(&ws.path().join("links.csv"));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][..3], ["3", "fastregister", "wx3a1b2c3d4e5f6071"]);
+}

@@ -30,3 +30,4 @@ mod sheet_xlsx;
 mod template;
 mod token_refresh;
 mod tokens;
+mod verify_ticket;
