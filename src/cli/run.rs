@@ -70,6 +70,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         calls: api.calls.per_api(),
         exit_code: result.exit.code(),
         rehearsal: ctx.rehearsal(Some(&job)),
+        stopped: result.stopped.clone(),
     };
     let setup = ctx.setup(Some(&job)).clone();
     let ignore_columns = args.manifest.options(&job).ignore_columns;
@@ -92,5 +93,9 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         dir.display()
     );
     print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &done)));
+    // One sentence on stderr, exit 1 (DESIGN §5): the reports above say the same.
+    if let Some(reason) = result.stopped {
+        return Err(crate::exit::fail(reason));
+    }
     Ok(result.exit)
 }

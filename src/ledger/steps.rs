@@ -183,6 +183,16 @@ impl Ledger {
         }
     }
 
+    /// Forgets a step's record (a step the run must leave as if it had never been tried).
+    pub async fn delete_step(&self, identity: &str, kind: &str) -> Result<(), LedgerError> {
+        let (identity, kind) = (identity.to_string(), kind.to_string());
+        self.call(move |c| {
+            c.execute("DELETE FROM steps WHERE identity = ?1 AND kind = ?2", params![identity, kind])?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Writes a step's final record without waiting for the commit. Safe where nothing
     /// is sent after it that depends on it: were it lost, the record it replaces (a started
     /// call) makes the next run reconcile from live state. Written in order with everything

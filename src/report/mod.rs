@@ -29,6 +29,8 @@ pub struct Summary {
     pub exit_code: u8,
     /// A rehearsal on the built-in simulator (`--api-base sim`), not a real run.
     pub rehearsal: bool,
+    /// Why a `stop`-class error ended the run early (null when it did not).
+    pub stopped: Option<String>,
 }
 
 /// A new run id for a run starting at `started`: its start on Beijing's clock to the

@@ -90,6 +90,9 @@ pub struct RunResult {
     /// The manifest, against whose folder its file paths resolve.
     pub manifest: PathBuf,
     pub exit: Exit,
+    /// Why the run stopped early (a `stop`-class error: the platform's own credentials or
+    /// setup), as the sentence shown to the person; the exit code is then 1.
+    pub stopped: Option<String>,
 }
 
 impl RunResult {
@@ -210,7 +213,14 @@ pub async fn run(
             api.tokens.component().await?;
             api.tokens.preload().await
         };
-        ready.await.map_err(|e| crate::exit::fail(format!("the run could not proceed: {e}")))?;
+        match ready.await {
+            Ok(()) => {}
+            // The platform's credentials or setup: no row is touched, the reports say why.
+            Err(e) if e.class() == ErrClass::Stop => {
+                api.calls.stop(format!("the run could not proceed: {}", e.with_hint()))
+            }
+            Err(e) => return Err(crate::exit::fail(format!("the run could not proceed: {e}"))),
+        }
     }
     let records = loaded
         .rows
@@ -260,8 +270,9 @@ pub async fn run(
         return Err(crate::exit::fail(format!("the run stopped: {e}")));
     }
     results.sort_by_key(|r| r.line);
-    let exit = exit_for(&results);
-    Ok(RunResult { rows: results, header: loaded.header, manifest: cfg.manifest, exit })
+    let stopped = api.calls.stopped();
+    let exit = if stopped.is_some() { Exit::Failure } else { exit_for(&results) };
+    Ok(RunResult { rows: results, header: loaded.header, manifest: cfg.manifest, exit, stopped })
 }
 
 /// A row whose appid the ledger knows under another identity — a registration row, keyed by
@@ -319,7 +330,10 @@ async fn process_row(ctx: &RunCtx, row: Row) -> Result<RowResult, StepError> {
     let mut most: Option<(usize, StepKind, StepOutcome)> = None;
     for step in &row.steps {
         let key = (row.identity.clone(), step.kind.as_str().to_string());
-        let outcome = if step.kind != StepKind::Register && appid.is_none() {
+        let outcome = if ctx.api.calls.stopped().is_some() {
+            // The run is stopping: nothing new starts, the step stays as recorded.
+            recorded(ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned(), &row, step)
+        } else if step.kind != StepKind::Register && appid.is_none() {
             let waiting = StepOutcome::state(StepState::Waiting, "waiting for the registration to finish");
             save(ctx, &row, step, ctx.known.get(&key).cloned(), &waiting).await?;
             waiting
@@ -351,16 +365,9 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     let known = ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned();
     let due = due(known.as_ref(), step, ctx.cfg.retry_failed, now_secs());
     if due == Due::Keep {
-        let record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
-        return Ok(StepOutcome {
-            state: record.state,
-            errcode: record.errcode,
-            message: record.message,
-            hint: record.hint,
-            not_before: record.not_before,
-            audit_id: record.audit_id,
-        });
+        return Ok(recorded(known, row, step));
     }
+    let before = known.clone();
     let mut record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
     record.attempts += 1;
     record.run_id = Some(ctx.run_id.clone());
@@ -368,17 +375,45 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     let outcome = match due {
         Due::Poll => match steps::poll(step.kind, &mut sctx).await {
             // The audit goes on whatever our question met: stay in review, ask next run.
-            Err(StepError::Api(e)) if matches!(e.class(), ErrClass::Retry | ErrClass::Defer) => StepOutcome {
+            Err(StepError::Api(e)) if matches!(e.class(), ErrClass::Retry | ErrClass::Defer) => Ok(StepOutcome {
                 audit_id: sctx.record.audit_id,
                 ..StepOutcome::state(StepState::InReview, format!("in WeChat's audit; asking about it failed ({e})"))
-            },
-            other => settle(other)?,
+            }),
+            other => settle(other),
         },
-        _ => attempt(ctx, step.kind, &mut sctx).await?,
+        _ => attempt(ctx, step.kind, &mut sctx).await,
+    };
+    let outcome = match outcome {
+        // The platform's credentials or setup (DESIGN §5): the run stops, and the step is
+        // left as it was before this run touched it (a call marked as started is unmarked).
+        Err(StepError::Api(e)) if e.class() == ErrClass::Stop => {
+            ctx.api.calls.stop(format!("the run stopped: {}", e.with_hint()));
+            if sctx.record.started_api != before.as_ref().and_then(|r| r.started_api.clone()) {
+                match &before {
+                    Some(record) => ctx.ledger.save_step(record).await?,
+                    None => ctx.ledger.delete_step(&row.identity, step.kind.as_str()).await?,
+                }
+            }
+            return Ok(recorded(before, row, step));
+        }
+        other => other?,
     };
     let record = sctx.record;
     save(ctx, row, step, Some(record), &outcome).await?;
     Ok(outcome)
+}
+
+/// A step's outcome as its record has it (a new step: pending), without any call.
+fn recorded(record: Option<StepRecord>, row: &Row, step: &Step) -> StepOutcome {
+    let record = record.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+    StepOutcome {
+        state: record.state,
+        errcode: record.errcode,
+        message: record.message,
+        hint: record.hint,
+        not_before: record.not_before,
+        audit_id: record.audit_id,
+    }
 }
 
 /// Decides and applies a step, trying again after transient failures: each try reads live

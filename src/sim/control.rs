@@ -20,6 +20,8 @@
 //!   category_limit?, registrations_this_month?, pending_registration?, verified?, cgi_path?,
 //!   daily_limit?, used?}`: sets counters of a mini-program, an official account, or a path.
 //! - `POST /__sim/verify_ticket` `{ticket?}`: rotates the component verify ticket.
+//! - `POST /__sim/ip_whitelist` `{whitelisted}`: whether the caller's IP is on the
+//!   platform's whitelist (when not, `api_component_token` answers 61004).
 //! - `POST /__sim/push`: an encrypted push to a callback URL (see `push`).
 
 use std::sync::Arc;
@@ -300,6 +302,18 @@ pub async fn quota(AxState(sh): Sh, body: Bytes) -> Response {
         }
     }
     Json(json!({ "ok": true })).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhitelistReq {
+    whitelisted: bool,
+}
+
+pub async fn ip_whitelist(AxState(sh): Sh, body: Bytes) -> Response {
+    let req: WhitelistReq = parse_or_return!(body);
+    sh.lock_state().component.ip_whitelisted = req.whitelisted;
+    Json(json!({ "whitelisted": req.whitelisted })).into_response()
 }
 
 #[derive(Deserialize)]

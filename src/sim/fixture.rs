@@ -42,6 +42,9 @@
 //! - `rebind_taskids`: `[{taskid, appid}]`: admin-rebind task ids valid for a mini-program.
 //! - `scanned_tickets`: `[{ticket, official_appid}]`: fastregister tickets of scans that
 //!   already happened.
+//! - `ip_whitelisted` (true), `request_ip` (`"203.0.113.9"`): when the caller is not on the
+//!   platform's IP whitelist, `api_component_token` answers 61004 `access clientip is not
+//!   registered requestIP: …` (NOTES.md); `POST /__sim/ip_whitelist` changes it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -91,6 +94,13 @@ pub struct Fixture {
     /// Tickets of scans that already happened: `[{ticket, official_appid}]`.
     #[serde(default)]
     pub scanned_tickets: Vec<ScannedTicketFixture>,
+    /// Whether the machine calling is on the platform's IP whitelist; when not,
+    /// `api_component_token` answers 61004 naming `request_ip` (NOTES.md).
+    #[serde(default = "d_true")]
+    pub ip_whitelisted: bool,
+    /// The IP WeChat sees the calls come from.
+    #[serde(default = "d_request_ip")]
+    pub request_ip: String,
 }
 
 /// The third-party platform's credentials.
@@ -258,6 +268,9 @@ fn d_five() -> u32 {
 }
 fn d_category_limit() -> u32 {
     20
+}
+fn d_request_ip() -> String {
+    "203.0.113.9".into()
 }
 fn d_true() -> bool {
     true

@@ -202,6 +202,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/category_audit", post(control::category_audit))
         .route("/__sim/quota", post(control::quota))
         .route("/__sim/verify_ticket", post(control::verify_ticket))
+        .route("/__sim/ip_whitelist", post(control::ip_whitelist))
         .route("/__sim/push", post(push::push))
         .fallback(api::serve_api)
         .layer(DefaultBodyLimit::max(api::MAX_BODY))

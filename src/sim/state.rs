@@ -185,6 +185,10 @@ pub struct ComponentState {
     /// Tickets replaced through `/__sim/verify_ticket`: they answer 61006 (expired).
     #[serde(skip)]
     pub old_verify_tickets: Vec<String>,
+    /// On the platform's IP whitelist: otherwise `api_component_token` answers 61004.
+    pub ip_whitelisted: bool,
+    /// The IP WeChat sees the calls come from (in 61004's errmsg).
+    pub request_ip: String,
 }
 
 /// Everything the simulator knows.
@@ -230,6 +234,8 @@ impl State {
                 secret: fixture.component.secret,
                 verify_ticket: fixture.component.verify_ticket,
                 old_verify_tickets: Vec::new(),
+                ip_whitelisted: fixture.ip_whitelisted,
+                request_ip: fixture.request_ip,
             },
             rules: Rules {
                 token_ttl_secs: fixture.token_ttl_secs,

@@ -20,6 +20,12 @@ fn check_component_appid(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
 
 /// `api_component_token`.
 pub fn component_token(st: &mut State, ctx: &Ctx) -> Reply {
+    if !st.component.ip_whitelisted {
+        // The live answer (NOTES.md): it comes before any check of the credentials.
+        let msg =
+            format!("access clientip is not registered requestIP: {} rid: 6571a2b3-1c2d3e4f", st.component.request_ip);
+        return Err(err(61004, &msg));
+    }
     check_component_appid(st, ctx)?;
     if ctx.str("component_appsecret") != Some(st.component.secret.as_str()) {
         // The live answer (the documents' older one was 40001; the client takes both).

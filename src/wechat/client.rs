@@ -82,6 +82,14 @@ impl ApiError {
         }
     }
 
+    /// The error and, when there is one, its hint, as one line for the person at the terminal.
+    pub fn with_hint(&self) -> String {
+        match self.hint() {
+            Some(hint) => format!("{self} — {hint}"),
+            None => self.to_string(),
+        }
+    }
+
     /// The hint for ops staff, when there is one: the catalogue's (naming the IP WeChat saw
     /// where the IP whitelist is the cause).
     pub fn hint(&self) -> Option<String> {

@@ -56,6 +56,8 @@ pub struct CallLog {
     per_api: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
     /// Calls not yet handed to the ledger, written [`EVENT_BATCH`] at a time.
     pending: Arc<std::sync::Mutex<Vec<CallEvent>>>,
+    /// Why the run stopped (a `stop`-class error): once set, no call is sent any more.
+    stopped: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// How many call-log events are handed to the ledger at once.
@@ -63,7 +65,25 @@ const EVENT_BATCH: usize = 64;
 
 impl CallLog {
     pub fn new(ledger: Ledger, run_id: Option<String>, options: CallOptions) -> CallLog {
-        CallLog { ledger, run_id, options, total: Arc::default(), per_api: Arc::default(), pending: Arc::default() }
+        CallLog {
+            ledger,
+            run_id,
+            options,
+            total: Arc::default(),
+            per_api: Arc::default(),
+            pending: Arc::default(),
+            stopped: Arc::default(),
+        }
+    }
+
+    /// Stops every call from now on, for `reason` (the first reason given is kept).
+    pub fn stop(&self, reason: String) {
+        self.stopped.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(reason);
+    }
+
+    /// Why calls were stopped, if they were.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Hands the calls not yet written to the ledger; the caller then flushes the ledger.
@@ -96,6 +116,9 @@ impl CallLog {
         let mut attempt = 1;
         let quota_of = if token == TokenKind::Authorizer { appid } else { None };
         loop {
+            if let Some(reason) = self.stopped() {
+                return Err(ApiError::Setup(format!("not sent: {reason}")));
+            }
             if let Some(pacer) = &self.options.pacer {
                 if pacer.exhausted(quota_of, path).is_some() {
                     return Err(ApiError::WeChat {

@@ -27,6 +27,7 @@ mod sheet_columns;
 mod sheet_text;
 mod sheet_values;
 mod sheet_xlsx;
+mod stop;
 mod template;
 mod token_refresh;
 mod tokens;
