@@ -54,9 +54,9 @@ impl ErrClass {
                  row; fix what the hint says and run again"
             }
             ErrClass::Blocked => {
-                "outside the sheet: the step is blocked and tried again as soon as its cause may have changed \
-                 (a token imported or recovered, a new authorization), else once a Beijing day; no sheet \
-                 change needed"
+                "outside the sheet: the step is blocked until what the hint names is fixed (a token \
+                 imported or recovered, a new authorization); a later run tries it again, no sheet change \
+                 needed"
             }
             ErrClass::Human => "needs a person: the row goes to failed.csv until its input changes",
         }
@@ -578,8 +578,8 @@ const CATALOGUE: &[ErrInfo] = &[
     e(
         91019,
         Human,
-        "改名审核中",
-        "a nickname audit is already in progress",
+        "小程序正在审核中",
+        "the mini-program is under review (not necessarily a name audit)",
         "A nickname audit is already under way for this mini-program. Wait for its result \
         (`wxprov status`, or the wxa_nickname_audit event) before submitting another name; \
         then run again with --retry-failed.",
@@ -789,6 +789,99 @@ const CATALOGUE: &[ErrInfo] = &[
         "Have the new admin use another phone number (or choose another person), send a fresh \
         rebind link from `wxprov links` and have the admins redo it.",
     ),
+    // ---- Codes NOTES.md lists beyond the two documents (uploads, quotas, live answers) ----
+    e(
+        40004,
+        Human,
+        "不合法的媒体文件类型",
+        "invalid media type",
+        "WeChat refused the upload's media type: the image named in the avatar, license, id_card, \
+        naming_materials or categories column must be a PNG, JPEG or GIF (a BMP is converted). \
+        Re-save it as PNG or JPEG and run again.",
+    ),
+    e(
+        40006,
+        Human,
+        "不合法的文件大小",
+        "invalid media size",
+        "The uploaded image is empty or over 2 MB. Shrink or re-save the file the row names and run \
+        again.",
+    ),
+    e(
+        41005,
+        Human,
+        "缺少多媒体文件数据",
+        "media data missing",
+        "The upload carried no image data: check that the file the row names exists and is not \
+        empty, then run again.",
+    ),
+    e(
+        41033,
+        Human,
+        "非法的注册类型（帐号不是通过第三方平台接口创建的）",
+        "invalid register type: the account was not created through the platform's APIs",
+        "This mini-program was not fast-registered through this platform, so WeChat does not let the \
+        platform read or set its name this way. Check the appid column; if it is right, clear the \
+        nickname cell and set the name on mp.weixin.qq.com.",
+    ),
+    e(45035, Stop, "IP 不在白名单中", "the calling IP address is not on the whitelist", H_WHITELIST),
+    e(
+        47003,
+        Human,
+        "参数错误",
+        "argument invalid",
+        "WeChat found an argument invalid; its errmsg names which. Check the cell of the step in \
+        results.csv (a name, signature, crop box or category) and fix it; if the cell is right, \
+        report it with the run id.",
+    ),
+    e(
+        48004,
+        Blocked,
+        "api 接口被封禁",
+        "API banned for this account (irregularities)",
+        "WeChat has banned this API for the account after irregularities; the merchant must see to \
+        it on mp.weixin.qq.com. A later run tries the step again; no sheet change needed.",
+    ),
+    e(
+        50002,
+        Blocked,
+        "用户受限，可能是违规后接口被封禁",
+        "user limited: the account is frozen or closed",
+        "The account is frozen, closed or restricted by WeChat; the merchant must restore it on \
+        mp.weixin.qq.com. A later run tries the step again; no sheet change needed.",
+    ),
+    e(
+        53203,
+        Defer,
+        "当前不可修改头像",
+        "the avatar cannot be changed now",
+        "WeChat does not take an avatar change now; the avatar step is deferred to the first of next \
+        month (Beijing time) and a later run continues it. Nothing to fix in the sheet.",
+    ),
+    e(
+        53205,
+        Human,
+        "头像裁剪框不合法",
+        "the avatar crop box is invalid",
+        "Fix avatar_crop: four numbers x1,y1,x2,y2 in [0,1] with x1<x2 and y1<y2 (empty for the \
+        whole image), then run again.",
+    ),
+    e(
+        76021,
+        Human,
+        "cgi_path 填错了",
+        "invalid cgi_path (quota/get)",
+        "The API path given to `wxprov quota` is not one WeChat knows: give it as it appears in \
+        the call, e.g. /cgi-bin/account/modifysignature.",
+    ),
+    e(
+        76022,
+        Human,
+        "当前调用接口使用的 token 与 api 所属账号不符，或该 api 无次数限制",
+        "no quota for this cgi_path with this token (quota/get)",
+        "WeChat keeps no quota for that path under this account's token. Ask about an API the \
+        account itself calls, with its own appid.",
+    ),
 ];
 
 /// The catalogue entry for `code` whatever token the call carried (the first entry for a
@@ -856,7 +949,7 @@ pub fn class_on(code: i64, token: TokenKind) -> ErrClass {
 pub fn defer_until(code: i64) -> Option<DeferUntil> {
     match code {
         45009 => Some(DeferUntil::NextDay),
-        53200 | 53202 | 53300 => Some(DeferUntil::NextMonth),
+        53200 | 53202 | 53203 | 53300 => Some(DeferUntil::NextMonth),
         _ => None,
     }
 }
@@ -991,10 +1084,10 @@ mod tests {
 
     const RETRY: &[i64] = &[-1, 45011, 53011];
     const TOKEN: &[i64] = &[40001, 40014, 42001];
-    const DEFER: &[i64] = &[45009, 53200, 53202, 53300];
+    const DEFER: &[i64] = &[45009, 53200, 53202, 53203, 53300];
     /// Whatever the token (40013 only on the component's: below).
-    const STOP: &[i64] = &[40125, 41004, 40164, 61004, 61005, 61006, 61028, 61029];
-    const BLOCKED: &[i64] = &[61023, 61003, 61007, 48001];
+    const STOP: &[i64] = &[40125, 41004, 40164, 45035, 61004, 61005, 61006, 61028, 61029];
+    const BLOCKED: &[i64] = &[61023, 61003, 61007, 48001, 48004, 50002];
 
     #[test]
     fn design_classes() {

@@ -31,3 +31,49 @@ fn an_unknown_code_is_said_to_be_unknown_with_its_class() {
 fn a_word_is_a_usage_error() {
     Test::new().args(["explain", "abc"]).status(2).stderr_has("not an errcode").run();
 }
+
+/// The codes #10 added, their whole explanation: a code seen on the live platform (41033),
+/// one outside the sheet (50002), and one keyed by whose credentials the call carried (40013).
+#[test]
+fn explains_the_added_codes_whole() {
+    let ran = Test::new().args(["explain", "41033"]).run();
+    assert_eq!(
+        ran.stdout,
+        "errcode  41033\n\
+         chinese  非法的注册类型（帐号不是通过第三方平台接口创建的）\n\
+         english  invalid register type: the account was not created through the platform's APIs\n\
+         class    human (needs a person: the row goes to failed.csv until its input changes)\n\
+         hint     This mini-program was not fast-registered through this platform, so WeChat does not let\n\
+         \x20        the platform read or set its name this way. Check the appid column; if it is right,\n\
+         \x20        clear the nickname cell and set the name on mp.weixin.qq.com.\n"
+    );
+    let ran = Test::new().args(["explain", "50002"]).run();
+    assert_eq!(
+        ran.stdout,
+        "errcode  50002\n\
+         chinese  用户受限，可能是违规后接口被封禁\n\
+         english  user limited: the account is frozen or closed\n\
+         class    blocked (outside the sheet: the step is blocked until what the hint names is fixed (a\n\
+         \x20        token imported or recovered, a new authorization); a later run tries it again, no sheet\n\
+         \x20        change needed)\n\
+         hint     The account is frozen, closed or restricted by WeChat; the merchant must restore it on\n\
+         \x20        mp.weixin.qq.com. A later run tries the step again; no sheet change needed.\n"
+    );
+    let ran = Test::new().args(["explain", "40013"]).run();
+    assert_eq!(
+        ran.stdout,
+        "errcode  40013\n\
+         chinese  不合法的 AppID\n\
+         english  invalid AppID\n\
+         class    human (needs a person: the row goes to failed.csv until its input changes)\n\
+         hint     Check the appid / official_appid column: `wx` followed by 16 hex digits, no spaces or\n\
+         \x20        stray characters, and an account that exists.\n\
+         on       a call with the component's own credentials (api_component_token, or a\n\
+         \x20        component_access_token call):\n\
+         english  invalid AppID: WeChat does not know the component appid\n\
+         class    stop (the platform's own credentials or setup: wxprov stops the run at once (exit 1)\n\
+         \x20        and changes no row; fix what the hint says and run again)\n\
+         hint     WXPROV_COMPONENT_APPID is not the third-party platform's appid: copy it from\n\
+         \x20        open.weixin.qq.com (管理中心 → 第三方平台), then run again. No row needs changing.\n"
+    );
+}
