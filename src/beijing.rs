@@ -37,6 +37,12 @@ pub fn run_stamp(t: DateTime<Utc>) -> String {
     local(t).format("%Y%m%d-%H%M%S%.3f").to_string()
 }
 
+/// Midnight at the start of the Beijing-time day `now` is in.
+pub fn day_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let day = local(now).date_naive();
+    midnight(day.year(), day.month(), day.day())
+}
+
 /// Midnight at the start of the Beijing-time day after `now`.
 pub fn next_day(now: DateTime<Utc>) -> DateTime<Utc> {
     let local = now.with_timezone(&offset()).date_naive();
@@ -81,6 +87,8 @@ mod tests {
         assert_eq!(next_month(utc("2026-11-30T15:59:59Z")), utc("2026-11-30T16:00:00Z"));
         assert_eq!(next_month(utc("2026-11-30T16:00:00Z")), utc("2026-12-31T16:00:00Z"));
         assert_eq!(next_month(utc("2026-12-15T00:00:00Z")), utc("2026-12-31T16:00:00Z"));
+        assert_eq!(day_start(utc("2026-11-30T17:00:00Z")), utc("2026-11-30T16:00:00Z"));
+        assert_eq!(day_start(utc("2026-11-30T15:59:59Z")), utc("2026-11-29T16:00:00Z"));
     }
 
     #[test]

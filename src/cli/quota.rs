@@ -1,11 +1,13 @@
-//! `wxprov quota`: how many calls an API has left today for an appid
-//! (`/cgi-bin/openapi/quota/get`), before a big run spends them.
+//! `wxprov quota`: how many calls an API has left today, and the rate limit WeChat states for
+//! it (`/cgi-bin/openapi/quota/get`: `quota`, `rate_limit`, `component_rate_limit`), before a
+//! big run spends them. Each path is asked with the token of the account that calls it: the
+//! official account's for `fastregister`, the mini-program's for the rest.
 
 use super::Context;
 use crate::exit::{usage, Exit};
-use crate::wechat::api::{self, Endpoint, QuotaGet};
+use crate::wechat::api::{self, Endpoint, QuotaGet, QuotaInfo, RateLimit};
 
-/// Print the daily call quota left for an appid
+/// Print the daily call quota left and WeChat's rate limits for an appid
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The mini-program (or official account)
@@ -13,6 +15,10 @@ pub struct Args {
     /// API paths to ask about [default: every state-changing API wxprov calls]
     #[arg(value_name = "API_PATH")]
     paths: Vec<String>,
+    /// The official account that asks about the APIs it calls (fastregister) [default: the
+    /// mini-program's official account in the ledger, else APPID]
+    #[arg(long, value_name = "APPID")]
+    official_appid: Option<String>,
 }
 
 /// The APIs a run spends quota on.
@@ -33,26 +39,42 @@ pub fn default_paths() -> Vec<String> {
     .collect()
 }
 
+/// The APIs an official account calls (with its own token) rather than the mini-program.
+const OFFICIAL_ACCOUNT_PATHS: [&str; 1] = [api::FastRegister::PATH];
+
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    if !crate::wechat::is_appid(&args.appid) {
-        return Err(usage(format!("{:?} is not an appid (wx followed by 16 hex digits)", args.appid)));
+    for appid in std::iter::once(&args.appid).chain(&args.official_appid) {
+        if !crate::wechat::is_appid(appid) {
+            return Err(usage(format!("{appid:?} is not an appid (wx followed by 16 hex digits)")));
+        }
     }
     let paths = if args.paths.is_empty() { default_paths() } else { args.paths };
     if let Some(bad) = paths.iter().find(|p| !p.starts_with('/')) {
         return Err(usage(format!("{bad:?} is not an API path; give one like /cgi-bin/account/modifysignature")));
     }
     let ledger = ctx.ledger_or_empty(None)?;
+    let official = match args.official_appid {
+        Some(appid) => appid,
+        None => ledger.official_appid_of(&args.appid).await?.unwrap_or_else(|| args.appid.clone()),
+    };
     let api = ctx.api(None, &ledger, None, Default::default()).await?;
+    let asked: Vec<(&String, &str)> = paths
+        .iter()
+        .map(|p| {
+            (p, if OFFICIAL_ACCOUNT_PATHS.contains(&p.as_str()) { official.as_str() } else { args.appid.as_str() })
+        })
+        .collect();
     // All at once: the answers are independent, and tokens are shared safely.
     let requests: Vec<QuotaGet> = paths.iter().map(|p| QuotaGet { cgi_path: p.clone() }).collect();
-    let answers = futures::future::join_all(requests.iter().map(|req| api.call(&args.appid, req))).await;
-    println!("{:<45} {:>11} {:>8} {:>8}", "api", "daily_limit", "used", "remain");
+    let answers =
+        futures::future::join_all(requests.iter().zip(&asked).map(|(req, (_, appid))| api.call(appid, req))).await;
+    println!("{}", line("api", "asked with", ["daily_limit", "used", "remain", "rate_limit", "component_rate_limit"]));
     let mut failed = None;
-    for (path, answer) in paths.iter().zip(answers) {
+    for ((path, appid), answer) in asked.iter().zip(answers) {
         match answer {
-            Ok(q) => println!("{:<45} {:>11} {:>8} {:>8}", path, q.quota.daily_limit, q.quota.used, q.quota.remain),
+            Ok(q) => println!("{}", line(path, appid, columns(&q).each_ref().map(String::as_str))),
             Err(e) => {
-                println!("{path:<45} error: {e}");
+                println!("{path:<45} {appid:<18} error: {e}");
                 failed.get_or_insert(e);
             }
         }
@@ -61,4 +83,21 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         Some(e) => Err(e.into()),
         None => Ok(Exit::Ok),
     }
+}
+
+/// One line of the table.
+fn line(path: &str, appid: &str, [limit, used, remain, rate, component]: [&str; 5]) -> String {
+    format!("{path:<45} {appid:<18} {limit:>11} {used:>8} {remain:>8} {rate:>11} {component:>20}")
+}
+
+/// An answer's columns: `-` where WeChat states no rate limit.
+fn columns(q: &QuotaInfo) -> [String; 5] {
+    let rate = |r: Option<RateLimit>| r.map_or_else(|| "-".to_string(), |r| r.to_string());
+    [
+        q.quota.daily_limit.to_string(),
+        q.quota.used.to_string(),
+        q.quota.remain.to_string(),
+        rate(q.rate_limit),
+        rate(q.component_rate_limit),
+    ]
 }

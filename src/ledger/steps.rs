@@ -235,6 +235,23 @@ impl Ledger {
         .await
     }
 
+    /// The official account whose qualification a row's mini-program `appid` reuses, as the
+    /// manifest gave it.
+    pub async fn official_appid_of(&self, appid: &str) -> Result<Option<String>, LedgerError> {
+        let appid = appid.to_string();
+        self.call(move |c| {
+            let v: Option<Option<String>> = c
+                .query_row(
+                    "SELECT official_appid FROM rows WHERE appid = ?1 AND official_appid IS NOT NULL LIMIT 1",
+                    [appid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(v.flatten())
+        })
+        .await
+    }
+
     /// Every row's known appid, by identity.
     pub async fn row_appids(&self) -> Result<HashMap<String, String>, LedgerError> {
         self.call(|c| {

@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::api::{changed, err, ok, ApiError, Ctx, Reply};
-use super::state::{MiniProgram, State};
+use super::state::{MiniProgram, PathQuota, State};
 
 /// The mini-program a token acts for; official accounts get 48001.
 pub fn mini_program<'a>(st: &'a mut State, ctx: &Ctx) -> Result<&'a mut MiniProgram, ApiError> {
@@ -133,8 +133,16 @@ pub fn quota_get(st: &mut State, ctx: &Ctx) -> Reply {
     if path.is_empty() {
         return Err(err(40097, "invalid args: cgi_path is required"));
     }
-    let (daily_limit, used) = st.quotas.get(path).map_or((1000, 0), |q| (q.daily_limit, q.used));
-    ok(json!({
-        "quota": { "daily_limit": daily_limit, "used": used, "remain": daily_limit.saturating_sub(used) }
-    }))
+    let q = st.quotas.get(path).cloned().unwrap_or(PathQuota { daily_limit: 1000, ..Default::default() });
+    let mut answer = json!({
+        "quota": { "daily_limit": q.daily_limit, "used": q.used, "remain": q.daily_limit.saturating_sub(q.used) }
+    });
+    // The live platform's answer states the path's rate limits too (NOTES.md).
+    if let Some(limit) = q.rate_limit {
+        answer["rate_limit"] = json!(limit);
+    }
+    if let Some(limit) = q.component_rate_limit {
+        answer["component_rate_limit"] = json!(limit);
+    }
+    ok(answer)
 }

@@ -279,7 +279,10 @@ pub async fn quota(AxState(sh): Sh, body: Bytes) -> Response {
     let q: QuotaReq = parse_or_return!(body);
     let mut st = sh.lock_state();
     if let Some(path) = &q.cgi_path {
-        let entry = st.quotas.entry(path.clone()).or_insert(super::state::PathQuota { daily_limit: 1000, used: 0 });
+        let entry = st
+            .quotas
+            .entry(path.clone())
+            .or_insert(super::state::PathQuota { daily_limit: 1000, ..Default::default() });
         set(&mut entry.daily_limit, q.daily_limit);
         set(&mut entry.used, q.used);
     }

@@ -27,9 +27,11 @@
 //! - `category_tree_field` (`"categories_list"`): the field `getallcategories` wraps the tree
 //!   in: `"categories_list"` as the live platform answers, or `"category_list"` as the settings
 //!   document's example shows (NOTES.md).
-//! - `quotas`: `{"/cgi/path": {daily_limit, used (0)}}`: a path listed here counts every call;
-//!   once `used` reaches `daily_limit` it answers 45009. `openapi/quota/get` reports it
-//!   (unlisted paths: limit 1000, used 0, never enforced).
+//! - `quotas`: `{"/cgi/path": {daily_limit, used (0), rate_limit?, component_rate_limit?}}`:
+//!   a path listed here counts every call; once `used` reaches `daily_limit` it answers 45009.
+//!   `openapi/quota/get` reports it, with the rate limits given as `{call_count,
+//!   refresh_second}` as the live platform states them (stated, not enforced); unlisted paths:
+//!   limit 1000, used 0, never enforced, no rate limit stated.
 //! - `blacklisted_words`: a signature containing one → 53201; a nickname → 53012 / 91004.
 //! - `taken_nicknames`: names already used elsewhere → 53013 on check, 91007 on set (the
 //!   names of the other simulated mini-programs are taken as well).
@@ -52,7 +54,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::wechat::api::Category;
+use crate::wechat::api::{Category, RateLimit};
 
 /// The fixture: the simulator's initial state and rules. See the module docs for every key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -189,13 +191,17 @@ pub struct CategorySetFixture {
     pub audit_reason: String,
 }
 
-/// A daily call quota for one API path.
+/// A daily call quota for one API path, and the rate limits `quota/get` states for it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaFixture {
     pub daily_limit: u64,
     #[serde(default)]
     pub used: u64,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    pub component_rate_limit: Option<RateLimit>,
 }
 
 /// An admin-rebind task id valid for one mini-program.

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::fixture::{AuditMode, CategoryTreeField, Fixture};
-use crate::wechat::api::Category;
+use crate::wechat::api::{Category, RateLimit};
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
@@ -153,10 +153,16 @@ pub struct Media {
     pub expires_ms: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PathQuota {
     pub daily_limit: u64,
     pub used: u64,
+    /// What `quota/get` states as the path's rate limits (not enforced: 45011 comes from
+    /// fault injection).
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    pub component_rate_limit: Option<RateLimit>,
 }
 
 /// The rules from the fixture that do not change while the simulator runs.
@@ -262,7 +268,15 @@ impl State {
             quotas: fixture
                 .quotas
                 .into_iter()
-                .map(|(k, q)| (k, PathQuota { daily_limit: q.daily_limit, used: q.used }))
+                .map(|(k, q)| {
+                    let quota = PathQuota {
+                        daily_limit: q.daily_limit,
+                        used: q.used,
+                        rate_limit: q.rate_limit,
+                        component_rate_limit: q.component_rate_limit,
+                    };
+                    (k, quota)
+                })
                 .collect(),
             categories: fixture.categories,
             next_audit_id: 410_000_001,

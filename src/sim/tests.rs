@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{start, Fixture, SimHandle, SimOptions};
+use crate::wechat::api::RateLimit;
 
 const COMPONENT: &str = "wx666666666666123";
 const OA: &str = "wx28f759479ea1e090";
@@ -581,9 +582,15 @@ async fn random_faults_quota_and_bad_input() {
     sim.handle.shutdown().await;
 
     let mut fixture = Fixture::example();
-    fixture
-        .quotas
-        .insert("/cgi-bin/account/modifysignature".into(), super::fixture::QuotaFixture { daily_limit: 1, used: 0 });
+    fixture.quotas.insert(
+        "/cgi-bin/account/modifysignature".into(),
+        super::fixture::QuotaFixture {
+            daily_limit: 1,
+            used: 0,
+            rate_limit: Some(RateLimit { call_count: 100, refresh_second: 60 }),
+            component_rate_limit: None,
+        },
+    );
     let sim = Sim::with(fixture, SimOptions::default()).await;
     let at = sim.token(MP).await;
     let path = "/cgi-bin/account/modifysignature";
@@ -591,8 +598,11 @@ async fn random_faults_quota_and_bad_input() {
     assert_eq!(sim.api(path, &at, json!({"signature": "提供好玩的服务。"})).await["errcode"], 45009);
     let q = sim.api("/cgi-bin/openapi/quota/get", &at, json!({"cgi_path": path})).await;
     assert_eq!(q["quota"], json!({"daily_limit": 1, "used": 1, "remain": 0}));
+    assert_eq!(q["rate_limit"], json!({"call_count": 100, "refresh_second": 60}), "the live answer's rate limit");
+    assert!(q.get("component_rate_limit").is_none(), "absent where the fixture states none: {q}");
     let q = sim.api("/cgi-bin/openapi/quota/get", &at, json!({"cgi_path": "/x"})).await;
     assert_eq!(q["quota"]["daily_limit"], 1000);
+    assert!(q.get("rate_limit").is_none(), "{q}");
 
     let url = sim.url(&format!("{path}?access_token={at}"));
     let r: Value = sim.http.post(&url).body("{not json").send().await.unwrap().json().await.unwrap();

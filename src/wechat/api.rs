@@ -536,9 +536,41 @@ pub struct QuotaGet {
     pub cgi_path: String,
 }
 
+/// The `quota/get` answer. Besides the daily quota the documents describe, the live platform
+/// states its own per-window rate limits for the path (NOTES.md; WxJava
+/// `WxMiniGetApiQuotaResult`): `rate_limit` for ordinary calls and `component_rate_limit` for
+/// calls a platform makes on an account's behalf (absent where it does not apply).
 #[derive(Debug, Clone, Deserialize)]
 pub struct QuotaInfo {
     pub quota: Quota,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(default)]
+    pub component_rate_limit: Option<RateLimit>,
+}
+
+/// At most `call_count` calls every `refresh_second` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    #[serde(default, deserialize_with = "i64_any")]
+    pub call_count: i64,
+    #[serde(default, deserialize_with = "i64_any")]
+    pub refresh_second: i64,
+}
+
+impl RateLimit {
+    /// The shortest spacing between calls that keeps within the limit; `None` when the
+    /// answer states nothing usable (a zero or negative count or window).
+    pub fn spacing(&self) -> Option<std::time::Duration> {
+        let (count, window) = (u32::try_from(self.call_count).ok()?, u64::try_from(self.refresh_second).ok()?);
+        (count > 0 && window > 0).then(|| std::time::Duration::from_secs(window) / count)
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}s", self.call_count, self.refresh_second)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -626,6 +658,23 @@ mod tests {
             let answer: AllCategories = serde_json::from_str(empty).unwrap();
             assert!(answer.into_tree().is_none(), "{empty}");
         }
+    }
+
+    #[test]
+    fn quota_get_reads_the_stated_rate_limits() {
+        let q: QuotaInfo = serde_json::from_str(
+            r#"{"errcode":0,"errmsg":"ok","quota":{"daily_limit":500,"used":12,"remain":488},
+            "rate_limit":{"call_count":100,"refresh_second":60},"component_rate_limit":{"call_count":"50","refresh_second":60}}"#,
+        )
+        .unwrap();
+        assert_eq!(q.rate_limit, Some(RateLimit { call_count: 100, refresh_second: 60 }));
+        assert_eq!(q.component_rate_limit.unwrap().spacing(), Some(std::time::Duration::from_millis(1200)));
+        assert_eq!(q.rate_limit.unwrap().to_string(), "100/60s");
+        let documented: QuotaInfo =
+            serde_json::from_str(r#"{"errcode":0,"quota":{"daily_limit":1,"used":0,"remain":1}}"#).unwrap();
+        assert!(documented.rate_limit.is_none() && documented.component_rate_limit.is_none());
+        assert_eq!(RateLimit { call_count: 0, refresh_second: 60 }.spacing(), None);
+        assert_eq!(RateLimit { call_count: 10, refresh_second: -1 }.spacing(), None);
     }
 
     #[test]

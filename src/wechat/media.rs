@@ -24,6 +24,7 @@ impl Api {
         let mut retried = false;
         let uploaded = loop {
             let token = self.tokens.authorizer(appid).await?;
+            self.heed_stated_limit(MEDIA_UPLOAD_PATH, appid, &token).await;
             let result = self
                 .calls
                 .send(Some(appid), MEDIA_UPLOAD_PATH, TokenKind::Authorizer, false, || {

@@ -13,6 +13,7 @@ pub mod lenient;
 pub mod links;
 pub mod media;
 pub mod pacing;
+pub mod stated;
 pub mod token;
 pub mod transport;
 
@@ -192,6 +193,11 @@ impl CallLog {
         }
     }
 
+    /// The run's pacer, if calls are paced.
+    pub fn pacer(&self) -> Option<&Arc<Pacer>> {
+        self.options.pacer.as_ref()
+    }
+
     /// Calls made so far.
     pub fn total(&self) -> u64 {
         self.total.load(Ordering::Relaxed)
@@ -253,6 +259,9 @@ impl Api {
         let logged_appid = appid.or(Some(self.component_appid()));
         loop {
             let token = self.token_for(appid).await?;
+            if let (Some(appid), api::TokenKind::Authorizer) = (appid, E::TOKEN) {
+                self.heed_stated_limit(E::PATH, appid, &token).await;
+            }
             let result = self
                 .calls
                 .send(logged_appid, E::PATH, E::TOKEN, E::CHANGES_STATE, || self.client.call(Some(&token), req))

@@ -5,18 +5,20 @@
 //! on time (by the head of the line, or by a task that just arrived and found it free)
 //! rather than by whichever of many sleeping tasks wakes first — at burst 1, every late
 //! wake-up is a slot lost for good (3–4 % of the limit with the whole herd waiting).
-//! WeChat's own signals adjust it during a run: 45009 (daily quota reached)
-//! stops calling that API for the rest of the run — for that appid on an authorizer's call,
-//! for everyone on the component's own; 45011/53011 (too frequent) pause that API for a
-//! while, longer each time it repeats.
+//! WeChat's own signals adjust it during a run: the limit `quota/get` states for an API
+//! ([`super::stated`]) becomes that path's ceiling when it is lower than the job's
+//! ([`path_spacing`]); 45009 (daily quota reached) stops calling that API for the rest of the
+//! run — for that appid on an authorizer's call, for everyone on the component's own;
+//! 45011/53011 (too frequent) pause that API for a while, longer each time it repeats.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Jitter, Quota, RateLimiter};
 
+use super::stated::StatedLimits;
 use crate::config::Limits;
 
 /// The most jitter added to a wait.
@@ -37,7 +39,12 @@ fn quota_key(appid: Option<&str>, path: &str) -> String {
 pub struct Pacer {
     global: Option<DefaultDirectRateLimiter>,
     per_appid: Option<DefaultKeyedRateLimiter<String>>,
-    per_path: HashMap<String, DefaultDirectRateLimiter>,
+    /// The job's `[limits.per_minute]`.
+    job_per_minute: HashMap<String, u32>,
+    /// One limiter per limited path: the job's, or a stricter one once WeChat states its limit.
+    per_path: RwLock<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
+    /// The paths whose stated limit this run has looked up (or is looking up), each once.
+    stated: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>,
     /// The line for the global limiter.
     turn: tokio::sync::Mutex<()>,
     exhausted: Mutex<HashMap<String, i64>>,
@@ -53,13 +60,18 @@ impl Pacer {
         Pacer {
             global: per_second(limits.calls_per_second).map(RateLimiter::direct),
             per_appid: per_second(limits.per_appid_per_second).map(RateLimiter::keyed),
-            per_path: limits
-                .per_minute
-                .iter()
-                .filter_map(|(path, &n)| {
-                    Some((path.clone(), RateLimiter::direct(Quota::per_minute(NonZeroU32::new(n)?).allow_burst(one))))
-                })
-                .collect(),
+            job_per_minute: limits.per_minute.iter().map(|(path, &n)| (path.clone(), n)).collect(),
+            per_path: RwLock::new(
+                limits
+                    .per_minute
+                    .iter()
+                    .filter_map(|(path, &n)| {
+                        let quota = Quota::per_minute(NonZeroU32::new(n)?).allow_burst(one);
+                        Some((path.clone(), Arc::new(RateLimiter::direct(quota))))
+                    })
+                    .collect(),
+            ),
+            stated: Mutex::new(HashMap::new()),
             turn: tokio::sync::Mutex::new(()),
             exhausted: Mutex::new(HashMap::new()),
             paused: Mutex::new(HashMap::new()),
@@ -72,7 +84,8 @@ impl Pacer {
         if let Some(until) = pause {
             tokio::time::sleep_until(until.into()).await;
         }
-        if let Some(limiter) = self.per_path.get(path) {
+        let limiter = self.per_path.read().unwrap_or_else(|e| e.into_inner()).get(path).cloned();
+        if let Some(limiter) = limiter {
             limiter.until_ready().await;
         }
         if let (Some(limiter), Some(appid)) = (&self.per_appid, appid) {
@@ -86,6 +99,28 @@ impl Pacer {
                 limiter.until_ready().await;
             }
         }
+    }
+
+    /// The once-per-run guard for looking up `path`'s stated limit.
+    pub fn stated_lookup(&self, path: &str) -> Arc<tokio::sync::OnceCell<()>> {
+        self.stated.lock().unwrap_or_else(|e| e.into_inner()).entry(path.to_string()).or_default().clone()
+    }
+
+    /// Makes the limits WeChat states for `path` its ceiling where they are stricter than the
+    /// job's; returns the spacing its calls now keep (`None`: unlimited).
+    pub fn heed(&self, path: &str, stated: &StatedLimits, on_behalf: bool) -> Option<Duration> {
+        let job = self.job_per_minute.get(path).copied();
+        let spacing = path_spacing(job, stated, on_behalf)?;
+        if Some(spacing) != path_spacing(job, &StatedLimits::default(), on_behalf) {
+            // Burst 1, as everywhere: calls at least `spacing` apart never put more than the
+            // stated count into any window of the stated length.
+            let quota = Quota::with_period(spacing)?.allow_burst(NonZeroU32::MIN);
+            self.per_path
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.to_string(), Arc::new(RateLimiter::direct(quota)));
+        }
+        Some(spacing)
     }
 
     /// When `path` hit its daily quota in this run — for `appid`, or for every caller when
@@ -119,9 +154,69 @@ impl Pacer {
     }
 }
 
+/// The spacing calls to one API path keep: the longest of what the job's per-minute limit
+/// asks and what WeChat states for the path — `rate_limit`, and for calls made on an account's
+/// behalf `component_rate_limit` too. `None` when nothing limits the path.
+pub fn path_spacing(job_per_minute: Option<u32>, stated: &StatedLimits, on_behalf: bool) -> Option<Duration> {
+    let job = job_per_minute.filter(|&n| n > 0).map(|n| Duration::from_secs(60) / n);
+    let rate = stated.rate_limit.and_then(|r| r.spacing());
+    let component = stated.component_rate_limit.filter(|_| on_behalf).and_then(|r| r.spacing());
+    [job, rate, component].into_iter().flatten().max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wechat::api::RateLimit;
+
+    fn stated(rate: Option<(i64, i64)>, component: Option<(i64, i64)>) -> StatedLimits {
+        let limit = |(call_count, refresh_second)| RateLimit { call_count, refresh_second };
+        StatedLimits { rate_limit: rate.map(limit), component_rate_limit: component.map(limit) }
+    }
+
+    #[test]
+    fn the_stated_limit_is_the_ceiling_unless_the_job_asks_for_less() {
+        let ms = Duration::from_millis;
+        // Nothing stated: the job's per-minute limit, or nothing.
+        assert_eq!(path_spacing(None, &stated(None, None), true), None);
+        assert_eq!(path_spacing(Some(20), &stated(None, None), true), Some(ms(3000)));
+        // WeChat's 100 calls per 60 s binds a job that allows 600 a minute, or none.
+        assert_eq!(path_spacing(Some(600), &stated(Some((100, 60)), None), true), Some(ms(600)));
+        assert_eq!(path_spacing(None, &stated(Some((100, 60)), None), false), Some(ms(600)));
+        // The job's 20 a minute is lower than WeChat's 100: the job's applies.
+        assert_eq!(path_spacing(Some(20), &stated(Some((100, 60)), None), true), Some(ms(3000)));
+        // On an account's behalf the component limit binds too, when it is the lower one ...
+        assert_eq!(path_spacing(None, &stated(Some((100, 60)), Some((10, 1))), true), Some(ms(600)));
+        assert_eq!(path_spacing(None, &stated(Some((100, 60)), Some((50, 60))), true), Some(ms(1200)));
+        // ... and not for a call made on the platform's own account.
+        assert_eq!(path_spacing(None, &stated(Some((100, 60)), Some((50, 60))), false), Some(ms(600)));
+        // A stated limit that says nothing usable is no limit.
+        assert_eq!(path_spacing(None, &stated(Some((0, 60)), Some((5, 0))), true), None);
+        assert_eq!(path_spacing(Some(0), &stated(None, None), true), None);
+    }
+
+    #[tokio::test]
+    async fn heeding_a_stated_limit_installs_it_for_that_path_only() {
+        let mut per_minute = std::collections::BTreeMap::new();
+        per_minute.insert("/job".to_string(), 20);
+        let pacer = Pacer::new(&Limits { calls_per_second: 0, per_appid_per_second: 0, per_minute });
+        assert_eq!(pacer.heed("/a", &stated(Some((1, 3600)), None), true), Some(Duration::from_secs(3600)));
+        // The job's lower limit stays as it was.
+        assert_eq!(pacer.heed("/job", &stated(Some((100, 60)), None), true), Some(Duration::from_secs(3)));
+        assert_eq!(pacer.heed("/b", &stated(None, None), true), None);
+        let limited: Vec<String> = {
+            let mut v: Vec<String> = pacer.per_path.read().unwrap().keys().cloned().collect();
+            v.sort();
+            v
+        };
+        assert_eq!(limited, ["/a", "/job"]);
+        // Two calls to /a: the first goes at once, the second must wait an hour.
+        let limiter = pacer.per_path.read().unwrap()["/a"].clone();
+        assert!(limiter.check().is_ok());
+        assert!(limiter.check().is_err(), "one call an hour: the second is held back");
+        assert!(pacer.stated_lookup("/a").set(()).is_ok());
+        assert!(pacer.stated_lookup("/a").initialized(), "looked up once per run");
+    }
 
     #[tokio::test]
     async fn an_unlimited_pacer_never_waits() {

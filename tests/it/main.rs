@@ -15,6 +15,7 @@ mod guide;
 mod links;
 mod plan;
 mod preflight;
+mod quota;
 mod readonly;
 mod reconcile;
 mod register;

@@ -1,0 +1,105 @@
+//! WeChat's own limits for an API (`quota/get`'s `rate_limit` and `component_rate_limit`,
+//! NOTES.md) as the pacer's ceiling for that path.
+//!
+//! The limits are WeChat's for a path, not for one account, so they are asked once per path
+//! and Beijing day: before a run's first call to a path, with the token that call carries (so
+//! no token is fetched for it), and kept in the ledger's cache until the Beijing day ends.
+//! Asking is never a reason to stop: a `quota/get` that fails (76021 invalid path, 76022 no
+//! quota for it, 48001, a timeout…) only means WeChat states no limit, and the job's own
+//! limits pace the path.
+
+use serde::{Deserialize, Serialize};
+
+use super::api::{QuotaGet, RateLimit};
+use super::{Api, Endpoint};
+use crate::secret::Secret;
+
+/// What `quota/get` states for one path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatedLimits {
+    pub rate_limit: Option<RateLimit>,
+    pub component_rate_limit: Option<RateLimit>,
+}
+
+/// The ledger cache key of a path's stated limits.
+fn cache_key(path: &str) -> String {
+    format!("quota/get {path}")
+}
+
+/// Answers that are WeChat's last word for the path today: cached as "no stated limit".
+const NO_LIMIT_FOR_PATH: [i64; 2] = [76021, 76022];
+
+impl Api {
+    /// Before the run's first call to `path` (made for `appid` with `token`): the limits
+    /// WeChat states for it become the pacer's ceiling. Calls made with an authorizer's token
+    /// are made on that account's behalf, so `component_rate_limit` binds as well. Only runs
+    /// that pace (a pacer) ask; `quota/get` itself is never asked about.
+    pub(super) async fn heed_stated_limit(&self, path: &str, appid: &str, token: &Secret) {
+        let Some(pacer) = self.calls.pacer() else { return };
+        if path == QuotaGet::PATH {
+            return;
+        }
+        pacer
+            .stated_lookup(path)
+            .get_or_init(|| async {
+                let Some(stated) = self.stated_limits(path, appid, token).await else { return };
+                let stated_any = stated.rate_limit.is_some() || stated.component_rate_limit.is_some();
+                match pacer.heed(path, &stated, true) {
+                    Some(spacing) if stated_any => tracing::info!(
+                        "WeChat limits {path} to {} (on an account's behalf {}): at most one call every {} ms",
+                        shown(stated.rate_limit),
+                        shown(stated.component_rate_limit),
+                        spacing.as_millis()
+                    ),
+                    _ => tracing::debug!("WeChat states no rate limit for {path}"),
+                }
+            })
+            .await;
+    }
+
+    /// `path`'s stated limits: today's cached answer, else `quota/get`'s; `None` when it
+    /// could not be read.
+    async fn stated_limits(&self, path: &str, appid: &str, token: &Secret) -> Option<StatedLimits> {
+        let key = cache_key(path);
+        let today = crate::beijing::day_start(chrono::Utc::now()).timestamp();
+        match self.ledger.cache_get(&key, today).await {
+            Ok(Some(text)) => match serde_json::from_str(&text) {
+                Ok(stated) => return Some(stated),
+                Err(e) => tracing::debug!("ignoring the cached limits of {path}: {e}"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!("could not read the cached limits of {path}: {e}"),
+        }
+        let req = QuotaGet { cgi_path: path.to_string() };
+        let answer = self
+            .calls
+            .send(Some(appid), QuotaGet::PATH, QuotaGet::TOKEN, false, || self.client.call(Some(token), &req))
+            .await;
+        let stated = match answer {
+            Ok(answer) => {
+                StatedLimits { rate_limit: answer.rate_limit, component_rate_limit: answer.component_rate_limit }
+            }
+            Err(e) if e.errcode().is_some_and(|c| NO_LIMIT_FOR_PATH.contains(&c)) => {
+                tracing::debug!("no stated rate limit for {path}: {e}");
+                StatedLimits::default()
+            }
+            Err(e) => {
+                tracing::info!("could not read WeChat's rate limit for {path} ({e}); the job's limits pace it");
+                return None;
+            }
+        };
+        match serde_json::to_string(&stated) {
+            Ok(text) => {
+                if let Err(e) = self.ledger.cache_put(&key, &text).await {
+                    tracing::warn!("could not cache the limits of {path}: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("could not cache the limits of {path}: {e}"),
+        }
+        Some(stated)
+    }
+}
+
+fn shown(limit: Option<RateLimit>) -> String {
+    limit.map_or_else(|| "none stated".to_string(), |l| format!("{} calls per {} s", l.call_count, l.refresh_second))
+}
