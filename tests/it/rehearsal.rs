@@ -51,7 +51,9 @@ impl DemoCopy {
     }
 }
 
-/// The demo's first rehearsal, as `cargo run -- run jobs/demo.toml --api-base sim` prints it.
+/// The demo's first rehearsal, as `cargo run -- run jobs/demo.toml --api-base sim` prints it:
+/// 29 calls to do the work and 11 `quota/get`s, one for each API path it calls (their stated
+/// rate limits pace the run).
 fn first_rehearsal_stdout(run_id: &str, reports: &Path) -> String {
     format!(
         "[rehearsal] step            pending      done   skipped in_review   waiting  deferred   blocked    failed\n\
@@ -61,7 +63,7 @@ fn first_rehearsal_stdout(run_id: &str, reports: &Path) -> String {
          [rehearsal] signature             0         2         1         0         0         0         0         0\n\
          [rehearsal] categories            0         1         1         1         0         0         0         0\n\
          [rehearsal] rebind_admin          0         1         0         0         0         0         0         0\n\
-         [rehearsal] run {run_id}: 4 rows, 29 API calls; reports in {}/rehearsal/{run_id}\n",
+         [rehearsal] run {run_id}: 4 rows, 40 API calls; reports in {}/rehearsal/{run_id}\n",
         reports.display()
     )
 }
