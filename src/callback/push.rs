@@ -190,9 +190,9 @@ async fn act(
         Event::Authorized(a) | Event::UpdateAuthorized(a) => {
             let kind =
                 if matches!(opened.pushed.event, Event::Authorized(_)) { "authorized" } else { "updateauthorized" };
-            let detail = a.authorization_code_expired_time.map(|t| format!("authorization code expires at {t}"));
-            ledger.record_callback(path, kind, Some(&a.authorizer_appid), stored, detail.as_deref()).await?;
-            tracing::info!(path, appid = %a.authorizer_appid, "recorded {kind}");
+            let detail = exchange(state, a, kind).await;
+            ledger.record_callback(path, kind, Some(&a.authorizer_appid), stored, Some(&detail)).await?;
+            tracing::info!(path, appid = %a.authorizer_appid, "recorded {kind}: {detail}");
         }
         Event::Unauthorized { authorizer_appid } => {
             ledger.record_callback(path, "unauthorized", Some(authorizer_appid), stored, None).await?;
@@ -273,4 +273,43 @@ async fn audit(
     ledger.record_callback(path, event, Some(&appid), CallbackOutcome::Stored, Some(&detail)).await?;
     tracing::info!(path, appid = %appid, ret = ret.ret(), changed, "recorded {event}");
     Ok(())
+}
+
+/// How long an exchange may take: WeChat wants its answer within 5 s.
+const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// Exchanges the `AuthorizationCode` of an `authorized` / `updateauthorized` push at once
+/// (`api_query_auth`) and stores the new refresh token — after a re-authorization the old one
+/// may stop working (NOTES.md). Says what happened, for `callback_events`; a failure is
+/// recorded, never a reason to refuse the push. No token or code is in the text.
+async fn exchange(state: &ServerState, a: &super::event::Authorization, kind: &str) -> String {
+    let Some(code) = &a.authorization_code else { return "no authorization code in the push".into() };
+    let Some(api) = state.api() else {
+        return "authorization code not exchanged: WXPROV_COMPONENT_SECRET is not set for serve".into();
+    };
+    let appid = a.authorizer_appid.clone();
+    let req = crate::wechat::api::ApiQueryAuth {
+        component_appid: api.component_appid().to_string(),
+        authorization_code: code.expose().to_string(),
+    };
+    let work = async {
+        let answer = api.call_component(&req).await?.authorization_info;
+        if answer.authorizer_appid != appid {
+            return Ok(Err(format!("the code is for {}, not {appid}", answer.authorizer_appid)));
+        }
+        api.tokens.store_refresh_token(&appid, &answer.authorizer_refresh_token, kind).await?;
+        Ok::<_, crate::wechat::ApiError>(Ok(()))
+    };
+    let outcome = tokio::time::timeout(EXCHANGE_TIMEOUT, work).await;
+    api.calls.flush();
+    let failed = |why: String| format!("authorization code not exchanged ({why}); run `wxprov tokens recover`");
+    match outcome {
+        Ok(Ok(Ok(()))) => "authorization code exchanged; refresh token stored".into(),
+        Ok(Ok(Err(why))) => failed(why),
+        Ok(Err(e)) => failed(match e.errcode() {
+            Some(code) => format!("errcode {code}"),
+            None => "WeChat did not answer".into(),
+        }),
+        Err(_) => failed("timed out".into()),
+    }
 }

@@ -37,15 +37,18 @@ pub enum ServeConfigError {
 }
 
 /// What `wxprov serve`'s flags add to a receiver.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeOptions {
     /// How far a push's timestamp may be from now, in seconds (`--max-skew`).
     pub max_skew_secs: i64,
+    /// The API `authorized` / `updateauthorized` codes are exchanged through; without it
+    /// they are only recorded.
+    pub api: Option<Arc<crate::wechat::Api>>,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions { max_skew_secs: super::replay::DEFAULT_MAX_SKEW_SECS }
+        ServeOptions { max_skew_secs: super::replay::DEFAULT_MAX_SKEW_SECS, api: None }
     }
 }
 
@@ -55,7 +58,6 @@ pub struct ServerState {
     inner: Arc<Shared>,
 }
 
-#[derive(Debug)]
 struct Shared {
     ledger: Ledger,
     crypt: Option<MsgCrypt>,
@@ -63,6 +65,13 @@ struct Shared {
     replay: ReplayGuard,
     /// The links' HMAC key, read from the ledger (or created there) on first use.
     link_key: tokio::sync::OnceCell<LinkKey>,
+    api: Option<Arc<crate::wechat::Api>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("ledger", &self.ledger).field("missing", &self.missing).finish_non_exhaustive()
+    }
 }
 
 impl ServerState {
@@ -81,7 +90,7 @@ impl ServerState {
     ) -> ServerState {
         let replay = ReplayGuard::new(options.max_skew_secs);
         let link_key = tokio::sync::OnceCell::new();
-        ServerState { inner: Arc::new(Shared { ledger, crypt, missing, replay, link_key }) }
+        ServerState { inner: Arc::new(Shared { ledger, crypt, missing, replay, link_key, api: options.api }) }
     }
 
     /// A receiver configured from the environment's secrets. Missing variables leave the
@@ -132,6 +141,11 @@ impl ServerState {
 
     pub(crate) fn replay(&self) -> &ReplayGuard {
         &self.inner.replay
+    }
+
+    /// The API authorization codes are exchanged through, if configured.
+    pub(crate) fn api(&self) -> Option<&crate::wechat::Api> {
+        self.inner.api.as_deref()
     }
 
     /// The key the links' `state` is verified with.

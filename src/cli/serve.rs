@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use super::Context;
 use crate::callback::server::{self, ServeOptions, ServerState};
 use crate::exit::{fail, Exit};
+use crate::wechat::CallOptions;
 
 /// Run the callback receiver
 ///
@@ -30,8 +31,20 @@ pub struct Args {
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
-    let options = ServeOptions { max_skew_secs: args.max_skew };
-    let state = ServerState::from_secrets(ledger, &ctx.secrets(None)?, options).map_err(|e| fail(e.to_string()))?;
+    let secrets = ctx.secrets(None)?;
+    // With the platform's secret, the codes of `authorized` / `updateauthorized` are
+    // exchanged at once; without it they are recorded only.
+    let api = match secrets.component_secret.is_some() || secrets.token_command.is_some() {
+        true => Some(std::sync::Arc::new(ctx.api(None, &ledger, None, CallOptions::default()).await?)),
+        false => {
+            tracing::warn!(
+                "WXPROV_COMPONENT_SECRET not set: authorization codes pushed to serve are recorded, not exchanged"
+            );
+            None
+        }
+    };
+    let options = ServeOptions { max_skew_secs: args.max_skew, api };
+    let state = ServerState::from_secrets(ledger, &secrets, options).map_err(|e| fail(e.to_string()))?;
     if !state.missing().is_empty() {
         tracing::warn!(
             "{} not set: the encrypted routes (/callback/component, /callback/events) answer 503 until they are",

@@ -6,8 +6,8 @@
 //!
 //! - `GET /__sim/calls`, `DELETE /__sim/calls`: the call log (see `calllog`).
 //! - `GET /__sim/state`: the whole state, plus `scheduled_faults`.
-//! - `GET /__sim/tokens`: `{access_tokens, refresh_tokens, authorization_codes,
-//!   component_secrets}`: every credential issued or known, for leak checks.
+//! - `GET /__sim/tokens`: `{access_tokens, refresh_tokens, revoked_refresh_tokens,
+//!   authorization_codes, component_secrets}`: every credential issued or known, for leak checks.
 //! - `GET|POST|DELETE /__sim/faults`: list, add (one fault or an array), clear scheduled faults.
 //! - `POST /__sim/expire` `{appid}` or `{component: true}`: current access tokens → 42001.
 //! - `POST /__sim/revoke` `{appid}`: its refresh tokens → 61023.
@@ -85,6 +85,7 @@ pub async fn get_tokens(AxState(sh): Sh) -> Response {
     Json(json!({
         "access_tokens": st.access_tokens.keys().collect::<Vec<_>>(),
         "refresh_tokens": st.refresh_tokens.keys().collect::<Vec<_>>(),
+        "revoked_refresh_tokens": st.refresh_tokens.iter().filter(|(_, r)| r.revoked).map(|(t, _)| t).collect::<Vec<_>>(),
         "authorization_codes": st.auth_codes.keys().collect::<Vec<_>>(),
         "component_secrets": other,
     }))

@@ -4,7 +4,8 @@
 //!
 //! Body: `{url, token, encoding_aes_key, event, appid?, ret?, reason?, nickname?, first?,
 //! second?, ticket?}` where `event` is `component_verify_ticket`, `authorized`,
-//! `unauthorized`, `wxa_nickname_audit` or `wxa_category_audit`; answers
+//! `updateauthorized` (both with a fresh authorization code for `appid`), `unauthorized`,
+//! `wxa_nickname_audit` or `wxa_category_audit`; answers
 //! `{status, body}` with what the callback answered. The token and key are the platform's
 //! (`WXPROV_TOKEN`, `WXPROV_ENCODING_AES_KEY`), given per push so tests choose them.
 
@@ -18,6 +19,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::state::AuthCode;
 use super::Shared;
 use crate::callback::crypto::MsgCrypt;
 use crate::callback::event::{AuditResult, Authorization, Event, PushBody, Pushed};
@@ -62,12 +64,31 @@ pub async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Response {
             let ticket = req.ticket.clone().unwrap_or_else(|| sh.lock_state().component.verify_ticket.clone());
             Event::ComponentVerifyTicket { ticket: Secret::new(ticket) }
         }
-        "authorized" => Event::Authorized(Authorization {
-            authorizer_appid: appid.clone(),
-            authorization_code: None,
-            authorization_code_expired_time: None,
-            pre_auth_code: None,
-        }),
+        "authorized" | "updateauthorized" => {
+            // The merchant authorizes (again): WeChat pushes a fresh code; exchanging it issues a
+            // new refresh token, and the account's old ones stop working (NOTES.md).
+            let code = {
+                let mut st = sh.lock_state();
+                if !st.official_accounts.contains_key(&appid) && !st.mini_programs.contains_key(&appid) {
+                    return bad(format!("no account {appid:?}"));
+                }
+                let code = st.new_secret("queryauthcode@@@");
+                let now = super::state::now_ms();
+                st.auth_codes.insert(code.clone(), AuthCode { appid: appid.clone(), used: false, created_ms: now });
+                code
+            };
+            let a = Authorization {
+                authorizer_appid: appid.clone(),
+                authorization_code: Some(Secret::new(code)),
+                authorization_code_expired_time: Some(chrono::Utc::now().timestamp() + 600),
+                pre_auth_code: None,
+            };
+            if req.event == "authorized" {
+                Event::Authorized(a)
+            } else {
+                Event::UpdateAuthorized(a)
+            }
+        }
         "unauthorized" => Event::Unauthorized { authorizer_appid: appid.clone() },
         "wxa_nickname_audit" => Event::NicknameAudit {
             ret: AuditResult::from_ret(req.ret.unwrap_or(3)),
@@ -82,8 +103,13 @@ pub async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Response {
         },
         other => return bad(format!("unknown event {other:?}")),
     };
-    let component_event =
-        matches!(event, Event::ComponentVerifyTicket { .. } | Event::Authorized(_) | Event::Unauthorized { .. });
+    let component_event = matches!(
+        event,
+        Event::ComponentVerifyTicket { .. }
+            | Event::Authorized(_)
+            | Event::UpdateAuthorized(_)
+            | Event::Unauthorized { .. }
+    );
     let pushed = Pushed {
         app_id: component_event.then(|| component.clone()),
         to_user_name: (!component_event).then(|| appid.clone()),

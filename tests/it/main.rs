@@ -17,6 +17,7 @@ mod plan;
 mod preflight;
 mod quota;
 mod readonly;
+mod reauthorize;
 mod reconcile;
 mod register;
 mod rehearsal;
