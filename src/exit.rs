@@ -20,6 +20,10 @@ pub enum Exit {
     Deferred = 4,
     /// Another run holds the ledger.
     Locked = 5,
+    /// Interrupted by SIGINT: the reports were written and say so.
+    Interrupted = 130,
+    /// Interrupted by SIGTERM: the reports were written and say so.
+    Terminated = 143,
 }
 
 impl Exit {

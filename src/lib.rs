@@ -8,6 +8,7 @@
 //! - [`ledger`]: the SQLite file that remembers tokens, media, tickets and every call.
 //! - [`sim`]: a stateful simulator of every WeChat endpoint wxprov uses.
 //! - [`callback`]: WeChat's message encryption, for the callback receiver.
+//! - [`interrupt`]: SIGINT/SIGTERM during a run: no new call, the reports written.
 
 pub mod beijing;
 pub mod callback;
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod image;
+pub mod interrupt;
 pub mod ledger;
 pub mod manifest;
 pub mod report;

@@ -7,17 +7,20 @@ use std::sync::Arc;
 
 use super::manifest_args::ManifestArgs;
 use super::Context;
-use crate::exit::{fail, Exit};
-use crate::ledger::RunLock;
+use crate::exit::{exit_of, fail, Exit};
+use crate::interrupt::Interrupt;
+use crate::ledger::{RunEnd, RunLock, RunStatus};
 use crate::report::{self, failed::FeedBack, Summary};
 use crate::runner::{self, RunConfig};
+use crate::secret::redact;
 use crate::wechat::{CallOptions, Pacer};
 
 /// Apply a job: a job file (.toml) or a manifest (.csv, .xlsx)
 ///
 /// Exit codes: 0 nothing needs a person now; 1 the run could not proceed; 2 usage; 3 some
 /// rows need a person (see failed.csv); 4 some rows were deferred; 5 another run holds the
-/// ledger.
+/// ledger; 130 / 143 interrupted by SIGINT / SIGTERM (calls in flight let finish for at most
+/// 10 s, the reports written and marked interrupted).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The job file or manifest
@@ -39,9 +42,11 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(Some(&job))?;
     let started_at = chrono::Utc::now();
     let run_id = report::new_run_id(started_at);
+    let interrupt = Interrupt::new();
     let options = CallOptions {
         pacer: Some(Arc::new(Pacer::new(&job.limits))),
         max_attempts: job.retry.max_attempts.max(1),
+        interrupt: Some(interrupt.clone()),
         ..CallOptions::default()
     };
     let api = Arc::new(ctx.api(Some(&job), &ledger, Some(run_id.clone()), options).await?);
@@ -53,45 +58,92 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         max_attempts: job.retry.max_attempts.max(1),
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
+    // From here a signal no longer ends the process at once: the run stops starting calls
+    // and writes its reports (DESIGN §6). Before, nothing has been changed anywhere.
+    interrupt.listen().map_err(|e| fail(format!("cannot listen for SIGINT/SIGTERM: {e}")))?;
     ledger.begin_run(&run_id, "run", &args.job.display().to_string()).await?;
     tracing::info!(
         "run {run_id}: {} rows ({} invalid)",
         loaded.rows.len() + loaded.rejected.len(),
         loaded.rejected.len()
     );
-    let result = runner::run(api.clone(), ledger.clone(), &run_id, cfg, loaded).await?;
-
-    let summary = Summary {
-        run_id: run_id.clone(),
-        started_at: crate::beijing::rfc3339(started_at),
-        finished_at: crate::beijing::rfc3339(chrono::Utc::now()),
-        rows: result.rows.len(),
-        steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
-        calls: api.calls.per_api(),
-        exit_code: result.exit.code(),
-        rehearsal: ctx.rehearsal(Some(&job)),
-        stopped: result.stopped.clone(),
+    let work = async {
+        let result = runner::run(api.clone(), ledger.clone(), &run_id, cfg, loaded, &interrupt).await?;
+        let summary = Summary {
+            run_id: run_id.clone(),
+            started_at: crate::beijing::rfc3339(started_at),
+            finished_at: crate::beijing::rfc3339(chrono::Utc::now()),
+            rows: result.rows.len(),
+            steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
+            calls: api.calls.per_api(),
+            exit_code: result.exit.code(),
+            rehearsal: ctx.rehearsal(Some(&job)),
+            interrupted: interrupt.signal().is_some(),
+            stopped: result.stopped.clone(),
+        };
+        let setup = ctx.setup(Some(&job)).clone();
+        let ignore_columns = args.manifest.options(&job).ignore_columns;
+        // failed.toml names the job's own ledger and report folder, and a rehearsal's says
+        // `sim`, so that feeding it back rehearses again with the same rehearsal files.
+        let feed = FeedBack {
+            job: &job,
+            ledger: &setup.real_ledger,
+            report_dir: &setup.real_report_dir,
+            api_base: Some(setup.api_base.as_str()),
+            ignore_columns: &ignore_columns,
+        };
+        let dir = report::write(&setup.report_dir, &result, &summary, &feed)?;
+        anyhow::Ok((result, dir))
     };
-    let setup = ctx.setup(Some(&job)).clone();
-    let ignore_columns = args.manifest.options(&job).ignore_columns;
-    // failed.toml names the job's own ledger and report folder, and a rehearsal's says `sim`,
-    // so that feeding it back rehearses again with the same rehearsal files.
-    let feed = FeedBack {
-        job: &job,
-        ledger: &setup.real_ledger,
-        report_dir: &setup.real_report_dir,
-        api_base: Some(setup.api_base.as_str()),
-        ignore_columns: &ignore_columns,
+    let (result, dir) = match work.await {
+        Ok(done) => done,
+        Err(e) => {
+            let end = RunEnd {
+                status: RunStatus::Failed,
+                reason: Some(redact(&format!("{e:#}"))),
+                rows: 0,
+                calls: api.calls.total(),
+                exit_code: exit_of(&e).code(),
+            };
+            if let Err(recording) = ledger.end_run(&run_id, end).await {
+                tracing::warn!("could not record in the ledger how run {run_id} ended: {recording}");
+            }
+            return Err(e);
+        }
     };
-    let dir = report::write(&setup.report_dir, &result, &summary, &feed)?;
     let dir = dir.canonicalize().unwrap_or(dir);
-    ledger.finish_run(&run_id, result.rows.len(), api.calls.total(), result.exit.code()).await?;
-    let done = format!(
-        "run {run_id}: {} rows, {} API calls; reports in {}\n",
-        result.rows.len(),
-        api.calls.total(),
-        dir.display()
-    );
+    let calls = api.calls.total();
+    let unfinished = result.rows.iter().filter(|r| r.unfinished).count();
+    let end_of =
+        |status, reason| RunEnd { status, reason, rows: result.rows.len(), calls, exit_code: result.exit.code() };
+    let (status, reason) = match interrupt.signal() {
+        Some(signal) => (
+            RunStatus::Interrupted,
+            Some(format!("{}: stopped with {unfinished} of {} rows not finished", signal.name(), result.rows.len())),
+        ),
+        None => (RunStatus::Finished, None),
+    };
+    // A run a `stop`-class error ended could not proceed: `status` shows it failed, and why.
+    let end = match &result.stopped {
+        Some(stopped) => {
+            RunEnd { status: RunStatus::Failed, reason: Some(stopped.clone()), ..end_of(status, reason.clone()) }
+        }
+        None => end_of(status, reason.clone()),
+    };
+    ledger.end_run(&run_id, end).await?;
+    let at = crate::beijing::show(Some(started_at.timestamp()));
+    let done = match reason {
+        Some(reason) => format!(
+            "run {run_id} (started {at}) was interrupted — {reason}; {calls} API calls; reports in {}; the next run \
+             continues\n",
+            dir.display()
+        ),
+        None => format!(
+            "run {run_id} (started {at}): {} rows, {calls} API calls; reports in {}\n",
+            result.rows.len(),
+            dir.display()
+        ),
+    };
     print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &done)));
     // One sentence on stderr, exit 1 (DESIGN §5): the reports above say the same.
     if let Some(reason) = result.stopped {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Context;
 use crate::exit::Exit;
-use crate::ledger::{StepState, WaitingStep};
+use crate::ledger::{RunLock, RunRecord, RunStatus, StepState, WaitingStep};
 
 /// Show the ledger at a glance
 ///
@@ -68,20 +68,37 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let runs = ledger.recent_runs(5).await?;
     if !runs.is_empty() {
         println!("\nrecent runs:");
-        for run in runs {
-            println!(
-                "  {}  {:<4} started {}  finished {}  rows {}  calls {}  exit {}",
-                run.id,
-                run.command,
-                time(Some(run.started_at)),
-                time(run.finished_at),
-                run.rows.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-                run.calls.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
-                run.exit_code.map(|n| n.to_string()).unwrap_or_else(|| "unfinished".into()),
-            );
+        // Only the newest run can still be going: a later one took the lock it held.
+        let newest_alive = RunLock::is_held(ledger.path());
+        for (i, run) in runs.iter().enumerate() {
+            println!("  {}", run_line(run, i == 0 && newest_alive));
         }
     }
     Ok(Exit::Ok)
+}
+
+/// One run: its id, how it ended (and why), when, its rows, calls and exit code. A run the
+/// ledger still has as running whose process holds no lock ended without finishing (killed,
+/// or the machine went down): its reports were not written.
+fn run_line(run: &RunRecord, alive: bool) -> String {
+    let status = match run.status {
+        RunStatus::Running if !alive => "ended without finishing",
+        status => status.as_str(),
+    };
+    let mut text = format!("{}  {}  {status}  started {}", run.id, run.command, time(Some(run.started_at)));
+    if run.status != RunStatus::Running {
+        text.push_str(&format!(
+            "  ended {}  rows {}  calls {}  exit {}",
+            time(run.finished_at),
+            run.rows.unwrap_or_default(),
+            run.calls.unwrap_or_default(),
+            run.exit_code.map(|n| n.to_string()).unwrap_or_else(|| "-".into()),
+        ));
+    }
+    if let Some(reason) = &run.reason {
+        text.push_str(&format!("  — {reason}"));
+    }
+    text
 }
 
 fn line(step: &WaitingStep) -> String {

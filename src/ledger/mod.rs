@@ -44,7 +44,7 @@ pub use events::CallEvent;
 pub use link_key::LINK_KEY_LEN;
 pub use lock::RunLock;
 pub use registrations::Registration;
-pub use runs::RunRecord;
+pub use runs::{RunEnd, RunRecord, RunStatus};
 pub use status::WaitingStep;
 pub use steps::{RowRecord, StepRecord, StepState};
 pub use tickets::TicketKind;

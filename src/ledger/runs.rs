@@ -1,9 +1,42 @@
-//! Runs: when each `run` started and finished, how many rows and calls, and its exit code.
-//! `wxprov status` reads them back with the step counts.
+//! Runs: when each `run` started and ended, how (running, finished, interrupted, failed) and
+//! why, how many rows and calls, and its exit code. `wxprov status` reads them back.
 
 use rusqlite::params;
 
 use super::{now_secs, Ledger, LedgerError};
+
+/// How a run ended, as the ledger records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Not ended (yet: or its process died without a word).
+    Running,
+    /// Ran to its end; the exit code says what the rows need.
+    Finished,
+    /// SIGINT/SIGTERM: calls in flight were let finish, the reports say so.
+    Interrupted,
+    /// Could not proceed (exit 1): the reason says why.
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> RunStatus {
+        match s {
+            "finished" => RunStatus::Finished,
+            "interrupted" => RunStatus::Interrupted,
+            "failed" => RunStatus::Failed,
+            _ => RunStatus::Running,
+        }
+    }
+}
 
 /// A run as `status` shows it.
 #[derive(Debug, Clone)]
@@ -16,6 +49,18 @@ pub struct RunRecord {
     pub rows: Option<i64>,
     pub calls: Option<i64>,
     pub exit_code: Option<i64>,
+    pub status: RunStatus,
+    pub reason: Option<String>,
+}
+
+/// How a run ended, for [`Ledger::end_run`].
+#[derive(Debug, Clone)]
+pub struct RunEnd {
+    pub status: RunStatus,
+    pub reason: Option<String>,
+    pub rows: usize,
+    pub calls: u64,
+    pub exit_code: u8,
 }
 
 impl Ledger {
@@ -23,7 +68,7 @@ impl Ledger {
         let (id, command, job) = (id.to_string(), command.to_string(), job.to_string());
         self.call(move |c| {
             c.execute(
-                "INSERT INTO runs (id, command, job, started_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO runs (id, command, job, started_at, status) VALUES (?1, ?2, ?3, ?4, 'running')",
                 params![id, command, job, now_secs()],
             )?;
             Ok(())
@@ -31,12 +76,22 @@ impl Ledger {
         .await
     }
 
-    pub async fn finish_run(&self, id: &str, rows: usize, calls: u64, exit_code: u8) -> Result<(), LedgerError> {
+    /// Records how the run ended. The reason must hold no secret (callers redact it).
+    pub async fn end_run(&self, id: &str, end: RunEnd) -> Result<(), LedgerError> {
         let id = id.to_string();
         self.call(move |c| {
             c.execute(
-                "UPDATE runs SET finished_at = ?2, rows = ?3, calls = ?4, exit_code = ?5 WHERE id = ?1",
-                params![id, now_secs(), rows as i64, calls as i64, exit_code as i64],
+                "UPDATE runs SET finished_at = ?2, rows = ?3, calls = ?4, exit_code = ?5, status = ?6, reason = ?7
+                 WHERE id = ?1",
+                params![
+                    id,
+                    now_secs(),
+                    end.rows as i64,
+                    end.calls as i64,
+                    end.exit_code as i64,
+                    end.status.as_str(),
+                    end.reason
+                ],
             )?;
             Ok(())
         })
@@ -47,7 +102,7 @@ impl Ledger {
     pub async fn recent_runs(&self, limit: usize) -> Result<Vec<RunRecord>, LedgerError> {
         self.call(move |c| {
             let mut stmt = c.prepare(
-                "SELECT id, command, job, started_at, finished_at, rows, calls, exit_code
+                "SELECT id, command, job, started_at, finished_at, rows, calls, exit_code, status, reason
                  FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
             )?;
             let rows = stmt
@@ -61,6 +116,8 @@ impl Ledger {
                         rows: r.get(5)?,
                         calls: r.get(6)?,
                         exit_code: r.get(7)?,
+                        status: RunStatus::parse(&r.get::<_, String>(8)?),
+                        reason: r.get(9)?,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;

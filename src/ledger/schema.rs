@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -229,6 +229,16 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE steps;
     ALTER TABLE steps_v6 RENAME TO steps;
     "#,
+    // 7: how each run ended (DESIGN §1, `status`): `running` until it ends, then `finished`,
+    // `interrupted` (SIGINT/SIGTERM) or `failed` (it could not proceed), with the reason.
+    // Runs from before that ended are `finished`; one that never ended stays `running`,
+    // which `status` tells from a live one by the ledger's lock.
+    r#"
+    ALTER TABLE runs ADD COLUMN status TEXT NOT NULL DEFAULT 'running'
+        CHECK (status = 'running' OR status = 'finished' OR status = 'interrupted' OR status = 'failed');
+    ALTER TABLE runs ADD COLUMN reason TEXT;
+    UPDATE runs SET status = 'finished' WHERE finished_at IS NOT NULL;
+    "#,
 ];
 
 /// Brings the schema up to [`VERSION`].
@@ -434,6 +444,28 @@ mod tests {
         let opcodes: Vec<String> = stmt.query_map([], |r| r.get(1)).unwrap().map(Result::unwrap).collect();
         assert!(opcodes.iter().any(|op| op == "Insert"), "{opcodes:?}");
         assert!(!opcodes.iter().any(|op| op == "OpenEphemeral"), "{opcodes:?}");
+    }
+
+    /// v7: runs that ended before it are `finished`, one that never ended `running`.
+    #[test]
+    fn upgrading_to_version_7_gives_every_run_a_status() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..6].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO runs (id, command, job, started_at, finished_at, exit_code) VALUES ('a', 'run', 'j', 1, 2, 0);
+             INSERT INTO runs (id, command, job, started_at) VALUES ('b', 'run', 'j', 3);",
+        )
+        .unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        let mut stmt = conn.prepare("SELECT id, status, reason IS NULL FROM runs ORDER BY id").unwrap();
+        let runs: Vec<(String, String, bool)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        assert_eq!(runs, [("a".into(), "finished".into(), true), ("b".into(), "running".into(), true)]);
+        let bad = conn.execute("UPDATE runs SET status = 'crashed' WHERE id = 'a'", []);
+        assert!(bad.is_err(), "a status outside the four is refused");
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Summary {
     pub rehearsal: bool,
     /// Why a `stop`-class error ended the run early (null when it did not).
     pub stopped: Option<String>,
+    /// Ended by SIGINT/SIGTERM: some rows were not finished.
+    pub interrupted: bool,
 }
 
 /// A new run id for a run starting at `started`: its start on Beijing's clock to the

@@ -21,9 +21,10 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use crate::exit::{usage, Exit};
+use crate::interrupt::{Interrupt, GRACE};
 use crate::ledger::{now_secs, Ledger, RowRecord, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
-use crate::wechat::{Api, ErrClass};
+use crate::wechat::{Api, ApiError, ErrClass};
 use outcome::{Decision, StepOutcome};
 use steps::{StepCtx, StepError};
 
@@ -56,6 +57,40 @@ pub struct RowResult {
     pub cells: Vec<String>,
     /// Rejected by validation: no step ran.
     pub invalid: bool,
+    /// The run was interrupted before the row's work was done.
+    pub unfinished: bool,
+}
+
+impl RowResult {
+    /// A row whose work this run did not finish: its steps as the ledger has them (a step
+    /// with no record for this input is pending), the first of them pending named.
+    fn unfinished(line: u64, identity: &str, steps: &[Step], known: &HashMap<(String, String), StepRecord>) -> Self {
+        let mut result = RowResult {
+            line,
+            appid: String::new(),
+            official_appid: String::new(),
+            steps: BTreeMap::new(),
+            step: None,
+            errcode: None,
+            message: String::new(),
+            hint: String::new(),
+            cells: Vec::new(),
+            invalid: false,
+            unfinished: true,
+        };
+        for step in steps {
+            let record = known
+                .get(&(identity.to_string(), step.kind.as_str().to_string()))
+                .filter(|r| r.input_hash == step.input_hash);
+            let state = record.map(|r| r.state).unwrap_or(StepState::Pending);
+            result.steps.insert(step.kind, state);
+            if state == StepState::Pending && result.step.is_none() {
+                result.step = Some(step.kind);
+            }
+        }
+        result.message = "not finished: the run was interrupted; the next run continues from here".into();
+        result
+    }
 }
 
 impl RowResult {
@@ -190,12 +225,17 @@ struct RunCtx {
 }
 
 /// Runs every valid row of `loaded` and returns their results, rejected rows included.
+///
+/// Once `interrupt` is signalled no row starts and no call is sent; the rows at work get
+/// [`GRACE`] to finish what they had in flight, and are then given up on. Every row still
+/// has its result: the steps it did not get to as the ledger has them.
 pub async fn run(
     api: Arc<Api>,
     ledger: Ledger,
     run_id: &str,
     cfg: RunConfig,
     mut loaded: Loaded,
+    interrupt: &Interrupt,
 ) -> anyhow::Result<RunResult> {
     let known = ledger.all_steps().await?;
     let appids = ledger.row_appids().await?;
@@ -215,6 +255,8 @@ pub async fn run(
         };
         match ready.await {
             Ok(()) => {}
+            // Interrupted before any row started: every row is reported unfinished.
+            Err(ApiError::Interrupted { .. }) => {}
             // The platform's credentials or setup: no row is touched, the reports say why.
             Err(e) if e.class() == ErrClass::Stop => {
                 api.calls.stop(format!("the run could not proceed: {}", e.with_hint()))
@@ -246,32 +288,75 @@ pub async fn run(
     });
     let mut results: Vec<RowResult> = loaded.rejected.iter().map(rejected_result).collect();
     ctx.progress.inc(loaded.rejected.len() as u64);
-    let mut stream = futures::stream::iter(loaded.rows.into_iter().map(|row| {
-        let ctx = ctx.clone();
+    // Rows are taken one by one, and none once the run is interrupted: those left stay here.
+    let mut waiting = loaded.rows.into_iter();
+    // The rows at work, by line: those given up on at the end of the grace are reported too.
+    let at_work: Arc<AtWork> = Arc::default();
+    let next_row = std::iter::from_fn(|| interrupt.check().ok().and_then(|()| waiting.next()));
+    let mut stream = futures::stream::iter(next_row.map(|row| {
+        let (ctx, at_work) = (ctx.clone(), at_work.clone());
         async move {
-            let result = process_row(&ctx, row).await;
+            let line = row.line;
+            let result = process_row(&ctx, row, interrupt, &at_work).await;
+            lock(&at_work).remove(&line);
             ctx.progress.inc(1);
             result
         }
     }))
     .buffer_unordered(cfg.concurrency.max(1));
     let mut fatal = None;
-    while let Some(result) = stream.next().await {
-        match result {
-            Ok(row) => results.push(row),
-            Err(e) => {
+    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    loop {
+        let next = match grace.as_mut() {
+            None => tokio::select! {
+                next = stream.next() => next,
+                () = interrupt.signals(1) => {
+                    grace = Some(Box::pin(tokio::time::sleep(GRACE)));
+                    continue;
+                }
+            },
+            Some(deadline) => tokio::select! {
+                next = stream.next() => next,
+                () = deadline => break,
+                () = interrupt.signals(2) => break,
+            },
+        };
+        match next {
+            Some(Ok(row)) => results.push(row),
+            Some(Err(e)) => {
                 fatal.get_or_insert(e);
             }
+            None => break,
         }
     }
     drop(stream);
     ctx.progress.finish();
+    if let Some(signal) = interrupt.signal() {
+        let given_up: Vec<(u64, (String, Vec<Step>))> = lock(&at_work).drain().collect();
+        if !given_up.is_empty() {
+            tracing::warn!("{}: gave up on {} rows with a call still in flight", signal.name(), given_up.len());
+        }
+        for (line, (identity, steps)) in given_up {
+            results.push(RowResult::unfinished(line, &identity, &steps, &ctx.known));
+        }
+        for row in waiting {
+            let mut result = RowResult::unfinished(row.line, &row.identity, &row.steps, &ctx.known);
+            result.appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned()).unwrap_or_default();
+            result.official_appid = row.official_appid.clone().unwrap_or_default();
+            result.cells = row.cells;
+            results.push(result);
+        }
+    }
     if let Some(e) = fatal {
         return Err(crate::exit::fail(format!("the run stopped: {e}")));
     }
     results.sort_by_key(|r| r.line);
     let stopped = api.calls.stopped();
-    let exit = if stopped.is_some() { Exit::Failure } else { exit_for(&results) };
+    let exit = match (&stopped, interrupt.signal()) {
+        (Some(_), _) => Exit::Failure,
+        (None, Some(signal)) => signal.exit(),
+        (None, None) => exit_for(&results),
+    };
     Ok(RunResult { rows: results, header: loaded.header, manifest: cfg.manifest, exit, stopped })
 }
 
@@ -309,10 +394,23 @@ fn rejected_result(rejected: &manifest::Rejected) -> RowResult {
         hint: "Fix the cell the message names and feed the row again.".into(),
         cells: rejected.cells.clone(),
         invalid: true,
+        unfinished: false,
     }
 }
 
-async fn process_row(ctx: &RunCtx, row: Row) -> Result<RowResult, StepError> {
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The rows at work when the run was interrupted, by line.
+type AtWork = std::sync::Mutex<HashMap<u64, (String, Vec<Step>)>>;
+
+async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &AtWork) -> Result<RowResult, StepError> {
+    // Remembered when the run is interrupted while the row is at work, so that a row given
+    // up on at the end of the grace is still reported (rows started before cost nothing).
+    let note = || {
+        lock(at_work).entry(row.line).or_insert_with(|| (row.identity.clone(), row.steps.clone()));
+    };
     let mut appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned());
     let mut result = RowResult {
         line: row.line,
@@ -325,11 +423,15 @@ async fn process_row(ctx: &RunCtx, row: Row) -> Result<RowResult, StepError> {
         hint: String::new(),
         cells: Vec::new(),
         invalid: false,
+        unfinished: false,
     };
     // The step that most needs attention so far: (its rank in ATTENTION, kind, outcome).
     let mut most: Option<(usize, StepKind, StepOutcome)> = None;
-    for step in &row.steps {
+    for (i, step) in row.steps.iter().enumerate() {
         let key = (row.identity.clone(), step.kind.as_str().to_string());
+        if interrupt.check().is_err() {
+            note();
+        }
         let outcome = if ctx.api.calls.stopped().is_some() {
             // The run is stopping: nothing new starts, the step stays as recorded.
             recorded(ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned(), &row, step)
@@ -338,7 +440,30 @@ async fn process_row(ctx: &RunCtx, row: Row) -> Result<RowResult, StepError> {
             save(ctx, &row, step, ctx.known.get(&key).cloned(), &waiting).await?;
             waiting
         } else {
-            run_step(ctx, &row, step, appid.clone().unwrap_or_default()).await?
+            let run = tokio::select! {
+                biased;
+                outcome = run_step(ctx, &row, step, appid.clone().unwrap_or_default()) => outcome,
+                // Noted at the signal: this row may be given up on mid-call.
+                () = async {
+                    interrupt.signals(1).await;
+                    note();
+                    std::future::pending::<()>().await
+                } => unreachable!("pending never resolves"),
+            };
+            match run {
+                Ok(outcome) => outcome,
+                // No call for this step: it and the steps after it stay as the ledger has them.
+                Err(StepError::Interrupted) => {
+                    let rest = RowResult::unfinished(row.line, &row.identity, &row.steps[i..], &ctx.known);
+                    result.steps.extend(rest.steps);
+                    most = None;
+                    result.step = rest.step.or(Some(step.kind));
+                    result.message = rest.message;
+                    result.unfinished = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         };
         if step.kind == StepKind::Register && outcome.state.is_settled() {
             appid = ctx.ledger.row_appid(&row.identity).await?;
@@ -349,7 +474,7 @@ async fn process_row(ctx: &RunCtx, row: Row) -> Result<RowResult, StepError> {
         }
         result.steps.insert(step.kind, outcome.state);
     }
-    if let Some((_, kind, problem)) = most {
+    if let Some((_, kind, problem)) = most.filter(|_| result.message.is_empty()) {
         result.step = Some(kind);
         result.errcode = problem.errcode;
         result.message = problem.message.unwrap_or_default();
@@ -448,7 +573,7 @@ fn settle(result: Result<StepOutcome, StepError>) -> Result<StepOutcome, StepErr
             hint: Some("Fix the file the row names, then run again.".into()),
             ..StepOutcome::state(StepState::Failed, message)
         }),
-        Err(e @ StepError::Ledger(_)) => Err(e),
+        Err(e @ (StepError::Ledger(_) | StepError::Interrupted)) => Err(e),
     }
 }
 

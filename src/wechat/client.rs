@@ -45,6 +45,9 @@ pub enum ApiError {
     /// one is imported, recovered or pushed (`blocked` class).
     #[error("no refresh token for {appid}: import it with `wxprov tokens import FILE` or run `wxprov tokens recover`")]
     NoRefreshToken { appid: String },
+    /// Not sent: the run was interrupted (SIGINT/SIGTERM) before the call started.
+    #[error("{api}: not sent, the run was interrupted")]
+    Interrupted { api: String },
 }
 
 impl ApiError {
@@ -55,7 +58,8 @@ impl ApiError {
             ApiError::Http { status, .. } if *status >= 500 => ErrClass::Retry,
             ApiError::Http { .. } => ErrClass::Human,
             ApiError::Timeout { .. } | ApiError::Connection { .. } => ErrClass::Retry,
-            ApiError::Decode { .. } | ApiError::Token(_) => ErrClass::Human,
+            // Interrupted: never a step's outcome, the runner leaves the step as it was (see `StepError`).
+            ApiError::Decode { .. } | ApiError::Token(_) | ApiError::Interrupted { .. } => ErrClass::Human,
             ApiError::Setup(_) => ErrClass::Stop,
             ApiError::NoRefreshToken { .. } => ErrClass::Blocked,
         }
@@ -78,7 +82,10 @@ impl ApiError {
             ApiError::Timeout { sent, .. } | ApiError::Connection { sent, .. } => *sent,
             ApiError::Http { status, .. } => *status >= 500,
             ApiError::Decode { .. } => true,
-            ApiError::Token(_) | ApiError::Setup(_) | ApiError::NoRefreshToken { .. } => false,
+            ApiError::Token(_)
+            | ApiError::Setup(_)
+            | ApiError::NoRefreshToken { .. }
+            | ApiError::Interrupted { .. } => false,
         }
     }
 

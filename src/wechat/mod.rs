@@ -38,11 +38,13 @@ pub struct CallOptions {
     pub max_attempts: u32,
     /// The first backoff; doubled on each attempt, with jitter.
     pub backoff: Duration,
+    /// Once it is signalled, no call starts and waits before calls end (DESIGN §6).
+    pub interrupt: Option<crate::interrupt::Interrupt>,
 }
 
 impl Default for CallOptions {
     fn default() -> Self {
-        CallOptions { pacer: None, max_attempts: 5, backoff: Duration::from_millis(200) }
+        CallOptions { pacer: None, max_attempts: 5, backoff: Duration::from_millis(200), interrupt: None }
     }
 }
 
@@ -116,6 +118,7 @@ impl CallLog {
     {
         let mut attempt = 1;
         let quota_of = if token == TokenKind::Authorizer { appid } else { None };
+        let interrupted = || ApiError::Interrupted { api: path.to_string() };
         loop {
             if let Some(reason) = self.stopped() {
                 return Err(ApiError::Setup(format!("not sent: {reason}")));
@@ -129,7 +132,14 @@ impl CallLog {
                         token,
                     });
                 }
-                pacer.ready(appid, path).await;
+                match &self.options.interrupt {
+                    Some(interrupt) => interrupt.unless(pacer.ready(appid, path)).await.map_err(|_| interrupted())?,
+                    None => pacer.ready(appid, path).await,
+                }
+            }
+            // No new call once the run is interrupted (the last look before it goes out).
+            if let Some(interrupt) = &self.options.interrupt {
+                interrupt.check().map_err(|_| interrupted())?;
             }
             let started = Instant::now();
             let result = f().await;
@@ -151,7 +161,11 @@ impl CallLog {
                         && (!changes_state || !e.uncertain()) =>
                 {
                     tracing::debug!("{e}; trying again (attempt {})", attempt + 1);
-                    tokio::time::sleep(backoff(self.options.backoff, attempt)).await;
+                    let pause = tokio::time::sleep(backoff(self.options.backoff, attempt));
+                    match &self.options.interrupt {
+                        Some(interrupt) => interrupt.unless(pause).await.map_err(|_| interrupted())?,
+                        None => pause.await,
+                    }
                     attempt += 1;
                 }
                 other => return other,
@@ -173,6 +187,7 @@ impl CallLog {
             Err(ApiError::Token(_) | ApiError::Setup(_) | ApiError::NoRefreshToken { .. }) => {
                 (None, "token".to_string())
             }
+            Err(ApiError::Interrupted { .. }) => (None, "interrupted".to_string()),
         };
         let event = CallEvent {
             at_ms: now_millis(),

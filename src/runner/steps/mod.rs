@@ -25,13 +25,27 @@ use crate::wechat::{Api, ApiError};
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(ApiError),
+    /// The run was interrupted before a call the step needed: the step stays as the ledger
+    /// has it (a call recorded as started is reconciled by the next run).
+    #[error("the run was interrupted before this step's next call")]
+    Interrupted,
     /// The ledger failed: the run stops (exit 1) rather than act without a record.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     /// Something the row names changed since validation (an image file): needs a person.
     #[error("{0}")]
     Input(String),
+}
+
+impl From<ApiError> for StepError {
+    /// A call refused because the run was interrupted is no outcome of the step's.
+    fn from(e: ApiError) -> StepError {
+        match e {
+            ApiError::Interrupted { .. } => StepError::Interrupted,
+            e => StepError::Api(e),
+        }
+    }
 }
 
 /// What a step works with.
