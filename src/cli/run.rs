@@ -131,18 +131,13 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         None => end_of(status, reason.clone()),
     };
     ledger.end_run(&run_id, end).await?;
-    let at = crate::beijing::show(Some(started_at.timestamp()));
     let done = match reason {
         Some(reason) => format!(
-            "run {run_id} (started {at}) was interrupted — {reason}; {calls} API calls; reports in {}; the next run \
+            "run {run_id} was interrupted — {reason}; {calls} API calls; reports in {}; the next run \
              continues\n",
             dir.display()
         ),
-        None => format!(
-            "run {run_id} (started {at}): {} rows, {calls} API calls; reports in {}\n",
-            result.rows.len(),
-            dir.display()
-        ),
+        None => format!("run {run_id}: {} rows, {calls} API calls; reports in {}\n", result.rows.len(), dir.display()),
     };
     print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &done)));
     // One sentence on stderr, exit 1 (DESIGN §5): the reports above say the same.
