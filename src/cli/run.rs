@@ -114,24 +114,18 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let dir = dir.canonicalize().unwrap_or(dir);
     let calls = api.calls.total();
     let unfinished = result.rows.iter().filter(|r| r.unfinished).count();
-    let end_of =
-        |status, reason| RunEnd { status, reason, rows: result.rows.len(), calls, exit_code: result.exit.code() };
-    let (status, reason) = match interrupt.signal() {
-        Some(signal) => (
-            RunStatus::Interrupted,
-            Some(format!("{}: stopped with {unfinished} of {} rows not finished", signal.name(), result.rows.len())),
-        ),
-        None => (RunStatus::Finished, None),
-    };
+    let interrupted = interrupt.signal().map(|signal| {
+        format!("{}: stopped with {unfinished} of {} rows not finished", signal.name(), result.rows.len())
+    });
     // A run a `stop`-class error ended could not proceed: `status` shows it failed, and why.
-    let end = match &result.stopped {
-        Some(stopped) => {
-            RunEnd { status: RunStatus::Failed, reason: Some(stopped.clone()), ..end_of(status, reason.clone()) }
-        }
-        None => end_of(status, reason.clone()),
+    let (status, reason) = match (&result.stopped, &interrupted) {
+        (Some(stopped), _) => (RunStatus::Failed, Some(stopped.clone())),
+        (None, Some(interrupted)) => (RunStatus::Interrupted, Some(interrupted.clone())),
+        (None, None) => (RunStatus::Finished, None),
     };
+    let end = RunEnd { status, reason, rows: result.rows.len(), calls, exit_code: result.exit.code() };
     ledger.end_run(&run_id, end).await?;
-    let done = match reason {
+    let done = match interrupted {
         Some(reason) => format!(
             "run {run_id} was interrupted — {reason}; {calls} API calls; reports in {}; the next run \
              continues\n",

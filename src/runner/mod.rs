@@ -39,7 +39,7 @@ pub struct RunConfig {
 }
 
 /// One manifest row's result, for the reports.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RowResult {
     pub line: u64,
     pub appid: String,
@@ -65,19 +65,7 @@ impl RowResult {
     /// A row whose work this run did not finish: its steps as the ledger has them (a step
     /// with no record for this input is pending), the first of them pending named.
     fn unfinished(line: u64, identity: &str, steps: &[Step], known: &HashMap<(String, String), StepRecord>) -> Self {
-        let mut result = RowResult {
-            line,
-            appid: String::new(),
-            official_appid: String::new(),
-            steps: BTreeMap::new(),
-            step: None,
-            errcode: None,
-            message: String::new(),
-            hint: String::new(),
-            cells: Vec::new(),
-            invalid: false,
-            unfinished: true,
-        };
+        let mut result = RowResult { line, unfinished: true, ..RowResult::default() };
         for step in steps {
             let record = known
                 .get(&(identity.to_string(), step.kind.as_str().to_string()))
@@ -385,16 +373,11 @@ fn rejected_result(rejected: &manifest::Rejected) -> RowResult {
     let message = rejected.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
     RowResult {
         line: rejected.line,
-        appid: String::new(),
-        official_appid: String::new(),
-        steps: BTreeMap::new(),
-        step: None,
-        errcode: None,
         message,
         hint: "Fix the cell the message names and feed the row again.".into(),
         cells: rejected.cells.clone(),
         invalid: true,
-        unfinished: false,
+        ..RowResult::default()
     }
 }
 
@@ -416,14 +399,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         line: row.line,
         appid: appid.clone().unwrap_or_default(),
         official_appid: row.official_appid.clone().unwrap_or_default(),
-        steps: BTreeMap::new(),
-        step: None,
-        errcode: None,
-        message: String::new(),
-        hint: String::new(),
-        cells: Vec::new(),
-        invalid: false,
-        unfinished: false,
+        ..RowResult::default()
     };
     // The step that most needs attention so far: (its rank in ATTENTION, kind, outcome).
     let mut most: Option<(usize, StepKind, StepOutcome)> = None;

@@ -40,9 +40,12 @@ pub fn manifest_with(extra: &[String]) -> String {
     csv
 }
 
-/// Spawns `wxprov run` against `sim`.
-fn spawn_run(ws: &Workspace, sim: &Sim) -> std::process::Child {
-    Command::new(BIN)
+/// `wxprov run job.toml` against `sim`, for a test that starts it and then kills or signals
+/// it (the fluent harness waits for the end); stdin is closed, stdout and stderr are the
+/// caller's to set.
+pub fn run_command(ws: &Workspace, sim: &Sim) -> Command {
+    let mut command = Command::new(BIN);
+    command
         .args(["run", "job.toml"])
         .current_dir(ws.path())
         .env("WXPROV_LEDGER", ws.ledger())
@@ -50,11 +53,13 @@ fn spawn_run(ws: &Workspace, sim: &Sim) -> std::process::Child {
         .env("WXPROV_COMPONENT_APPID", &sim.component_appid)
         .env("WXPROV_COMPONENT_SECRET", &sim.component_secret)
         .env("WXPROV_COMPONENT_VERIFY_TICKET", &sim.verify_ticket)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn wxprov run")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Spawns `wxprov run` against `sim`, its output discarded.
+fn spawn_run(ws: &Workspace, sim: &Sim) -> std::process::Child {
+    run_command(ws, sim).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn wxprov run")
 }
 
 /// Plays WeChat's reviewers: approves every running name audit.

@@ -3,14 +3,13 @@
 //! 130, `status` tells the interrupted run with its reason — and the next run finishes the
 //! work without sending any state-changing call twice.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use crate::crash::{extra_minis, repeats_after_effect};
-use crate::harness::{example_fixture, Sim, Workspace, BIN};
+use crate::crash::{extra_minis, repeats_after_effect, run_command};
+use crate::harness::{example_fixture, Sim, Workspace};
 use crate::run::{job, read_csv};
 
 const NOT_FINISHED: &str = "not finished: the run was interrupted; the next run continues from here";
@@ -44,15 +43,7 @@ fn work_calls(sim: &Sim) -> usize {
 fn interrupt_run(ws: &Workspace, sim: &Sim, calls: usize, signal: i32) -> (i32, i64, String) {
     let before = work_calls(sim);
     let out = ws.path().join("run.out");
-    let mut child = Command::new(BIN)
-        .args(["run", "job.toml"])
-        .current_dir(ws.path())
-        .env("WXPROV_LEDGER", ws.ledger())
-        .env("WXPROV_API_BASE", &sim.url)
-        .env("WXPROV_COMPONENT_APPID", &sim.component_appid)
-        .env("WXPROV_COMPONENT_SECRET", &sim.component_secret)
-        .env("WXPROV_COMPONENT_VERIFY_TICKET", &sim.verify_ticket)
-        .stdin(Stdio::null())
+    let mut child = run_command(ws, sim)
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(ws.path().join("run.err")).unwrap())
         .spawn()
