@@ -13,8 +13,11 @@ pub struct ImageFile {
     pub written: String,
     /// Resolved against the manifest's folder.
     pub path: PathBuf,
+    /// SHA-256 of the file itself: what the step's input is recorded with.
     pub sha256: String,
+    /// The file's own format (a BMP is converted to PNG when uploaded).
     pub kind: ImageKind,
+    /// Bytes uploaded: the file's size, or its PNG's for a BMP.
     pub size: u64,
 }
 

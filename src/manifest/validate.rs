@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::image::{Image, ImageError, ImageKind, MAX_IMAGE_BYTES};
+use crate::image::{Image, ImageError, ImageKind, MAX_BMP_BYTES, MAX_IMAGE_BYTES};
 
 use super::categories::{match_certificate, parse_cell, CategoryTree};
 use super::columns::{Column, Columns};
@@ -575,10 +575,23 @@ fn check_image(path: &Path, written: &str) -> Result<(String, ImageKind, u64), R
         ));
     }
     match Image::load(path) {
-        Ok(image) => Ok((image.sha256, image.kind, image.bytes.len() as u64)),
+        // The step records the file as written; the 2 MB rule is on what is uploaded.
+        Ok(image) => Ok((image.source_sha256, image.source_kind, image.bytes.len() as u64)),
         Err(ImageError::TooLarge { size, .. }) => Err((
             format!("\"{written}\" is {size} bytes, over WeChat's limit of {MAX_IMAGE_BYTES} bytes (2 MB)"),
             format!("“{written}”大小为 {size} 字节，超过 2M 的限制"),
+        )),
+        Err(ImageError::ConvertedTooLarge { size, .. }) => Err((
+            format!("\"{written}\" is a BMP, which WeChat does not take; as the PNG wxprov would upload it is {size} bytes, over WeChat's limit of {MAX_IMAGE_BYTES} bytes (2 MB): make the picture smaller, or save it as JPEG"),
+            format!("“{written}”是 BMP 图片，微信不收 BMP；转换成 PNG 后大小为 {size} 字节，超过 2M 的限制：请缩小图片或另存为 JPEG"),
+        )),
+        Err(ImageError::BmpTooLarge { size, .. }) => Err((
+            format!("\"{written}\" is a BMP of {size} bytes, more than wxprov converts to PNG ({MAX_BMP_BYTES} bytes): save it as PNG or JPEG under 2 MB"),
+            format!("“{written}”是 {size} 字节的 BMP 图片，太大无法转换：请另存为 2M 以内的 PNG 或 JPEG"),
+        )),
+        Err(ImageError::BadBmp { reason, .. }) => Err((
+            format!("\"{written}\" starts like a BMP image but cannot be read as one ({reason}): save it again as PNG or JPEG"),
+            format!("“{written}”看起来是 BMP 图片，但无法读取（{reason}）：请重新另存为 PNG 或 JPEG"),
         )),
         Err(ImageError::NotAnImage { .. }) | Err(ImageError::Empty { .. }) => Err((
             format!("\"{written}\" is not a BMP, JPEG, GIF or PNG image (judged by its content, not its name)"),

@@ -109,6 +109,8 @@ pub struct UploadFile {
     pub filename: String,
     pub content_type: String,
     pub bytes: Vec<u8>,
+    /// What the bytes decoded to; `None` when they are no image format at all.
+    pub decoded: Option<media::Decoded>,
 }
 
 /// Which token an endpoint takes.
@@ -329,18 +331,19 @@ async fn read_upload(query: &HashMap<String, String>, req: Request) -> Input {
                 bad = Some(malformed());
                 break;
             };
-            fields.insert(
-                name.clone(),
-                json!({
-                    "filename": filename,
-                    "content_type": content_type,
-                    "size": bytes.len(),
-                    "sha256": hex::encode(Sha256::digest(&bytes)),
-                }),
-            );
+            let mut logged = json!({
+                "filename": filename,
+                "content_type": content_type,
+                "size": bytes.len(),
+                "sha256": hex::encode(Sha256::digest(&bytes)),
+            });
             if name == "media" && upload.file.is_none() {
-                upload.file = Some(UploadFile { filename, content_type, bytes: bytes.to_vec() });
+                // The call log shows what arrived as a picture: format and dimensions.
+                let decoded = media::inspect(&bytes);
+                logged["decoded"] = json!(decoded);
+                upload.file = Some(UploadFile { filename, content_type, bytes: bytes.to_vec(), decoded });
             }
+            fields.insert(name, logged);
         }
     }
     let logged = json!({ "fields": fields, "type": kind });

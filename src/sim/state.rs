@@ -149,6 +149,9 @@ pub struct Media {
     pub size: usize,
     pub filename: String,
     pub content_type: String,
+    /// What the upload decoded to (absent in state saved before the simulator decoded).
+    #[serde(default)]
+    pub decoded: Option<super::media::Decoded>,
     pub created_at: i64,
     pub expires_ms: u64,
 }

@@ -18,10 +18,17 @@ struct Sim {
     fixture: Fixture,
 }
 
+/// A real 2×2 PNG: the simulator decodes what it receives.
 fn png() -> Vec<u8> {
-    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
-    b.extend_from_slice(&[0u8; 64]);
-    b
+    encoded(image::ImageFormat::Png, 2, 2)
+}
+
+/// A `width`×`height` picture in `format`.
+fn encoded(format: image::ImageFormat, width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
 }
 
 impl Sim {
@@ -345,6 +352,39 @@ async fn media_upload_and_head_image() {
     let fields = &upload.unwrap()["body"]["fields"]["media"];
     assert_eq!(fields["filename"], "a.png");
     assert_eq!(fields["content_type"], "image/png");
+}
+
+#[tokio::test]
+async fn media_upload_refuses_bmp_and_records_what_it_decoded() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    // A BMP sent as it is: 40005, as the live platform answers; nothing is stored.
+    let r = sim.upload(&at, "image", encoded(image::ImageFormat::Bmp, 5, 3)).await;
+    assert_eq!(r["errcode"], 40005, "{r}");
+    assert!(r["errmsg"].as_str().unwrap().contains("not BMP"), "{r}");
+    // Bytes that say PNG but do not decode are refused too.
+    let mut broken = png();
+    broken.truncate(20);
+    assert_eq!(sim.upload(&at, "image", broken).await["errcode"], 40005);
+    let r = sim.upload(&at, "image", encoded(image::ImageFormat::Png, 5, 3)).await;
+    assert_eq!(r["errcode"], 0, "{r}");
+
+    let calls = sim.look("/__sim/calls").await;
+    let decoded: Vec<Value> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["path"] == "/cgi-bin/media/upload")
+        .map(|c| c["body"]["fields"]["media"]["decoded"].clone())
+        .collect();
+    assert_eq!(decoded[0], json!({"format": "bmp", "width": 5, "height": 3, "error": null}));
+    assert_eq!(decoded[1]["format"], "png");
+    assert!(decoded[1]["error"].is_string(), "{}", decoded[1]);
+    assert_eq!(decoded[2], json!({"format": "png", "width": 5, "height": 3, "error": null}));
+    let state = sim.look("/__sim/state").await;
+    let media: Vec<&Value> = state["media"].as_object().unwrap().values().collect();
+    assert_eq!(media.len(), 1, "{media:?}");
+    assert_eq!(media[0]["decoded"], json!({"format": "png", "width": 5, "height": 3, "error": null}));
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //!
 //! WeChat keeps temporary media three days; we reuse an upload for three days less a margin,
 //! so a media id never expires between our check and WeChat's. A media id only works for the
-//! appid that uploaded it (40007 otherwise), so uploads are keyed by SHA-256 *and* appid.
+//! appid that uploaded it (40007 otherwise), so uploads are keyed by SHA-256 *and* appid. The
+//! SHA-256 is of the bytes uploaded ([`Image::sha256`]): for a BMP, of the PNG made from it.
 
 use super::api::{TokenKind, MEDIA_UPLOAD_PATH};
 use super::{Api, ApiError, ErrClass};

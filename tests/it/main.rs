@@ -12,6 +12,7 @@ mod explain;
 mod faults;
 mod feedback;
 mod guide;
+mod images;
 mod interrupt;
 mod links;
 mod plan;
