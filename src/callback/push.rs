@@ -297,7 +297,7 @@ async fn exchange(state: &ServerState, a: &super::event::Authorization, kind: &s
         if answer.authorizer_appid != appid {
             return Ok(Err(format!("the code is for {}, not {appid}", answer.authorizer_appid)));
         }
-        api.tokens.store_refresh_token(&appid, &answer.authorizer_refresh_token, kind).await?;
+        api.store_authorization(&answer, kind).await?;
         Ok::<_, crate::wechat::ApiError>(Ok(()))
     };
     let outcome = tokio::time::timeout(EXCHANGE_TIMEOUT, work).await;

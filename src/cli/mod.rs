@@ -2,6 +2,7 @@
 //! argument struct and `run`), logging, and the exit code.
 
 mod categories;
+mod check;
 mod context;
 pub mod explain;
 mod links;
@@ -77,6 +78,7 @@ pub enum LogFormat {
 enum Command {
     Run(run::Args),
     Plan(plan::Args),
+    Check(check::Args),
     Status(status::Args),
     Links(links::Args),
     Serve(serve::Args),
@@ -127,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         let exit = match cli.command {
             Command::Run(args) => run::run(args, &mut ctx).await,
             Command::Plan(args) => plan::run(args, &mut ctx).await,
+            Command::Check(args) => check::run(args, &mut ctx).await,
             Command::Status(args) => status::run(args, &mut ctx).await,
             Command::Links(args) => links::run(args, &mut ctx).await,
             Command::Serve(args) => serve::run(args, &mut ctx).await,

@@ -20,14 +20,18 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Action {
-    /// Import refresh tokens from a CSV of `appid,refresh_token` (a header line is optional)
+    /// Import refresh tokens from a CSV of `appid,refresh_token` (a header line is optional),
+    /// with an optional third column `func_info`: the permission set ids the account granted,
+    /// separated by `;` or spaces (e.g. `17;18;30;31`)
     Import {
         /// The CSV file
         file: PathBuf,
     },
     /// List the stored tokens: appid, kind, source and dates, never the secrets
     List,
-    /// Fetch every authorizer's refresh token from WeChat and store the ones missing here
+    /// Fetch every authorizer's refresh token from WeChat and store the ones missing here,
+    /// with the permission sets (api_get_authorizer_info) of those stored now and of those
+    /// whose sets the ledger does not know
     Recover {
         /// Replace stored refresh tokens too, not only the missing ones
         #[arg(long)]
@@ -55,7 +59,7 @@ async fn import(ledger: &Ledger, file: &PathBuf) -> anyhow::Result<Exit> {
         .trim(csv::Trim::All)
         .from_path(file)
         .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
-    let mut tokens = Vec::new();
+    let (mut tokens, mut granted) = (Vec::new(), Vec::new());
     for (index, record) in reader.records().enumerate() {
         let line = index + 1;
         let record = record.map_err(|e| usage(format!("{}: line {line}: {e}", file.display())))?;
@@ -73,18 +77,34 @@ async fn import(ledger: &Ledger, file: &PathBuf) -> anyhow::Result<Exit> {
             )));
         }
         let refresh = record.get(1).unwrap_or("");
-        if refresh.is_empty() || record.len() > 2 {
+        if refresh.is_empty() || record.len() > 3 {
             return Err(usage(format!(
-                "{}: line {line}: expected two columns, appid and refresh_token; nothing was imported",
+                "{}: line {line}: expected appid, refresh_token and optionally func_info; nothing was imported",
                 file.display()
             )));
+        }
+        if let Some(cell) = record.get(2).filter(|c| !c.is_empty()) {
+            let ids = parse_func_ids(cell).ok_or_else(|| {
+                usage(format!(
+                    "{}: line {line}, column func_info: {cell:?} is not a list of permission set ids like \
+                     17;18;30;31; nothing was imported",
+                    file.display()
+                ))
+            })?;
+            granted.push((appid.to_string(), ids));
         }
         tokens.push((appid.to_string(), Secret::new(refresh)));
     }
     let count = tokens.len();
     ledger.put_refresh_tokens(tokens, "import").await?;
+    ledger.put_many_permissions(granted, "import").await?;
     println!("imported {count} refresh tokens into {}", ledger.path().display());
     Ok(Exit::Ok)
+}
+
+/// `17;18;30` (or spaces, or `|`) as ids; `None` when a part is not a number.
+fn parse_func_ids(cell: &str) -> Option<Vec<i64>> {
+    cell.split([';', '|', ' ']).filter(|p| !p.trim().is_empty()).map(|p| p.trim().parse().ok()).collect()
 }
 
 async fn list(ledger: &Ledger) -> anyhow::Result<Exit> {
@@ -119,7 +139,21 @@ async fn recover(ctx: &mut Context, ledger: &Ledger, all: bool) -> anyhow::Resul
         }
     }
     let stored = missing.len();
+    let mut unknown: std::collections::BTreeSet<String> = missing.iter().map(|(appid, _)| appid.clone()).collect();
     ledger.put_refresh_tokens(missing, "recover").await?;
-    println!("{} authorizers listed by WeChat; stored {stored} refresh tokens", listed.len());
+    // The permission sets `check` compares with what the sheet needs: of the accounts stored
+    // now (a new authorization may grant other sets) and of those the ledger has none for.
+    let known = ledger.all_permissions().await?;
+    unknown.extend(listed.iter().map(|i| i.authorizer_appid.clone()).filter(|appid| !known.contains_key(appid)));
+    let mut granted = Vec::new();
+    for appid in unknown {
+        granted.push((appid.clone(), api.authorizer_func_ids(&appid).await?));
+    }
+    let read = granted.len();
+    ledger.put_many_permissions(granted, "recover").await?;
+    println!(
+        "{} authorizers listed by WeChat; stored {stored} refresh tokens; read the permission sets of {read}",
+        listed.len()
+    );
     Ok(Exit::Ok)
 }

@@ -25,6 +25,7 @@ mod link_key;
 mod lock;
 mod media;
 mod nonces;
+mod permissions;
 mod registrations;
 mod runs;
 mod schema;

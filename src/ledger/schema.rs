@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -238,6 +238,17 @@ const MIGRATIONS: &[&str] = &[
         CHECK (status = 'running' OR status = 'finished' OR status = 'interrupted' OR status = 'failed');
     ALTER TABLE runs ADD COLUMN reason TEXT;
     UPDATE runs SET status = 'finished' WHERE finished_at IS NOT NULL;
+    "#,
+    // 8: the permission sets (`func_info`) each authorizer granted the platform, as WeChat
+    // last told them (api_query_auth, api_get_authorizer_info, an import): what `check`
+    // compares with the sets the sheet's steps need. Ids as text, `1,3,17`, for sqlite3.
+    r#"
+    CREATE TABLE permissions (
+        appid      TEXT PRIMARY KEY,
+        func_ids   TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        learned_at INTEGER NOT NULL
+    );
     "#,
 ];
 

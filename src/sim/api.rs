@@ -128,6 +128,7 @@ pub enum Endpoint {
     QueryAuth,
     AuthorizerToken,
     AuthorizerList,
+    AuthorizerInfo,
     FastRegister,
     RebindAdmin,
     BasicInfo,
@@ -146,11 +147,12 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 19] = [
+    pub const ALL: [Endpoint; 20] = [
         Endpoint::ComponentToken,
         Endpoint::QueryAuth,
         Endpoint::AuthorizerToken,
         Endpoint::AuthorizerList,
+        Endpoint::AuthorizerInfo,
         Endpoint::FastRegister,
         Endpoint::RebindAdmin,
         Endpoint::BasicInfo,
@@ -174,6 +176,7 @@ impl Endpoint {
             Endpoint::QueryAuth => "/cgi-bin/component/api_query_auth",
             Endpoint::AuthorizerToken => "/cgi-bin/component/api_authorizer_token",
             Endpoint::AuthorizerList => "/cgi-bin/component/api_get_authorizer_list",
+            Endpoint::AuthorizerInfo => "/cgi-bin/component/api_get_authorizer_info",
             Endpoint::FastRegister => "/cgi-bin/account/fastregister",
             Endpoint::RebindAdmin => "/cgi-bin/account/componentrebindadmin",
             Endpoint::BasicInfo => "/cgi-bin/account/getaccountbasicinfo",
@@ -199,7 +202,9 @@ impl Endpoint {
     pub fn token(self) -> TokenKind {
         match self {
             Endpoint::ComponentToken => TokenKind::None,
-            Endpoint::QueryAuth | Endpoint::AuthorizerToken | Endpoint::AuthorizerList => TokenKind::Component,
+            Endpoint::QueryAuth | Endpoint::AuthorizerToken | Endpoint::AuthorizerList | Endpoint::AuthorizerInfo => {
+                TokenKind::Component
+            }
             _ => TokenKind::Authorizer,
         }
     }
@@ -221,6 +226,7 @@ impl Endpoint {
             Endpoint::QueryAuth => token::query_auth(st, ctx),
             Endpoint::AuthorizerToken => token::authorizer_token(st, ctx),
             Endpoint::AuthorizerList => token::authorizer_list(st, ctx),
+            Endpoint::AuthorizerInfo => token::authorizer_info(st, ctx),
             Endpoint::FastRegister => register::fastregister(st, ctx),
             Endpoint::RebindAdmin => register::rebind_admin(st, ctx),
             Endpoint::BasicInfo => account::basic_info(st, ctx),

@@ -44,6 +44,10 @@
 //! - `rebind_taskids`: `[{taskid, appid}]`: admin-rebind task ids valid for a mini-program.
 //! - `scanned_tickets`: `[{ticket, official_appid}]`: fastregister tickets of scans that
 //!   already happened.
+//! - `func_info` on an official account or a mini-program: the permission set ids it granted
+//!   the platform, as `api_query_auth` and `api_get_authorizer_info` answer them (default: an
+//!   official account 1, 2, 3, 4, 7, 11, 15; a mini-program 17, 18, 19, 25, 30, 31, 36, 37,
+//!   40, 41, what a fast-registered one grants).
 //! - `ip_whitelisted` (true), `request_ip` (`"203.0.113.9"`): when the caller is not on the
 //!   platform's IP whitelist, `api_component_token` answers 61004 `access clientip is not
 //!   registered requestIP: …` (NOTES.md); `POST /__sim/ip_whitelist` changes it.
@@ -133,7 +137,16 @@ pub struct OfficialAccountFixture {
     pub registrations_this_month: u32,
     #[serde(default)]
     pub pending_registration: bool,
+    /// The permission set ids it granted (default: [`OFFICIAL_ACCOUNT_FUNC_INFO`]).
+    #[serde(default)]
+    pub func_info: Option<Vec<i64>>,
 }
+
+/// The permission sets an official account grants unless its fixture says otherwise.
+pub const OFFICIAL_ACCOUNT_FUNC_INFO: &[i64] = &[1, 2, 3, 4, 7, 11, 15];
+/// The permission sets a mini-program grants unless its fixture says otherwise: what a
+/// fast-registered one grants (ids as WeChat lists them).
+pub const MINI_PROGRAM_FUNC_INFO: &[i64] = &[17, 18, 19, 25, 30, 31, 36, 37, 40, 41];
 
 /// A mini-program authorized to the platform.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -177,6 +190,9 @@ pub struct MiniProgramFixture {
     /// Overrides the fixture-wide `nickname_audit` for this mini-program.
     #[serde(default)]
     pub nickname_audit: Option<AuditMode>,
+    /// The permission set ids it granted (default: [`MINI_PROGRAM_FUNC_INFO`]).
+    #[serde(default)]
+    pub func_info: Option<Vec<i64>>,
 }
 
 /// A category already set on a mini-program.

@@ -52,6 +52,9 @@ pub struct Snapshot {
     media: BTreeMap<String, Media>,
     quotas: BTreeMap<String, PathQuota>,
     next_audit_id: i64,
+    /// Absent from files written before it was kept: the fixture's then stand.
+    #[serde(default)]
+    func_info: Option<BTreeMap<String, Vec<i64>>>,
     /// Seeds the id generator of the next process, so that it does not repeat this one's ids.
     rng_seed: String,
 }
@@ -80,6 +83,7 @@ impl Snapshot {
             media: st.media.clone(),
             quotas: st.quotas.clone(),
             next_audit_id: st.next_audit_id,
+            func_info: Some(st.func_info.clone()),
             rng_seed: hex::encode(seed),
         }
     }
@@ -117,6 +121,9 @@ fn apply(st: &mut State, bytes: &[u8]) -> anyhow::Result<()> {
     st.media = snap.media;
     st.quotas = snap.quotas;
     st.next_audit_id = snap.next_audit_id;
+    if let Some(func_info) = snap.func_info {
+        st.func_info = func_info;
+    }
     st.rng = StdRng::from_seed(seed);
     Ok(())
 }

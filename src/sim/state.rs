@@ -221,6 +221,9 @@ pub struct State {
     #[serde(skip)]
     pub categories: Vec<Category>,
     pub next_audit_id: i64,
+    /// The permission set ids of the accounts whose fixture gave them; the others grant the
+    /// defaults of their kind (see [`State::func_ids`]).
+    pub func_info: BTreeMap<String, Vec<i64>>,
     #[serde(skip)]
     pub rng: StdRng,
 }
@@ -283,12 +286,16 @@ impl State {
                 .collect(),
             categories: fixture.categories,
             next_audit_id: 410_000_001,
+            func_info: BTreeMap::new(),
             rng,
         };
         let auth_time = (now / 1000) as i64;
         for oa in fixture.official_accounts {
             let rt = oa.refresh_token.unwrap_or_else(|| st.new_secret("refreshtoken@@@"));
             st.refresh_tokens.insert(rt, RefreshToken { appid: oa.appid.clone(), auth_time, revoked: false });
+            if let Some(ids) = oa.func_info {
+                st.func_info.insert(oa.appid.clone(), ids);
+            }
             st.official_accounts.insert(
                 oa.appid.clone(),
                 OfficialAccount {
@@ -306,6 +313,9 @@ impl State {
         for mp in fixture.mini_programs {
             let rt = mp.refresh_token.unwrap_or_else(|| st.new_secret("refreshtoken@@@"));
             st.refresh_tokens.insert(rt, RefreshToken { appid: mp.appid.clone(), auth_time, revoked: false });
+            if let Some(ids) = mp.func_info {
+                st.func_info.insert(mp.appid.clone(), ids);
+            }
             st.mini_programs.insert(
                 mp.appid.clone(),
                 MiniProgram {
@@ -405,6 +415,20 @@ impl State {
     /// The media item `media_id` if it belongs to `appid` and has not expired.
     pub fn media_of(&self, appid: &str, media_id: &str, now: u64) -> Option<&Media> {
         self.media.get(media_id).filter(|m| m.appid == appid && m.expires_ms > now)
+    }
+
+    /// The permission set ids `appid` granted the platform: its fixture's, else the
+    /// defaults of its kind.
+    pub fn func_ids(&self, appid: &str) -> Vec<i64> {
+        if let Some(ids) = self.func_info.get(appid) {
+            return ids.clone();
+        }
+        let defaults = if self.official_accounts.contains_key(appid) {
+            super::fixture::OFFICIAL_ACCOUNT_FUNC_INFO
+        } else {
+            super::fixture::MINI_PROGRAM_FUNC_INFO
+        };
+        defaults.to_vec()
     }
 
     pub fn category(&self, id: i64) -> Option<&Category> {

@@ -44,12 +44,9 @@ pub fn component_token(st: &mut State, ctx: &Ctx) -> Reply {
     ok(json!({ "component_access_token": token, "expires_in": st.rules.token_ttl_secs }))
 }
 
-/// The authorization scopes a fast-registered mini-program grants (ids as WeChat lists them).
-fn func_info() -> serde_json::Value {
-    json!([17, 18, 19, 25, 30, 31, 36, 37, 40, 41]
-        .iter()
-        .map(|id| json!({ "funcscope_category": { "id": id } }))
-        .collect::<Vec<_>>())
+/// The permission sets `appid` granted, shaped as WeChat answers them.
+fn func_info(st: &State, appid: &str) -> serde_json::Value {
+    json!(st.func_ids(appid).iter().map(|id| json!({ "funcscope_category": { "id": id } })).collect::<Vec<_>>())
 }
 
 /// `api_query_auth`: exchanges a single-use authorization code.
@@ -71,7 +68,7 @@ pub fn query_auth(st: &mut State, ctx: &Ctx) -> Reply {
             "authorizer_access_token": access,
             "expires_in": st.rules.token_ttl_secs,
             "authorizer_refresh_token": refresh,
-            "func_info": func_info(),
+            "func_info": func_info(st, &appid),
         }
     }))
 }
@@ -110,4 +107,26 @@ pub fn authorizer_list(st: &mut State, ctx: &Ctx) -> Reply {
         .map(|(token, r)| json!({ "authorizer_appid": r.appid, "refresh_token": token, "auth_time": r.auth_time }))
         .collect();
     ok(json!({ "total_count": all.len(), "list": list }))
+}
+
+/// `api_get_authorizer_info`: an authorizer's account and the permission sets it granted.
+pub fn authorizer_info(st: &mut State, ctx: &Ctx) -> Reply {
+    check_component_appid(st, ctx)?;
+    let appid = ctx.str("authorizer_appid").unwrap_or("").to_string();
+    let authorized = st.refresh_tokens.values().any(|r| !r.revoked && r.appid == appid);
+    let nick_name = match (st.official_accounts.get(&appid), st.mini_programs.get(&appid)) {
+        (Some(oa), _) if authorized => oa.nickname.clone(),
+        (_, Some(mp)) if authorized => mp.nickname.clone(),
+        _ => return Err(err(61003, "component is not authorized by this account")),
+    };
+    let principal_name = st
+        .official_accounts
+        .get(&appid)
+        .map(|oa| oa.principal_name.clone())
+        .or_else(|| st.mini_programs.get(&appid).map(|mp| mp.principal_name.clone()))
+        .unwrap_or_default();
+    ok(json!({
+        "authorizer_info": { "nick_name": nick_name, "principal_name": principal_name },
+        "authorization_info": { "authorizer_appid": appid, "func_info": func_info(st, &appid) },
+    }))
 }

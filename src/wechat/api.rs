@@ -109,6 +109,47 @@ pub struct AuthorizationInfo {
 // Exchanging the single-use authorization code consumes it: treat as state-changing.
 endpoint!(ApiQueryAuth, "/cgi-bin/component/api_query_auth", Post, Component, true, QueryAuth);
 
+impl AuthorizationInfo {
+    /// The permission set ids (`funcscope_category.id`) the authorizer granted.
+    pub fn func_ids(&self) -> Vec<i64> {
+        func_ids(&self.func_info)
+    }
+}
+
+/// The ids in a `func_info` array: `[{"funcscope_category": {"id": 17}}, …]`. An id may come
+/// as a number or a string; an entry without one is skipped (it grants nothing wxprov reads).
+pub fn func_ids(func_info: &serde_json::Value) -> Vec<i64> {
+    let entries = func_info.as_array().map(Vec::as_slice).unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let id = &entry["funcscope_category"]["id"];
+            id.as_i64().or_else(|| id.as_str().and_then(|s| s.trim().parse().ok()))
+        })
+        .collect()
+}
+
+/// `api_get_authorizer_info`: an authorizer's account details and what it granted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiGetAuthorizerInfo {
+    pub component_appid: String,
+    pub authorizer_appid: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthorizerInfo {
+    #[serde(default)]
+    pub authorization_info: AuthorizerGrant,
+}
+
+/// The `authorization_info` of `api_get_authorizer_info`: only what wxprov reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthorizerGrant {
+    #[serde(default)]
+    pub func_info: serde_json::Value,
+}
+endpoint!(ApiGetAuthorizerInfo, "/cgi-bin/component/api_get_authorizer_info", Post, Component, false, AuthorizerInfo);
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiAuthorizerToken {
     pub component_appid: String,
@@ -620,6 +661,18 @@ mod tests {
         .unwrap();
         assert!(r.is_wx_verify_succ);
         assert!(!r.is_link_succ);
+    }
+
+    #[test]
+    fn func_info_ids_as_numbers_or_strings() {
+        let info: AuthorizerInfo = serde_json::from_str(
+            r#"{"authorizer_info":{"nick_name":"x"},"authorization_info":{"authorizer_appid":"wx1",
+                "func_info":[{"funcscope_category":{"id":17}},{"funcscope_category":{"id":"30"}},
+                {"confirm_info":{"need_confirm":0}}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(func_ids(&info.authorization_info.func_info), [17, 30]);
+        assert!(func_ids(&serde_json::Value::Null).is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod api;
 pub mod categories;
 pub mod client;
 pub mod errcode;
+pub mod funcscope;
 pub mod lenient;
 pub mod links;
 pub mod media;
@@ -307,6 +308,26 @@ impl Api {
                 return Ok(all);
             }
         }
+    }
+
+    /// Stores what an authorization (`api_query_auth`) gave: the refresh token first (the
+    /// only way back to the account), then the permission sets it granted.
+    pub async fn store_authorization(&self, info: &api::AuthorizationInfo, source: &str) -> Result<(), ApiError> {
+        let appid = &info.authorizer_appid;
+        self.tokens.store_refresh_token(appid, &info.authorizer_refresh_token, source).await?;
+        self.ledger
+            .put_permissions(appid, &info.func_ids(), source)
+            .await
+            .map_err(|e| ApiError::Setup(format!("the permission sets could not be stored: {e}")))
+    }
+
+    /// The permission sets `appid` granted the platform, as `api_get_authorizer_info` says.
+    pub async fn authorizer_func_ids(&self, appid: &str) -> Result<Vec<i64>, ApiError> {
+        let req = api::ApiGetAuthorizerInfo {
+            component_appid: self.component_appid().to_string(),
+            authorizer_appid: appid.to_string(),
+        };
+        Ok(api::func_ids(&self.call_component(&req).await?.authorization_info.func_info))
     }
 
     async fn token_for(&self, appid: Option<&str>) -> Result<Secret, ApiError> {

@@ -27,7 +27,7 @@ use crate::secret::Secret;
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// How long a verify ticket lives (12 h, NOTES.md).
-const VERIFY_TICKET_TTL_SECS: i64 = 12 * 3600;
+pub const VERIFY_TICKET_TTL_SECS: i64 = 12 * 3600;
 
 /// The third-party platform's identity and secrets.
 #[derive(Debug, Clone, Default)]

@@ -7,6 +7,7 @@ mod harness;
 mod api;
 mod blocked;
 mod categories;
+mod check;
 mod crash;
 mod explain;
 mod faults;

@@ -51,6 +51,11 @@ fn an_updateauthorized_push_is_exchanged_and_the_next_run_works() {
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0][0], OLD);
     assert_eq!(stored[0][1], "updateauthorized");
+    // With the permission sets the new authorization granted (for `check`).
+    assert_eq!(
+        ws.query(&format!("SELECT func_ids, source FROM permissions WHERE appid = '{FRESH}'")),
+        [["17,18,19,25,30,31,36,37,40,41", "updateauthorized"]]
+    );
     let known: Vec<&str> = tokens["refresh_tokens"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
     assert!(known.contains(&stored[0][0].as_str()) && !revoked.contains(&stored[0][0].as_str()));
     assert_eq!(

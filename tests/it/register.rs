@@ -93,6 +93,8 @@ fn links_scan_serve_run_registers_and_configures_the_new_mini_program() {
     assert_eq!(row["nickname"], "in_review");
     let token = ws.query(&format!("SELECT source FROM tokens WHERE appid = '{appid}' AND refresh_token IS NOT NULL"));
     assert_eq!(token, [["register"]]);
+    let granted = ws.query(&format!("SELECT func_ids, source FROM permissions WHERE appid = '{appid}'"));
+    assert_eq!(granted, [["17,18,19,25,30,31,36,37,40,41", "register"]], "api_query_auth's func_info is kept");
     let reg = ws.query("SELECT appid, authorization_code IS NULL, exchanged_at IS NOT NULL FROM registrations");
     assert_eq!(reg, [[appid.clone(), "1".into(), "1".into()]], "the code is forgotten once exchanged");
     assert_eq!(sim.calls_to("/cgi-bin/account/fastregister").len(), 1);

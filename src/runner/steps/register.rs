@@ -118,19 +118,27 @@ async fn exchange(ctx: &mut StepCtx<'_>, reg: &Registration) -> Result<StepOutco
     ctx.ledger.set_row_appid(&ctx.row.identity, &appid).await?;
     let code = reg.authorization_code.clone().unwrap_or_default();
     let req = ApiQueryAuth { component_appid: ctx.api.component_appid().to_string(), authorization_code: code };
-    let refresh = match ctx.api.call_component(&req).await {
-        Ok(answer) => answer.authorization_info.authorizer_refresh_token,
+    let (refresh, granted) = match ctx.api.call_component(&req).await {
+        Ok(answer) => {
+            let granted = answer.authorization_info.func_ids();
+            (answer.authorization_info.authorizer_refresh_token, Some(granted))
+        }
         // The code is single-use: a run that stopped after exchanging it but before storing
         // the refresh token finds it spent. The authorizer list still has the token.
         Err(e) if matches!(e.errcode(), Some(61009) | Some(61010)) => {
             match ctx.api.authorizers().await?.into_iter().find(|i| i.authorizer_appid == appid) {
-                Some(item) => item.refresh_token,
+                Some(item) => (item.refresh_token, None),
                 None => return Err(e.into()),
             }
         }
         Err(e) => return Err(e.into()),
     };
     ctx.api.tokens.store_refresh_token(&appid, &refresh, "register").await?;
+    // The permission sets the new mini-program granted, for `check` (a spent code: unknown
+    // here, `tokens recover` reads them).
+    if let Some(granted) = granted {
+        ctx.ledger.put_permissions(&appid, &granted, "register").await?;
+    }
     ctx.ledger.registration_exchanged(&reg.official_appid, &reg.ticket).await?;
     ctx.appid = appid.clone();
     Ok(StepOutcome::done(format!("registered as {appid}")))

@@ -1,0 +1,572 @@
+//! `wxprov check JOB`: the pre-flight (DESIGN §1). Before a big run, ops staff (or cron)
+//! learn whether it could proceed — the platform's credentials and verify ticket, the IP
+//! whitelist, the ledger and report folder, every row's refresh token, the permission sets
+//! the sheet's steps need — one line per check, instead of finding out from blocked rows or a
+//! run stopped at its first call.
+//!
+//! A check says `ok` only for what it checked: what it could not check (the IP whitelist
+//! while a cached component token spares the call where WeChat checks it, say) is `skip`
+//! with the reason, and is no failure. The cached component token is used as a run would use
+//! it, never replaced by force; only when there is none (or it expired) is a new one asked
+//! for, which is then how the secret and ticket are checked. The check never creates a
+//! ledger (a missing one is read as empty, as `plan` does) nor the report folder; on an
+//! existing ledger it keeps the component token it obtained, as a run would.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::manifest_args::ManifestArgs;
+use super::Context;
+use crate::config::Secrets;
+use crate::exit::Exit;
+use crate::ledger::{now_secs, Ledger, RunLock, TicketKind};
+use crate::manifest::{Loaded, StepKind};
+use crate::runner::{self, RunConfig};
+use crate::secret::redact;
+use crate::wechat::api::ApiGetAuthorizerList;
+use crate::wechat::client::NO_REFRESH_TOKEN_HINT;
+use crate::wechat::funcscope::{self, Holder};
+use crate::wechat::token::VERIFY_TICKET_TTL_SECS;
+use crate::wechat::{Api, ApiError, CallOptions};
+
+/// Check that a job could run: credentials, IP whitelist, ledger, reports, tokens, permissions
+///
+/// One line per check: `ok`, `FAIL` (with what to do on the line below) or `skip` (not
+/// checked, and why). The cached component token is used, never replaced by force; when
+/// there is none, getting one checks the app secret and the verify ticket.
+///
+/// Exit codes: 0 no check failed; 1 a check failed; 2 usage (bad flags, unreadable job or
+/// manifest header).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The job file or manifest
+    job: PathBuf,
+    #[command(flatten)]
+    manifest: ManifestArgs,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Ok,
+    Fail,
+    /// Not checked (the detail says why): neither a pass nor a failure.
+    Skip,
+}
+
+/// One check's line, and what to do when it failed.
+#[derive(Debug)]
+struct Line {
+    verdict: Verdict,
+    what: &'static str,
+    detail: String,
+    fix: Option<String>,
+}
+
+impl Line {
+    fn ok(what: &'static str, detail: impl Into<String>) -> Line {
+        Line { verdict: Verdict::Ok, what, detail: detail.into(), fix: None }
+    }
+    fn skip(what: &'static str, detail: impl Into<String>) -> Line {
+        Line { verdict: Verdict::Skip, what, detail: detail.into(), fix: None }
+    }
+    fn fail(what: &'static str, detail: impl Into<String>, fix: Option<String>) -> Line {
+        Line { verdict: Verdict::Fail, what, detail: detail.into(), fix }
+    }
+
+    fn render(&self) -> String {
+        let word = match self.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Fail => "FAIL",
+            Verdict::Skip => "skip",
+        };
+        let mut text = format!("{word:<4}  {}: {}\n", self.what, redact(&self.detail));
+        if let Some(fix) = &self.fix {
+            text.push_str(&format!("      to fix: {}\n", redact(fix)));
+        }
+        text
+    }
+}
+
+const CREDENTIALS: &str = "component credentials";
+const TICKET: &str = "verify ticket";
+const WHITELIST: &str = "IP whitelist";
+const LEDGER: &str = "ledger";
+const REPORTS: &str = "report folder";
+const SHEET: &str = "sheet";
+const TOKENS: &str = "refresh tokens";
+const PERMISSIONS: &str = "permission sets";
+
+pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+    let job = ctx.load_job(&args.job)?;
+    let manifest = args.manifest.open(&job)?;
+    let setup = ctx.setup(Some(&job)).clone();
+    let mut lines = Vec::new();
+
+    let (ledger, ledger_line) = open_ledger(&setup.ledger)?;
+    lines.push(ledger_line);
+    lines.push(report_folder(&setup.report_dir));
+
+    let secrets = ctx.secrets(Some(&job))?;
+    let api = ctx.api(Some(&job), &ledger, None, CallOptions::default()).await?;
+    lines.extend(component(&api, &ledger, &secrets).await?);
+
+    let cfg = RunConfig {
+        manifest: job.manifest.clone(),
+        max_rows: args.manifest.max_rows,
+        concurrency: 1,
+        retry_failed: false,
+        max_attempts: job.retry.max_attempts.max(1),
+    };
+    let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
+    lines.push(sheet(&loaded));
+    let accounts = accounts(&ledger, &loaded).await?;
+    let (tokens_line, with_token) = tokens(&ledger, &accounts).await?;
+    lines.push(tokens_line);
+    lines.push(permissions(&ledger, &accounts, &with_token).await?);
+
+    let count = |v| lines.iter().filter(|l| l.verdict == v).count();
+    let (failed, skipped) = (count(Verdict::Fail), count(Verdict::Skip));
+    let mut out: String = lines.iter().map(Line::render).collect();
+    out.push_str(&format!(
+        "\n{} checks: {} ok, {failed} failed, {skipped} not checked\n",
+        lines.len(),
+        count(Verdict::Ok)
+    ));
+    print!("{}", super::rehearsal::mark_lines(&out));
+    let _ = std::io::stdout().flush();
+    Ok(if failed > 0 { Exit::Failure } else { Exit::Ok })
+}
+
+/// The ledger: an existing one must be writable (the file and its folder, for the WAL); a
+/// missing one is not created — its folder must let `run` create it — and is read as empty.
+fn open_ledger(path: &Path) -> anyhow::Result<(Ledger, Line)> {
+    let shown = path.display();
+    if !path.exists() {
+        let line = match creatable(path.parent().unwrap_or(Path::new(""))) {
+            Ok(()) => {
+                Line::ok(LEDGER, format!("{shown} does not exist yet; `run` creates it (its folder is writable)"))
+            }
+            Err(e) => Line::fail(
+                LEDGER,
+                format!("{shown} does not exist and cannot be created: {e}"),
+                Some("give a writable path with --ledger, WXPROV_LEDGER or the job file's `ledger`".into()),
+            ),
+        };
+        return Ok((Ledger::empty_in_memory(path)?, line));
+    }
+    let writable = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map(drop)
+        .and_then(|()| probe(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))));
+    let opened = writable.map_err(|e| e.to_string()).and_then(|()| Ledger::open(path).map_err(|e| e.to_string()));
+    Ok(match opened {
+        Ok(ledger) => {
+            let held = if RunLock::is_held(path) { " (a run holds it now: another would exit 5)" } else { "" };
+            (ledger, Line::ok(LEDGER, format!("{shown} is writable{held}")))
+        }
+        Err(e) => (
+            Ledger::empty_in_memory(path)?,
+            Line::fail(
+                LEDGER,
+                format!("{shown} cannot be opened for writing: {e}"),
+                Some("fix the file's permissions, or give another with --ledger or the job file's `ledger`".into()),
+            ),
+        ),
+    })
+}
+
+/// The report folder, checked without creating it.
+fn report_folder(dir: &Path) -> Line {
+    let shown = dir.display();
+    let fix = || Some("fix it, or give another with --report-dir or the job file's `report_dir`".to_string());
+    if dir.is_dir() {
+        return match probe(dir) {
+            Ok(()) => Line::ok(REPORTS, format!("{shown} is writable")),
+            Err(e) => Line::fail(REPORTS, format!("{shown} is not writable: {e}"), fix()),
+        };
+    }
+    match creatable(dir) {
+        Ok(()) => Line::ok(REPORTS, format!("{shown} does not exist yet; `run` creates it (its parent is writable)")),
+        Err(e) => Line::fail(REPORTS, format!("{shown} cannot be created: {e}"), fix()),
+    }
+}
+
+/// True when `dir` exists and a file can be made in it (the probe is removed at once).
+fn probe(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".wxprov-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
+/// Whether `dir` (which may not exist) could be created: its nearest existing ancestor must
+/// be a writable folder.
+fn creatable(dir: &Path) -> Result<(), String> {
+    let mut at = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    loop {
+        if at.exists() {
+            if !at.is_dir() {
+                return Err(format!("{} is not a folder", at.display()));
+            }
+            return probe(at).map_err(|e| format!("{} is not writable: {e}", at.display()));
+        }
+        match at.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => at = parent,
+            _ => at = Path::new("."),
+        }
+    }
+}
+
+/// The platform's own set-up: credentials, verify ticket and IP whitelist, in that order.
+async fn component(api: &Api, ledger: &Ledger, secrets: &Secrets) -> anyhow::Result<[Line; 3]> {
+    let appid = api.component_appid().to_string();
+    if appid.is_empty() {
+        let why = "not checked without the platform's appid";
+        return Ok([
+            Line::fail(
+                CREDENTIALS,
+                "WXPROV_COMPONENT_APPID is not set",
+                Some("set it to the platform's appid (open.weixin.qq.com: 管理中心 → 第三方平台)".into()),
+            ),
+            Line::skip(TICKET, why),
+            Line::skip(WHITELIST, why),
+        ]);
+    }
+    let stored_ticket =
+        ledger.newest_ticket(TicketKind::ComponentVerify, &appid, now_secs() - VERIFY_TICKET_TTL_SECS).await?.is_some();
+    let ticket_source = match (stored_ticket, secrets.verify_ticket.is_some()) {
+        (true, _) => Some("the one `serve` stored in the last 12 hours"),
+        (false, true) => Some("WXPROV_COMPONENT_VERIFY_TICKET"),
+        (false, false) => None,
+    };
+
+    if secrets.token_command.is_some() {
+        // The token service gets the component token: wxprov sends neither secret nor ticket.
+        let not_ours = "not checked: the token service (WXPROV_TOKEN_COMMAND) gets the component token";
+        return Ok(match api.tokens.component().await {
+            Err(e) => [
+                Line::fail(CREDENTIALS, format!("{e}"), e.hint()),
+                Line::skip(TICKET, not_ours),
+                Line::skip(WHITELIST, not_ours),
+            ],
+            Ok(_) => match confirm(api).await {
+                Ok(()) => [
+                    Line::ok(CREDENTIALS, "WeChat accepted the component token WXPROV_TOKEN_COMMAND gave"),
+                    Line::skip(TICKET, not_ours),
+                    Line::skip(WHITELIST, not_ours),
+                ],
+                Err(e) => refused_cached(e, "the component token WXPROV_TOKEN_COMMAND gave", not_ours),
+            },
+        });
+    }
+
+    let cached = ledger.authorizer_tokens(&appid).await?.0.is_some_and(|(_, expires)| expires > now_secs());
+    if cached {
+        let result = confirm(api).await;
+        // A cached token WeChat refused is dropped and a new one fetched (a token error):
+        // then the secret and ticket were sent after all, and are judged below.
+        if api.tokens.refresh_count() == 0 {
+            let not_called = "not checked: the cached component token is still valid, so api_component_token \
+                              (where WeChat checks the whitelist) was not called";
+            return Ok(match result {
+                Ok(()) => [
+                    Line::ok(
+                        CREDENTIALS,
+                        "WeChat accepted the cached component token (the app secret is not sent while it is valid, \
+                         so it was not checked)",
+                    ),
+                    match ticket_source {
+                        Some(source) if stored_ticket => {
+                            Line::ok(TICKET, format!("{source} is at hand for the renewal (not sent now)"))
+                        }
+                        Some(source) => Line::skip(
+                            TICKET,
+                            format!(
+                                "not checked: the cached component token is still valid; {source} is sent when it is \
+                                 renewed (`serve` stored none in the last 12 hours)"
+                            ),
+                        ),
+                        None => Line::fail(
+                            TICKET,
+                            "none at hand: the cached component token cannot be renewed when it expires",
+                            crate::wechat::errcode::hint_for(61005, crate::wechat::api::TokenKind::None, ""),
+                        ),
+                    },
+                    Line::skip(WHITELIST, not_called),
+                ],
+                Err(e) => refused_cached(e, "the cached component token", not_called),
+            });
+        }
+        return Ok(fetched(result, ticket_source));
+    }
+    let result = api.tokens.component().await.map(drop);
+    Ok(fetched(result, ticket_source))
+}
+
+/// A component call with the token at hand (`api_get_authorizer_list`, one item): whether
+/// WeChat accepts it.
+async fn confirm(api: &Api) -> Result<(), ApiError> {
+    let req = ApiGetAuthorizerList { component_appid: api.component_appid().to_string(), offset: 0, count: 1 };
+    api.call_component(&req).await.map(drop)
+}
+
+/// The lines for a component token not fetched now that WeChat refused.
+fn refused_cached(e: ApiError, token: &str, not_checked: &str) -> [Line; 3] {
+    if is_whitelist(&e) {
+        return [
+            Line::skip(CREDENTIALS, "not checked: WeChat refused this machine's IP first"),
+            Line::skip(TICKET, "not checked: WeChat refused this machine's IP first"),
+            whitelist_failed(&e),
+        ];
+    }
+    [
+        Line::fail(CREDENTIALS, format!("WeChat refused {token}: {e}"), e.hint()),
+        Line::skip(TICKET, not_checked),
+        Line::skip(WHITELIST, not_checked),
+    ]
+}
+
+/// The lines after asking `api_component_token` for a new token: it checks the IP first,
+/// then the appid and secret, then the ticket.
+fn fetched(result: Result<(), ApiError>, ticket_source: Option<&str>) -> [Line; 3] {
+    let answered = |e: &ApiError| {
+        Line::ok(
+            WHITELIST,
+            format!(
+                "WeChat answered api_component_token from this machine (errcode {}, not 61004)",
+                e.errcode().unwrap_or_default()
+            ),
+        )
+    };
+    let e = match result {
+        Ok(()) => {
+            return [
+                Line::ok(CREDENTIALS, "WeChat issued a component token for the appid and app secret"),
+                Line::ok(TICKET, format!("WeChat accepted {}", ticket_source.unwrap_or("the verify ticket"))),
+                Line::ok(WHITELIST, "WeChat answered api_component_token from this machine"),
+            ]
+        }
+        Err(e) => e,
+    };
+    if is_whitelist(&e) {
+        let first = "not checked: WeChat refused this machine's IP first";
+        return [Line::skip(CREDENTIALS, first), Line::skip(TICKET, first), whitelist_failed(&e)];
+    }
+    match (&e, e.errcode()) {
+        // No ticket to send: nothing reached WeChat.
+        (ApiError::Token(_), _) => [
+            Line::skip(CREDENTIALS, "not checked: there is no verify ticket to send with them"),
+            Line::fail(TICKET, format!("{e}"), None),
+            Line::skip(WHITELIST, "not checked: nothing was sent"),
+        ],
+        // The secret (or the appid) is missing: nothing was sent.
+        (ApiError::Setup(_), _) => [
+            Line::fail(CREDENTIALS, format!("{e}"), None),
+            Line::skip(TICKET, "not checked: nothing was sent"),
+            Line::skip(WHITELIST, "not checked: nothing was sent"),
+        ],
+        (ApiError::WeChat { .. }, Some(61005 | 61006)) => [
+            Line::skip(CREDENTIALS, "not confirmed: WeChat refused the verify ticket"),
+            Line::fail(TICKET, format!("WeChat refused {}: {e}", ticket_source.unwrap_or("it")), e.hint()),
+            answered(&e),
+        ],
+        (ApiError::WeChat { .. }, _) => [
+            Line::fail(CREDENTIALS, format!("{e}"), e.hint()),
+            Line::skip(TICKET, "not checked: WeChat refused the credentials first"),
+            answered(&e),
+        ],
+        // No answer: nothing is known about any of the three.
+        _ => [
+            Line::fail(CREDENTIALS, format!("could not ask WeChat: {e}"), None),
+            Line::skip(TICKET, "not checked: WeChat did not answer"),
+            Line::skip(WHITELIST, "not checked: WeChat did not answer"),
+        ],
+    }
+}
+
+/// 61004 and its kin on other product lines (40164, 45035): the IP whitelist.
+fn is_whitelist(e: &ApiError) -> bool {
+    matches!(e.errcode(), Some(61004 | 40164 | 45035))
+}
+
+fn whitelist_failed(e: &ApiError) -> Line {
+    let seen = match e {
+        ApiError::WeChat { message, .. } => crate::wechat::errcode::whitelist_ip(message),
+        _ => None,
+    };
+    let detail = match seen {
+        Some(ip) => format!("WeChat sees this machine as {ip}, which is not on the platform's IP whitelist ({e})"),
+        None => format!("this machine is not on the platform's IP whitelist ({e})"),
+    };
+    Line::fail(WHITELIST, detail, e.hint())
+}
+
+/// The sheet: its invalid rows are not checked here (`plan` says why they are invalid).
+fn sheet(loaded: &Loaded) -> Line {
+    let total = loaded.rows.len() + loaded.rejected.len();
+    match loaded.rejected.len() {
+        0 => Line::ok(SHEET, format!("{total} rows, all valid")),
+        bad => Line::skip(
+            SHEET,
+            format!("{bad} of {total} rows are invalid and not checked here (`wxprov plan JOB` says why)"),
+        ),
+    }
+}
+
+/// An account the sheet's steps act on, and what they need of it.
+#[derive(Debug, Default)]
+struct Account {
+    /// The first sheet line that needs it.
+    line: u64,
+    holder: Option<Holder>,
+    /// Permission set id → the steps that need it.
+    needs: BTreeMap<i64, BTreeSet<StepKind>>,
+}
+
+impl Account {
+    fn label(&self, appid: &str) -> String {
+        let whose = match self.holder {
+            Some(Holder::OfficialAccount) => ", official account",
+            _ => "",
+        };
+        format!("{appid} (line {}{whose})", self.line)
+    }
+}
+
+/// Every account the valid rows' steps act on: a registration row's official account until
+/// the ledger has its mini-program (whose sets fast registration grants), then that
+/// mini-program; every other row's mini-program.
+async fn accounts(ledger: &Ledger, loaded: &Loaded) -> anyhow::Result<BTreeMap<String, Account>> {
+    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+    for row in &loaded.rows {
+        let registered = match (&row.appid, &row.official_appid) {
+            (None, Some(official)) => ledger.latest_registration(official).await?.and_then(|r| r.appid),
+            _ => None,
+        };
+        for step in &row.steps {
+            let (holder, ids) = funcscope::needed(step.kind);
+            let appid = match holder {
+                Holder::OfficialAccount if registered.is_some() => continue,
+                Holder::OfficialAccount => row.official_appid.clone(),
+                Holder::MiniProgram => row.appid.clone().or_else(|| registered.clone()),
+            };
+            // A mini-program still to be registered: nothing to check yet.
+            let Some(appid) = appid else { continue };
+            let account = accounts.entry(appid).or_insert_with(|| Account { line: row.line, ..Account::default() });
+            account.holder = account.holder.max(Some(holder));
+            for id in ids {
+                account.needs.entry(*id).or_default().insert(step.kind);
+            }
+        }
+    }
+    Ok(accounts)
+}
+
+/// At most this many accounts are named on a line; the rest are counted.
+const NAMED: usize = 5;
+
+/// The first accounts of `items` (sheet line, text), in sheet order, and how many more.
+fn named(items: &[(u64, String)]) -> String {
+    let mut items = items.to_vec();
+    items.sort();
+    let mut text = items.iter().take(NAMED).map(|(_, text)| text.as_str()).collect::<Vec<_>>().join("; ");
+    if items.len() > NAMED {
+        text.push_str(&format!("; and {} more", items.len() - NAMED));
+    }
+    text
+}
+
+/// Every account the rows need has a refresh token. Returns the line and the accounts that do.
+async fn tokens(ledger: &Ledger, accounts: &BTreeMap<String, Account>) -> anyhow::Result<(Line, BTreeSet<String>)> {
+    let stored: BTreeSet<String> = ledger
+        .all_authorizer_tokens()
+        .await?
+        .into_iter()
+        .filter(|(_, (_, refresh))| refresh.is_some())
+        .map(|(appid, _)| appid)
+        .collect();
+    let with: BTreeSet<String> = accounts.keys().filter(|a| stored.contains(*a)).cloned().collect();
+    let missing: Vec<(u64, String)> = accounts
+        .iter()
+        .filter(|(appid, _)| !stored.contains(*appid))
+        .map(|(appid, a)| (a.line, a.label(appid)))
+        .collect();
+    let line = if accounts.is_empty() {
+        Line::skip(TOKENS, "no valid row acts on an existing account yet")
+    } else if missing.is_empty() {
+        Line::ok(TOKENS, format!("each of the {} accounts the rows act on has one", accounts.len()))
+    } else {
+        Line::fail(
+            TOKENS,
+            format!("{} of {} accounts have none: {}", missing.len(), accounts.len(), named(&missing)),
+            Some(NO_REFRESH_TOKEN_HINT.into()),
+        )
+    };
+    Ok((line, with))
+}
+
+/// Every account (with a refresh token) granted the permission sets its steps need, by its
+/// stored `func_info`.
+async fn permissions(
+    ledger: &Ledger,
+    accounts: &BTreeMap<String, Account>,
+    with_token: &BTreeSet<String>,
+) -> anyhow::Result<Line> {
+    let granted = ledger.all_permissions().await?;
+    let (mut lacking, mut unknown) = (Vec::new(), Vec::new());
+    let mut needed = BTreeSet::new();
+    for (appid, account) in accounts.iter().filter(|(appid, _)| with_token.contains(*appid)) {
+        needed.extend(account.needs.keys().copied());
+        let Some(has) = granted.get(appid) else {
+            unknown.push((account.line, account.label(appid)));
+            continue;
+        };
+        let missing: Vec<String> = account
+            .needs
+            .iter()
+            .filter(|(id, _)| !has.contains(id))
+            .map(|(id, steps)| {
+                let steps: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
+                format!("{id} {} for {}", funcscope::name(*id), steps.join(", "))
+            })
+            .collect();
+        if !missing.is_empty() {
+            lacking.push((account.line, format!("{} lacks {}", account.label(appid), missing.join(" and "))));
+        }
+    }
+    let untokened = accounts.len() - with_token.len();
+    let also =
+        if untokened > 0 { format!(" ({untokened} without a refresh token not checked)") } else { String::new() };
+    let checked = accounts.len() - untokened;
+    Ok(if checked == 0 {
+        Line::skip(PERMISSIONS, "not checked: no account the rows act on has a refresh token")
+    } else if !lacking.is_empty() {
+        Line::fail(
+            PERMISSIONS,
+            format!("{}{also}", named(&lacking)),
+            Some(
+                "have the account's admin authorize the platform again with these permission sets (the \
+                 platform must request them: open.weixin.qq.com, 第三方平台 → 权限集); `wxprov serve` stores \
+                 the new ones from WeChat's push, or run `wxprov tokens recover --all`"
+                    .into(),
+            ),
+        )
+    } else if !unknown.is_empty() {
+        Line::fail(
+            PERMISSIONS,
+            format!("not known for {} of {checked} accounts: {}{also}", unknown.len(), named(&unknown)),
+            Some(
+                "run `wxprov tokens recover`: it reads every account's permission sets (api_get_authorizer_info)"
+                    .into(),
+            ),
+        )
+    } else {
+        let ids: Vec<String> = needed.iter().map(i64::to_string).collect();
+        Line::ok(
+            PERMISSIONS,
+            format!("each of the {checked} accounts granted the sets its steps need ({}){also}", ids.join(", ")),
+        )
+    })
+}

@@ -1,0 +1,252 @@
+//! `wxprov check JOB` (DESIGN §1, §6): one line per check, exit 0 when none failed, 1 when
+//! one did, 2 for usage. Each broken set-up is made for real — a wrong secret, a simulator
+//! that refuses this machine's IP (61004), a row without a refresh token, an account that
+//! lacks a permission set, a report folder that cannot be made — and the whole output is
+//! checked, with what the simulator received.
+
+use serde_json::json;
+
+use crate::harness::{example_fixture, Sim, Workspace};
+use crate::run::{job, state_changing, CONFIGURED, FRESH};
+
+/// The official account whose qualification the registration row reuses.
+const OA: &str = "wx28f759479ea1e090";
+
+/// Three rows, three kinds of work: a mini-program's name, signature and categories; another
+/// one's admin rebind; a registration from an official account.
+const SHEET: &str = "appid,official_appid,nickname,signature,categories,rebind_taskid\n\
+    wxe5f52902cf4de896,,杭州示例工具,提供好用的在线工具。,287/612,\n\
+    wxdc685123d9554530,,,,,b25519093b1e97239eff9d2bfc07e08e\n\
+    ,wx28f759479ea1e090,杭州示例门店,一家示例门店的功能介绍。,,\n";
+
+/// The three accounts' refresh tokens (as the example fixture has them), each with the
+/// permission sets the sheet needs of it.
+const TOKENS: &str = "appid,refresh_token,func_info\n\
+    wxe5f52902cf4de896,refreshtoken@@@mp-fresh-0001,17;18;30;31\n\
+    wxdc685123d9554530,refreshtoken@@@mp-configured-0002,17;18\n\
+    wx28f759479ea1e090,refreshtoken@@@oa-hangzhou-0001,1;2;3\n";
+
+const TOKEN_PATH: &str = "/cgi-bin/component/api_component_token";
+
+fn workspace(tokens: &str) -> (Workspace, String) {
+    let ws = Workspace::new();
+    let job = job(&ws, SHEET);
+    ws.write("tokens.csv", tokens);
+    ws.test().args(["tokens", "import", "tokens.csv"]).run();
+    (ws, job)
+}
+
+/// The lines every set-up here shares before the component's three.
+fn head(ws: &Workspace) -> String {
+    format!(
+        "ok    ledger: {} is writable\n\
+         ok    report folder: reports does not exist yet; `run` creates it (its parent is writable)\n",
+        ws.ledger().display()
+    )
+}
+
+const SHEET_AND_ACCOUNTS_OK: &str = "ok    sheet: 3 rows, all valid\n\
+    ok    refresh tokens: each of the 3 accounts the rows act on has one\n\
+    ok    permission sets: each of the 3 accounts granted the sets its steps need (3, 17, 30, 31)\n";
+
+#[test]
+fn a_good_set_up_passes_and_the_next_check_uses_the_cached_component_token() {
+    let sim = Sim::start();
+    let (ws, job) = workspace(TOKENS);
+    let first = ws.test_on(&sim).args(["check", &job]).run();
+    assert_eq!(
+        first.stdout,
+        format!(
+            "{}ok    component credentials: WeChat issued a component token for the appid and app secret\n\
+             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
+             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+             {SHEET_AND_ACCOUNTS_OK}\n8 checks: 8 ok, 0 failed, 0 not checked\n",
+            head(&ws)
+        )
+    );
+    assert_eq!(sim.calls_to(TOKEN_PATH).len(), 1);
+
+    // The token is cached now: the next check uses it, asks WeChat whether it still takes
+    // it, and says what it did not check because of it.
+    let second = ws.test_on(&sim).args(["check", &job]).run();
+    assert_eq!(
+        second.stdout,
+        format!(
+            "{}ok    component credentials: WeChat accepted the cached component token (the app secret is not \
+             sent while it is valid, so it was not checked)\n\
+             skip  verify ticket: not checked: the cached component token is still valid; \
+             WXPROV_COMPONENT_VERIFY_TICKET is sent when it is renewed (`serve` stored none in the last 12 hours)\n\
+             skip  IP whitelist: not checked: the cached component token is still valid, so api_component_token \
+             (where WeChat checks the whitelist) was not called\n\
+             {SHEET_AND_ACCOUNTS_OK}\n8 checks: 6 ok, 0 failed, 2 not checked\n",
+            head(&ws)
+        )
+    );
+    assert_eq!(sim.calls_to(TOKEN_PATH).len(), 1, "a new component token was forced");
+    assert_eq!(sim.calls_to("/cgi-bin/component/api_get_authorizer_list").len(), 1);
+    assert_eq!(state_changing(&sim.calls()), Vec::<String>::new());
+}
+
+#[test]
+fn a_wrong_secret_fails_the_credentials_and_nothing_else_is_blamed() {
+    let sim = Sim::start();
+    let (ws, job) = workspace(TOKENS);
+    let ran = ws.test_on(&sim).env("WXPROV_COMPONENT_SECRET", "not-the-secret").args(["check", &job]).status(1).run();
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "{}FAIL  component credentials: /cgi-bin/component/api_component_token: errcode 40125 (无效的 AppSecret): \
+             invalid appsecret\n      to fix: The component secret is wrong: check WXPROV_COMPONENT_SECRET (or the \
+             file named by WXPROV_COMPONENT_SECRET_FILE) against open.weixin.qq.com (管理中心 → 第三方平台 → \
+             AppSecret), then run again. No row needs changing.\n\
+             skip  verify ticket: not checked: WeChat refused the credentials first\n\
+             ok    IP whitelist: WeChat answered api_component_token from this machine (errcode 40125, not 61004)\n\
+             {SHEET_AND_ACCOUNTS_OK}\n8 checks: 6 ok, 1 failed, 1 not checked\n",
+            head(&ws)
+        )
+    );
+    assert!(!ran.all().contains("not-the-secret"), "the secret was printed");
+    assert_eq!(ws.query("SELECT count(*) FROM tokens WHERE kind = 'component'"), [["0"]]);
+}
+
+#[test]
+fn an_ip_off_the_whitelist_is_named_with_the_ip_wechat_saw() {
+    let mut fixture = example_fixture();
+    fixture["ip_whitelisted"] = json!(false);
+    fixture["request_ip"] = json!("198.51.100.23");
+    let sim = Sim::with_fixture(fixture, &[]);
+    let (ws, job) = workspace(TOKENS);
+    let ran = ws.test_on(&sim).args(["check", &job]).status(1).run();
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "{}skip  component credentials: not checked: WeChat refused this machine's IP first\n\
+             skip  verify ticket: not checked: WeChat refused this machine's IP first\n\
+             FAIL  IP whitelist: WeChat sees this machine as 198.51.100.23, which is not on the platform's IP \
+             whitelist (/cgi-bin/component/api_component_token: errcode 61004 (access clientip is not registered\
+             （调用接口的 IP 未在第三方平台的 IP 白名单中）): access clientip is not registered requestIP: \
+             198.51.100.23 rid: 6571a2b3-1c2d3e4f)\n      to fix: Add 198.51.100.23 to the platform's IP whitelist \
+             on open.weixin.qq.com (开发资料 → 白名单), then run again. No row needs changing.\n\
+             {SHEET_AND_ACCOUNTS_OK}\n8 checks: 5 ok, 1 failed, 2 not checked\n",
+            head(&ws)
+        )
+    );
+    // Whitelisted again, the same set-up passes.
+    sim.post("/__sim/ip_whitelist", json!({"whitelisted": true}));
+    ws.test_on(&sim).args(["check", &job]).stdout_has("8 checks: 8 ok, 0 failed, 0 not checked\n").run();
+}
+
+#[test]
+fn a_row_without_a_refresh_token_fails_and_unknown_permission_sets_are_not_passed() {
+    let sim = Sim::start();
+    // No func_info column, and no token for the official account of the registration row.
+    let (ws, job) =
+        workspace(&format!("{FRESH},refreshtoken@@@mp-fresh-0001\n{CONFIGURED},refreshtoken@@@mp-configured-0002\n"));
+    let ran = ws.test_on(&sim).args(["check", &job]).status(1).run();
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "{}ok    component credentials: WeChat issued a component token for the appid and app secret\n\
+             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
+             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+             ok    sheet: 3 rows, all valid\n\
+             FAIL  refresh tokens: 1 of 3 accounts have none: {OA} (line 4, official account)\n      to fix: wxprov \
+             holds no refresh token for this account. Run `wxprov tokens recover` (it lists every authorizer of the \
+             platform), import one with `wxprov tokens import FILE`, or have the merchant authorize the platform \
+             (`wxprov serve` stores the token from WeChat's push); the next run continues the row with no sheet \
+             change.\n\
+             FAIL  permission sets: not known for 2 of 2 accounts: {FRESH} (line 2); {CONFIGURED} (line 3) (1 \
+             without a refresh token not checked)\n      to fix: run `wxprov tokens recover`: it reads every \
+             account's permission sets (api_get_authorizer_info)\n\
+             \n8 checks: 6 ok, 2 failed, 0 not checked\n",
+            head(&ws)
+        )
+    );
+}
+
+#[test]
+fn an_account_that_lacks_a_permission_set_is_named_with_the_steps_that_need_it() {
+    let mut fixture = example_fixture();
+    let mini = fixture["mini_programs"].as_array_mut().unwrap().iter_mut().find(|m| m["appid"] == FRESH).unwrap();
+    mini["func_info"] = json!([17, 18, 19, 31]);
+    let sim = Sim::with_fixture(fixture, &[]);
+    let ws = Workspace::new();
+    let job = job(&ws, SHEET);
+    // Recovered tokens come with the permission sets WeChat lists for each account.
+    ws.test_on(&sim)
+        .args(["tokens", "recover"])
+        .stdout_has("13 authorizers listed by WeChat; stored 13 refresh tokens; read the permission sets of 13\n")
+        .run();
+    assert_eq!(sim.calls_to("/cgi-bin/component/api_get_authorizer_info").len(), 13);
+    assert_eq!(
+        ws.query(&format!("SELECT func_ids, source FROM permissions WHERE appid = '{FRESH}'")),
+        [["17,18,19,31", "recover"]]
+    );
+    let ran = ws.test_on(&sim).args(["check", &job]).status(1).run();
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "{}ok    component credentials: WeChat accepted the cached component token (the app secret is not \
+             sent while it is valid, so it was not checked)\n\
+             skip  verify ticket: not checked: the cached component token is still valid; \
+             WXPROV_COMPONENT_VERIFY_TICKET is sent when it is renewed (`serve` stored none in the last 12 hours)\n\
+             skip  IP whitelist: not checked: the cached component token is still valid, so api_component_token \
+             (where WeChat checks the whitelist) was not called\n\
+             ok    sheet: 3 rows, all valid\n\
+             ok    refresh tokens: each of the 3 accounts the rows act on has one\n\
+             FAIL  permission sets: {FRESH} (line 2) lacks 30 小程序基本信息设置权限 for nickname, signature, \
+             categories\n      to fix: have the account's admin authorize the platform again with these \
+             permission sets (the platform must request them: open.weixin.qq.com, 第三方平台 → 权限集); `wxprov \
+             serve` stores the new ones from WeChat's push, or run `wxprov tokens recover --all`\n\
+             \n8 checks: 5 ok, 1 failed, 2 not checked\n",
+            head(&ws)
+        )
+    );
+}
+
+#[test]
+fn a_report_folder_that_cannot_be_made_fails_and_creates_nothing() {
+    let sim = Sim::start();
+    let (ws, job) = workspace(TOKENS);
+    ws.write("blocker", "a file where the report folder's parent should be");
+    let ran = ws.test_on(&sim).args(["check", &job, "--report-dir", "blocker/reports"]).status(1).run();
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "ok    ledger: {} is writable\n\
+             FAIL  report folder: blocker/reports cannot be created: blocker is not a folder\n      to fix: fix it, \
+             or give another with --report-dir or the job file's `report_dir`\n\
+             ok    component credentials: WeChat issued a component token for the appid and app secret\n\
+             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
+             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+             {SHEET_AND_ACCOUNTS_OK}\n8 checks: 7 ok, 1 failed, 0 not checked\n",
+            ws.ledger().display()
+        )
+    );
+    // Nothing was created: neither the report folder of the job nor a probe file.
+    assert!(!ws.path().join("reports").exists());
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("blocker")).unwrap(),
+        "a file where the report folder's parent should be"
+    );
+}
+
+#[test]
+fn a_missing_ledger_is_not_created_and_a_bad_job_is_usage() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = job(&ws, SHEET);
+    let ran = ws.test_on(&sim).args(["check", &job]).status(1).run();
+    assert!(
+        ran.stdout.starts_with(&format!(
+            "ok    ledger: {} does not exist yet; `run` creates it (its folder is writable)\n",
+            ws.ledger().display()
+        )),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("FAIL  refresh tokens: 3 of 3 accounts have none: "), "{}", ran.stdout);
+    assert!(!ws.ledger().exists(), "check created the ledger");
+    ws.test_on(&sim).args(["check", "no-such-job.toml"]).status(2).run();
+    assert!(!ws.ledger().exists());
+}
