@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 8;
+pub const VERSION: i64 = 9;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -250,6 +250,17 @@ const MIGRATIONS: &[&str] = &[
         learned_at INTEGER NOT NULL
     );
     "#,
+    // 9: what decides when a `blocked` step is tried again (DESIGN §4): when a run last tried
+    // each step (`tried_at`, Unix ms), and when each refresh token was last stored from
+    // outside a token refresh — imported, recovered, a registration's, pushed to `serve`
+    // (`stored_at`, Unix ms). A blocked step is tried again once a token of its row's
+    // accounts was stored after it was tried, else on the next Beijing day. Tokens stored
+    // before keep their first-stored time; steps tried before have none (tried again once).
+    r#"
+    ALTER TABLE steps ADD COLUMN tried_at INTEGER;
+    ALTER TABLE tokens ADD COLUMN stored_at INTEGER;
+    UPDATE tokens SET stored_at = imported_at * 1000 WHERE refresh_token IS NOT NULL;
+    "#,
 ];
 
 /// Brings the schema up to [`VERSION`].
@@ -477,6 +488,30 @@ mod tests {
         assert_eq!(runs, [("a".into(), "finished".into(), true), ("b".into(), "running".into(), true)]);
         let bad = conn.execute("UPDATE runs SET status = 'crashed' WHERE id = 'a'", []);
         assert!(bad.is_err(), "a status outside the four is refused");
+    }
+
+    /// v9: a stored refresh token's `stored_at` is its first-stored time; steps have no
+    /// `tried_at` yet.
+    #[test]
+    fn upgrading_to_version_9_dates_stored_tokens() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..8].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at) VALUES ('a', 'authorizer', 'r', 'import', 5);
+             INSERT INTO tokens (appid, kind, access_token, source, imported_at) VALUES ('c', 'component', 't', 'refresh', 6);
+             INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('a', 'avatar', 'blocked', 'h', 1);",
+        )
+        .unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        let mut stmt = conn.prepare("SELECT appid, stored_at FROM tokens ORDER BY appid").unwrap();
+        let tokens: Vec<(String, Option<i64>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        assert_eq!(tokens, [("a".into(), Some(5000)), ("c".into(), None)]);
+        let tried: Option<i64> = conn.query_row("SELECT tried_at FROM steps", [], |r| r.get(0)).unwrap();
+        assert_eq!(tried, None);
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct StepRecord {
     /// What the live state was before that call (JSON), for reconciling it.
     pub started_info: Option<String>,
     pub run_id: Option<String>,
+    /// When a run last tried the step (read live state or asked about its audit), Unix ms:
+    /// what decides when a `blocked` step is tried again (see `runner::due`).
+    pub tried_at: Option<i64>,
 }
 
 impl StepRecord {
@@ -106,6 +109,7 @@ impl StepRecord {
             started_at: None,
             started_info: None,
             run_id: None,
+            tried_at: None,
         }
     }
 
@@ -126,12 +130,13 @@ impl StepRecord {
             started_at: r.get(11)?,
             started_info: r.get(12)?,
             run_id: r.get(13)?,
+            tried_at: r.get(14)?,
         })
     }
 }
 
 const STEP_COLUMNS: &str = "identity, kind, state, input_hash, attempts, errcode, message, hint, not_before, \
-                            audit_id, started_api, started_at, started_info, run_id";
+                            audit_id, started_api, started_at, started_info, run_id, tried_at";
 
 /// A manifest row as the ledger knows it.
 #[derive(Debug, Clone)]
@@ -294,14 +299,14 @@ impl Ledger {
 /// delete and insert it again, in the table and both its indexes).
 const SAVE_STEP: &str = "INSERT INTO steps (identity, kind, state, input_hash, attempts, errcode, message, hint,
                                             not_before, audit_id, started_api, started_at, started_info,
-                                            run_id, updated_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                                            run_id, tried_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
     ON CONFLICT (identity, kind) DO UPDATE SET
         state = excluded.state, input_hash = excluded.input_hash, attempts = excluded.attempts,
         errcode = excluded.errcode, message = excluded.message, hint = excluded.hint,
         not_before = excluded.not_before, audit_id = excluded.audit_id, started_api = excluded.started_api,
         started_at = excluded.started_at, started_info = excluded.started_info, run_id = excluded.run_id,
-        updated_at = excluded.updated_at";
+        tried_at = excluded.tried_at, updated_at = excluded.updated_at";
 
 fn save_job(step: &StepRecord) -> impl FnOnce(&rusqlite::Connection) -> Result<(), LedgerError> + Send + 'static {
     let s = step.clone();
@@ -321,6 +326,7 @@ fn save_job(step: &StepRecord) -> impl FnOnce(&rusqlite::Connection) -> Result<(
             s.started_at,
             s.started_info,
             s.run_id,
+            s.tried_at,
             now_secs()
         ])?;
         Ok(())
@@ -339,6 +345,7 @@ mod tests {
         step.state = StepState::Deferred;
         step.not_before = Some(42);
         step.started_api = Some("/cgi-bin/account/modifysignature".into());
+        step.tried_at = Some(1_700_000_000_123);
         ledger.save_step(&step).await.unwrap();
         let all = ledger.all_steps().await.unwrap();
         let key = ("wx1111111111111111".to_string(), "signature".to_string());

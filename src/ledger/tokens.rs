@@ -52,26 +52,40 @@ impl Ledger {
         self.put_refresh_tokens(vec![(appid.to_string(), refresh.clone())], source).await
     }
 
-    /// Stores (or replaces) many refresh tokens in one write.
+    /// Stores (or replaces) many refresh tokens in one write, each dated `stored_at`: a
+    /// token imported, recovered, a registration's or pushed to `serve` may have fixed what
+    /// blocked the account's steps, which are then tried again (`runner::due`).
     pub async fn put_refresh_tokens(&self, tokens: Vec<(String, Secret)>, source: &str) -> Result<(), LedgerError> {
         let source = source.to_string();
         // Durable: a lost refresh token is the most reported failure with these APIs.
         self.call_durable(move |c| {
             super::atomic(c, |c| {
                 let mut stmt = c.prepare_cached(
-                    "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at)
-                     VALUES (?1, 'authorizer', ?2, ?3, ?4)
+                    "INSERT INTO tokens (appid, kind, refresh_token, source, imported_at, stored_at)
+                     VALUES (?1, 'authorizer', ?2, ?3, ?4, ?5)
                      ON CONFLICT (appid) DO UPDATE SET
                         refresh_token = excluded.refresh_token, source = excluded.source,
+                        stored_at = excluded.stored_at,
                         access_token = CASE WHEN tokens.refresh_token IS excluded.refresh_token
                                             THEN tokens.access_token END",
                 )?;
-                let now = now_secs();
+                let (now, now_ms) = (now_secs(), super::now_millis());
                 for (appid, refresh) in &tokens {
-                    stmt.execute(params![appid, refresh.expose(), source, now])?;
+                    stmt.execute(params![appid, refresh.expose(), source, now, now_ms])?;
                 }
                 Ok(())
             })
+        })
+        .await
+    }
+
+    /// When each authorizer's refresh token was last stored from outside a token refresh
+    /// (see [`Ledger::put_refresh_tokens`]), Unix ms, by appid: read once at a run's start.
+    pub async fn tokens_stored_at(&self) -> Result<std::collections::HashMap<String, i64>, LedgerError> {
+        self.call(|c| {
+            let mut stmt = c.prepare("SELECT appid, stored_at FROM tokens WHERE stored_at IS NOT NULL")?;
+            let map = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            Ok(map)
         })
         .await
     }
@@ -222,6 +236,7 @@ mod tests {
         let refresh = Secret::new("r1");
         ledger.put_refresh_token("wx0000000000000001", &refresh, "import").await.unwrap();
         assert_eq!(ledger.refresh_token("wx0000000000000001").await.unwrap(), Some(refresh));
+        let stored = ledger.tokens_stored_at().await.unwrap()["wx0000000000000001"];
         let t1 = Secret::new("a1");
         ledger.put_access_token("wx0000000000000001", TokenKind::Authorizer, &t1, 100, None).await.unwrap();
         // Only the token that failed is dropped.
@@ -235,6 +250,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(ledger.refresh_token("wx0000000000000001").await.unwrap(), Some(Secret::new("r2")));
+        // A token refresh (rotation included) is not a token stored from outside.
+        assert_eq!(ledger.tokens_stored_at().await.unwrap()["wx0000000000000001"], stored);
+        // Storing one again is.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        ledger.put_refresh_token("wx0000000000000001", &Secret::new("r3"), "import").await.unwrap();
+        assert!(ledger.tokens_stored_at().await.unwrap()["wx0000000000000001"] > stored);
         let rows = ledger.token_rows().await.unwrap();
         assert_eq!(rows.len(), 1);
         assert!(rows[0].has_refresh_token);

@@ -24,6 +24,35 @@ use std::collections::HashMap;
 
 use crate::wechat::api::{AllCategories, Category};
 
+/// What validation knows of WeChat's category tree.
+#[derive(Debug, Clone, Copy)]
+pub enum Tree<'t> {
+    /// Fetched: names resolve, ids and certificates are checked against it.
+    Known(&'t CategoryTree),
+    /// Not asked for: ids are taken as written, names are refused (write ids instead).
+    Absent,
+    /// Asked for but not readable (no token to read it with, WeChat did not answer): ids are
+    /// taken as written, names are kept unresolved and the row's `categories` step waits for
+    /// the tree — a cause outside the sheet, not the cell's fault.
+    Unreadable,
+}
+
+impl<'t> Tree<'t> {
+    /// The tree, when there is one.
+    pub fn known(self) -> Option<&'t CategoryTree> {
+        match self {
+            Tree::Known(tree) => Some(tree),
+            Tree::Absent | Tree::Unreadable => None,
+        }
+    }
+}
+
+impl<'t> From<Option<&'t CategoryTree>> for Tree<'t> {
+    fn from(tree: Option<&'t CategoryTree>) -> Tree<'t> {
+        tree.map_or(Tree::Absent, Tree::Known)
+    }
+}
+
 /// WeChat's category tree, indexed for resolving names.
 #[derive(Debug, Clone, Default)]
 pub struct CategoryTree {
@@ -274,8 +303,8 @@ pub fn match_certificate<'a>(written: &str, names: &[&'a str]) -> Option<&'a str
 
 impl CategoryItem {
     /// The id pair this item names: ids as written (checked against the tree when there is
-    /// one), names looked up in the tree.
-    pub fn resolve(&self, tree: Option<&CategoryTree>) -> Result<(i64, i64), Reason> {
+    /// one), names looked up in the tree; `None` for names while the tree is unreadable.
+    pub fn resolve(&self, tree: Tree<'_>) -> Result<Option<(i64, i64)>, Reason> {
         let ids = (self.first.parse::<i64>(), self.second.parse::<i64>());
         let written = format!("{}/{}", self.first, self.second);
         match ids {
@@ -286,11 +315,11 @@ impl CategoryItem {
                         format!("“{written}”：类目 ID 必须是正整数"),
                     ));
                 }
-                let Some(tree) = tree else {
-                    return Ok((first, second));
+                let Some(tree) = tree.known() else {
+                    return Ok(Some((first, second)));
                 };
                 match tree.get(second) {
-                    Some(c) if c.father == first => Ok((first, second)),
+                    Some(c) if c.father == first => Ok(Some((first, second))),
                     Some(c) => Err((
                         format!(
                             "\"{written}\": category {second} ({}) is not under {first}; it is under {}",
@@ -305,14 +334,16 @@ impl CategoryItem {
                 }
             }
             (Err(_), Err(_)) => {
-                let Some(tree) = tree else {
-                    return Err((
+                let tree = match tree {
+                    Tree::Known(tree) => tree,
+                    Tree::Unreadable => return Ok(None),
+                    Tree::Absent => return Err((
                         format!("\"{written}\": category names need the category tree; write ids (e.g. 8/39) or let wxprov fetch the tree"),
                         format!("“{written}”：按名称填写类目需要类目列表；请改填类目 ID（如 8/39）"),
-                    ));
+                    )),
                 };
                 if let Some(pair) = tree.find(&self.first, &self.second) {
-                    return Ok(pair);
+                    return Ok(Some(pair));
                 }
                 let hint_en = tree.suggest(&self.first, &self.second).map(|s| format!("; did you mean \"{s}\"?"));
                 let hint_zh = tree.suggest(&self.first, &self.second).map(|s| format!("；是不是“{s}”？"));
@@ -411,14 +442,20 @@ mod tests {
     #[test]
     fn resolves_names_and_suggests() {
         let t = tree();
-        assert_eq!(parse_cell("教育/出国移民").unwrap()[0].resolve(Some(&t)), Ok((8, 39)));
-        let (en, _) = parse_cell("工具/家政").unwrap()[0].resolve(Some(&t)).unwrap_err();
+        let known = Tree::Known(&t);
+        assert_eq!(parse_cell("教育/出国移民").unwrap()[0].resolve(known), Ok(Some((8, 39))));
+        let (en, _) = parse_cell("工具/家政").unwrap()[0].resolve(known).unwrap_err();
         assert!(en.contains("生活服务/家政"), "{en}");
-        let (en, _) = parse_cell("工具/计算").unwrap()[0].resolve(Some(&t)).unwrap_err();
+        let (en, _) = parse_cell("工具/计算").unwrap()[0].resolve(known).unwrap_err();
         assert!(en.contains("工具/计算器"), "{en}");
-        assert!(parse_cell("8/612").unwrap()[0].resolve(Some(&t)).is_err());
-        assert_eq!(parse_cell("8/612").unwrap()[0].resolve(None), Ok((8, 612)));
-        assert!(parse_cell("教育/出国移民").unwrap()[0].resolve(None).is_err());
+        assert!(parse_cell("8/612").unwrap()[0].resolve(known).is_err());
+        for unknown in [Tree::Absent, Tree::Unreadable] {
+            assert_eq!(parse_cell("8/612").unwrap()[0].resolve(unknown), Ok(Some((8, 612))));
+        }
+        assert!(parse_cell("教育/出国移民").unwrap()[0].resolve(Tree::Absent).is_err());
+        // Unreadable: the name waits for the tree rather than being refused.
+        assert_eq!(parse_cell("教育/出国移民").unwrap()[0].resolve(Tree::Unreadable), Ok(None));
+        assert!(parse_cell("教育/8").unwrap()[0].resolve(Tree::Unreadable).is_err());
     }
 
     #[test]

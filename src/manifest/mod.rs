@@ -20,11 +20,14 @@
 //!     streams: validates a million rows without keeping them (two passes over the file: the
 //!     first collects identities to find duplicates).
 //! Manifest::load(tree, max_rows) -> Result<Loaded, ManifestError>
+//! Manifest::{validate_each_with, load_with}(Tree, ...)   (the same, the tree possibly unreadable)
 //! load(path, &ReadOptions, tree, max_rows) -> Result<Loaded, ManifestError>   (open + load)
 //! ```
 //!
 //! `tree` is the category tree the caller fetched (`getallcategories`); without it, category
-//! id pairs are taken as written and category names are refused.
+//! id pairs are taken as written and category names are refused. The `_with` forms take a
+//! [`Tree`] instead, which can also say the tree was asked for but unreadable: names are then
+//! kept unresolved for the `categories` step to wait on (not the cell's fault).
 
 pub mod categories;
 pub mod columns;
@@ -40,7 +43,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-pub use categories::CategoryTree;
+pub use categories::{CategoryTree, Tree};
 pub use columns::{Column, Columns};
 pub use encoding::Encoding;
 pub use error::{ManifestError, Problem, RowError};
@@ -212,6 +215,16 @@ impl Manifest {
         &self,
         tree: Option<&CategoryTree>,
         max_rows: Option<usize>,
+        f: impl FnMut(Validated),
+    ) -> Result<Counts, ManifestError> {
+        self.validate_each_with(tree.into(), max_rows, f)
+    }
+
+    /// [`Manifest::validate_each`] with what is known of the category tree.
+    pub fn validate_each_with(
+        &self,
+        tree: Tree<'_>,
+        max_rows: Option<usize>,
         mut f: impl FnMut(Validated),
     ) -> Result<Counts, ManifestError> {
         let limit = max_rows.unwrap_or(usize::MAX);
@@ -258,9 +271,14 @@ impl Manifest {
 
     /// Validates every row (the first `max_rows` when given) and keeps them.
     pub fn load(&self, tree: Option<&CategoryTree>, max_rows: Option<usize>) -> Result<Loaded, ManifestError> {
+        self.load_with(tree.into(), max_rows)
+    }
+
+    /// [`Manifest::load`] with what is known of the category tree.
+    pub fn load_with(&self, tree: Tree<'_>, max_rows: Option<usize>) -> Result<Loaded, ManifestError> {
         let mut rows = Vec::new();
         let mut rejected = Vec::new();
-        self.validate_each(tree, max_rows, |v| match v {
+        self.validate_each_with(tree, max_rows, |v| match v {
             Validated::Valid(row) => rows.push(*row),
             Validated::Rejected(r) => rejected.push(r),
         })?;

@@ -83,6 +83,10 @@ pub struct CategoryAdd {
 pub struct CategoryChange {
     pub add: Vec<CategoryAdd>,
     pub remove: Vec<(i64, i64)>,
+    /// Categories given by name (`first/second`, `-` before a removal) that could not be
+    /// resolved because the category tree was unreadable when the sheet was validated: the
+    /// step waits for the tree (sorted).
+    pub unresolved: Vec<String>,
 }
 
 /// The `rebind_admin` step's inputs.

@@ -124,6 +124,9 @@ struct AddInput<'a> {
 struct CategoriesInput<'a> {
     add: Vec<AddInput<'a>>,
     remove: Vec<(i64, i64)>,
+    /// Left out when empty, so that hashes from before it existed stay the same.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unresolved: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -179,7 +182,7 @@ pub fn steps_for(row: &Row) -> Vec<Step> {
         add.sort_by_key(|a| (a.first, a.second));
         let mut remove = c.remove.clone();
         remove.sort_unstable();
-        steps.push(step(StepKind::Categories, CategoriesInput { add, remove }));
+        steps.push(step(StepKind::Categories, CategoriesInput { add, remove, unresolved: &c.unresolved }));
     }
     if let Some(r) = &row.rebind {
         steps.push(step(

@@ -569,6 +569,31 @@ fn category_names_need_the_tree() {
 }
 
 #[test]
+fn category_names_wait_for_an_unreadable_tree() {
+    let cell = "-工具/计算器;工具/办公[资质=missing.jpg];8/40;-工具/办公";
+    let text = format!("{}\n{}", HEADER.join(","), line(&[("appid", "wx0000000000000108"), ("categories", cell)]));
+    let (_dir, path) = write("m.csv", text.as_bytes());
+    let manifest = open(&path, &ReadOptions::default()).expect("opens");
+    // Certificate files are still checked, and a name given twice is still refused.
+    let loaded = manifest.load_with(Tree::Unreadable, None).expect("loads");
+    assert_rejected(&loaded, 2, "categories", "missing.jpg");
+    assert_rejected(&loaded, 2, "categories", "\"工具/办公\" is given twice");
+    let text = text.replace("[资质=missing.jpg]", "").replace(";-工具/办公", "");
+    let (_dir, path) = write("m.csv", text.as_bytes());
+    let manifest = open(&path, &ReadOptions::default()).expect("opens");
+    let loaded = manifest.load_with(Tree::Unreadable, None).expect("loads");
+    assert!(loaded.rejected.is_empty(), "{:#?}", loaded.rejected);
+    let change = loaded.rows[0].categories.clone().expect("categories");
+    assert_eq!(change.unresolved, ["-工具/计算器", "工具/办公"]);
+    assert_eq!(change.add.iter().map(|a| (a.first, a.second)).collect::<Vec<_>>(), [(8, 40)]);
+    // Once the tree is read the names resolve, and the step's hash is another.
+    let resolved = manifest.load(Some(&tree()), None).expect("loads");
+    assert!(resolved.rejected.is_empty(), "{:#?}", resolved.rejected);
+    assert!(resolved.rows[0].categories.as_ref().is_some_and(|c| c.unresolved.is_empty()));
+    assert_ne!(resolved.rows[0].steps, loaded.rows[0].steps);
+}
+
+#[test]
 fn all_of_a_rows_problems_are_reported() {
     let bad =
         line(&[("appid", "wx0000000000000109"), ("nickname", "小程序"), ("signature", "短"), ("copy_wx_verify", "x")]);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::image::{Image, ImageError, ImageKind, MAX_BMP_BYTES, MAX_IMAGE_BYTES};
 
-use super::categories::{match_certificate, parse_cell, CategoryTree};
+use super::categories::{match_certificate, parse_cell, Tree};
 use super::columns::{Column, Columns};
 use super::error::{Problem, RowError};
 use super::reader::RawRow;
@@ -93,7 +93,7 @@ pub type Reason = (String, String);
 pub struct Validator<'t> {
     columns: Columns,
     base: PathBuf,
-    tree: Option<&'t CategoryTree>,
+    tree: Tree<'t>,
     duplicates: Duplicates,
     /// Images already checked, by resolved path: many rows share a licence or a certificate.
     images: HashMap<PathBuf, Result<(String, ImageKind, u64), Reason>>,
@@ -113,7 +113,7 @@ impl Report {
 
 impl<'t> Validator<'t> {
     /// `base` is the manifest's folder, against which image paths resolve.
-    pub fn new(columns: Columns, base: &Path, tree: Option<&'t CategoryTree>, duplicates: Duplicates) -> Self {
+    pub fn new(columns: Columns, base: &Path, tree: Tree<'t>, duplicates: Duplicates) -> Self {
         Validator { columns, base: base.to_path_buf(), tree, duplicates, images: HashMap::new() }
     }
 
@@ -409,7 +409,22 @@ impl<'t> Validator<'t> {
         for item in items {
             let written = format!("{}/{}", item.first, item.second);
             let pair = match item.resolve(self.tree) {
-                Ok(pair) => pair,
+                Ok(Some(pair)) => pair,
+                // A name while the tree is unreadable: its certificate files are still
+                // checked; the step waits for the tree to resolve it.
+                Ok(None) => {
+                    for (_, path) in &item.certificates {
+                        self.image(path, Column::Categories, report);
+                    }
+                    if change.unresolved.iter().any(|u| u.trim_start_matches('-') == written) {
+                        report.add(
+                            Column::Categories,
+                            (format!("\"{written}\" is given twice"), format!("“{written}”重复填写")),
+                        );
+                    }
+                    change.unresolved.push(format!("{}{written}", if item.remove { "-" } else { "" }));
+                    continue;
+                }
                 Err(reason) => {
                     report.add(Column::Categories, reason);
                     continue;
@@ -429,7 +444,7 @@ impl<'t> Validator<'t> {
                 change.remove.push(pair);
                 continue;
             }
-            let node = self.tree.and_then(|t| t.get(pair.1));
+            let node = self.tree.known().and_then(|t| t.get(pair.1));
             let names: Vec<&str> = node.map(|n| n.certificate_names()).unwrap_or_default();
             let mut certificates = Vec::new();
             for (name, path) in &item.certificates {
@@ -472,6 +487,7 @@ impl<'t> Validator<'t> {
         }
         change.add.sort_by_key(|a| (a.first, a.second));
         change.remove.sort_unstable();
+        change.unresolved.sort_unstable();
         Some(change)
     }
 

@@ -18,11 +18,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
-use crate::ledger::{now_secs, Ledger, RowRecord, StepRecord, StepState};
+use crate::ledger::{now_millis, Ledger, RowRecord, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
 use crate::wechat::{Api, ApiError, ErrClass};
 use outcome::{Decision, StepOutcome};
@@ -160,19 +161,27 @@ pub fn exit_for_states(invalid: bool, states: impl IntoIterator<Item = StepState
 /// Validates the manifest's rows (the first `cfg.max_rows`), fetching the category tree when
 /// the sheet has a categories column. Errors are usage errors (exit 2).
 pub async fn load_manifest(api: &Api, manifest: &Manifest, cfg: &RunConfig) -> anyhow::Result<Loaded> {
+    let fetched;
     let tree = if manifest.columns().has(Column::Categories) {
         let candidates = api.stored_authorizers().await?;
         match api.all_categories_any(&candidates).await {
-            Ok(tree) => Some(CategoryTree::new(tree)),
+            Ok(tree) => {
+                fetched = CategoryTree::new(tree);
+                manifest::Tree::Known(&fetched)
+            }
+            // Not the sheet's fault: rows that give names are not rejected, their step says why.
             Err(e) => {
-                tracing::warn!("could not read the category tree ({e}); category names cannot be resolved");
-                None
+                tracing::warn!(
+                    "could not read the category tree ({e}); category names cannot be resolved: \
+                     the categories step of rows that give names waits for the tree"
+                );
+                manifest::Tree::Unreadable
             }
         }
     } else {
-        None
+        manifest::Tree::Absent
     };
-    let loaded = manifest.load(tree.as_ref(), cfg.max_rows).map_err(|e| usage(e.to_string()))?;
+    let loaded = manifest.load_with(tree, cfg.max_rows).map_err(|e| usage(e.to_string()))?;
     for problem in loaded.problems() {
         tracing::warn!("{problem}");
     }
@@ -190,14 +199,57 @@ enum Due {
     Poll,
 }
 
-fn due(record: Option<&StepRecord>, step: &Step, retry_failed: bool, now: i64) -> Due {
+/// What the ledger records for a step decides whether it runs now (DESIGN §4). `now` is
+/// the run's start; `cause_changed_at` is when something that may have fixed a blocked step
+/// of the row last happened ([`Unblocks::for_row`]).
+fn due(
+    record: Option<&StepRecord>,
+    step: &Step,
+    retry_failed: bool,
+    now: DateTime<Utc>,
+    cause_changed_at: Option<i64>,
+) -> Due {
     let Some(record) = record.filter(|r| r.input_hash == step.input_hash) else { return Due::Run };
     match record.state {
         StepState::Done | StepState::Skipped => Due::Keep,
         StepState::Failed if !retry_failed => Due::Keep,
-        StepState::Deferred if record.not_before.is_some_and(|t| t > now) => Due::Keep,
+        StepState::Deferred if record.not_before.is_some_and(|t| t > now.timestamp()) => Due::Keep,
+        StepState::Blocked if !may_be_unblocked(record.tried_at, now, cause_changed_at) => Due::Keep,
         StepState::InReview => Due::Poll,
         _ => Due::Run,
+    }
+}
+
+/// A blocked step is tried again as soon as its cause may have changed — a refresh token of
+/// one of its row's accounts was stored (imported, recovered, a registration's, pushed to
+/// `serve` by an authorization) since the step was last tried — and otherwise once a
+/// Beijing day: 100,000 blocked rows do not cost 100,000 token calls every run. A step
+/// never tried under this rule (an older ledger) is tried.
+fn may_be_unblocked(tried_at: Option<i64>, now: DateTime<Utc>, cause_changed_at: Option<i64>) -> bool {
+    let Some(tried) = tried_at else { return true };
+    tried < crate::beijing::day_start(now).timestamp_millis() || cause_changed_at.is_some_and(|c| c >= tried)
+}
+
+/// When each account's refresh token was last stored from outside a token refresh (Unix
+/// ms): what may have fixed a blocked step ([`may_be_unblocked`]). Read once per run.
+#[derive(Debug, Default)]
+pub struct Unblocks {
+    stored_at: HashMap<String, i64>,
+}
+
+impl Unblocks {
+    pub async fn read(ledger: &Ledger) -> Result<Unblocks, crate::ledger::LedgerError> {
+        Ok(Unblocks { stored_at: ledger.tokens_stored_at().await? })
+    }
+
+    /// The latest such time among the row's accounts: its mini-program (as the sheet or the
+    /// ledger knows it) and its official account.
+    pub fn for_row(&self, row: &Row, appids: &HashMap<String, String>) -> Option<i64> {
+        [row.appid.as_ref(), appids.get(&row.identity), row.official_appid.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|appid| self.stored_at.get(appid).copied())
+            .max()
     }
 }
 
@@ -209,6 +261,9 @@ struct RunCtx {
     cfg: RunConfig,
     known: HashMap<(String, String), StepRecord>,
     appids: HashMap<String, String>,
+    unblocks: Unblocks,
+    /// The run's start, against which the ledger's records are judged.
+    now: DateTime<Utc>,
     progress: progress::Progress,
 }
 
@@ -228,10 +283,13 @@ pub async fn run(
     let known = ledger.all_steps().await?;
     let appids = ledger.row_appids().await?;
     adopt_identities(&mut loaded.rows, &appids);
-    let now = now_secs();
+    let unblocks = Unblocks::read(&ledger).await?;
+    let now = Utc::now();
     let work = loaded.rows.iter().any(|row| {
+        let changed = unblocks.for_row(row, &appids);
         row.steps.iter().any(|s| {
-            due(known.get(&(row.identity.clone(), s.kind.as_str().to_string())), s, cfg.retry_failed, now) != Due::Keep
+            let record = known.get(&(row.identity.clone(), s.kind.as_str().to_string()));
+            due(record, s, cfg.retry_failed, now, changed) != Due::Keep
         })
     });
     if work {
@@ -272,6 +330,8 @@ pub async fn run(
         cfg: cfg.clone(),
         known,
         appids,
+        unblocks,
+        now,
         progress: progress::Progress::start(total as u64, api.calls.clone()),
     });
     let mut results: Vec<RowResult> = loaded.rejected.iter().map(rejected_result).collect();
@@ -464,7 +524,8 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
 async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result<StepOutcome, StepError> {
     let key = (row.identity.clone(), step.kind.as_str().to_string());
     let known = ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned();
-    let due = due(known.as_ref(), step, ctx.cfg.retry_failed, now_secs());
+    let changed = ctx.unblocks.for_row(row, &ctx.appids);
+    let due = due(known.as_ref(), step, ctx.cfg.retry_failed, ctx.now, changed);
     if due == Due::Keep {
         return Ok(recorded(known, row, step));
     }
@@ -472,6 +533,7 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     let mut record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
     record.attempts += 1;
     record.run_id = Some(ctx.run_id.clone());
+    record.tried_at = Some(now_millis());
     let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record, live: Default::default() };
     let outcome = match due {
         Due::Poll => match steps::poll(step.kind, &mut sctx).await {

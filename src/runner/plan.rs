@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::outcome::Decision;
 use super::steps::{self, StepCtx, StepError};
-use super::{due, Due};
-use crate::ledger::{now_secs, Ledger, StepRecord, StepState};
+use super::{due, Due, Unblocks};
+use crate::ledger::{Ledger, StepRecord, StepState};
 use crate::manifest::{Loaded, Row, StepKind};
 use crate::wechat::Api;
 
@@ -40,6 +40,8 @@ pub async fn plan(
     let known = Arc::new(ledger.all_steps().await?);
     let appids = Arc::new(ledger.row_appids().await?);
     super::adopt_identities(&mut loaded.rows, &appids);
+    let unblocks = Arc::new(Unblocks::read(&ledger).await?);
+    let now = chrono::Utc::now();
     let mut planned: Vec<Planned> = loaded
         .rejected
         .iter()
@@ -54,12 +56,14 @@ pub async fn plan(
         .collect();
     let mut stream = futures::stream::iter(loaded.rows.iter().map(|row| {
         let (api, ledger, known, appids) = (api.clone(), ledger.clone(), known.clone(), appids.clone());
+        let unblocks = unblocks.clone();
         async move {
             let appid = row.appid.clone().or_else(|| appids.get(&row.identity).cloned());
+            let ledgered = Ledgered { retry_failed, now, cause_changed_at: unblocks.for_row(row, &appids) };
             let mut out = Vec::new();
             for step in &row.steps {
                 let record = known.get(&(row.identity.clone(), step.kind.as_str().to_string()));
-                let decision = plan_step(&api, &ledger, row, step, record, appid.as_deref(), retry_failed).await?;
+                let decision = plan_step(&api, &ledger, row, step, record, appid.as_deref(), &ledgered).await?;
                 out.push(Planned {
                     line: row.line,
                     identity: row.identity.clone(),
@@ -80,6 +84,13 @@ pub async fn plan(
     Ok(planned)
 }
 
+/// What [`due`] judges a row's steps by, besides their records.
+struct Ledgered {
+    retry_failed: bool,
+    now: chrono::DateTime<chrono::Utc>,
+    cause_changed_at: Option<i64>,
+}
+
 async fn plan_step(
     api: &Api,
     ledger: &Ledger,
@@ -87,16 +98,24 @@ async fn plan_step(
     step: &crate::manifest::Step,
     record: Option<&StepRecord>,
     appid: Option<&str>,
-    retry_failed: bool,
+    ledgered: &Ledgered,
 ) -> Result<Decision, StepError> {
     let record = record.filter(|r| r.input_hash == step.input_hash);
-    if due(record, step, retry_failed, now_secs()) == Due::Keep {
+    if due(record, step, ledgered.retry_failed, ledgered.now, ledgered.cause_changed_at) == Due::Keep {
         if let Some(r) = record {
             let message = r.message.clone().unwrap_or_default();
             return Ok(match r.state {
                 StepState::Deferred => {
                     Decision::Defer { not_before: r.not_before.unwrap_or_default(), errcode: r.errcode, message }
                 }
+                StepState::Blocked => Decision::Block {
+                    errcode: r.errcode,
+                    message: format!(
+                        "blocked in an earlier run today: {message} (tried again once a token of the account is \
+                         stored, else on the next Beijing day)"
+                    ),
+                    hint: r.hint.clone(),
+                },
                 StepState::Failed => Decision::Fail {
                     errcode: r.errcode,
                     message: format!("failed in an earlier run: {message} (--retry-failed runs it again)"),

@@ -63,8 +63,28 @@ fn settled(ctx: &StepCtx<'_>, change: &CategoryChange, live: &AccountCategories)
     ctx.already_so("the categories are already as asked")
 }
 
+/// Categories the sheet names that could not be resolved: the category tree was unreadable
+/// when the run started. The tree is asked for with this account's token, so an account
+/// without one is `blocked` with the token's hint (no call is sent), and any other failure
+/// is judged as that call's error. A tree readable now resolves the names at the next run.
+async fn waiting_for_tree(ctx: &StepCtx<'_>, unresolved: &[String]) -> Result<Decision, StepError> {
+    ctx.api.all_categories(&ctx.appid).await?;
+    Ok(Decision::Defer {
+        not_before: crate::ledger::now_secs(),
+        errcode: None,
+        message: format!(
+            "the category names {} could not be resolved: the category tree was unreadable when the run started; \
+             the next run resolves them",
+            unresolved.join(";")
+        ),
+    })
+}
+
 pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let Some(change) = &ctx.row.categories else { return Ok(Decision::Skip("nothing asked".into())) };
+    if !change.unresolved.is_empty() {
+        return waiting_for_tree(ctx, &change.unresolved).await;
+    }
     let live = ctx.api.call(&ctx.appid, &GetCategory).await?;
     ctx.live.categories = Some(live.clone());
     let t = todo(change, &live);
