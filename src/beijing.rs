@@ -57,6 +57,12 @@ pub fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
     midnight(year, month, 1)
 }
 
+/// Midnight at the start of 1 January of the Beijing-time year after `now` (yearly quotas,
+/// such as the name changes, reset then).
+pub fn next_year(now: DateTime<Utc>) -> DateTime<Utc> {
+    midnight(now.with_timezone(&offset()).year() + 1, 1, 1)
+}
+
 /// Midnight at the start of the Beijing-time month `now` is in.
 pub fn month_start(now: DateTime<Utc>) -> DateTime<Utc> {
     let local = now.with_timezone(&offset());
@@ -89,6 +95,10 @@ mod tests {
         assert_eq!(next_month(utc("2026-12-15T00:00:00Z")), utc("2026-12-31T16:00:00Z"));
         assert_eq!(day_start(utc("2026-11-30T17:00:00Z")), utc("2026-11-30T16:00:00Z"));
         assert_eq!(day_start(utc("2026-11-30T15:59:59Z")), utc("2026-11-29T16:00:00Z"));
+        // 31 December 15:59:59 UTC is 23:59:59 in Beijing; a second later it is 1 January.
+        assert_eq!(next_year(utc("2026-12-31T15:59:59Z")), utc("2026-12-31T16:00:00Z"));
+        assert_eq!(next_year(utc("2026-12-31T16:00:00Z")), utc("2027-12-31T16:00:00Z"));
+        assert_eq!(next_year(utc("2026-03-01T00:00:00Z")), utc("2026-12-31T16:00:00Z"));
     }
 
     #[test]

@@ -85,8 +85,13 @@ impl Decision {
 
     /// Deferred until the first of next month, Beijing time (monthly quotas).
     pub fn next_month(code: Option<i64>, message: impl Into<String>) -> Decision {
+        Decision::until(DeferUntil::NextMonth, code, message)
+    }
+
+    /// Deferred until the quota that `rule` describes resets.
+    pub fn until(rule: DeferUntil, code: Option<i64>, message: impl Into<String>) -> Decision {
         Decision::Defer {
-            not_before: crate::beijing::next_month(chrono::Utc::now()).timestamp(),
+            not_before: rule.not_before(chrono::Utc::now()).timestamp(),
             errcode: code,
             message: message.into(),
         }
@@ -155,10 +160,7 @@ impl StepOutcome {
         match err.class() {
             ErrClass::Defer => {
                 let now = chrono::Utc::now();
-                let until = match code.and_then(errcode::defer_until) {
-                    Some(DeferUntil::NextDay) | None => crate::beijing::next_day(now),
-                    Some(DeferUntil::NextMonth) => crate::beijing::next_month(now),
-                };
+                let until = code.and_then(errcode::defer_until).unwrap_or(DeferUntil::NextDay).not_before(now);
                 StepOutcome { errcode: code, hint, not_before: Some(until.timestamp()), ..deferred(message) }
             }
             ErrClass::Retry => StepOutcome {

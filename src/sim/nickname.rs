@@ -3,7 +3,9 @@
 //! A name is never set directly: `setnickname` opens an audit and the name changes only when
 //! the audit is approved, on a later `api_wxa_querynickname` (per the fixture's
 //! `nickname_audit`) or through `POST /__sim/audit`. The format rules are assumed (NOTES.md):
-//! 4–30 characters with CJK counting as 2, never containing "小程序".
+//! 4–30 characters with CJK counting as 2, never containing "小程序". An approved change
+//! counts against the mini-program's `nickname_quota` (2 a calendar year, as
+//! `getaccountbasicinfo` reports it); once spent, `setnickname` is refused.
 
 use serde_json::json;
 
@@ -57,6 +59,14 @@ pub fn set(st: &mut State, ctx: &Ctx) -> Reply {
     }
     if st.audits.values().any(|a| a.appid == appid && a.audit_stat == 1) {
         return Err(err(91019, "a nickname audit is already in progress"));
+    }
+    // The year's name changes (`nickname_quota`, 2 by default) are spent: refused. Which
+    // errcode the live platform gives is not in any source at hand; 91003 (改名状态不合法)
+    // is the documented setnickname code that fits [assumed].
+    if let Some(mp) = st.mini_programs.get(&appid) {
+        if mp.nickname_quota > 0 && mp.nickname_used >= mp.nickname_quota {
+            return Err(err(91003, "invalid change stat: this year's name changes are used up"));
+        }
     }
     let name = ctx.str("nick_name").unwrap_or("").to_string();
     match name_problem(st, &appid, &name) {

@@ -512,6 +512,20 @@ async fn nickname_check_set_and_audit() {
     assert_eq!(info["nickname_info"]["nickname"], "中国好工具");
     assert_eq!(info["nickname_info"]["modify_used_count"], 1);
 
+    // The second approved change spends the year's two; a third is refused.
+    let r = sim.api(set, &at, json!({"nick_name": "好工具箱"})).await;
+    let second = r["audit_id"].as_i64().unwrap();
+    for _ in 0..2 {
+        sim.api(query, &at, json!({"audit_id": second})).await;
+    }
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(
+        (info["nickname_info"]["modify_used_count"].as_i64(), info["nickname_info"]["modify_quota"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let spent = sim.api(set, &at, json!({"nick_name": "好工具箱三号"})).await;
+    assert_eq!(spent["errcode"], 91003, "{spent}");
+
     // Manual audits wait for the control API.
     let r = sim.api(set, &other, json!({"nick_name": "示例计算器二"})).await;
     let id = r["audit_id"].as_i64().unwrap();

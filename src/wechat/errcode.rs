@@ -9,7 +9,7 @@
 //! that only `NOTES.md` names (tokens, quotas, general errors) carry the platform's wording.
 //! A unit test re-reads copies of the three documents and fails if a code is missing.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// What the runner does about an error (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -70,30 +70,23 @@ pub enum DeferUntil {
     NextDay,
     /// The first of next month, Beijing time (monthly quotas, 53200/53202/53300).
     NextMonth,
+    /// 1 January of next year, Beijing time (the yearly name changes, [`NAME_CHANGES_RESET`]).
+    NextYear,
 }
 
-/// Beijing time is UTC+8 all year (no daylight saving).
-const BEIJING_OFFSET_HOURS: i64 = 8;
+/// The name-change quota (`getaccountbasicinfo` `nickname_info`: 2 a calendar year) resets
+/// on 1 January and after a verification (the current setnickname page, NOTES.md): a spent
+/// one defers the nickname step to 1 January, Beijing time.
+pub const NAME_CHANGES_RESET: DeferUntil = DeferUntil::NextYear;
 
 impl DeferUntil {
     /// The moment after `now` at which the quota resets: midnight Beijing time of the next
-    /// day, or of the first of next month.
+    /// day, of the first of next month, or of 1 January next year (`crate::beijing`).
     pub fn not_before(self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let beijing = (now + Duration::hours(BEIJING_OFFSET_HOURS)).date_naive();
-        let date = match self {
-            DeferUntil::NextDay => beijing.succ_opt(),
-            DeferUntil::NextMonth => {
-                let (year, month) = match beijing.month() {
-                    12 => (beijing.year() + 1, 1),
-                    m => (beijing.year(), m + 1),
-                };
-                NaiveDate::from_ymd_opt(year, month, 1)
-            }
-        };
-        match date.and_then(|d| d.and_hms_opt(0, 0, 0)) {
-            Some(midnight) => midnight.and_utc() - Duration::hours(BEIJING_OFFSET_HOURS),
-            // Only at the end of chrono's calendar; a day later is as good an answer.
-            None => now + Duration::days(1),
+        match self {
+            DeferUntil::NextDay => crate::beijing::next_day(now),
+            DeferUntil::NextMonth => crate::beijing::next_month(now),
+            DeferUntil::NextYear => crate::beijing::next_year(now),
         }
     }
 
@@ -102,6 +95,7 @@ impl DeferUntil {
         match self {
             DeferUntil::NextDay => "the next day, Beijing time (00:00 UTC+8)",
             DeferUntil::NextMonth => "the first of next month, Beijing time (00:00 UTC+8)",
+            DeferUntil::NextYear => "1 January next year, Beijing time (00:00 UTC+8)",
         }
     }
 }
@@ -522,8 +516,10 @@ const CATALOGUE: &[ErrInfo] = &[
         Human,
         "改名状态不合法",
         "the rename is not allowed in the account's current state",
-        "Check `wxprov status` for a nickname audit still in review and wait for it; if there \
-        is none, look at the account on mp.weixin.qq.com, then run again with --retry-failed.",
+        "Check `wxprov status` for a nickname audit still in review and wait for it. The \
+        account's name changes for the year may also be spent (2 a calendar year, reset on 1 \
+        January; wxprov checks getaccountbasicinfo first and defers such rows itself). If \
+        neither, look at the account on mp.weixin.qq.com, then run again with --retry-failed.",
     ),
     e(
         91004,
@@ -1191,5 +1187,10 @@ mod tests {
         assert_eq!(DeferUntil::NextMonth.not_before(now), utc("2026-12-31T16:00:00Z"));
         let now = utc("2026-11-30T15:00:00Z");
         assert_eq!(DeferUntil::NextMonth.not_before(now), utc("2026-11-30T16:00:00Z"));
+        // 31 Dec 16:30 UTC is already 1 January in Beijing: the next reset is a year away.
+        let now = utc("2026-12-31T16:30:00Z");
+        assert_eq!(DeferUntil::NextYear.not_before(now), utc("2027-12-31T16:00:00Z"));
+        let now = utc("2026-12-31T15:30:00Z");
+        assert_eq!(NAME_CHANGES_RESET.not_before(now), utc("2026-12-31T16:00:00Z"));
     }
 }

@@ -16,6 +16,7 @@ mod guide;
 mod images;
 mod interrupt;
 mod links;
+mod name_quota;
 mod plan;
 mod preflight;
 mod quota;

@@ -8,7 +8,7 @@ use super::{load_image, StepCtx, StepError};
 use crate::ledger::StepState;
 use crate::runner::outcome::{Decision, StepOutcome};
 use crate::wechat::api::{CheckWxVerifyNickname, GetAccountBasicInfo, QueryNickname, SetNickname};
-use crate::wechat::{ApiError, Endpoint};
+use crate::wechat::{errcode, ApiError, Endpoint};
 
 /// 91019: a name audit is already running (NOTES.md).
 const AUDIT_RUNNING: i64 = 91019;
@@ -32,9 +32,16 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
             message: "the name change is in WeChat's audit".into(),
         });
     }
+    // The name changes are counted per calendar year (getaccountbasicinfo: "本年"), not per
+    // month like the avatar's: a spent quota waits for 1 January, Beijing time.
     if let Some(live) = &info.nickname_info {
-        if let Some(spent) = Decision::month_spent(None, "name", "", live.modify_used_count, live.modify_quota) {
-            return Ok(spent);
+        let (used, quota) = (live.modify_used_count, live.modify_quota);
+        if quota > 0 && used >= quota {
+            return Ok(Decision::until(
+                errcode::NAME_CHANGES_RESET,
+                None,
+                format!("this year's name changes are spent ({used}/{quota}); they reset on 1 January / 本年度名称修改次数已用完"),
+            ));
         }
     }
     let check = ctx.api.call(&ctx.appid, &CheckWxVerifyNickname { nick_name: wanted(ctx).to_string() }).await?;
