@@ -17,6 +17,10 @@ pub struct Args {
     /// The mini-program whose token fetches the tree
     #[arg(long, value_name = "APPID")]
     appid: Option<String>,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {

@@ -44,6 +44,12 @@ pub struct Args {
     job: PathBuf,
     #[command(flatten)]
     manifest: ManifestArgs,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub report: super::ReportOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 /// What a check found.

@@ -32,6 +32,10 @@ pub struct Args {
     qr_dir: Option<PathBuf>,
     #[command(flatten)]
     manifest: ManifestArgs,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 /// One link to send.

@@ -31,45 +31,158 @@ use crate::exit::{exit_of, Exit};
 /// (or WXPROV_COMPONENT_SECRET_FILE), WXPROV_COMPONENT_VERIFY_TICKET (a fallback: the ticket
 /// `serve` stored wins while it is younger than 12 hours, a ticket's life), WXPROV_TOKEN,
 /// WXPROV_ENCODING_AES_KEY, WXPROV_TOKEN_COMMAND. With --api-base sim (a rehearsal) none of
-/// them is read.
+/// them is read. `wxprov COMMAND --help` lists the options that command takes.
 #[derive(Debug, Parser)]
 #[command(name = "wxprov", version, max_term_width = 100)]
 struct Cli {
     #[command(flatten)]
-    global: GlobalOpts,
+    before: Before,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Options every command takes.
+/// The common options given before the command (`wxprov --ledger PATH tokens recover`), as
+/// command lines written when every option was global have them: accepted, not listed (each
+/// command lists its own). The command's own option wins.
 #[derive(Debug, Clone, clap::Args)]
-pub struct GlobalOpts {
+struct Before {
+    #[arg(long, hide = true)]
+    ledger: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    api_base: Option<String>,
+    #[arg(long, hide = true)]
+    report_dir: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    concurrency: Option<usize>,
+    #[arg(short, long, hide = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[arg(short, long, hide = true)]
+    quiet: bool,
+    #[arg(long, hide = true, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+/// `--ledger` and `--api-base`: for every command that reads or writes the ledger — which
+/// ledger it is follows from both (a rehearsal, `--api-base sim`, has its own).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LedgerOpt {
     /// The SQLite ledger [default: wxprov.db, or the job file's `ledger`]
-    #[arg(long, global = true, env = "WXPROV_LEDGER", value_name = "PATH")]
+    #[arg(long, env = "WXPROV_LEDGER", value_name = "PATH")]
     pub ledger: Option<PathBuf>,
-    /// WeChat API base URL; `sim` starts the built-in simulator in-process
-    /// [default: https://api.weixin.qq.com, or the job file's `api_base`]
-    #[arg(long, global = true, env = "WXPROV_API_BASE", value_name = "URL")]
+    /// WeChat API base URL; `sim` starts the built-in simulator in-process (a rehearsal, with
+    /// a ledger of its own) [default: https://api.weixin.qq.com, or the job file's `api_base`]
+    #[arg(long, env = "WXPROV_API_BASE", value_name = "URL")]
     pub api_base: Option<String>,
+}
+
+/// `--report-dir`: for the commands that write or check the reports.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportOpt {
     /// Where run reports go [default: reports, or the job file's `report_dir`]
-    #[arg(long, global = true, env = "WXPROV_REPORT_DIR", value_name = "DIR")]
+    #[arg(long, env = "WXPROV_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+}
+
+/// `--report-dir` accepted and not listed, by a command that writes no report (`plan`), so
+/// that a command line written for `run` works there too.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct UnusedReportOpt {
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+}
+
+/// `--concurrency`: for the commands that work on many rows.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConcurrencyOpt {
     /// How many rows (or calls) are worked on at once
-    #[arg(long, global = true, env = "WXPROV_CONCURRENCY", value_name = "N")]
+    #[arg(long, env = "WXPROV_CONCURRENCY", value_name = "N")]
     pub concurrency: Option<usize>,
+}
+
+/// The logging options: for every command that logs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LogOpts {
     /// More log output (-v debug, -vv trace)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Only warnings and errors
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub quiet: bool,
-    /// Log line format
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "WXPROV_LOG_FORMAT")]
+    /// Log line format [default: text]
+    #[arg(long, value_enum, env = "WXPROV_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The common options a command was given, merged from its own and those before it.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalOpts {
+    pub ledger: Option<PathBuf>,
+    pub api_base: Option<String>,
+    pub report_dir: Option<PathBuf>,
+    pub concurrency: Option<usize>,
+    pub verbose: u8,
+    pub quiet: bool,
     pub log_format: LogFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The common options of one command: each `None` where the command does not take it.
+#[derive(Default)]
+struct Taken<'a> {
+    ledger: Option<&'a LedgerOpt>,
+    report_dir: Option<PathBuf>,
+    concurrency: Option<usize>,
+    log: Option<&'a LogOpts>,
+}
+
+impl GlobalOpts {
+    fn merge(before: &Before, taken: Taken<'_>) -> GlobalOpts {
+        let log = taken.log.cloned().unwrap_or_default();
+        GlobalOpts {
+            ledger: taken.ledger.and_then(|o| o.ledger.clone()).or_else(|| before.ledger.clone()),
+            api_base: taken.ledger.and_then(|o| o.api_base.clone()).or_else(|| before.api_base.clone()),
+            report_dir: taken.report_dir.or_else(|| before.report_dir.clone()),
+            concurrency: taken.concurrency.or(before.concurrency),
+            verbose: log.verbose.max(before.verbose),
+            quiet: log.quiet || before.quiet,
+            log_format: log.log_format.or(before.log_format).unwrap_or(LogFormat::Text),
+        }
+    }
+}
+
+impl Command {
+    /// The common options this command takes, as given.
+    fn taken(&self) -> Taken<'_> {
+        let common = |ledger, log| Taken { ledger: Some(ledger), log: Some(log), ..Taken::default() };
+        match self {
+            Command::Run(a) => Taken {
+                report_dir: a.report.report_dir.clone(),
+                concurrency: a.concurrency.concurrency,
+                ..common(&a.ledger, &a.log)
+            },
+            Command::Plan(a) => Taken {
+                report_dir: a.report.report_dir.clone(),
+                concurrency: a.concurrency.concurrency,
+                ..common(&a.ledger, &a.log)
+            },
+            Command::Check(a) => Taken { report_dir: a.report.report_dir.clone(), ..common(&a.ledger, &a.log) },
+            Command::Status(a) => common(&a.ledger, &a.log),
+            Command::Links(a) => common(&a.ledger, &a.log),
+            Command::Serve(a) => common(&a.ledger, &a.log),
+            Command::Tokens(a) => {
+                let (ledger, log) = a.common();
+                common(ledger, log)
+            }
+            Command::Categories(a) => common(&a.ledger, &a.log),
+            Command::Quota(a) => common(&a.ledger, &a.log),
+            Command::Sim(a) => Taken { log: Some(&a.log), ..Taken::default() },
+            Command::Explain(_) => Taken::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
+    #[default]
     Text,
     Json,
 }
@@ -98,8 +211,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { Exit::Ok.code() });
         }
     };
-    init_logging(&cli.global);
-    let exit = match run(cli) {
+    let global = GlobalOpts::merge(&cli.before, cli.command.taken());
+    init_logging(&global);
+    let exit = match run(cli.command, global) {
         Ok(exit) => exit,
         Err(err) => {
             eprintln!("{}error: {}", rehearsal::prefix(), crate::secret::redact(&format!("{err:#}")));
@@ -114,19 +228,19 @@ pub fn main() -> ExitCode {
     ExitCode::from(exit.code())
 }
 
-fn run(cli: Cli) -> anyhow::Result<Exit> {
-    if let Command::Explain(args) = &cli.command {
+fn run(command: Command, global: GlobalOpts) -> anyhow::Result<Exit> {
+    if let Command::Explain(args) = &command {
         return explain::run(args);
     }
     // The servers use every core; the client commands spend their time waiting on WeChat,
     // and one thread does that with less overhead per call (no wake-ups across threads).
-    let runtime = match cli.command {
+    let runtime = match command {
         Command::Serve(_) | Command::Sim(_) => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
         _ => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
     };
     runtime.block_on(async move {
-        let mut ctx = Context::new(cli.global)?;
-        let exit = match cli.command {
+        let mut ctx = Context::new(global)?;
+        let exit = match command {
             Command::Run(args) => run::run(args, &mut ctx).await,
             Command::Plan(args) => plan::run(args, &mut ctx).await,
             Command::Check(args) => check::run(args, &mut ctx).await,

@@ -36,6 +36,14 @@ pub struct Args {
     /// Plan failed steps as if they were to run again
     #[arg(long)]
     retry_failed: bool,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub concurrency: super::ConcurrencyOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
+    #[command(flatten)]
+    pub report: super::UnusedReportOpt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

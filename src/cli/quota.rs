@@ -19,6 +19,10 @@ pub struct Args {
     /// mini-program's official account in the ledger, else APPID]
     #[arg(long, value_name = "APPID")]
     official_appid: Option<String>,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 /// The APIs a run spends quota on.

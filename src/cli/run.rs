@@ -30,6 +30,14 @@ pub struct Args {
     /// Run failed steps again even though their input has not changed
     #[arg(long)]
     retry_failed: bool,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub report: super::ReportOpt,
+    #[command(flatten)]
+    pub concurrency: super::ConcurrencyOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {

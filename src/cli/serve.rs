@@ -27,6 +27,10 @@ pub struct Args {
     #[arg(long, default_value_t = crate::callback::replay::DEFAULT_MAX_SKEW_SECS, value_name = "SECS",
           value_parser = clap::value_parser!(i64).range(1..=86_400))]
     max_skew: i64,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {

@@ -40,6 +40,8 @@ pub struct Args {
     /// Keep the simulated world in FILE across restarts (created if missing)
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<Exit> {

@@ -19,6 +19,10 @@ pub struct Args {
     /// How many steps to list per group
     #[arg(long, default_value_t = 20, value_name = "N")]
     limit: usize,
+    #[command(flatten)]
+    pub ledger: super::LedgerOpt,
+    #[command(flatten)]
+    pub log: super::LogOpts,
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {

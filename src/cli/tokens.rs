@@ -26,9 +26,18 @@ enum Action {
     Import {
         /// The CSV file
         file: PathBuf,
+        #[command(flatten)]
+        ledger: super::LedgerOpt,
+        #[command(flatten)]
+        log: super::LogOpts,
     },
     /// List the stored tokens: appid, kind, source and dates, never the secrets
-    List,
+    List {
+        #[command(flatten)]
+        ledger: super::LedgerOpt,
+        #[command(flatten)]
+        log: super::LogOpts,
+    },
     /// Fetch every authorizer's refresh token from WeChat and store the ones missing here,
     /// with the permission sets (api_get_authorizer_info) of those stored now and of those
     /// whose sets the ledger does not know
@@ -36,19 +45,34 @@ enum Action {
         /// Replace stored refresh tokens too, not only the missing ones
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        ledger: super::LedgerOpt,
+        #[command(flatten)]
+        log: super::LogOpts,
     },
+}
+
+impl Args {
+    /// The common options the action was given.
+    pub fn common(&self) -> (&super::LedgerOpt, &super::LogOpts) {
+        match &self.action {
+            Action::Import { ledger, log, .. } | Action::List { ledger, log } | Action::Recover { ledger, log, .. } => {
+                (ledger, log)
+            }
+        }
+    }
 }
 
 pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     // Listing only reads: a ledger that does not exist is an error, not created.
     let ledger = match args.action {
-        Action::List => ctx.existing_ledger(None)?,
+        Action::List { .. } => ctx.existing_ledger(None)?,
         _ => ctx.open_ledger(None)?,
     };
     match args.action {
-        Action::Import { file } => import(&ledger, &file).await,
-        Action::List => list(&ledger).await,
-        Action::Recover { all } => recover(ctx, &ledger, all).await,
+        Action::Import { file, .. } => import(&ledger, &file).await,
+        Action::List { .. } => list(&ledger).await,
+        Action::Recover { all, .. } => recover(ctx, &ledger, all).await,
     }
 }
 

@@ -13,6 +13,7 @@ mod explain;
 mod faults;
 mod feedback;
 mod guide;
+mod help;
 mod images;
 mod interrupt;
 mod links;
