@@ -307,6 +307,9 @@ pub async fn run(
             Err(e) if e.class() == ErrClass::Stop => {
                 api.calls.stop(format!("the run could not proceed: {}", e.with_hint()))
             }
+            // The component token's daily quota (45009): the pacer calls it no more this run,
+            // and every row that needs it is deferred to the next Beijing day (exit 4).
+            Err(e) if e.class() == ErrClass::Defer => tracing::warn!("{}", e.with_hint()),
             Err(e) => return Err(crate::exit::fail(format!("the run could not proceed: {e}"))),
         }
     }

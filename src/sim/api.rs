@@ -451,6 +451,7 @@ pub async fn serve_api(
 fn fault_message(errcode: i64) -> &'static str {
     match errcode {
         -1 => "system error",
+        45009 => "reach max api daily quota limit",
         45011 => "api minute-quota reach limit, must slower, retry next minute",
         _ => "simulated fault",
     }

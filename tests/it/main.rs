@@ -21,6 +21,7 @@ mod name_quota;
 mod plan;
 mod preflight;
 mod quota;
+mod quota_per_account;
 mod readonly;
 mod reauthorize;
 mod reconcile;
