@@ -213,7 +213,8 @@ fn due(
     match record.state {
         StepState::Done | StepState::Skipped => Due::Keep,
         StepState::Failed if !retry_failed => Due::Keep,
-        StepState::Deferred if record.not_before.is_some_and(|t| t > now.timestamp()) => Due::Keep,
+        // A scan that cannot be used yet (61055: the month's registrations are spent).
+        StepState::Deferred | StepState::Waiting if record.not_before.is_some_and(|t| t > now.timestamp()) => Due::Keep,
         StepState::Blocked if !may_be_unblocked(record.tried_at, now, cause_changed_at) => Due::Keep,
         StepState::InReview => Due::Poll,
         _ => Due::Run,

@@ -24,6 +24,9 @@ pub enum Decision {
     Block { errcode: Option<i64>, message: String, hint: Option<String> },
     /// Waiting for a merchant's scan.
     Wait(String),
+    /// Waiting for a merchant's scan that cannot be used before `not_before` (the official
+    /// account's registrations this month are spent: 61055).
+    WaitUntil { not_before: i64, errcode: Option<i64>, message: String, hint: Option<String> },
     /// Waiting for WeChat's audit.
     Review { audit_id: Option<i64>, message: String },
 }
@@ -38,7 +41,7 @@ impl Decision {
             Decision::Defer { .. } => "defer",
             Decision::Fail { .. } => "fail",
             Decision::Block { .. } => "block",
-            Decision::Wait(_) => "wait",
+            Decision::Wait(_) | Decision::WaitUntil { .. } => "wait",
             Decision::Review { .. } => "review",
         }
     }
@@ -49,6 +52,7 @@ impl Decision {
             Decision::Defer { message, .. }
             | Decision::Fail { message, .. }
             | Decision::Block { message, .. }
+            | Decision::WaitUntil { message, .. }
             | Decision::Review { message, .. } => message,
         }
     }
@@ -62,7 +66,7 @@ impl Decision {
             Decision::Defer { .. } => StepState::Deferred,
             Decision::Fail { .. } => StepState::Failed,
             Decision::Block { .. } => StepState::Blocked,
-            Decision::Wait(_) => StepState::Waiting,
+            Decision::Wait(_) | Decision::WaitUntil { .. } => StepState::Waiting,
             Decision::Review { .. } => StepState::InReview,
         }
     }
@@ -132,6 +136,12 @@ impl StepOutcome {
             Decision::Reconciled(m) => StepOutcome::done(m),
             Decision::Set(m) => StepOutcome::state(StepState::Pending, m),
             Decision::Wait(m) => StepOutcome::state(StepState::Waiting, m),
+            Decision::WaitUntil { not_before, errcode, message, hint } => StepOutcome {
+                not_before: Some(not_before),
+                errcode,
+                hint,
+                ..StepOutcome::state(StepState::Waiting, message)
+            },
             Decision::Defer { not_before, errcode, message } => StepOutcome {
                 not_before: Some(not_before),
                 errcode,

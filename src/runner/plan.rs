@@ -116,6 +116,12 @@ async fn plan_step(
                     ),
                     hint: r.hint.clone(),
                 },
+                StepState::Waiting => Decision::WaitUntil {
+                    not_before: r.not_before.unwrap_or_default(),
+                    errcode: r.errcode,
+                    message,
+                    hint: r.hint.clone(),
+                },
                 StepState::Failed => Decision::Fail {
                     errcode: r.errcode,
                     message: format!("failed in an earlier run: {message} (--retry-failed runs it again)"),

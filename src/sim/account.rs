@@ -44,6 +44,9 @@ pub fn basic_info(st: &mut State, ctx: &Ctx) -> Reply {
         }));
     }
     let mp = st.mini_programs.get(appid).ok_or_else(|| err(40013, "invalid appid"))?;
+    if mp.not_created_by_platform {
+        return Err(err(41033, "invalid register type"));
+    }
     ok(json!({
         "appid": mp.appid,
         "account_type": 3,

@@ -410,7 +410,7 @@ pub async fn serve_api(
                 conn.kill();
                 Some(StatusCode::INTERNAL_SERVER_ERROR.into_response())
             }
-            FaultKind::EffectThenDrop => None,
+            FaultKind::EffectThenDrop | FaultKind::EffectThenErrcode => None,
         };
         if let Some(resp) = resp {
             shared.lock_log().push(rec);
@@ -436,11 +436,21 @@ pub async fn serve_api(
     })();
 
     rec.effect = matches!(&reply, Ok(d) if d.effect);
-    if rec.fault.is_some() {
+    match fault {
         // effect_then_drop: the effect stands, the answer never arrives.
-        conn.kill();
-        shared.lock_log().push(rec);
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        Some(Fault { kind: FaultKind::EffectThenDrop, .. }) => {
+            conn.kill();
+            shared.lock_log().push(rec);
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        // effect_then_errcode: the effect stands, the answer says it failed.
+        Some(Fault { kind: FaultKind::EffectThenErrcode, errcode, .. }) => {
+            rec.errcode = Some(errcode);
+            rec.http_status = Some(200);
+            shared.lock_log().push(rec);
+            return envelope(Err(err(errcode, fault_message(errcode))));
+        }
+        _ => {}
     }
     rec.errcode = Some(reply.as_ref().map_or_else(|e| e.errcode, |_| 0));
     rec.http_status = Some(200);
@@ -452,6 +462,7 @@ fn fault_message(errcode: i64) -> &'static str {
     match errcode {
         -1 => "system error",
         45009 => "reach max api daily quota limit",
+        61058 => "ticket verification failed",
         45011 => "api minute-quota reach limit, must slower, retry next minute",
         _ => "simulated fault",
     }

@@ -11,6 +11,8 @@
 //! - `GET|POST|DELETE /__sim/faults`: list, add (one fault or an array), clear scheduled faults.
 //! - `POST /__sim/expire` `{appid}` or `{component: true}`: current access tokens → 42001.
 //! - `POST /__sim/revoke` `{appid}`: its refresh tokens → 61023.
+//! - `POST /__sim/authorize` `{appid}` → `{appid, auth_time}`: the account authorizes the
+//!   platform again now (a new refresh token, `auth_time` now; its older ones revoked).
 //! - `POST /__sim/scan` `{official_appid, redirect_uri?}` → `{ticket, redirect_status?}`.
 //! - `POST /__sim/rebind` `{appid, redirect_uri?}` → `{taskid, redirect_status?}`.
 //! - `POST /__sim/audit` `{appid, result: 2|3, reason?}`: ends the running nickname audit.
@@ -156,6 +158,19 @@ pub async fn revoke(AxState(sh): Sh, body: Bytes) -> Response {
         n += 1;
     }
     Json(json!({ "revoked": n })).into_response()
+}
+
+/// An account's admin authorizes the platform (again) now: a fresh refresh token with
+/// `auth_time` now, the account's older ones revoked (as a re-authorization does).
+pub async fn authorize(AxState(sh): Sh, body: Bytes) -> Response {
+    let req: AppidReq = parse_or_return!(body);
+    let mut st = sh.lock_state();
+    if !st.official_accounts.contains_key(&req.appid) && !st.mini_programs.contains_key(&req.appid) {
+        return fail(StatusCode::NOT_FOUND, format!("no account {}", req.appid));
+    }
+    let now = now_ms();
+    st.issue_refresh_token(&req.appid, now);
+    Json(json!({ "appid": req.appid, "auth_time": now / 1000 })).into_response()
 }
 
 /// Follows a redirect the way a merchant's browser would: GET `uri` plus `key=value`.

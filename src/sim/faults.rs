@@ -5,7 +5,9 @@
 //! appid), which tests use to put one failure exactly where they want it. A fault either
 //! replaces the call (errcode, HTTP status, dropped connection: nothing happens at "WeChat")
 //! or follows it (`effect_then_drop`: the call takes full effect, then the connection drops,
-//! so the client cannot know it did).
+//! so the client cannot know it did; `effect_then_errcode`: the call takes full effect, then
+//! WeChat answers an errcode as if it had not — as `fastregister` has been seen to answer
+//! 61058 or −1 after creating the mini-program).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -23,6 +25,8 @@ pub enum FaultKind {
     Drop,
     /// Apply the call fully, then close the connection without any response.
     EffectThenDrop,
+    /// Apply the call fully, then answer `{"errcode": N}` (default −1) with HTTP 200.
+    EffectThenErrcode,
 }
 
 impl FaultKind {
@@ -32,6 +36,7 @@ impl FaultKind {
             FaultKind::Http => "http",
             FaultKind::Drop => "drop",
             FaultKind::EffectThenDrop => "effect_then_drop",
+            FaultKind::EffectThenErrcode => "effect_then_errcode",
         }
     }
 }
@@ -43,7 +48,7 @@ pub struct ScheduledFault {
     /// The API path it applies to, e.g. `/cgi-bin/account/fastregister`.
     pub path: String,
     pub kind: FaultKind,
-    /// For `errcode` (default −1).
+    /// For `errcode` and `effect_then_errcode` (default −1).
     #[serde(default)]
     pub errcode: Option<i64>,
     /// For `http` (default 502).
@@ -65,7 +70,7 @@ fn one() -> u32 {
 }
 
 /// A fault chosen for one call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fault {
     pub kind: FaultKind,
     pub errcode: i64,

@@ -21,7 +21,10 @@
 //!   head_image_quota (5), nickname_used (0), nickname_quota (2), categories
 //!   ([{first, second, audit_status (3), audit_reason ("")}]), category_quota (5: getcategory's
 //!   `limit`, additions per month), category_quota_used (0), category_limit (20),
-//!   fast_registered (true), principal_name (""), nickname_audit (the global one)}]`.
+//!   fast_registered (true: false makes `setnickname` answer 91001), not_created_by_platform
+//!   (false: true makes `getaccountbasicinfo`, `checkwxverifynickname` and
+//!   `api_get_authorizer_info` answer 41033, as the live platform answers for accounts it did
+//!   not create, NOTES.md), principal_name (""), nickname_audit (the global one)}]`.
 //! - `categories`: the `getallcategories` tree as WeChat returns it: `[{id, name, level,
 //!   father, children, sensitive_type, qualify: {exter_list: [{inner_list: [{name, url}]}]}}]`.
 //! - `category_tree_field` (`"categories_list"`): the field `getallcategories` wraps the tree
@@ -185,6 +188,8 @@ pub struct MiniProgramFixture {
     pub category_limit: u32,
     #[serde(default = "d_true")]
     pub fast_registered: bool,
+    #[serde(default)]
+    pub not_created_by_platform: bool,
     #[serde(default)]
     pub principal_name: String,
     /// Overrides the fixture-wide `nickname_audit` for this mini-program.

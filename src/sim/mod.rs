@@ -196,6 +196,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/faults", get(control::get_faults).post(control::add_faults).delete(control::clear_faults))
         .route("/__sim/expire", post(control::expire))
         .route("/__sim/revoke", post(control::revoke))
+        .route("/__sim/authorize", post(control::authorize))
         .route("/__sim/scan", post(control::scan))
         .route("/__sim/rebind", post(control::rebind))
         .route("/__sim/audit", post(control::audit))

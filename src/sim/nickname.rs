@@ -39,6 +39,9 @@ fn name_problem(st: &State, appid: &str, name: &str) -> Option<i64> {
 /// `checkwxverifynickname`.
 pub fn check(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?;
+    if st.mini_programs.get(appid).is_some_and(|m| m.not_created_by_platform) {
+        return Err(err(41033, "invalid register type"));
+    }
     let name = ctx.str("nick_name").unwrap_or("");
     match name_problem(st, appid, name) {
         Some(53010) => Err(err(53010, "invalid nickname format")),

@@ -68,6 +68,7 @@ pub fn fastregister(st: &mut State, ctx: &Ctx) -> Reply {
             category_quota_used: 0,
             category_limit: 20,
             fast_registered: true,
+            not_created_by_platform: false,
             principal_name,
             nickname_audit: None,
             created_ms: ctx.now,

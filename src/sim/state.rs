@@ -85,6 +85,10 @@ pub struct MiniProgram {
     pub category_quota_used: u32,
     pub category_limit: u32,
     pub fast_registered: bool,
+    /// Reads (`getaccountbasicinfo`, `checkwxverifynickname`, `api_get_authorizer_info`)
+    /// answer 41033, as the live platform does for accounts it did not create (NOTES.md).
+    #[serde(default)]
+    pub not_created_by_platform: bool,
     pub principal_name: String,
     pub nickname_audit: Option<AuditMode>,
     pub created_ms: u64,
@@ -345,6 +349,7 @@ impl State {
                     category_quota_used: mp.category_quota_used,
                     category_limit: mp.category_limit,
                     fast_registered: mp.fast_registered,
+                    not_created_by_platform: mp.not_created_by_platform,
                     principal_name: mp.principal_name,
                     nickname_audit: mp.nickname_audit,
                     created_ms: now,

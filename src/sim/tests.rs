@@ -824,3 +824,58 @@ async fn an_unusable_state_file_is_an_error_naming_it() {
     let e = start(Fixture::example(), with_state(&missing), "127.0.0.1:0".parse().unwrap()).await.err();
     assert!(format!("{:#}", e.expect("an error")).contains("no/such/folder"));
 }
+
+#[tokio::test]
+async fn effect_then_errcode_applies_and_answers_the_errcode() {
+    let sim = Sim::start().await;
+    let at = sim.token(MP).await;
+    let fault = json!({"path": "/cgi-bin/account/modifysignature", "kind": "effect_then_errcode", "errcode": 61058});
+    sim.control("/__sim/faults", fault).await;
+    let r = sim.api("/cgi-bin/account/modifysignature", &at, json!({"signature": "提供好玩的服务。"})).await;
+    assert_eq!(r["errcode"], 61058);
+    let info = sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await;
+    assert_eq!(info["signature_info"]["signature"], "提供好玩的服务。", "the effect stands");
+    let calls = sim.look("/__sim/calls").await;
+    let rec = calls.as_array().unwrap().iter().find(|c| c["fault"] == "effect_then_errcode").unwrap();
+    assert_eq!((&rec["effect"], &rec["errcode"]), (&json!(true), &json!(61058)));
+}
+
+#[tokio::test]
+async fn authorizer_info_tells_mini_programs_and_answers_41033_for_accounts_not_created_by_the_platform() {
+    let mut fixture = Fixture::example();
+    let mut not_ours = fixture.mini_programs[0].clone();
+    not_ours.appid = "wx7e570000000a1033".into();
+    not_ours.refresh_token = Some("refreshtoken@@@not-ours".into());
+    not_ours.not_created_by_platform = true;
+    fixture.mini_programs.push(not_ours);
+    let sim = Sim::with(fixture, SimOptions::default()).await;
+    let ct = sim.component_token().await;
+    let info = |appid: &str| json!({"component_appid": COMPONENT, "authorizer_appid": appid});
+    let path = "/cgi-bin/component/api_get_authorizer_info";
+    let mp = sim.component(path, &ct, info(MP)).await;
+    assert_eq!(mp["authorizer_info"]["principal_name"], "杭州示例科技有限公司");
+    assert!(mp["authorizer_info"]["MiniProgramInfo"].is_object(), "{mp}");
+    assert_eq!(mp["authorization_info"]["authorizer_appid"], MP);
+    assert_eq!(mp["authorization_info"]["authorizer_refresh_token"], "refreshtoken@@@mp-fresh-0001");
+    let oa = sim.component(path, &ct, info(OA)).await;
+    assert_eq!(oa["authorizer_info"]["principal_name"], "杭州示例科技有限公司");
+    assert!(oa["authorizer_info"].get("MiniProgramInfo").is_none(), "{oa}");
+    assert_eq!(sim.component(path, &ct, info("wx7e570000000a1033")).await["errcode"], 41033);
+    assert_eq!(sim.component(path, &ct, info("wx0000000000000404")).await["errcode"], 61003);
+    let at = sim.token("wx7e570000000a1033").await;
+    assert_eq!(sim.get("/cgi-bin/account/getaccountbasicinfo", &at).await["errcode"], 41033);
+    let check = sim.api("/cgi-bin/wxverify/checkwxverifynickname", &at, json!({"nick_name": "示例名称"})).await;
+    assert_eq!(check["errcode"], 41033);
+    // Re-authorized now: a new refresh token with this second as its auth_time.
+    let again = sim.control("/__sim/authorize", json!({"appid": MP})).await;
+    let list = sim
+        .component(
+            "/cgi-bin/component/api_get_authorizer_list",
+            &ct,
+            json!({"component_appid": COMPONENT, "offset": 0, "count": 500}),
+        )
+        .await;
+    let item = list["list"].as_array().unwrap().iter().find(|i| i["authorizer_appid"] == MP).unwrap().clone();
+    assert_eq!(item["auth_time"], again["auth_time"]);
+    assert_ne!(item["refresh_token"], "refreshtoken@@@mp-fresh-0001");
+}

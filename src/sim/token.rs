@@ -109,24 +109,59 @@ pub fn authorizer_list(st: &mut State, ctx: &Ctx) -> Reply {
     ok(json!({ "total_count": all.len(), "list": list }))
 }
 
-/// `api_get_authorizer_info`: an authorizer's account and the permission sets it granted.
+/// `api_get_authorizer_info`: an authorizer's account, with its current refresh token.
+/// `MiniProgramInfo` is there for mini-programs only, as the platform answers; an account
+/// the platform did not create answers 41033 (the fixture's `not_created_by_platform`), one
+/// that is not authorized (no refresh token that works) 61003.
 pub fn authorizer_info(st: &mut State, ctx: &Ctx) -> Reply {
     check_component_appid(st, ctx)?;
     let appid = ctx.str("authorizer_appid").unwrap_or("").to_string();
-    let authorized = st.refresh_tokens.values().any(|r| !r.revoked && r.appid == appid);
-    let nick_name = match (st.official_accounts.get(&appid), st.mini_programs.get(&appid)) {
-        (Some(oa), _) if authorized => oa.nickname.clone(),
-        (_, Some(mp)) if authorized => mp.nickname.clone(),
-        _ => return Err(err(61003, "component is not authorized by this account")),
+    let refresh = st.refresh_tokens.iter().find(|(_, r)| r.appid == appid && !r.revoked).map(|(t, _)| t.clone());
+    let known = st.official_accounts.contains_key(&appid) || st.mini_programs.contains_key(&appid);
+    let Some(refresh) = refresh.filter(|_| known) else {
+        return Err(err(61003, "component is not authorized by this account"));
     };
-    let principal_name = st
-        .official_accounts
-        .get(&appid)
-        .map(|oa| oa.principal_name.clone())
-        .or_else(|| st.mini_programs.get(&appid).map(|mp| mp.principal_name.clone()))
-        .unwrap_or_default();
+    let user_name = format!("gh_{}", &appid[appid.len().saturating_sub(12)..]);
+    let info = if let Some(oa) = st.official_accounts.get(&appid) {
+        json!({
+            "nick_name": oa.nickname,
+            "head_img": "",
+            "service_type_info": { "id": 2 },
+            "verify_type_info": { "id": if oa.verified { 0 } else { -1 } },
+            "user_name": user_name,
+            "principal_name": oa.principal_name,
+            "alias": "",
+            "qrcode_url": "",
+            "signature": "",
+        })
+    } else {
+        let mp = &st.mini_programs[&appid];
+        if mp.not_created_by_platform {
+            return Err(err(41033, "invalid register type"));
+        }
+        json!({
+            "nick_name": mp.nickname,
+            "head_img": mp.head_image_url,
+            "service_type_info": { "id": 0 },
+            "verify_type_info": { "id": 0 },
+            "user_name": user_name,
+            "principal_name": mp.principal_name,
+            "alias": "",
+            "qrcode_url": "",
+            "signature": mp.signature,
+            "MiniProgramInfo": {
+                "network": { "RequestDomain": [], "WsRequestDomain": [], "UploadDomain": [], "DownloadDomain": [] },
+                "categories": mp.categories.iter().map(|c| json!({ "first": c.first, "second": c.second })).collect::<Vec<_>>(),
+                "visit_status": 0,
+            },
+        })
+    };
     ok(json!({
-        "authorizer_info": { "nick_name": nick_name, "principal_name": principal_name },
-        "authorization_info": { "authorizer_appid": appid, "func_info": func_info(st, &appid) },
+        "authorizer_info": info,
+        "authorization_info": {
+            "authorizer_appid": appid,
+            "authorizer_refresh_token": refresh,
+            "func_info": func_info(st, &appid),
+        },
     }))
 }

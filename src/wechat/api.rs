@@ -129,7 +129,9 @@ pub fn func_ids(func_info: &serde_json::Value) -> Vec<i64> {
         .collect()
 }
 
-/// `api_get_authorizer_info`: an authorizer's account details and what it granted.
+/// `api_get_authorizer_info`: an authorizer's account details and what it granted, with the
+/// component's token (so it needs no authorizer token: a registration being reconciled has
+/// none yet).
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiGetAuthorizerInfo {
     pub component_appid: String,
@@ -139,7 +141,27 @@ pub struct ApiGetAuthorizerInfo {
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthorizerInfo {
     #[serde(default)]
+    pub authorizer_info: AuthorizerAccount,
+    #[serde(default)]
     pub authorization_info: AuthorizerGrant,
+}
+
+/// The `authorizer_info` of `api_get_authorizer_info`: only what wxprov reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthorizerAccount {
+    #[serde(default, deserialize_with = "string_any")]
+    pub nick_name: String,
+    #[serde(default, deserialize_with = "string_any")]
+    pub principal_name: String,
+    /// Present for mini-programs only: the documented way to tell them from official accounts.
+    #[serde(default, rename = "MiniProgramInfo")]
+    pub mini_program_info: Option<serde_json::Value>,
+}
+
+impl AuthorizerAccount {
+    pub fn is_mini_program(&self) -> bool {
+        self.mini_program_info.as_ref().is_some_and(|v| !v.is_null())
+    }
 }
 
 /// The `authorization_info` of `api_get_authorizer_info`: only what wxprov reads.
@@ -147,6 +169,8 @@ pub struct AuthorizerInfo {
 pub struct AuthorizerGrant {
     #[serde(default)]
     pub func_info: serde_json::Value,
+    #[serde(default)]
+    pub authorizer_refresh_token: Option<Secret>,
 }
 endpoint!(ApiGetAuthorizerInfo, "/cgi-bin/component/api_get_authorizer_info", Post, Component, false, AuthorizerInfo);
 

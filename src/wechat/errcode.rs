@@ -358,12 +358,14 @@ const CATALOGUE: &[ErrInfo] = &[
     ),
     e(
         61055,
-        Human,
+        Defer,
         "超出公众号每月可快速创建限额",
         "the official account's monthly fast-registration limit (5) is reached",
-        "This official account has already created 5 mini-programs this month. Keep the row \
-        and feed it again from the first of next month (Beijing time) with a fresh scan of the \
-        `wxprov links` link, or put another official account in official_appid.",
+        "This official account has already created 5 mini-programs this month. wxprov drops the \
+        row's stored ticket (it will be stale) and keeps the row waiting until the first of next \
+        month (Beijing time); then have the merchant scan the `wxprov links` link again (`wxprov \
+        serve` stores the new ticket; replace a ticket pasted in the ticket column). Or put \
+        another official account in official_appid.",
     ),
     e(
         61056,
@@ -387,9 +389,10 @@ const CATALOGUE: &[ErrInfo] = &[
         Human,
         "用户扫码凭证校验不通过",
         "the scan ticket failed verification (wrong, expired, used, or retried within 5 s)",
-        "The ticket is no good. Have the merchant scan the `wxprov links` link again (`wxprov \
-        serve` stores the new ticket), or paste a new ticket into the ticket column. Never \
-        reuse an old ticket.",
+        "The ticket is no good (wxprov first looked through api_get_authorizer_list for a \
+        mini-program this ticket may have created, and found none). Have the merchant scan the \
+        `wxprov links` link again (`wxprov serve` stores the new ticket), or paste a new ticket \
+        into the ticket column. Never reuse an old ticket.",
     ),
     e(
         61028,
@@ -945,7 +948,7 @@ pub fn class_on(code: i64, token: TokenKind) -> ErrClass {
 pub fn defer_until(code: i64) -> Option<DeferUntil> {
     match code {
         45009 => Some(DeferUntil::NextDay),
-        53200 | 53202 | 53203 | 53300 => Some(DeferUntil::NextMonth),
+        53200 | 53202 | 53203 | 53300 | 61055 => Some(DeferUntil::NextMonth),
         _ => None,
     }
 }
@@ -1080,7 +1083,8 @@ mod tests {
 
     const RETRY: &[i64] = &[-1, 45011, 53011];
     const TOKEN: &[i64] = &[40001, 40014, 42001];
-    const DEFER: &[i64] = &[45009, 53200, 53202, 53203, 53300];
+    /// 61055 is a registration code, but a quota: the row waits for next month (DESIGN §5).
+    const DEFER: &[i64] = &[45009, 53200, 53202, 53203, 53300, 61055];
     /// Whatever the token (40013 only on the component's: below).
     const STOP: &[i64] = &[40125, 41004, 40164, 45035, 61004, 61005, 61006, 61028, 61029];
     const BLOCKED: &[i64] = &[61023, 61003, 61007, 48001, 48004, 50002];
@@ -1103,7 +1107,7 @@ mod tests {
         for e in all().iter().filter(|e| !special.contains(&e.code) && e.token.is_none()) {
             assert_eq!(e.class, ErrClass::Human, "{}", e.code);
         }
-        for c in 61051..=61061 {
+        for c in (61051..=61061).filter(|c| *c != 61055) {
             assert_eq!(class_of(c), ErrClass::Human, "{c}");
         }
         assert_eq!(class_of(123_456), ErrClass::Human, "unknown codes need a person");

@@ -7,7 +7,8 @@ fn explains_a_known_code() {
     Test::new()
         .args(["explain", "61055"])
         .stdout_has("超出公众号每月可快速创建限额")
-        .stdout_has("human")
+        .stdout_has("defer")
+        .stdout_has("first of next month")
         .stdout_has("hint")
         .run();
 }

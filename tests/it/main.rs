@@ -26,6 +26,7 @@ mod readonly;
 mod reauthorize;
 mod reconcile;
 mod register;
+mod registration_reconcile;
 mod rehearsal;
 mod reports;
 mod run;

@@ -4,34 +4,60 @@
 //!
 //! What WeChat would refuse is checked locally first (five registrations this Beijing-time
 //! month: 61055). The new appid and authorization code are written to the ledger before
-//! anything else; the refresh token right after. A ticket is never resent within 5 s. When
-//! an earlier `fastregister` got no answer, the mini-program is looked for through
-//! `api_get_authorizer_list` before anything is sent again.
+//! anything else; the refresh token right after. A ticket is never resent within 5 s.
+//!
+//! An answer that leaves open whether the mini-program was created (61058, −1, a timeout, a
+//! dropped connection, a run that stopped after the send) is reconciled through
+//! `api_get_authorizer_list` before anything is sent again or a new scan is asked for
+//! (DESIGN §4): one candidate is the registration, two or more block the row for a person to
+//! choose. 61055 (the month's registrations are spent) drops the stored ticket, which will
+//! be stale by then, and leaves the row waiting until the first of next month.
 
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::{StepCtx, StepError};
-use crate::ledger::{now_secs, Registration, TicketKind};
+use crate::ledger::{now_secs, Registration, StepState, TicketKind};
 use crate::runner::outcome::{Decision, StepOutcome};
-use crate::wechat::api::{ApiQueryAuth, AuthorizerListItem, FastRegister, GetAccountBasicInfo};
-use crate::wechat::Endpoint;
+use crate::secret::Secret;
+use crate::wechat::api::{ApiGetAuthorizerInfo, ApiQueryAuth, FastRegister};
+use crate::wechat::{errcode, ApiError, Endpoint, ErrClass};
 
 /// Registrations an official account may make in a month.
 const MONTHLY_LIMIT: i64 = 5;
 /// WeChat refuses the same ticket again within this long (61058).
 const RESEND_GAP: Duration = Duration::from_secs(5);
+/// How much earlier than our recorded send WeChat's `auth_time` of the new mini-program may
+/// be and still count: the two clocks are not the same clock.
+const CLOCK_SLACK_SECS: i64 = 60;
+/// The official account's registrations this month are spent (DESIGN §5).
+const MONTH_SPENT: i64 = 61055;
+/// The scan ticket was refused — or a registration that took effect lost its answer and its
+/// retry met the used ticket.
+const TICKET_REFUSED: i64 = 61058;
 
 fn official(ctx: &StepCtx<'_>) -> String {
     ctx.row.official_appid.clone().unwrap_or_default()
 }
 
+/// True while the step waits for next month after 61055: the tickets it had then are stale.
+fn month_wait(ctx: &StepCtx<'_>) -> bool {
+    ctx.record.state == StepState::Waiting && ctx.record.errcode == Some(MONTH_SPENT)
+}
+
+/// The ticket to register with: the row's own, else the newest `serve` stored. After a
+/// 61055 wait only a ticket received since the month began counts (the row's own, from
+/// before, is stale: a fresh one pasted in its place changes the step's input).
 async fn ticket(ctx: &StepCtx<'_>) -> Result<Option<String>, StepError> {
-    if let Some(t) = ctx.row.ticket.clone() {
+    let since = if month_wait(ctx) {
+        crate::beijing::month_start(chrono::Utc::now()).timestamp()
+    } else if let Some(t) = ctx.row.ticket.clone() {
         return Ok(Some(t));
-    }
-    Ok(ctx.ledger.newest_ticket(TicketKind::FastRegister, &official(ctx), 0).await?)
+    } else {
+        0
+    };
+    Ok(ctx.ledger.newest_ticket(TicketKind::FastRegister, &official(ctx), since).await?)
 }
 
 pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
@@ -48,23 +74,40 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
             reg.appid.as_deref().unwrap_or_default()
         )));
     }
+    if latest.as_ref().is_some_and(|r| r.appid.is_none()) {
+        return Ok(Decision::Set("find out whether the earlier registration took effect, then finish it".into()));
+    }
     if ticket(ctx).await?.is_none() {
         return Ok(Decision::Wait(
             "waiting for the official account's admin to scan the link from `wxprov links`".into(),
         ));
     }
-    if latest.as_ref().is_some_and(|r| r.appid.is_none()) {
-        return Ok(Decision::Set("find out whether the earlier registration took effect, then finish it".into()));
-    }
-    let month_start = crate::beijing::month_start(chrono::Utc::now()).timestamp();
-    let this_month = ctx.ledger.registrations_since(&official, month_start).await?;
-    if this_month >= MONTHLY_LIMIT {
-        return Ok(Decision::fail(
-            61055,
-            format!("{official} has registered {this_month} mini-programs this month (the limit is {MONTHLY_LIMIT})"),
-        ));
+    if let Some(spent) = month_full(ctx).await? {
+        return Ok(spent);
     }
     Ok(Decision::Set(format!("register a mini-program with {official}'s qualification")))
+}
+
+/// Waiting until next month when the ledger shows the official account's registrations for
+/// this Beijing-time month spent (what WeChat would answer with 61055).
+async fn month_full(ctx: &StepCtx<'_>) -> Result<Option<Decision>, StepError> {
+    let official = official(ctx);
+    let month_start = crate::beijing::month_start(chrono::Utc::now()).timestamp();
+    let this_month = ctx.ledger.registrations_since(&official, month_start).await?;
+    if this_month < MONTHLY_LIMIT {
+        return Ok(None);
+    }
+    let not_before = crate::beijing::next_month(chrono::Utc::now()).timestamp();
+    Ok(Some(Decision::WaitUntil {
+        not_before,
+        errcode: Some(MONTH_SPENT),
+        message: format!(
+            "{official} has registered {this_month} mini-programs this month (the limit is {MONTHLY_LIMIT}); waiting \
+             until {}",
+            crate::beijing::show(Some(not_before))
+        ),
+        hint: errcode::lookup(MONTH_SPENT).map(|e| e.hint.to_string()),
+    }))
 }
 
 pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
@@ -73,24 +116,55 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     if let Some(reg) = latest.clone().filter(|r| r.appid.is_some() && r.exchanged_at.is_none()) {
         return exchange(ctx, &reg).await;
     }
-    let Some(ticket) = ticket(ctx).await? else { return Ok(StepOutcome::from_decision(decide(ctx).await?)) };
-    // An earlier attempt whose answer was lost (with this ticket or another): did it create
-    // the mini-program? If so, that is the registration; never a second one.
+    // An earlier attempt whose answer was lost (with this ticket or another; the run may have
+    // stopped after the send): did it create the mini-program? If so, that is the
+    // registration; never a second one.
     if let Some(earlier) = latest.filter(|r| r.appid.is_none()) {
-        if let Some(outcome) = reconcile(ctx, &earlier).await? {
+        if let Some(outcome) = reconcile(ctx, &earlier, None).await? {
             return Ok(outcome);
         }
         ctx.ledger.registration_failed(&earlier.official_appid, &earlier.ticket).await?;
-        if earlier.ticket == ticket {
+        if ticket(ctx).await?.as_deref() == Some(earlier.ticket.as_str()) {
             let wait = (earlier.sent_at + RESEND_GAP.as_secs() as i64 + 1 - now_secs()).max(0);
             tokio::time::sleep(Duration::from_secs(wait as u64)).await;
         }
     }
+    let Some(ticket) = ticket(ctx).await? else { return Ok(StepOutcome::from_decision(decide(ctx).await?)) };
+    if let Some(Decision::WaitUntil { not_before, errcode, message, hint }) = month_full(ctx).await? {
+        // The ticket will be stale by next month.
+        ctx.ledger.use_ticket(TicketKind::FastRegister, &official, &ticket).await?;
+        let message = format!("{message} (the stored ticket was dropped)");
+        return Ok(StepOutcome::from_decision(Decision::WaitUntil { not_before, errcode, message, hint }));
+    }
+    let sent_at = now_secs();
     ctx.mark_started(FastRegister::PATH, json!({ "official_appid": official })).await?;
     ctx.ledger.registration_sent(&official, &ticket).await?;
+    let sent = Registration {
+        official_appid: official.clone(),
+        ticket: ticket.clone(),
+        appid: None,
+        authorization_code: None,
+        sent_at,
+        registered_at: None,
+        exchanged_at: None,
+    };
     let registered = match ctx.api.call(&official, &FastRegister { ticket: ticket.clone() }).await {
         Ok(registered) => registered,
-        // WeChat answered: nothing was created. Only a lost answer stays "sent".
+        // A refused ticket may be the retry of a registration that took effect without its
+        // answer reaching us: look for it before asking the merchant for a new scan.
+        Err(e) if e.errcode() == Some(TICKET_REFUSED) => {
+            if let Some(outcome) = reconcile(ctx, &sent, Some(&e)).await? {
+                return Ok(outcome);
+            }
+            ctx.ledger.registration_failed(&official, &ticket).await?;
+            return Err(e.into());
+        }
+        Err(e) if e.errcode() == Some(MONTH_SPENT) => {
+            ctx.ledger.registration_failed(&official, &ticket).await?;
+            return month_spent(ctx, &ticket, e.to_string()).await;
+        }
+        // WeChat answered: nothing was created. Only a lost answer stays "sent", for the
+        // next try (or run) to reconcile.
         Err(e) if !e.uncertain() => {
             ctx.ledger.registration_failed(&official, &ticket).await?;
             return Err(e.into());
@@ -101,15 +175,29 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     ctx.ledger.set_row_appid(&ctx.row.identity, &registered.appid).await?;
     ctx.ledger.use_ticket(TicketKind::FastRegister, &official, &ticket).await?;
     let reg = Registration {
-        official_appid: official,
-        ticket,
         appid: Some(registered.appid),
         authorization_code: Some(registered.authorization_code),
-        sent_at: now_secs(),
         registered_at: Some(now_secs()),
-        exchanged_at: None,
+        ..sent
     };
     exchange(ctx, &reg).await
+}
+
+/// The month's registrations of the official account are spent (WeChat's 61055, or the
+/// ledger's count): the ticket will be stale by next month, so it is dropped, and the step
+/// waits for the first of next month, Beijing time.
+async fn month_spent(ctx: &StepCtx<'_>, ticket: &str, why: String) -> Result<StepOutcome, StepError> {
+    ctx.ledger.use_ticket(TicketKind::FastRegister, &official(ctx), ticket).await?;
+    let not_before = crate::beijing::next_month(chrono::Utc::now()).timestamp();
+    Ok(StepOutcome {
+        errcode: Some(MONTH_SPENT),
+        hint: errcode::lookup(MONTH_SPENT).map(|e| e.hint.to_string()),
+        not_before: Some(not_before),
+        ..StepOutcome::state(
+            StepState::Waiting,
+            format!("{why}; waiting until {} (the stored ticket was dropped)", crate::beijing::show(Some(not_before))),
+        )
+    })
 }
 
 /// Exchanges a registration's authorization code for the new mini-program's refresh token.
@@ -144,38 +232,115 @@ async fn exchange(ctx: &mut StepCtx<'_>, reg: &Registration) -> Result<StepOutco
     Ok(StepOutcome::done(format!("registered as {appid}")))
 }
 
-/// After a `fastregister` whose answer was lost: looks for a mini-program authorized since
-/// it was sent, with the official account's principal, that wxprov did not know before it
-/// was sent and that no row of the ledger accounts for. Found, it is recorded (the list
-/// carries its refresh token) and the step is done. A refresh token stored since (by
-/// `tokens recover`) does not hide it; one stored before rules it out.
-async fn reconcile(ctx: &mut StepCtx<'_>, earlier: &Registration) -> Result<Option<StepOutcome>, StepError> {
-    let principal = ctx.api.call(&earlier.official_appid, &GetAccountBasicInfo).await?.principal_name;
+/// A mini-program that may be the registration being reconciled.
+struct Candidate {
+    appid: String,
+    refresh: Option<Secret>,
+    /// The permission sets it granted (`func_info`), for `check`.
+    granted: Vec<i64>,
+}
+
+/// After a `fastregister` whose answer left open whether it took effect (`answer`: the error
+/// it met, `None` when it got none): the candidates are the authorizers of
+/// `api_get_authorizer_list` first authorized since it was sent, that are mini-programs with
+/// the official account's principal (read with `api_get_authorizer_info` on the component
+/// token, for the official account too), that no row of the ledger accounts for and whose
+/// refresh token the ledger did not hold before the send (a token stored since, by `tokens
+/// recover`, does not hide one). A candidate whose read answers an error (41033 for an
+/// account not created by the platform, 48001, 61003…) is skipped; a transient failure is
+/// not, since it could hide the registration.
+///
+/// One candidate is the registration: it is recorded with its refresh token and the step is
+/// done. Two or more block the step with their appids for a person to choose, and nothing is
+/// sent again meanwhile. `None`: none, the registration did not happen.
+async fn reconcile(
+    ctx: &mut StepCtx<'_>,
+    earlier: &Registration,
+    answer: Option<&ApiError>,
+) -> Result<Option<StepOutcome>, StepError> {
+    let official = earlier.official_appid.clone();
+    let principal = authorizer_info(ctx, &official).await?.authorizer_info.principal_name;
     let accounted = ctx.ledger.row_accounts().await?;
     let known = ctx.ledger.known_before(earlier.sent_at).await?;
-    let found: Vec<AuthorizerListItem> = ctx
+    let listed: Vec<_> = ctx
         .api
         .authorizers()
         .await?
         .into_iter()
-        .filter(|i| i.auth_time == 0 || i.auth_time >= earlier.sent_at - 60)
-        .filter(|i| i.authorizer_appid != earlier.official_appid)
+        .filter(|i| i.auth_time == 0 || i.auth_time >= earlier.sent_at - CLOCK_SLACK_SECS)
+        .filter(|i| i.authorizer_appid != official)
         .filter(|i| !accounted.contains(&i.authorizer_appid) && !known.contains(&i.authorizer_appid))
         .collect();
-    for item in found {
-        ctx.api.tokens.store_refresh_token(&item.authorizer_appid, &item.refresh_token, "recover").await?;
-        let info = ctx.api.call(&item.authorizer_appid, &GetAccountBasicInfo).await?;
-        if info.principal_name == principal && info.account_type != 1 && info.account_type != 2 {
-            let appid = item.authorizer_appid.clone();
-            ctx.ledger.registration_result(&earlier.official_appid, &earlier.ticket, &appid, None).await?;
-            ctx.ledger.registration_exchanged(&earlier.official_appid, &earlier.ticket).await?;
+    let mut found = Vec::new();
+    for item in listed {
+        let info = match authorizer_info(ctx, &item.authorizer_appid).await {
+            Ok(info) => info,
+            Err(StepError::Api(e @ ApiError::WeChat { .. }))
+                if matches!(e.class(), ErrClass::Human | ErrClass::Blocked) =>
+            {
+                tracing::debug!("line {}: {} is no candidate: {e}", ctx.row.line, item.authorizer_appid);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if info.authorizer_info.principal_name != principal || !info.authorizer_info.is_mini_program() {
+            continue;
+        }
+        let usable = |t: &Secret| !t.expose().is_empty();
+        let from_info = info.authorization_info.authorizer_refresh_token.clone().filter(usable);
+        let refresh = from_info.or(Some(item.refresh_token).filter(usable));
+        let granted = crate::wechat::api::func_ids(&info.authorization_info.func_info);
+        found.push(Candidate { appid: item.authorizer_appid, refresh, granted });
+    }
+    let after = match answer {
+        Some(e) => {
+            format!("after fastregister answered {}", e.errcode().map_or_else(|| e.to_string(), |c| c.to_string()))
+        }
+        None => "after fastregister's answer was lost".to_string(),
+    };
+    match found.len() {
+        0 => Ok(None),
+        1 => {
+            let Candidate { appid, refresh, granted } = found.remove(0);
+            ctx.ledger.registration_result(&official, &earlier.ticket, &appid, None).await?;
             ctx.ledger.set_row_appid(&ctx.row.identity, &appid).await?;
-            ctx.ledger.use_ticket(TicketKind::FastRegister, &earlier.official_appid, &earlier.ticket).await?;
+            if let Some(refresh) = refresh {
+                ctx.api.tokens.store_refresh_token(&appid, &refresh, "register").await?;
+            }
+            ctx.ledger.put_permissions(&appid, &granted, "register").await?;
+            ctx.ledger.registration_exchanged(&official, &earlier.ticket).await?;
+            ctx.ledger.use_ticket(TicketKind::FastRegister, &official, &earlier.ticket).await?;
             ctx.appid = appid.clone();
-            return Ok(Some(StepOutcome::done(format!(
-                "registered as {appid} (found through api_get_authorizer_list after a lost answer)"
-            ))));
+            Ok(Some(StepOutcome::done(format!(
+                "registered as {appid} (found through api_get_authorizer_list {after})"
+            ))))
+        }
+        n => {
+            let mut appids: Vec<&str> = found.iter().map(|c| c.appid.as_str()).collect();
+            appids.sort_unstable();
+            let list = appids.join(", ");
+            Ok(Some(StepOutcome {
+                errcode: answer.and_then(ApiError::errcode),
+                hint: Some(format!(
+                    "{n} mini-programs with {official}'s principal were authorized to the platform since \
+                     fastregister was sent: {list}. Find out which one this row registered (mp.weixin.qq.com, or \
+                     ask the merchant), put its appid in the row's appid column and run again (`wxprov tokens \
+                     recover` fetches its refresh token). wxprov sends no new registration for this row meanwhile."
+                )),
+                ..StepOutcome::state(
+                    StepState::Blocked,
+                    format!("the registration {after} may be any of {list}: a person must choose"),
+                )
+            }))
         }
     }
-    Ok(None)
+}
+
+/// `api_get_authorizer_info` for `appid`, with the component's token.
+async fn authorizer_info(ctx: &StepCtx<'_>, appid: &str) -> Result<crate::wechat::api::AuthorizerInfo, StepError> {
+    let req = ApiGetAuthorizerInfo {
+        component_appid: ctx.api.component_appid().to_string(),
+        authorizer_appid: appid.to_string(),
+    };
+    Ok(ctx.api.call_component(&req).await?)
 }
