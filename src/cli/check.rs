@@ -116,7 +116,9 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
 
     let secrets = ctx.secrets(Some(&job))?;
     let api = ctx.api(Some(&job), &ledger, None, CallOptions::default()).await?;
-    lines.extend(component(&api, &ledger, &secrets).await?);
+    // In a rehearsal the simulator's own ticket stands in for the environment's.
+    let env_ticket = if setup.rehearsal { "the simulator's own ticket" } else { "WXPROV_COMPONENT_VERIFY_TICKET" };
+    lines.extend(component(&api, &ledger, &secrets, env_ticket).await?);
 
     let cfg = RunConfig {
         manifest: job.manifest.clone(),
@@ -226,7 +228,7 @@ fn creatable(dir: &Path) -> Result<(), String> {
 }
 
 /// The platform's own set-up: credentials, verify ticket and IP whitelist, in that order.
-async fn component(api: &Api, ledger: &Ledger, secrets: &Secrets) -> anyhow::Result<[Line; 3]> {
+async fn component(api: &Api, ledger: &Ledger, secrets: &Secrets, env_ticket: &str) -> anyhow::Result<[Line; 3]> {
     let appid = api.component_appid().to_string();
     if appid.is_empty() {
         let why = "not checked without the platform's appid";
@@ -244,7 +246,7 @@ async fn component(api: &Api, ledger: &Ledger, secrets: &Secrets) -> anyhow::Res
         ledger.newest_ticket(TicketKind::ComponentVerify, &appid, now_secs() - VERIFY_TICKET_TTL_SECS).await?.is_some();
     let ticket_source = match (stored_ticket, secrets.verify_ticket.is_some()) {
         (true, _) => Some("the one `serve` stored in the last 12 hours"),
-        (false, true) => Some("WXPROV_COMPONENT_VERIFY_TICKET"),
+        (false, true) => Some(env_ticket),
         (false, false) => None,
     };
 

@@ -189,7 +189,7 @@ impl Context {
     /// The API for this command, on `ledger`. In a rehearsal, starts the simulator with the
     /// example fixture and its state kept beside the real ledger (`LEDGER.sim.json`, so that
     /// rehearsals of one job share a simulated world), uses the fixture's credentials, and
-    /// stores the fixture's refresh tokens the (rehearsal) ledger lacks.
+    /// stores the fixture's refresh tokens and permission sets the (rehearsal) ledger lacks.
     pub async fn api(
         &mut self,
         job: Option<&JobFile>,
@@ -255,6 +255,11 @@ async fn seed_sim_tokens(ledger: &Ledger, fixture: &crate::sim::Fixture) -> anyh
     if seeded > 0 {
         tracing::info!("stored {seeded} refresh tokens of the simulator's fixture in {}", ledger.path().display());
     }
+    // And the permission sets its accounts granted, as a registration or `tokens recover`
+    // would have learned them (what `check` reads).
+    let known = ledger.all_permissions().await?;
+    let unknown: Vec<_> = fixture.func_infos().into_iter().filter(|(appid, _)| !known.contains_key(appid)).collect();
+    ledger.put_many_permissions(unknown, "sim").await?;
     Ok(())
 }
 

@@ -339,6 +339,17 @@ impl Fixture {
         minis.chain(officials).filter_map(|(appid, token)| Some((appid.clone(), token.clone()?))).collect()
     }
 
+    /// Every account's permission set ids (`func_info`): its own, else its kind's defaults.
+    pub fn func_infos(&self) -> Vec<(String, Vec<i64>)> {
+        let minis =
+            self.mini_programs.iter().map(|m| (&m.appid, m.func_info.as_deref().unwrap_or(MINI_PROGRAM_FUNC_INFO)));
+        let officials = self
+            .official_accounts
+            .iter()
+            .map(|a| (&a.appid, a.func_info.as_deref().unwrap_or(OFFICIAL_ACCOUNT_FUNC_INFO)));
+        minis.chain(officials).map(|(appid, ids)| (appid.clone(), ids.to_vec())).collect()
+    }
+
     /// Catches the mistakes that would make the simulator behave confusingly.
     fn check(&self) -> anyhow::Result<()> {
         let mut seen = std::collections::HashSet::new();

@@ -250,3 +250,91 @@ fn a_missing_ledger_is_not_created_and_a_bad_job_is_usage() {
     ws.test_on(&sim).args(["check", "no-such-job.toml"]).status(2).run();
     assert!(!ws.ledger().exists());
 }
+
+/// The component lines of a check, without the ones every test here shares.
+fn component_lines(stdout: &str) -> Vec<&str> {
+    stdout.lines().skip(2).take_while(|l| !l.starts_with("ok    sheet")).collect()
+}
+
+#[test]
+fn the_verify_ticket_serve_stored_is_used_and_a_missing_one_fails() {
+    let sim = Sim::start();
+    let (ws, job) = workspace(TOKENS);
+    let no_env_ticket = || ws.test_on(&sim).env("WXPROV_COMPONENT_VERIFY_TICKET", "").args(["check", &job]);
+    // No ticket anywhere: nothing is sent to WeChat.
+    let ran = no_env_ticket().status(1).run();
+    assert_eq!(
+        component_lines(&ran.stdout),
+        [
+            "skip  component credentials: not checked: there is no verify ticket to send with them",
+            "FAIL  verify ticket: no component_verify_ticket: run `wxprov serve` so WeChat can push one (it does every \
+             10 minutes), or set WXPROV_COMPONENT_VERIFY_TICKET",
+            "skip  IP whitelist: not checked: nothing was sent",
+        ]
+    );
+    assert!(sim.calls_to(TOKEN_PATH).is_empty());
+
+    // The ticket `serve` stored (as its callback does) is the one sent.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    rusqlite::Connection::open(ws.ledger())
+        .unwrap()
+        .execute(
+            "INSERT INTO tickets (kind, account, value, received_at) VALUES ('component_verify_ticket', ?1, ?2, ?3)",
+            rusqlite::params![sim.component_appid, sim.verify_ticket, now],
+        )
+        .unwrap();
+    let ran = no_env_ticket().run();
+    assert_eq!(
+        component_lines(&ran.stdout),
+        [
+            "ok    component credentials: WeChat issued a component token for the appid and app secret",
+            "ok    verify ticket: WeChat accepted the one `serve` stored in the last 12 hours",
+            "ok    IP whitelist: WeChat answered api_component_token from this machine",
+        ]
+    );
+    assert_eq!(sim.calls_to(TOKEN_PATH).len(), 1);
+    // With the token cached, the stored ticket is at hand for its renewal.
+    let ran = no_env_ticket().run();
+    assert_eq!(
+        component_lines(&ran.stdout)[1],
+        "ok    verify ticket: the one `serve` stored in the last 12 hours is at hand for the renewal (not sent now)"
+    );
+    // With the token cached and no ticket at all, it cannot be renewed: that fails now.
+    rusqlite::Connection::open(ws.ledger()).unwrap().execute("DELETE FROM tickets", []).unwrap();
+    let ran = no_env_ticket().status(1).run();
+    assert_eq!(
+        component_lines(&ran.stdout)[1..3],
+        [
+            "FAIL  verify ticket: none at hand: the cached component token cannot be renewed when it expires",
+            "      to fix: The component_verify_ticket is stale (WeChat pushes one every 10 minutes; it lives 12 h). \
+             Make sure `wxprov serve` is running and reachable at the platform's authorization-event URL, or set \
+             WXPROV_COMPONENT_VERIFY_TICKET; then run again. No row needs changing.",
+        ]
+    );
+    assert_eq!(sim.calls_to(TOKEN_PATH).len(), 1);
+}
+
+#[test]
+fn a_rehearsal_checks_on_the_simulator_with_its_own_world() {
+    let ws = Workspace::new();
+    let template = format!("{}/examples/template.csv", env!("CARGO_MANIFEST_DIR"));
+    let ran = ws.test().args(["check", &template, "--api-base", "sim"]).run();
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "[rehearsal] ok    ledger: {}.sim.db does not exist yet; `run` creates it (its folder is writable)\n\
+             [rehearsal] ok    report folder: reports/rehearsal does not exist yet; `run` creates it (its parent is \
+             writable)\n\
+             [rehearsal] ok    component credentials: WeChat issued a component token for the appid and app secret\n\
+             [rehearsal] ok    verify ticket: WeChat accepted the simulator's own ticket\n\
+             [rehearsal] ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+             [rehearsal] ok    sheet: 6 rows, all valid\n\
+             [rehearsal] ok    refresh tokens: each of the 6 accounts the rows act on has one\n\
+             [rehearsal] ok    permission sets: each of the 6 accounts granted the sets its steps need (3, 17, 30, 31)\n\
+             [rehearsal] \n\
+             [rehearsal] 8 checks: 8 ok, 0 failed, 0 not checked\n",
+            ws.ledger().display()
+        )
+    );
+    assert!(!ws.ledger().exists() && !ws.path().join("wxprov.db.sim.db").exists(), "a ledger was created");
+}
