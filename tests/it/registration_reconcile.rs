@@ -290,8 +290,11 @@ fn a_61055_drops_the_stored_ticket_and_waits_until_the_first_of_next_month() {
     );
     assert!(ws.query("SELECT * FROM registrations").is_empty());
 
-    // Until then no run sends it again (and the row needs nobody: exit 0).
+    // Until then no run sends it again (and the row needs nobody: exit 0); plan says so.
     ws.test_on(&sim).args(["run", "job.toml"]).run();
     assert_eq!(sim.calls_to(FASTREGISTER).len(), 1);
-    assert_eq!(result_line(&ws)[3], "waiting");
+    assert_eq!(result_line(&ws), line);
+    let plan = ws.test_on(&sim).args(["plan", "job.toml"]).run();
+    let planned = format!("{:>5}  {:<20} {:<13} {:<7} {}", 2, OA, "register", "wait", line[16]);
+    assert!(plan.stdout.lines().any(|l| l == planned), "{planned}\n{}", plan.stdout);
 }
