@@ -188,7 +188,9 @@ impl StepOutcome {
         }
     }
 
-    /// Writes this outcome into the step's record (clearing any started call).
+    /// Writes this outcome into the step's record (clearing any started call). A step in
+    /// review keeps `started_at`, when the call that opened the review was started: how long
+    /// it has been in review.
     pub fn apply_to(&self, record: &mut StepRecord) {
         record.state = self.state;
         record.errcode = self.errcode;
@@ -200,8 +202,10 @@ impl StepOutcome {
         }
         if self.state != StepState::Pending {
             record.started_api = None;
-            record.started_at = None;
             record.started_info = None;
+            if self.state != StepState::InReview {
+                record.started_at = None;
+            }
         }
     }
 }

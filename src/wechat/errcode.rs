@@ -579,9 +579,11 @@ const CATALOGUE: &[ErrInfo] = &[
         Human,
         "小程序正在审核中",
         "the mini-program is under review (not necessarily a name audit)",
-        "A nickname audit is already under way for this mini-program. Wait for its result \
-        (`wxprov status`, or the wxa_nickname_audit event) before submitting another name; \
-        then run again with --retry-failed.",
+        "Something of this mini-program is under review: a name audit (perhaps one an earlier \
+        call opened), or a code or category one. A name step stays in review and each run \
+        settles it from the account's name; after 14 days without the name it fails: look in \
+        the console for what is under review, and once it has ended run again with \
+        --retry-failed.",
     ),
     // ---- api_wxa_querynickname (§3.3) ----
     e(

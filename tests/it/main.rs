@@ -29,6 +29,7 @@ mod register;
 mod registration_reconcile;
 mod rehearsal;
 mod reports;
+mod review_without_id;
 mod run;
 mod secrets;
 mod serve;

@@ -1,17 +1,30 @@
 //! The `nickname` step: check the name (`checkwxverifynickname`), upload the materials the
 //! check asks for, `setnickname`, then follow the audit (`api_wxa_querynickname`) across
 //! runs until WeChat approves (done) or rejects it (failed, with WeChat's reason).
+//!
+//! `setnickname` answering 91019 ("the mini-program is under review", NOTES.md: not
+//! necessarily a name audit — one an earlier run started and lost the answer to, or one
+//! started in the console) leaves the step in review with no audit id to ask about: each run
+//! settles it from the account's name, and after [`REVIEW_WITHOUT_ID_DAYS`] it fails with a
+//! hint for a person to look.
 
 use serde_json::json;
 
 use super::{load_image, StepCtx, StepError};
-use crate::ledger::StepState;
+use crate::ledger::{now_secs, StepState};
 use crate::runner::outcome::{Decision, StepOutcome};
 use crate::wechat::api::{CheckWxVerifyNickname, GetAccountBasicInfo, QueryNickname, SetNickname};
 use crate::wechat::{errcode, ApiError, Endpoint};
 
-/// 91019: a name audit is already running (NOTES.md).
-const AUDIT_RUNNING: i64 = 91019;
+/// 91019: the mini-program is under review (NOTES.md).
+const UNDER_REVIEW: i64 = 91019;
+
+/// How long a name review with no audit id may go on before it needs a person (DESIGN §4).
+pub const REVIEW_WITHOUT_ID_DAYS: i64 = 14;
+
+const REVIEW_WITHOUT_ID_HINT: &str = "WeChat said the mini-program was under review (91019) and wxprov has no \
+    audit id to ask about. Look in the mini-program's console for what is under review (a name, code or \
+    category audit); once it has ended, run again with --retry-failed.";
 
 fn wanted<'a>(ctx: &'a StepCtx<'_>) -> &'a str {
     ctx.row.nickname.as_ref().map(|n| n.nickname.as_str()).unwrap_or_default()
@@ -74,7 +87,9 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
         materials.push(ctx.api.media_id(&ctx.appid, &load_image(&file.path)?).await?);
     }
     let req = req.with_materials(&materials);
-    let resent = ctx.was_started();
+    // A call an earlier attempt started and never saw answered: the review, if it opened
+    // one, began then.
+    let first_sent = ctx.record.started_at.filter(|_| ctx.was_started());
     ctx.mark_started(SetNickname::PATH, json!({})).await?;
     match ctx.api.call(&ctx.appid, &req).await {
         Ok(set) if set.audit_id > 0 => Ok(StepOutcome {
@@ -82,24 +97,67 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
             ..StepOutcome::state(StepState::InReview, format!("in WeChat's audit (audit {})", set.audit_id))
         }),
         Ok(_) => Ok(StepOutcome::done("name set")),
-        // The earlier run's call did start an audit; its id was lost with that run.
-        Err(ApiError::WeChat { code: AUDIT_RUNNING, .. }) if resent => Ok(StepOutcome::state(
-            StepState::InReview,
-            "in WeChat's audit (started by an earlier run; waiting for the name to change or the audit event)",
-        )),
+        // Under review — by the audit that earlier call opened (its id lost with its answer),
+        // or by one started elsewhere: settled from the account's name from now on.
+        Err(ApiError::WeChat { code: UNDER_REVIEW, .. }) => {
+            ctx.record.started_at = first_sent.or(ctx.record.started_at);
+            let by = if first_sent.is_some() {
+                "by the audit an earlier call opened, whose answer was lost"
+            } else {
+                "by an audit wxprov did not start"
+            };
+            Ok(StepOutcome {
+                errcode: Some(UNDER_REVIEW),
+                ..StepOutcome::state(
+                    StepState::InReview,
+                    format!("the mini-program is under review {by} (91019): waiting for the name to change"),
+                )
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
-    let Some(audit_id) = ctx.record.audit_id else {
-        let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
-        return Ok(if info.current_nickname() == Some(wanted(ctx)) {
-            StepOutcome::done("name approved")
-        } else {
-            StepOutcome::state(StepState::InReview, "still in WeChat's audit")
-        });
+/// A review with no audit id to ask about, settled from live state: done once the account
+/// bears the name; failed with a hint once it has lasted [`REVIEW_WITHOUT_ID_DAYS`]; else
+/// still in review. Its start is the call that opened it (or, on a ledger from before that
+/// was kept, the first time it is judged here).
+async fn settle_without_id(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+    let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
+    let current = match info.current_nickname() {
+        Some(name) if name == wanted(ctx) => return Ok(StepOutcome::done("name approved (the account bears it)")),
+        Some(name) => format!("the name is still {name:?}"),
+        None => "the account has no name yet".to_string(),
     };
+    let now = now_secs();
+    let since = *ctx.record.started_at.get_or_insert(now);
+    let days = (now - since) / 86_400;
+    if days >= REVIEW_WITHOUT_ID_DAYS {
+        return Ok(StepOutcome {
+            errcode: ctx.record.errcode,
+            hint: Some(REVIEW_WITHOUT_ID_HINT.into()),
+            ..StepOutcome::state(
+                StepState::Failed,
+                format!(
+                    "in review for {days} days with no audit id to ask about, and {current}, not {:?}",
+                    wanted(ctx)
+                ),
+            )
+        });
+    }
+    Ok(StepOutcome {
+        errcode: ctx.record.errcode,
+        ..StepOutcome::state(
+            StepState::InReview,
+            format!(
+                "still under review ({days} of {REVIEW_WITHOUT_ID_DAYS} days; no audit id to ask about): {current}"
+            ),
+        )
+    })
+}
+
+pub async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+    let Some(audit_id) = ctx.record.audit_id else { return settle_without_id(ctx).await };
     let audit = ctx.api.call(&ctx.appid, &QueryNickname { audit_id }).await?;
     Ok(match audit.audit_stat {
         3 => StepOutcome::done("name approved by WeChat's audit"),
