@@ -265,7 +265,11 @@ async fn component(api: &Api, ledger: &Ledger, secrets: &Secrets, env_ticket: &s
                     Line::skip(TICKET, not_ours),
                     Line::skip(WHITELIST, not_ours),
                 ],
-                Err(e) => refused_cached(e, "the component token WXPROV_TOKEN_COMMAND gave", not_ours),
+                Err(e) => {
+                    let fix = "check the token service behind WXPROV_TOKEN_COMMAND: the component token it gives \
+                               must be the platform's current one";
+                    refused_cached(e, "the component token WXPROV_TOKEN_COMMAND gave", not_ours, Some(fix.into()))
+                }
             },
         });
     }
@@ -304,7 +308,10 @@ async fn component(api: &Api, ledger: &Ledger, secrets: &Secrets, env_ticket: &s
                     },
                     Line::skip(WHITELIST, not_called),
                 ],
-                Err(e) => refused_cached(e, "the cached component token", not_called),
+                Err(e) => {
+                    let fix = e.hint();
+                    refused_cached(e, "the cached component token", not_called, fix)
+                }
             });
         }
         return Ok(fetched(result, ticket_source));
@@ -321,7 +328,7 @@ async fn confirm(api: &Api) -> Result<(), ApiError> {
 }
 
 /// The lines for a component token not fetched now that WeChat refused.
-fn refused_cached(e: ApiError, token: &str, not_checked: &str) -> [Line; 3] {
+fn refused_cached(e: ApiError, token: &str, not_checked: &str, fix: Option<String>) -> [Line; 3] {
     if is_whitelist(&e) {
         return [
             Line::skip(CREDENTIALS, "not checked: WeChat refused this machine's IP first"),
@@ -330,7 +337,7 @@ fn refused_cached(e: ApiError, token: &str, not_checked: &str) -> [Line; 3] {
         ];
     }
     [
-        Line::fail(CREDENTIALS, format!("WeChat refused {token}: {e}"), e.hint()),
+        Line::fail(CREDENTIALS, format!("WeChat refused {token}: {e}"), fix),
         Line::skip(TICKET, not_checked),
         Line::skip(WHITELIST, not_checked),
     ]

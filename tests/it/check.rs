@@ -85,6 +85,8 @@ fn a_good_set_up_passes_and_the_next_check_uses_the_cached_component_token() {
     assert_eq!(sim.calls_to(TOKEN_PATH).len(), 1, "a new component token was forced");
     assert_eq!(sim.calls_to("/cgi-bin/component/api_get_authorizer_list").len(), 1);
     assert_eq!(state_changing(&sim.calls()), Vec::<String>::new());
+    let printed = format!("{}{}", first.all(), second.all());
+    crate::harness::assert_no_secret("check's output", &printed, &sim.secrets());
 }
 
 #[test]
@@ -337,4 +339,60 @@ fn a_rehearsal_checks_on_the_simulator_with_its_own_world() {
         )
     );
     assert!(!ws.ledger().exists() && !ws.path().join("wxprov.db.sim.db").exists(), "a ledger was created");
+}
+
+#[test]
+fn with_a_token_command_the_token_it_gives_is_what_is_checked() {
+    let sim = Sim::start();
+    let (ws, job) = workspace(TOKENS);
+    // A token service that asks the simulator the way a platform's would, and one that makes
+    // a token up.
+    let body = format!(
+        "{{\"component_appid\":\"{}\",\"component_appsecret\":\"{}\",\"component_verify_ticket\":\"{}\"}}",
+        sim.component_appid, sim.component_secret, sim.verify_ticket
+    );
+    let real = ws.write(
+        "real-helper.sh",
+        format!(
+            "#!/bin/sh\ncurl -s -X POST '{}{TOKEN_PATH}' -d '{body}' | sed 's/.*\"component_access_token\":\"\\([^\"]*\\)\".*/{{\"access_token\": \"\\1\", \"expires_in\": 7200}}/'\n",
+            sim.url
+        ),
+    );
+    let made_up =
+        ws.write("made-up-helper.sh", "#!/bin/sh\necho '{\"access_token\": \"made-up\", \"expires_in\": 7200}'\n");
+    let not_ours = "not checked: the token service (WXPROV_TOKEN_COMMAND) gets the component token";
+    let check = |script: &std::path::Path, code| {
+        ws.test_on(&sim)
+            .env("WXPROV_TOKEN_COMMAND", format!("sh {}", script.display()))
+            .args(["check", &job])
+            .status(code)
+            .run()
+    };
+    let ran = check(&real, 0);
+    assert_eq!(
+        component_lines(&ran.stdout),
+        [
+            "ok    component credentials: WeChat accepted the component token WXPROV_TOKEN_COMMAND gave".to_string(),
+            format!("skip  verify ticket: {not_ours}"),
+            format!("skip  IP whitelist: {not_ours}"),
+        ]
+    );
+    crate::harness::assert_no_secret("check's output", &ran.all(), &sim.secrets());
+    let ran = check(&made_up, 1);
+    assert_eq!(
+        component_lines(&ran.stdout),
+        [
+            "FAIL  component credentials: WeChat refused the component token WXPROV_TOKEN_COMMAND gave: \
+             /cgi-bin/component/api_get_authorizer_list: errcode 40001 (获取 access_token 时 AppSecret 错误，或者 \
+             access_token 无效): invalid credential, access_token is invalid or not latest"
+                .to_string(),
+            "      to fix: check the token service behind WXPROV_TOKEN_COMMAND: the component token it gives must be \
+             the platform's current one"
+                .to_string(),
+            format!("skip  verify ticket: {not_ours}"),
+            format!("skip  IP whitelist: {not_ours}"),
+        ][..],
+        "{}",
+        ran.stdout
+    );
 }
