@@ -9,7 +9,7 @@ use super::Context;
 use crate::exit::{usage, Exit};
 use crate::ledger::Ledger;
 use crate::secret::Secret;
-use crate::wechat::is_appid;
+use crate::wechat::{is_appid, ApiError, ErrClass};
 
 /// Import, list or recover authorizer refresh tokens
 #[derive(Debug, clap::Args)]
@@ -171,7 +171,15 @@ async fn recover(ctx: &mut Context, ledger: &Ledger, all: bool) -> anyhow::Resul
     unknown.extend(listed.iter().map(|i| i.authorizer_appid.clone()).filter(|appid| !known.contains_key(appid)));
     let mut granted = Vec::new();
     for appid in unknown {
-        granted.push((appid.clone(), api.authorizer_func_ids(&appid).await?));
+        match api.authorizer_func_ids(&appid).await {
+            Ok(ids) => granted.push((appid.clone(), ids)),
+            // One account WeChat will not describe (41033 for an account the platform did not
+            // create, 61003, 48001…) is no reason to leave the others unread.
+            Err(e @ ApiError::WeChat { .. }) if matches!(e.class(), ErrClass::Human | ErrClass::Blocked) => {
+                tracing::warn!("the permission sets of {appid} could not be read: {}", e.with_hint());
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let read = granted.len();
     ledger.put_many_permissions(granted, "recover").await?;

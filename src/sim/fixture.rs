@@ -22,9 +22,11 @@
 //!   ([{first, second, audit_status (3), audit_reason ("")}]), category_quota (5: getcategory's
 //!   `limit`, additions per month), category_quota_used (0), category_limit (20),
 //!   fast_registered (true: false makes `setnickname` answer 91001), not_created_by_platform
-//!   (false: true makes `getaccountbasicinfo`, `checkwxverifynickname` and
-//!   `api_get_authorizer_info` answer 41033, as the live platform answers for accounts it did
-//!   not create, NOTES.md), principal_name (""), nickname_audit (the global one)}]`.
+//!   (false: true makes `getaccountbasicinfo` and `checkwxverifynickname` answer 41033, as the
+//!   live platform answers for accounts it did not create (NOTES.md), and
+//!   `api_get_authorizer_info` too [assumed: NOTES names only the first two], so that a
+//!   registration reconcile meeting such an account can be rehearsed), principal_name (""),
+//!   nickname_audit (the global one)}]`.
 //! - `categories`: the `getallcategories` tree as WeChat returns it: `[{id, name, level,
 //!   father, children, sensitive_type, qualify: {exter_list: [{inner_list: [{name, url}]}]}}]`.
 //! - `category_tree_field` (`"categories_list"`): the field `getallcategories` wraps the tree

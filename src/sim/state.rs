@@ -86,7 +86,8 @@ pub struct MiniProgram {
     pub category_limit: u32,
     pub fast_registered: bool,
     /// Reads (`getaccountbasicinfo`, `checkwxverifynickname`, `api_get_authorizer_info`)
-    /// answer 41033, as the live platform does for accounts it did not create (NOTES.md).
+    /// answer 41033, as the live platform does for accounts it did not create (NOTES.md names
+    /// the first two; the third is assumed, see the fixture docs).
     #[serde(default)]
     pub not_created_by_platform: bool,
     pub principal_name: String,

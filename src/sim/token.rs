@@ -111,7 +111,8 @@ pub fn authorizer_list(st: &mut State, ctx: &Ctx) -> Reply {
 
 /// `api_get_authorizer_info`: an authorizer's account, with its current refresh token.
 /// `MiniProgramInfo` is there for mini-programs only, as the platform answers; an account
-/// the platform did not create answers 41033 (the fixture's `not_created_by_platform`), one
+/// the platform did not create answers 41033 (the fixture's `not_created_by_platform`
+/// [assumed]), one
 /// that is not authorized (no refresh token that works) 61003.
 pub fn authorizer_info(st: &mut State, ctx: &Ctx) -> Reply {
     check_component_appid(st, ctx)?;

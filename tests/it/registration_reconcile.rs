@@ -298,3 +298,20 @@ fn a_61055_drops_the_stored_ticket_and_waits_until_the_first_of_next_month() {
     let planned = format!("{:>5}  {:<20} {:<13} {:<7} {}", 2, OA, "register", "wait", line[16]);
     assert!(plan.stdout.lines().any(|l| l == planned), "{planned}\n{}", plan.stdout);
 }
+
+#[test]
+fn tokens_recover_reads_past_an_account_whose_read_answers_41033() {
+    let sim = Sim::with_fixture(fixture(), &[]);
+    let ws = Workspace::new();
+    let n =
+        ["official_accounts", "mini_programs"].iter().map(|k| sim.fixture[*k].as_array().unwrap().len()).sum::<usize>();
+    let ran = ws.test_on(&sim).args(["tokens", "recover"]).run();
+    assert_eq!(
+        ran.stdout.lines().collect::<Vec<_>>(),
+        [format!("{n} authorizers listed by WeChat; stored {n} refresh tokens; read the permission sets of {}", n - 1)]
+    );
+    assert!(ran.stderr.contains(&format!("the permission sets of {NOT_OURS} could not be read")), "{}", ran.stderr);
+    let read = |appid: &str| ws.query(&format!("SELECT count(*) FROM permissions WHERE appid = '{appid}'"));
+    assert_eq!((read(NOT_OURS), read(SIBLING)), (vec![vec!["0".to_string()]], vec![vec!["1".to_string()]]));
+    assert_eq!(ws.query(&format!("SELECT count(*) FROM tokens WHERE appid = '{NOT_OURS}'")), [["1"]]);
+}
