@@ -16,12 +16,8 @@ impl Api {
     /// The category tree, from the ledger's cache when it is less than a day old, else
     /// fetched with `appid`'s token and cached.
     pub async fn all_categories(&self, appid: &str) -> Result<Vec<Category>, ApiError> {
-        let cached = self.ledger.cache_get(CACHE_KEY, now_secs() - TREE_MAX_AGE_SECS).await.ok().flatten();
-        // An empty tree is never an answer: ledgers of earlier versions may have cached one.
-        if let Some(tree) = cached.and_then(|text| serde_json::from_str::<Vec<Category>>(&text).ok()) {
-            if !tree.is_empty() {
-                return Ok(tree);
-            }
+        if let Some(tree) = self.cached_categories().await {
+            return Ok(tree);
         }
         let tree = self.call(appid, &GetAllCategories).await?.into_tree().ok_or_else(|| ApiError::Decode {
             api: GetAllCategories::PATH.to_string(),
@@ -37,6 +33,13 @@ impl Api {
         }
         Ok(tree)
     }
+
+    /// The tree the ledger cached less than a day ago, if any.
+    async fn cached_categories(&self) -> Option<Vec<Category>> {
+        let cached = self.ledger.cache_get(CACHE_KEY, now_secs() - TREE_MAX_AGE_SECS).await.ok().flatten()?;
+        // An empty tree is never an answer: ledgers of earlier versions may have cached one.
+        serde_json::from_str::<Vec<Category>>(&cached).ok().filter(|tree| !tree.is_empty())
+    }
 }
 
 /// How many stored authorizers are tried when none is named.
@@ -46,6 +49,9 @@ impl Api {
     /// The category tree, fetched with the first of `candidates` allowed to read it (an
     /// official account may not: 48001). The ledger's cache answers without any of them.
     pub async fn all_categories_any(&self, candidates: &[String]) -> Result<Vec<Category>, ApiError> {
+        if let Some(tree) = self.cached_categories().await {
+            return Ok(tree);
+        }
         let mut last = ApiError::Token(
             "no authorizer refresh token is stored to read the category tree with: import one with \
              `wxprov tokens import`"

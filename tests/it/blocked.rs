@@ -246,3 +246,22 @@ fn categories_by_name_on_a_ledger_without_tokens_are_blocked_not_the_cells_fault
         ]})
     );
 }
+
+#[test]
+fn categories_by_name_resolve_from_the_cached_tree_on_a_ledger_without_tokens() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = job(&ws, &format!("appid,categories\n{FRESH},工具/计算器\n"));
+    // The tree cached by an earlier command, then every authorizer token gone.
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    ws.test_on(&sim).args(["categories", "--search", "计算器"]).run();
+    ws.query("DELETE FROM tokens WHERE kind = 'authorizer'");
+    let asked = sim.calls_to("/cgi-bin/wxopen/getallcategories").len();
+
+    // The names resolve from the cache; the step is blocked by the account's missing token.
+    ws.test_on(&sim).args(["run", &job]).status(3).run();
+    let row = result_for(&ws, FRESH);
+    let shown: Vec<&str> = ["categories", "message", "hint"].iter().map(|c| row[*c].as_str()).collect();
+    assert_eq!(shown, ["blocked", NO_TOKEN_MESSAGE, NO_TOKEN_HINT]);
+    assert_eq!(sim.calls_to("/cgi-bin/wxopen/getallcategories").len(), asked);
+}
