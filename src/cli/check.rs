@@ -129,10 +129,18 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     lines.push(sheet(&loaded));
-    let accounts = accounts(&ledger, &loaded).await?;
-    let (tokens_line, with_token) = tokens(&ledger, &accounts).await?;
-    lines.push(tokens_line);
-    lines.push(permissions(&ledger, &accounts, &with_token).await?);
+    if lines[0].verdict == Verdict::Fail && setup.ledger.exists() {
+        // The ledger that holds the tokens could not be opened: saying they are missing would
+        // blame the accounts.
+        let why = "not checked: the ledger could not be opened";
+        lines.push(Line::skip(TOKENS, why));
+        lines.push(Line::skip(PERMISSIONS, why));
+    } else {
+        let accounts = accounts(&ledger, &loaded).await?;
+        let (tokens_line, with_token) = tokens(&ledger, &accounts).await?;
+        lines.push(tokens_line);
+        lines.push(permissions(&ledger, &accounts, &with_token).await?);
+    }
 
     let count = |v| lines.iter().filter(|l| l.verdict == v).count();
     let (failed, skipped) = (count(Verdict::Fail), count(Verdict::Skip));
@@ -180,7 +188,7 @@ fn open_ledger(path: &Path) -> anyhow::Result<(Ledger, Line)> {
             Line::fail(
                 LEDGER,
                 format!("{shown} cannot be opened for writing: {e}"),
-                Some("fix the file's permissions, or give another with --ledger or the job file's `ledger`".into()),
+                Some("make it a writable file in a writable folder, or give another with --ledger or the job file's `ledger`".into()),
             ),
         ),
     })

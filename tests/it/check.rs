@@ -396,3 +396,34 @@ fn with_a_token_command_the_token_it_gives_is_what_is_checked() {
         ran.stdout
     );
 }
+
+#[test]
+fn a_ledger_that_cannot_be_opened_fails_and_its_tokens_are_not_blamed() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = job(&ws, SHEET);
+    std::fs::create_dir(ws.path().join("folder.db")).unwrap();
+    let ran = ws.test_on(&sim).args(["check", &job, "--ledger", "folder.db"]).status(1).run();
+    let lines: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "FAIL  ledger: folder.db cannot be opened for writing: Is a directory (os error 21)",
+            "      to fix: make it a writable file in a writable folder, or give another with --ledger or the job file's `ledger`",
+            "ok    report folder: reports does not exist yet; `run` creates it (its parent is writable)",
+        ],
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        lines[7..],
+        [
+            "skip  refresh tokens: not checked: the ledger could not be opened",
+            "skip  permission sets: not checked: the ledger could not be opened",
+            "",
+            "8 checks: 5 ok, 1 failed, 2 not checked",
+        ],
+        "{}",
+        ran.stdout
+    );
+}
