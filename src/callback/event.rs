@@ -3,7 +3,8 @@
 //!
 //! The receiver needs typed events to act on (store the verify ticket, record authorizations
 //! and registrations, move review steps on), and the simulator needs to produce the very same
-//! XML, so both directions live here. Bodies come from the network: input over [`MAX_BODY`]
+//! XML, so both directions live here, both with quick-xml (its reader, and its writer for
+//! what the simulator sends). Bodies come from the network: input over [`MAX_BODY`]
 //! bytes is refused before parsing, nothing here panics, entity declarations are never expanded
 //! (quick-xml knows only the five predefined entities), and values that are credentials (the
 //! verify ticket, authorization codes) are held as [`Secret`]s so they cannot leak into logs.
@@ -14,10 +15,9 @@
 //! guessed at. Unknown fields are ignored; unknown event types become [`Event::Other`].
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use quick_xml::events::Event as XmlEvent;
-use quick_xml::Reader;
+use quick_xml::events::{BytesCData, BytesEnd, BytesStart, BytesText, Event as XmlEvent};
+use quick_xml::{Reader, Writer};
 
 use crate::secret::Secret;
 
@@ -172,21 +172,52 @@ fn parse_fields(input: &[u8]) -> Result<Fields, EventError> {
     Ok(fields)
 }
 
-/// Writes `value` as CDATA, splitting any `]]>` it contains across two sections.
-fn push_cdata(out: &mut String, value: &str) {
-    out.push_str("<![CDATA[");
-    out.push_str(&value.replace("]]>", "]]]]><![CDATA[>"));
-    out.push_str("]]>");
-}
+/// A flat WeChat document being written with quick-xml's writer: the `<xml>` root, fields
+/// whose text is CDATA (quick-xml splits a `]]>` in a value across two sections) and numbers
+/// as plain text, as WeChat writes them.
+struct XmlOut(Writer<Vec<u8>>);
 
-fn push_field(out: &mut String, name: &str, value: &str) {
-    let _ = write!(out, "<{name}>");
-    push_cdata(out, value);
-    let _ = write!(out, "</{name}>");
-}
+impl XmlOut {
+    fn new() -> XmlOut {
+        let mut out = XmlOut(Writer::new(Vec::new()));
+        out.start("xml");
+        out
+    }
 
-fn push_number(out: &mut String, name: &str, value: i64) {
-    let _ = write!(out, "<{name}>{value}</{name}>");
+    /// Writes one event; writing into memory cannot fail.
+    fn write(&mut self, event: XmlEvent<'_>) {
+        let written = self.0.write_event(event);
+        debug_assert!(written.is_ok(), "writing into a Vec failed: {written:?}");
+    }
+
+    fn start(&mut self, name: &str) {
+        self.write(XmlEvent::Start(BytesStart::new(name)));
+    }
+
+    fn end(&mut self, name: &str) {
+        self.write(XmlEvent::End(BytesEnd::new(name)));
+    }
+
+    fn field(&mut self, name: &str, value: &str) {
+        self.start(name);
+        for section in BytesCData::escaped(value) {
+            self.write(XmlEvent::CData(section));
+        }
+        self.end(name);
+    }
+
+    fn number(&mut self, name: &str, value: i64) {
+        self.start(name);
+        self.write(XmlEvent::Text(BytesText::new(&value.to_string())));
+        self.end(name);
+    }
+
+    /// Closes the root and returns the document.
+    fn finish(mut self) -> String {
+        self.end("xml");
+        // Only `&str`s went in, and quick-xml writes them as they are.
+        String::from_utf8_lossy(&self.0.into_inner()).into_owned()
+    }
 }
 
 /// The outer body of an encrypted push. The message URL's pushes name the recipient in
@@ -209,16 +240,15 @@ impl PushBody {
 
     /// The body as WeChat sends it (for the simulator).
     pub fn to_xml(&self) -> String {
-        let mut out = String::from("<xml>");
+        let mut out = XmlOut::new();
         if let Some(to) = &self.to_user_name {
-            push_field(&mut out, "ToUserName", to);
+            out.field("ToUserName", to);
         }
         if let Some(app_id) = &self.app_id {
-            push_field(&mut out, "AppId", app_id);
+            out.field("AppId", app_id);
         }
-        push_field(&mut out, "Encrypt", &self.encrypt);
-        out.push_str("</xml>");
-        out
+        out.field("Encrypt", &self.encrypt);
+        out.finish()
     }
 }
 
@@ -346,87 +376,86 @@ impl Pushed {
     /// The event as WeChat sends it, before encryption (for the simulator). `info` keys must be
     /// XML names.
     pub fn to_xml(&self) -> String {
-        let mut out = String::from("<xml>");
+        let mut out = XmlOut::new();
         if let Some(to) = &self.to_user_name {
-            push_field(&mut out, "ToUserName", to);
+            out.field("ToUserName", to);
         }
         if let Some(app_id) = &self.app_id {
-            push_field(&mut out, "AppId", app_id);
+            out.field("AppId", app_id);
         }
         if let Some(time) = self.create_time {
-            push_number(&mut out, "CreateTime", time);
+            out.number("CreateTime", time);
         }
-        let message_event = |out: &mut String, kind: &str| {
-            push_field(out, "MsgType", "event");
-            push_field(out, "Event", kind);
+        let message_event = |out: &mut XmlOut, kind: &str| {
+            out.field("MsgType", "event");
+            out.field("Event", kind);
         };
         match &self.event {
             Event::ComponentVerifyTicket { ticket } => {
-                push_field(&mut out, "InfoType", "component_verify_ticket");
-                push_field(&mut out, "ComponentVerifyTicket", ticket.expose());
+                out.field("InfoType", "component_verify_ticket");
+                out.field("ComponentVerifyTicket", ticket.expose());
             }
             Event::Authorized(a) | Event::UpdateAuthorized(a) => {
                 let kind = if matches!(self.event, Event::Authorized(_)) { "authorized" } else { "updateauthorized" };
-                push_field(&mut out, "InfoType", kind);
-                push_field(&mut out, "AuthorizerAppid", &a.authorizer_appid);
+                out.field("InfoType", kind);
+                out.field("AuthorizerAppid", &a.authorizer_appid);
                 if let Some(code) = &a.authorization_code {
-                    push_field(&mut out, "AuthorizationCode", code.expose());
+                    out.field("AuthorizationCode", code.expose());
                 }
                 if let Some(time) = a.authorization_code_expired_time {
-                    push_number(&mut out, "AuthorizationCodeExpiredTime", time);
+                    out.number("AuthorizationCodeExpiredTime", time);
                 }
                 if let Some(code) = &a.pre_auth_code {
-                    push_field(&mut out, "PreAuthCode", code.expose());
+                    out.field("PreAuthCode", code.expose());
                 }
             }
             Event::Unauthorized { authorizer_appid } => {
-                push_field(&mut out, "InfoType", "unauthorized");
-                push_field(&mut out, "AuthorizerAppid", authorizer_appid);
+                out.field("InfoType", "unauthorized");
+                out.field("AuthorizerAppid", authorizer_appid);
             }
             Event::FastRegister(r) => {
-                push_field(&mut out, "InfoType", "notify_third_fasteregister");
+                out.field("InfoType", "notify_third_fasteregister");
                 if let Some(appid) = &r.appid {
-                    push_field(&mut out, "appid", appid);
+                    out.field("appid", appid);
                 }
-                push_number(&mut out, "status", r.status);
+                out.number("status", r.status);
                 if let Some(code) = &r.auth_code {
-                    push_field(&mut out, "auth_code", code.expose());
+                    out.field("auth_code", code.expose());
                 }
-                push_field(&mut out, "msg", &r.msg);
-                out.push_str("<info>");
+                out.field("msg", &r.msg);
+                out.start("info");
                 for (name, value) in &r.info {
-                    push_field(&mut out, name, value);
+                    out.field(name, value);
                 }
-                out.push_str("</info>");
+                out.end("info");
             }
             Event::NicknameAudit { ret, nickname, reason } => {
                 message_event(&mut out, "wxa_nickname_audit");
-                push_number(&mut out, "ret", ret.ret());
-                push_field(&mut out, "nickname", nickname);
-                push_field(&mut out, "reason", reason);
+                out.number("ret", ret.ret());
+                out.field("nickname", nickname);
+                out.field("reason", reason);
             }
             Event::CategoryAudit { ret, first, second, reason } => {
                 message_event(&mut out, "wxa_category_audit");
-                push_number(&mut out, "ret", ret.ret());
+                out.number("ret", ret.ret());
                 if let Some(first) = first {
-                    push_field(&mut out, "first", first);
+                    out.field("first", first);
                 }
                 if let Some(second) = second {
-                    push_field(&mut out, "second", second);
+                    out.field("second", second);
                 }
-                push_field(&mut out, "reason", reason);
+                out.field("reason", reason);
             }
             Event::Other { kind, component } => {
                 if *component {
-                    push_field(&mut out, "InfoType", kind);
+                    out.field("InfoType", kind);
                 } else {
                     message_event(&mut out, kind);
                 }
             }
-            Event::Message { msg_type } => push_field(&mut out, "MsgType", msg_type),
+            Event::Message { msg_type } => out.field("MsgType", msg_type),
         }
-        out.push_str("</xml>");
-        out
+        out.finish()
     }
 }
 
@@ -741,6 +770,49 @@ mod tests {
             let xml = pushed.to_xml();
             assert_eq!(Pushed::parse(xml.as_bytes()).unwrap(), pushed, "{xml}");
         }
+    }
+
+    /// The bytes the simulator sends, whole: fields as CDATA, numbers as text, `<info>` nested,
+    /// and a `]]>` inside a value split across two CDATA sections.
+    #[test]
+    fn to_xml_writes_what_wechat_sends() {
+        let [ticket, _, _, _, registration, ..] = &samples()[..] else { panic!("samples") };
+        assert_eq!(
+            ticket.to_xml(),
+            "<xml><AppId><![CDATA[wxcomp]]></AppId><CreateTime>1700000000</CreateTime>\
+             <InfoType><![CDATA[component_verify_ticket]]></InfoType>\
+             <ComponentVerifyTicket><![CDATA[ticket@@@x]]]]><![CDATA[>y]]></ComponentVerifyTicket></xml>"
+        );
+        assert_eq!(
+            registration.to_xml(),
+            "<xml><AppId><![CDATA[wxcomp]]></AppId><CreateTime>1700000000</CreateTime>\
+             <InfoType><![CDATA[notify_third_fasteregister]]></InfoType><appid><![CDATA[wxnew]]></appid>\
+             <status>0</status><auth_code><![CDATA[ac]]></auth_code><msg><![CDATA[OK]]></msg>\
+             <info><name><![CDATA[公司 & <co>]]></name></info></xml>"
+        );
+        let audit = Pushed {
+            app_id: None,
+            to_user_name: Some("gh_0123456789ab".into()),
+            create_time: None,
+            event: Event::CategoryAudit {
+                ret: AuditResult::Approved,
+                first: None,
+                second: None,
+                reason: String::new(),
+            },
+        };
+        assert_eq!(
+            audit.to_xml(),
+            "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><MsgType><![CDATA[event]]></MsgType>\
+             <Event><![CDATA[wxa_category_audit]]></Event><ret>3</ret><reason><![CDATA[]]></reason></xml>"
+        );
+        let body =
+            PushBody { to_user_name: Some("gh_abc".into()), app_id: Some("wxcomp".into()), encrypt: "QUJD".into() };
+        assert_eq!(
+            body.to_xml(),
+            "<xml><ToUserName><![CDATA[gh_abc]]></ToUserName><AppId><![CDATA[wxcomp]]></AppId>\
+             <Encrypt><![CDATA[QUJD]]></Encrypt></xml>"
+        );
     }
 
     #[test]
