@@ -26,6 +26,7 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use rand::RngCore;
 use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
@@ -100,14 +101,6 @@ pub fn signature(token: &str, timestamp: &str, nonce: &str, encrypt: &str) -> St
     hex::encode(sha.finalize())
 }
 
-/// Compares two byte strings in time that depends only on their lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The keys of one receiver: the token, the AES key derived from the EncodingAESKey, and the
 /// appid messages must be addressed to (the component appid for a third-party platform).
 #[derive(Clone)]
@@ -150,7 +143,8 @@ impl MsgCrypt {
     /// hex, constant-time comparison).
     pub fn verify_signature(&self, msg_signature: &str, timestamp: &str, nonce: &str, encrypt: &str) -> bool {
         let expected = signature(&self.token, timestamp, nonce, encrypt);
-        constant_time_eq(expected.as_bytes(), msg_signature.to_ascii_lowercase().as_bytes())
+        // subtle: in time that depends only on the lengths (which are public: 40 hex digits).
+        expected.as_bytes().ct_eq(msg_signature.to_ascii_lowercase().as_bytes()).into()
     }
 
     /// Verifies and opens a push: the signature, then Base64, AES-256-CBC, the 32-byte padding,
@@ -466,6 +460,21 @@ mod tests {
         let first = if enc.starts_with('A') { 'B' } else { 'A' };
         let flipped = format!("{first}{}", &enc[1..]);
         assert_eq!(c.decrypt(&sig, "1", "2", &flipped), Err(CryptoError::BadSignature));
+    }
+
+    /// The comparison (subtle's): the whole signature, in either case of hex; a prefix, an
+    /// extension or one changed last digit is refused.
+    #[test]
+    fn signature_comparison() {
+        let c = crypt();
+        let sig = signature("testtoken", "1", "2", "ENC");
+        assert!(c.verify_signature(&sig, "1", "2", "ENC"));
+        assert!(c.verify_signature(&sig.to_ascii_uppercase(), "1", "2", "ENC"));
+        assert!(!c.verify_signature(&sig[..39], "1", "2", "ENC"));
+        assert!(!c.verify_signature(&format!("{sig}0"), "1", "2", "ENC"));
+        let last = if sig.ends_with('0') { '1' } else { '0' };
+        assert!(!c.verify_signature(&format!("{}{last}", &sig[..39]), "1", "2", "ENC"));
+        assert!(!c.verify_signature("", "1", "2", "ENC"));
     }
 
     #[test]
