@@ -122,23 +122,16 @@ fn line(out: &mut String, label: &str, text: &str) {
     }
 }
 
-/// Word-wraps `text` to `width` characters, breaking only at spaces.
+/// Word-wraps `text` to `width` terminal columns (a Chinese character takes two), breaking
+/// only at spaces (never inside a word, nor at a hyphen in `--retry-failed`): textwrap, first
+/// fit.
 fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut len = 0;
-    for word in text.split_whitespace() {
-        let w = word.chars().count();
-        if len > 0 && len + 1 + w > width {
-            out.push('\n');
-            len = 0;
-        } else if len > 0 {
-            out.push(' ');
-            len += 1;
-        }
-        out.push_str(word);
-        len += w;
-    }
-    out
+    let options = textwrap::Options::new(width)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    textwrap::fill(&text.split_whitespace().collect::<Vec<_>>().join(" "), options)
 }
 
 #[cfg(test)]
@@ -164,7 +157,7 @@ mod tests {
         assert!(text.contains("hint     This official account"), "{text}");
         assert!(text.contains("official_appid"), "the hint names the column: {text}");
         for l in text.lines() {
-            assert!(l.chars().count() <= WIDTH, "too long: {l}");
+            assert!(textwrap::core::display_width(l) <= WIDTH, "too long: {l}");
         }
     }
 
@@ -215,7 +208,26 @@ mod tests {
 
     #[test]
     fn wrap_breaks_at_width() {
-        let w = wrap("aaa bbb ccc ddd", 7);
-        assert_eq!(w, "aaa bbb\nccc ddd");
+        assert_eq!(wrap("aaa bbb ccc ddd", 7), "aaa bbb\nccc ddd");
+        // Runs of spaces and line breaks in the catalogue's text are one space.
+        assert_eq!(wrap("aaa   bbb\n ccc", 11), "aaa bbb ccc");
+        // A word longer than the width stays whole on its own line.
+        assert_eq!(wrap("a abcdefghij b", 5), "a\nabcdefghij\nb");
+        // Hyphens and slashes are not places to break.
+        assert_eq!(wrap("again with --retry-failed", 20), "again with\n--retry-failed");
+        // Chinese characters take two columns each: 开发资料 is 8 columns wide, not 4.
+        assert_eq!(wrap("ab 开发资料 cd", 9), "ab\n开发资料\ncd");
+        assert_eq!(wrap("ab 开发资料 cd", 11), "ab 开发资料\ncd");
+    }
+
+    /// Every wrapped line of every explanation fits the width on a terminal. (The `chinese`
+    /// line is the documents' text as they give it, on one line, to be searched for there.)
+    #[test]
+    fn every_explanation_fits() {
+        for entry in errcode::all() {
+            for l in render(entry.code).lines().filter(|l| !l.starts_with("chinese  ")) {
+                assert!(textwrap::core::display_width(l) <= WIDTH, "{}: too long: {l}", entry.code);
+            }
+        }
     }
 }
