@@ -189,6 +189,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use rand::{Rng, SeedableRng};
+
     use super::*;
 
     #[test]
@@ -243,15 +245,9 @@ mod tests {
         assert!((image.bytes.len() as u64) < MAX_IMAGE_BYTES);
 
         // The same size of noise does not compress: the PNG is over 2 MB too.
-        let mut state = 0x2545_f491_u32;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x2545_f491);
         let noise = image::RgbImage::from_fn(1024, 1024, |_, _| {
-            let mut px = [0u8; 3];
-            for c in &mut px {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                *c = state as u8;
-            }
+            let px: [u8; 3] = rng.gen();
             image::Rgb(px)
         });
         let err = Image::from_bytes("noise.bmp", bmp(noise)).unwrap_err();

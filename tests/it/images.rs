@@ -3,6 +3,7 @@
 //! on the bytes uploaded. The simulator refuses BMP (40005) and decodes what it receives, so
 //! these tests check that a PNG of the BMP's width and height arrived.
 
+use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -138,15 +139,9 @@ fn the_two_megabyte_limit_is_on_the_png_uploaded() {
     assert!(flat.len() > 2 * 1024 * 1024);
     // The same size of noise does not compress: its PNG is over 2 MB, and the row is refused
     // before any call.
-    let mut state = 0x9e37_79b9_u32;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x9e37_79b9);
     let noise = image::RgbImage::from_fn(1024, 1024, |_, _| {
-        let mut px = [0u8; 3];
-        for c in &mut px {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            *c = state as u8;
-        }
+        let px: [u8; 3] = rng.gen();
         image::Rgb(px)
     });
     ws.write("images/flat.bmp", &flat);
