@@ -10,7 +10,7 @@ use crate::wechat::api::Category;
 /// The tree is fetched with a mini-program's token (the first stored one that may read it,
 /// unless --appid names one) and cached in the ledger for a day.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Only categories whose name contains WORD (and their parents or children)
     #[arg(long, value_name = "WORD")]
     search: Option<String>,
@@ -23,7 +23,7 @@ pub struct Args {
     pub log: super::LogOpts,
 }
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.ledger_or_empty(None)?;
     let api = ctx.api(None, &ledger, None, Default::default()).await?;
     let candidates = match args.appid {
@@ -40,7 +40,7 @@ pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
 
 /// The tree as text: first-level categories, then their children indented with the
 /// `first/second` id pair the manifest takes.
-pub fn render(tree: &[Category], search: Option<&str>) -> String {
+pub(super) fn render(tree: &[Category], search: Option<&str>) -> String {
     let matches = |c: &Category| search.is_none_or(|w| c.name.contains(w));
     let children_of = |id: i64| tree.iter().filter(move |c| c.father == id && c.level != 1);
     let mut out = String::new();

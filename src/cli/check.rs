@@ -39,7 +39,7 @@ use crate::wechat::{Api, ApiError, CallOptions};
 /// Exit codes: 0 no check failed; 1 a check failed; 2 usage (bad flags, unreadable job or
 /// manifest header).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The job file or manifest
     job: PathBuf,
     #[command(flatten)]
@@ -104,7 +104,7 @@ const SHEET: &str = "sheet";
 const TOKENS: &str = "refresh tokens";
 const PERMISSIONS: &str = "permission sets";
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
     let setup = ctx.setup(Some(&job)).clone();

@@ -44,7 +44,7 @@ pub struct Setup {
 
 /// The options (flag or environment variable) a [`Setup`] is resolved from.
 #[derive(Debug, Clone, Default)]
-pub struct Given {
+pub(super) struct Given {
     pub api_base: Option<String>,
     pub ledger: Option<PathBuf>,
     pub report_dir: Option<PathBuf>,

@@ -17,7 +17,7 @@ use crate::wechat::{is_appid, links};
 
 /// Write the authorization links for registration and admin-rebind rows
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The job file or manifest
     job: PathBuf,
     /// Where `wxprov serve` is reachable from the merchants' phones, e.g.
@@ -40,7 +40,7 @@ pub struct Args {
 
 /// One link to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
+pub(super) struct Link {
     pub line: u64,
     /// `fastregister` or `rebind`.
     pub kind: &'static str,
@@ -49,7 +49,7 @@ pub struct Link {
     pub url: String,
 }
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let base = url::Url::parse(&args.redirect_base)
         .map_err(|e| usage(format!("--redirect-base {:?} is not a URL ({e})", args.redirect_base)))?;
@@ -99,7 +99,7 @@ const LINK_COLUMNS: [Column; 4] = [Column::Appid, Column::OfficialAppid, Column:
 /// The links a manifest's rows (the first `max_rows`) ask for; rows that ask for none are
 /// passed over, and rows whose account is not a valid appid, or whose cells are not data (an
 /// error value, a number Excel mangled), are reported and skipped.
-pub fn collect(
+pub(super) fn collect(
     manifest: &Manifest,
     max_rows: Option<usize>,
     component: &str,

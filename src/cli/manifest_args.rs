@@ -10,7 +10,7 @@ use crate::manifest::{self, Encoding, Manifest, ReadOptions};
 
 /// How to read the job's manifest.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ManifestArgs {
+pub(super) struct ManifestArgs {
     /// Force the manifest's text encoding instead of detecting it (utf-8, gbk, gb18030,
     /// utf-16le, utf-16be)
     #[arg(long, value_name = "ENCODING")]
@@ -31,7 +31,7 @@ pub struct ManifestArgs {
 impl ManifestArgs {
     /// The flags over the job file: `--sheet` wins over `sheet`, `--ignore-column` adds to
     /// `ignore_columns`.
-    pub fn options(&self, job: &JobFile) -> ReadOptions {
+    pub(super) fn options(&self, job: &JobFile) -> ReadOptions {
         let mut ignore_columns = job.ignore_columns.clone();
         ignore_columns.extend(self.ignore_columns.iter().cloned());
         ReadOptions { encoding: self.encoding, sheet: self.sheet.clone().or_else(|| job.sheet.clone()), ignore_columns }
@@ -39,7 +39,7 @@ impl ManifestArgs {
 
     /// Opens the job's manifest and reads its header, logging what was read. Every problem
     /// is a usage error naming the file.
-    pub fn open(&self, job: &JobFile) -> anyhow::Result<Manifest> {
+    pub(super) fn open(&self, job: &JobFile) -> anyhow::Result<Manifest> {
         if !job.manifest.exists() {
             return Err(usage(format!("the manifest {} does not exist", job.manifest.display())));
         }

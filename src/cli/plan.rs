@@ -25,7 +25,7 @@ use crate::wechat::{CallOptions, Pacer};
 /// would need a person (invalid, or a step WeChat would refuse); 4 some rows would be
 /// deferred.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The job file or manifest
     job: PathBuf,
     /// Output format
@@ -53,7 +53,7 @@ enum Format {
     Json,
 }
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
     let ledger = ctx.ledger_or_empty(Some(&job))?;

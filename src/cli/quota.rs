@@ -9,7 +9,7 @@ use crate::wechat::api::{self, Endpoint, QuotaGet, QuotaInfo, RateLimit};
 
 /// Print the daily call quota left and WeChat's rate limits for an appid
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The mini-program (or official account)
     appid: String,
     /// API paths to ask about [default: every state-changing API wxprov calls]
@@ -26,7 +26,7 @@ pub struct Args {
 }
 
 /// The APIs a run spends quota on.
-pub fn default_paths() -> Vec<String> {
+pub(super) fn default_paths() -> Vec<String> {
     [
         api::FastRegister::PATH,
         api::CheckWxVerifyNickname::PATH,
@@ -46,7 +46,7 @@ pub fn default_paths() -> Vec<String> {
 /// The APIs an official account calls (with its own token) rather than the mini-program.
 const OFFICIAL_ACCOUNT_PATHS: [&str; 1] = [api::FastRegister::PATH];
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     for appid in std::iter::once(&args.appid).chain(&args.official_appid) {
         if !crate::wechat::is_appid(appid) {
             return Err(usage(format!("{appid:?} is not an appid (wx followed by 16 hex digits)")));

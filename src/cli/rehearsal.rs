@@ -20,18 +20,18 @@ use crate::config::Secrets;
 use crate::secret::Secret;
 
 /// The `api_base` that makes a command a rehearsal.
-pub const SIM: &str = "sim";
+pub(super) const SIM: &str = "sim";
 
 /// The folder under `REPORT_DIR` that rehearsals write their reports to.
-pub const REPORT_SUBDIR: &str = "rehearsal";
+pub(super) const REPORT_SUBDIR: &str = "rehearsal";
 
 /// The rehearsal's ledger, beside the real one: `LEDGER.sim.db`.
-pub fn ledger_path(real: &Path) -> PathBuf {
+pub(super) fn ledger_path(real: &Path) -> PathBuf {
     beside(real, ".sim.db")
 }
 
 /// Where the in-process simulator keeps its world, beside the real ledger: `LEDGER.sim.json`.
-pub fn state_path(real: &Path) -> PathBuf {
+pub(super) fn state_path(real: &Path) -> PathBuf {
     beside(real, ".sim.json")
 }
 
@@ -44,7 +44,7 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 /// The platform's identity and secrets in a rehearsal: the simulator fixture's, whatever the
 /// environment says. The callback token and AES key are not set (the encrypted routes of a
 /// rehearsed `serve` answer 503), and no token command is run.
-pub fn secrets(fixture: &crate::sim::Fixture) -> Secrets {
+pub(super) fn secrets(fixture: &crate::sim::Fixture) -> Secrets {
     Secrets {
         component_appid: Some(fixture.component.appid.clone()),
         component_secret: Some(Secret::new(fixture.component.secret.clone())),
@@ -58,17 +58,17 @@ pub fn secrets(fixture: &crate::sim::Fixture) -> Secrets {
 static MARKED: AtomicBool = AtomicBool::new(false);
 
 /// From now on, every log line says it comes from a rehearsal.
-pub fn mark() {
+pub(super) fn mark() {
     MARKED.store(true, Ordering::Relaxed);
 }
 
 /// True once [`mark`] was called: this process is rehearsing.
-pub fn marked() -> bool {
+pub(super) fn marked() -> bool {
     MARKED.load(Ordering::Relaxed)
 }
 
 /// `[rehearsal] ` before a line a person reads, once the process is rehearsing.
-pub fn prefix() -> &'static str {
+pub(super) fn prefix() -> &'static str {
     if marked() {
         "[rehearsal] "
     } else {
@@ -78,7 +78,7 @@ pub fn prefix() -> &'static str {
 
 /// `text` with every line marked by [`prefix`] (unchanged outside a rehearsal): for what a
 /// command prints for people, such as tables and summaries.
-pub fn mark_lines(text: &str) -> String {
+pub(super) fn mark_lines(text: &str) -> String {
     if !marked() {
         return text.to_string();
     }
@@ -87,7 +87,7 @@ pub fn mark_lines(text: &str) -> String {
 
 /// Wraps the log line format: in a rehearsal, text lines start with `[rehearsal]` and JSON
 /// lines carry `"rehearsal":true` as their first field.
-pub struct MarkedFormat<F> {
+pub(super) struct MarkedFormat<F> {
     pub inner: F,
     pub json: bool,
 }

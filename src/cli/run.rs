@@ -22,7 +22,7 @@ use crate::wechat::{CallOptions, Pacer};
 /// ledger; 130 / 143 interrupted by SIGINT / SIGTERM (calls in flight let finish for at most
 /// 10 s, the reports written and marked interrupted).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The job file or manifest
     job: PathBuf,
     #[command(flatten)]
@@ -40,7 +40,7 @@ pub struct Args {
     pub log: super::LogOpts,
 }
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
     report::ensure_writable(&ctx.report_dir(Some(&job)))

@@ -18,7 +18,7 @@ use crate::wechat::CallOptions;
 /// /callback/events[/APPID] (mini-program messages). The encrypted routes need WXPROV_TOKEN,
 /// WXPROV_ENCODING_AES_KEY and WXPROV_COMPONENT_APPID; without them they answer 503.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Address to listen on (port 0 picks a free one)
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     listen: SocketAddr,
@@ -33,7 +33,7 @@ pub struct Args {
     pub log: super::LogOpts,
 }
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
     let secrets = ctx.secrets(None)?;
     // With the platform's secret, the codes of `authorized` / `updateauthorized` are

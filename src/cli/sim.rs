@@ -21,7 +21,7 @@ use crate::sim::{Fixture, SimOptions};
 /// at exit, so the next start finds the tokens, mini-programs and audits this one left. Delete
 /// FILE to start over from the fixture.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Address to listen on (loopback by default; port 0 picks a free one)
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     listen: SocketAddr,
@@ -44,7 +44,7 @@ pub struct Args {
     pub log: super::LogOpts,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args) -> anyhow::Result<Exit> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         return Err(usage("--fault-rate must be between 0 and 1"));
     }
@@ -73,7 +73,7 @@ pub async fn run(args: Args) -> anyhow::Result<Exit> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

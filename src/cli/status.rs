@@ -13,7 +13,7 @@ use crate::ledger::{RunLock, RunRecord, RunStatus, StepState, WaitingStep};
 /// Reads the job's ledger (its `ledger =`) when given a job, else --ledger / WXPROV_LEDGER /
 /// wxprov.db; a ledger that does not exist is an error (exit 1), never created.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// The job file (or manifest) whose ledger to show
     job: Option<std::path::PathBuf>,
     /// How many steps to list per group
@@ -25,7 +25,7 @@ pub struct Args {
     pub log: super::LogOpts,
 }
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = args.job.as_deref().map(|j| ctx.load_job(j)).transpose()?;
     let ledger = ctx.existing_ledger(job.as_ref())?;
     println!("ledger {} — {} rows", ledger.path().display(), ledger.row_count().await?);
@@ -121,6 +121,6 @@ fn line(step: &WaitingStep) -> String {
 }
 
 /// A Unix time in Beijing time, as ops staff read it, saying so.
-pub fn time(secs: Option<i64>) -> String {
+pub(super) fn time(secs: Option<i64>) -> String {
     crate::beijing::show(secs)
 }

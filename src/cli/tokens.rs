@@ -13,7 +13,7 @@ use crate::wechat::{is_appid, ApiError, ErrClass};
 
 /// Import, list or recover authorizer refresh tokens
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     #[command(subcommand)]
     action: Action,
 }
@@ -54,7 +54,7 @@ enum Action {
 
 impl Args {
     /// The common options the action was given.
-    pub fn common(&self) -> (&super::LedgerOpt, &super::LogOpts) {
+    pub(super) fn common(&self) -> (&super::LedgerOpt, &super::LogOpts) {
         match &self.action {
             Action::Import { ledger, log, .. } | Action::List { ledger, log } | Action::Recover { ledger, log, .. } => {
                 (ledger, log)
@@ -63,7 +63,7 @@ impl Args {
     }
 }
 
-pub async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
+pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     // Listing only reads: a ledger that does not exist is an error, not created.
     let ledger = match args.action {
         Action::List { .. } => ctx.existing_ledger(None)?,

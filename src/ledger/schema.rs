@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub const VERSION: i64 = 9;
+pub(super) const VERSION: i64 = 9;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -264,7 +264,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Brings the schema up to [`VERSION`].
-pub fn migrate(conn: &mut Connection, shown_path: &str) -> Result<(), LedgerError> {
+pub(super) fn migrate(conn: &mut Connection, shown_path: &str) -> Result<(), LedgerError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > VERSION {
         return Err(LedgerError::TooNew { path: shown_path.to_string(), found, known: VERSION });

@@ -124,7 +124,7 @@ fn preview(cells: &[String]) -> String {
 impl Source {
     /// Opens `path` and reads its header row: `forced` overrides encoding detection for
     /// delimited text, `sheet` picks an `.xlsx` sheet.
-    pub fn open(path: &Path, forced: Option<Encoding>, sheet: Option<&str>) -> Result<Source, ManifestError> {
+    pub(crate) fn open(path: &Path, forced: Option<Encoding>, sheet: Option<&str>) -> Result<Source, ManifestError> {
         match format_of(path)? {
             Format::Delimited => Source::open_csv(path, forced),
             Format::Xlsx => Source::open_xlsx(path, sheet),
@@ -143,7 +143,7 @@ impl Source {
     }
 
     /// Where the header is, for messages: "line 3", or "sheet \"小程序\", line 3".
-    pub fn header_at(&self) -> String {
+    pub(crate) fn header_at(&self) -> String {
         match &self.sheet {
             Some(sheet) => format!("sheet \"{sheet}\", line {}", self.header_line),
             None => format!("line {}", self.header_line),
@@ -260,7 +260,7 @@ impl Source {
     }
 
     /// The data rows, from the start (each call reads the file again), blank rows skipped.
-    pub fn rows(&self) -> Result<RawRows, ManifestError> {
+    pub(crate) fn rows(&self) -> Result<RawRows, ManifestError> {
         let expected = self.header.len();
         let inner = match &self.kind {
             SourceKind::Csv { encoding, delimiter, records } => {

@@ -10,18 +10,18 @@ use super::api::{changed, err, ok, ApiError, Ctx, Reply};
 use super::state::{MiniProgram, PathQuota, State};
 
 /// The mini-program a token acts for; official accounts get 48001.
-pub fn mini_program<'a>(st: &'a mut State, ctx: &Ctx) -> Result<&'a mut MiniProgram, ApiError> {
+pub(super) fn mini_program<'a>(st: &'a mut State, ctx: &Ctx) -> Result<&'a mut MiniProgram, ApiError> {
     let appid = ctx.appid()?;
     st.mini_programs.get_mut(appid).ok_or_else(|| err(48001, "api unauthorized: this API takes a mini-program's token"))
 }
 
 /// Does `text` contain one of `words`?
-pub fn contains_any(text: &str, words: &[String]) -> bool {
+pub(super) fn contains_any(text: &str, words: &[String]) -> bool {
     words.iter().any(|w| !w.is_empty() && text.contains(w.as_str()))
 }
 
 /// `getaccountbasicinfo`: the documented shape, plus `nickname_info`.
-pub fn basic_info(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn basic_info(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?;
     let year = 365 * 24 * 3600;
     let now_s = (ctx.now / 1000) as i64;
@@ -79,7 +79,7 @@ pub fn basic_info(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `modifyheadimage`.
-pub fn modify_head_image(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn modify_head_image(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?.to_string();
     mini_program(st, ctx)?;
     let media_id = ctx.str("head_img_media_id").unwrap_or("");
@@ -108,7 +108,7 @@ pub fn modify_head_image(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `modifysignature`.
-pub fn modify_signature(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn modify_signature(st: &mut State, ctx: &Ctx) -> Reply {
     mini_program(st, ctx)?;
     let signature = ctx.str("signature").unwrap_or("").to_string();
     if signature.is_empty() {
@@ -131,7 +131,7 @@ pub fn modify_signature(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `openapi/quota/get`.
-pub fn quota_get(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn quota_get(st: &mut State, ctx: &Ctx) -> Reply {
     let path = ctx.str("cgi_path").unwrap_or("");
     if path.is_empty() {
         return Err(err(40097, "invalid args: cgi_path is required"));

@@ -25,41 +25,41 @@ use super::state::{now_ms, Owner, State};
 use super::{account, categories, media, nickname, register, token, Shared};
 
 /// The largest request body read (media over 2 MB must still arrive to be refused with 40009).
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
+pub(super) const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// A WeChat error answer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
+pub(super) struct ApiError {
     pub errcode: i64,
     pub errmsg: String,
 }
 
 /// Builds an [`ApiError`].
-pub fn err(errcode: i64, errmsg: impl Into<String>) -> ApiError {
+pub(super) fn err(errcode: i64, errmsg: impl Into<String>) -> ApiError {
     ApiError { errcode, errmsg: errmsg.into() }
 }
 
 /// A successful answer: its fields (besides errcode/errmsg) and whether state changed.
 #[derive(Debug)]
-pub struct Done {
+pub(super) struct Done {
     pub body: Value,
     pub effect: bool,
 }
 
-pub type Reply = Result<Done, ApiError>;
+pub(super) type Reply = Result<Done, ApiError>;
 
 /// Success without a business effect.
-pub fn ok(body: Value) -> Reply {
+pub(super) fn ok(body: Value) -> Reply {
     Ok(Done { body, effect: false })
 }
 
 /// Success that changed state.
-pub fn changed(body: Value) -> Reply {
+pub(super) fn changed(body: Value) -> Reply {
     Ok(Done { body, effect: true })
 }
 
 /// What a call carries besides its token.
-pub struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     /// The authorizer appid the token is bound to (None for component calls).
     pub appid: Option<&'a str>,
     pub now: u64,
@@ -69,16 +69,16 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// The authorizer appid; the pipeline guarantees it for authorizer endpoints.
-    pub fn appid(&self) -> Result<&str, ApiError> {
+    pub(super) fn appid(&self) -> Result<&str, ApiError> {
         self.appid.ok_or_else(|| err(40001, "invalid credential, access_token is invalid"))
     }
-    pub fn str(&self, key: &str) -> Option<&str> {
+    pub(super) fn str(&self, key: &str) -> Option<&str> {
         self.body.get(key).and_then(Value::as_str)
     }
-    pub fn i64(&self, key: &str) -> Option<i64> {
+    pub(super) fn i64(&self, key: &str) -> Option<i64> {
         as_i64(self.body.get(key)?)
     }
-    pub fn f64(&self, key: &str) -> Option<f64> {
+    pub(super) fn f64(&self, key: &str) -> Option<f64> {
         match self.body.get(key)? {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse().ok(),
@@ -88,7 +88,7 @@ impl Ctx<'_> {
 }
 
 /// An integer sent as a number or a numeric string.
-pub fn as_i64(v: &Value) -> Option<i64> {
+pub(super) fn as_i64(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -98,14 +98,14 @@ pub fn as_i64(v: &Value) -> Option<i64> {
 
 /// A multipart media upload, as received.
 #[derive(Debug)]
-pub struct Upload {
+pub(super) struct Upload {
     /// The `type` query parameter.
     pub kind: Option<String>,
     pub file: Option<UploadFile>,
 }
 
 #[derive(Debug)]
-pub struct UploadFile {
+pub(super) struct UploadFile {
     pub filename: String,
     pub content_type: String,
     pub bytes: Vec<u8>,
@@ -115,7 +115,7 @@ pub struct UploadFile {
 
 /// Which token an endpoint takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
+pub(super) enum TokenKind {
     None,
     Component,
     Authorizer,
@@ -123,7 +123,7 @@ pub enum TokenKind {
 
 /// Every simulated endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+pub(super) enum Endpoint {
     ComponentToken,
     QueryAuth,
     AuthorizerToken,
@@ -147,7 +147,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 20] = [
+    pub(super) const ALL: [Endpoint; 20] = [
         Endpoint::ComponentToken,
         Endpoint::QueryAuth,
         Endpoint::AuthorizerToken,
@@ -170,7 +170,7 @@ impl Endpoint {
         Endpoint::MediaUpload,
     ];
 
-    pub fn path(self) -> &'static str {
+    pub(super) fn path(self) -> &'static str {
         match self {
             Endpoint::ComponentToken => "/cgi-bin/component/api_component_token",
             Endpoint::QueryAuth => "/cgi-bin/component/api_query_auth",
@@ -195,11 +195,11 @@ impl Endpoint {
         }
     }
 
-    pub fn from_path(path: &str) -> Option<Endpoint> {
+    pub(super) fn from_path(path: &str) -> Option<Endpoint> {
         Endpoint::ALL.into_iter().find(|e| e.path() == path)
     }
 
-    pub fn token(self) -> TokenKind {
+    pub(super) fn token(self) -> TokenKind {
         match self {
             Endpoint::ComponentToken => TokenKind::None,
             Endpoint::QueryAuth | Endpoint::AuthorizerToken | Endpoint::AuthorizerList | Endpoint::AuthorizerInfo => {
@@ -357,7 +357,7 @@ async fn read_upload(query: &HashMap<String, String>, req: Request) -> Input {
 }
 
 /// The one handler behind every API path.
-pub async fn serve_api(
+pub(super) async fn serve_api(
     AxState(shared): AxState<Arc<Shared>>,
     ConnectInfo(conn): ConnectInfo<ConnKill>,
     req: Request,
@@ -469,7 +469,7 @@ fn fault_message(errcode: i64) -> &'static str {
 }
 
 /// The JSON answer WeChat gives: errcode/errmsg plus the fields, always HTTP 200.
-pub fn envelope(reply: Reply) -> Response {
+pub(super) fn envelope(reply: Reply) -> Response {
     let mut out = Map::new();
     match reply {
         Ok(done) => {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 /// One API call as received.
 #[derive(Debug, Clone, Serialize)]
-pub struct CallRecord {
+pub(super) struct CallRecord {
     pub seq: u64,
     /// Unix time in milliseconds when the call arrived.
     pub at_ms: u64,
@@ -33,21 +33,21 @@ pub struct CallRecord {
 
 /// The call log.
 #[derive(Debug, Default)]
-pub struct CallLog {
+pub(super) struct CallLog {
     next_seq: u64,
     pub calls: Vec<CallRecord>,
 }
 
 impl CallLog {
     /// Appends a record, numbering it.
-    pub fn push(&mut self, mut rec: CallRecord) {
+    pub(super) fn push(&mut self, mut rec: CallRecord) {
         self.next_seq += 1;
         rec.seq = self.next_seq;
         self.calls.push(rec);
     }
 
     /// Forgets every call (numbering continues).
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.calls.clear();
     }
 }
@@ -59,7 +59,7 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// A copy of `v` with every credential field's value replaced by `"***"`.
-pub fn redact(v: &Value) -> Value {
+pub(super) fn redact(v: &Value) -> Value {
     match v {
         Value::Object(map) => Value::Object(
             map.iter()

@@ -68,14 +68,14 @@ fn check_certs(
 
 /// `getallcategories`: the tree in `categories_list` as the live platform answers, or in the
 /// document's `category_list` when the fixture says so.
-pub fn all(st: &mut State, _ctx: &Ctx) -> Reply {
+pub(super) fn all(st: &mut State, _ctx: &Ctx) -> Reply {
     let mut body = serde_json::Map::new();
     body.insert(st.rules.category_tree_field.key().into(), json!({ "categories": st.categories }));
     ok(Value::Object(body))
 }
 
 /// `getcategory`.
-pub fn get(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn get(st: &mut State, ctx: &Ctx) -> Reply {
     let mp = mini_program(st, ctx)?.clone();
     let name = |id: i64| st.category(id).map(|c| c.name.clone()).unwrap_or_default();
     let categories: Vec<_> = mp
@@ -101,7 +101,7 @@ pub fn get(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `addcategory`.
-pub fn add(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn add(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?.to_string();
     let mp = mini_program(st, ctx)?.clone();
     let Some(Value::Array(items)) = ctx.body.get("categories") else {
@@ -158,7 +158,7 @@ fn pair(ctx: &Ctx) -> Result<(i64, i64), ApiError> {
 }
 
 /// `deletecategory`.
-pub fn delete(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn delete(st: &mut State, ctx: &Ctx) -> Reply {
     let (first, second) = pair(ctx)?;
     let mp = mini_program(st, ctx)?;
     let Some(i) = mp.categories.iter().position(|c| c.first == first && c.second == second) else {
@@ -172,7 +172,7 @@ pub fn delete(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `modifycategory`: resubmits the certificates of a rejected category.
-pub fn modify(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn modify(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?.to_string();
     let (first, second) = pair(ctx)?;
     let mp = mini_program(st, ctx)?.clone();
@@ -197,7 +197,7 @@ pub fn modify(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// For the control API: ends the audit of one category (2 rejected, 3 approved).
-pub fn finish_audit(st: &mut State, appid: &str, first: i64, second: i64, result: i64, reason: &str) -> bool {
+pub(super) fn finish_audit(st: &mut State, appid: &str, first: i64, second: i64, result: i64, reason: &str) -> bool {
     let Some(mp) = st.mini_programs.get_mut(appid) else {
         return false;
     };

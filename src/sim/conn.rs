@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A TCP listener whose connections can be cut by the handler serving them.
-pub struct KillableListener(pub TcpListener);
+pub(super) struct KillableListener(pub TcpListener);
 
 impl Listener for KillableListener {
     type Io = KillableIo;
@@ -43,7 +43,7 @@ impl Listener for KillableListener {
 }
 
 /// A socket with a kill switch.
-pub struct KillableIo {
+pub(super) struct KillableIo {
     inner: TcpStream,
     kill: Arc<AtomicBool>,
 }
@@ -104,11 +104,11 @@ impl AsyncWrite for KillableIo {
 
 /// The kill switch of the connection a request came on (`ConnectInfo<ConnKill>`).
 #[derive(Debug, Clone, Default)]
-pub struct ConnKill(Arc<AtomicBool>);
+pub(super) struct ConnKill(Arc<AtomicBool>);
 
 impl ConnKill {
     /// Cuts the connection: nothing more is written to it.
-    pub fn kill(&self) {
+    pub(super) fn kill(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 }

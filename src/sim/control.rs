@@ -61,16 +61,16 @@ macro_rules! parse_or_return {
     };
 }
 
-pub async fn get_calls(AxState(sh): Sh) -> Response {
+pub(super) async fn get_calls(AxState(sh): Sh) -> Response {
     Json(&sh.lock_log().calls).into_response()
 }
 
-pub async fn clear_calls(AxState(sh): Sh) -> Response {
+pub(super) async fn clear_calls(AxState(sh): Sh) -> Response {
     sh.lock_log().clear();
     Json(json!({ "ok": true })).into_response()
 }
 
-pub async fn get_state(AxState(sh): Sh) -> Response {
+pub(super) async fn get_state(AxState(sh): Sh) -> Response {
     let st = sh.lock_state();
     let faults = sh.lock_faults().scheduled.clone();
     let mut v = serde_json::to_value(&*st).unwrap_or(Value::Null);
@@ -80,7 +80,7 @@ pub async fn get_state(AxState(sh): Sh) -> Response {
     Json(v).into_response()
 }
 
-pub async fn get_tokens(AxState(sh): Sh) -> Response {
+pub(super) async fn get_tokens(AxState(sh): Sh) -> Response {
     let st = sh.lock_state();
     let mut other: Vec<&String> = vec![&st.component.secret, &st.component.verify_ticket];
     other.extend(st.component.old_verify_tickets.iter());
@@ -94,7 +94,7 @@ pub async fn get_tokens(AxState(sh): Sh) -> Response {
     .into_response()
 }
 
-pub async fn get_faults(AxState(sh): Sh) -> Response {
+pub(super) async fn get_faults(AxState(sh): Sh) -> Response {
     Json(&sh.lock_faults().scheduled).into_response()
 }
 
@@ -105,7 +105,7 @@ enum OneOrMany {
     One(ScheduledFault),
 }
 
-pub async fn add_faults(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn add_faults(AxState(sh): Sh, body: Bytes) -> Response {
     let faults = match parse_or_return!(body) {
         OneOrMany::Many(v) => v,
         OneOrMany::One(f) => vec![f],
@@ -115,7 +115,7 @@ pub async fn add_faults(AxState(sh): Sh, body: Bytes) -> Response {
     Json(json!({ "scheduled": all.scheduled.len() })).into_response()
 }
 
-pub async fn clear_faults(AxState(sh): Sh) -> Response {
+pub(super) async fn clear_faults(AxState(sh): Sh) -> Response {
     sh.lock_faults().scheduled.clear();
     Json(json!({ "ok": true })).into_response()
 }
@@ -127,7 +127,7 @@ struct ExpireReq {
     component: bool,
 }
 
-pub async fn expire(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn expire(AxState(sh): Sh, body: Bytes) -> Response {
     let req: ExpireReq = parse_or_return!(body);
     let owner = match (req.component, req.appid) {
         (true, _) => Owner::Component,
@@ -149,7 +149,7 @@ struct AppidReq {
     redirect_uri: Option<String>,
 }
 
-pub async fn revoke(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn revoke(AxState(sh): Sh, body: Bytes) -> Response {
     let req: AppidReq = parse_or_return!(body);
     let mut st = sh.lock_state();
     let mut n = 0;
@@ -162,7 +162,7 @@ pub async fn revoke(AxState(sh): Sh, body: Bytes) -> Response {
 
 /// An account's admin authorizes the platform (again) now: a fresh refresh token with
 /// `auth_time` now, the account's older ones revoked (as a re-authorization does).
-pub async fn authorize(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn authorize(AxState(sh): Sh, body: Bytes) -> Response {
     let req: AppidReq = parse_or_return!(body);
     let mut st = sh.lock_state();
     if !st.official_accounts.contains_key(&req.appid) && !st.mini_programs.contains_key(&req.appid) {
@@ -189,7 +189,7 @@ struct ScanReq {
     redirect_uri: Option<String>,
 }
 
-pub async fn scan(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn scan(AxState(sh): Sh, body: Bytes) -> Response {
     let req: ScanReq = parse_or_return!(body);
     let ticket = {
         let mut st = sh.lock_state();
@@ -207,7 +207,7 @@ pub async fn scan(AxState(sh): Sh, body: Bytes) -> Response {
     Json(out).into_response()
 }
 
-pub async fn rebind(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn rebind(AxState(sh): Sh, body: Bytes) -> Response {
     let req: AppidReq = parse_or_return!(body);
     let taskid = {
         let mut st = sh.lock_state();
@@ -236,7 +236,7 @@ struct AuditReq {
     second: Option<i64>,
 }
 
-pub async fn audit(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn audit(AxState(sh): Sh, body: Bytes) -> Response {
     let req: AuditReq = parse_or_return!(body);
     if req.result != 2 && req.result != 3 {
         return fail(StatusCode::BAD_REQUEST, "result must be 2 (rejected) or 3 (approved)");
@@ -250,7 +250,7 @@ pub async fn audit(AxState(sh): Sh, body: Bytes) -> Response {
     Json(json!({ "audit_id": audit_id, "audit_stat": req.result })).into_response()
 }
 
-pub async fn category_audit(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn category_audit(AxState(sh): Sh, body: Bytes) -> Response {
     let req: AuditReq = parse_or_return!(body);
     let (Some(first), Some(second)) = (req.first, req.second) else {
         return fail(StatusCode::BAD_REQUEST, "first and second are required");
@@ -291,7 +291,7 @@ fn set<T: Copy>(slot: &mut T, v: Option<T>) {
     }
 }
 
-pub async fn quota(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn quota(AxState(sh): Sh, body: Bytes) -> Response {
     let q: QuotaReq = parse_or_return!(body);
     let mut st = sh.lock_state();
     if let Some(path) = &q.cgi_path {
@@ -329,7 +329,7 @@ struct WhitelistReq {
     whitelisted: bool,
 }
 
-pub async fn ip_whitelist(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn ip_whitelist(AxState(sh): Sh, body: Bytes) -> Response {
     let req: WhitelistReq = parse_or_return!(body);
     sh.lock_state().component.ip_whitelisted = req.whitelisted;
     Json(json!({ "whitelisted": req.whitelisted })).into_response()
@@ -342,7 +342,7 @@ struct VerifyTicketReq {
 
 /// Rotates the component verify ticket, as WeChat's push every 10 minutes does; the old one
 /// then answers 61006.
-pub async fn verify_ticket(AxState(sh): Sh, body: Bytes) -> Response {
+pub(super) async fn verify_ticket(AxState(sh): Sh, body: Bytes) -> Response {
     let req: VerifyTicketReq = parse_or_return!(body);
     let mut st = sh.lock_state();
     let ticket = req.ticket.unwrap_or_else(|| format!("ticket@@@{}", st.hex(40)));

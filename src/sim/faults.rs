@@ -71,7 +71,7 @@ fn one() -> u32 {
 
 /// A fault chosen for one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fault {
+pub(super) struct Fault {
     pub kind: FaultKind,
     pub errcode: i64,
     pub status: u16,
@@ -79,14 +79,14 @@ pub struct Fault {
 
 /// The scheduled faults and the random-fault generator.
 #[derive(Debug)]
-pub struct Faults {
+pub(super) struct Faults {
     pub scheduled: Vec<ScheduledFault>,
     rate: f64,
     rng: StdRng,
 }
 
 impl Faults {
-    pub fn new(rate: f64, seed: Option<u64>) -> Faults {
+    pub(super) fn new(rate: f64, seed: Option<u64>) -> Faults {
         let rng = match seed {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_entropy(),
@@ -97,7 +97,7 @@ impl Faults {
 
     /// The fault, if any, for a call to `path` acting on `appid`. Scheduled faults come first;
     /// random ones only where `random_allowed`.
-    pub fn decide(&mut self, path: &str, appid: Option<&str>, random_allowed: bool) -> Option<Fault> {
+    pub(super) fn decide(&mut self, path: &str, appid: Option<&str>, random_allowed: bool) -> Option<Fault> {
         let matching = self
             .scheduled
             .iter_mut()
@@ -127,7 +127,7 @@ impl Faults {
     }
 
     /// Adds scheduled faults; ones with `times == 0` are ignored.
-    pub fn add(&mut self, faults: Vec<ScheduledFault>) {
+    pub(super) fn add(&mut self, faults: Vec<ScheduledFault>) {
         self.scheduled.extend(faults.into_iter().filter(|f| f.times > 0));
     }
 }

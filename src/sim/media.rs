@@ -19,7 +19,7 @@ use crate::image::{ImageKind, MAX_IMAGE_BYTES};
 
 /// What the simulator made of an upload's bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decoded {
+pub(super) struct Decoded {
     /// `png`, `jpeg`, `gif` or `bmp`, judged by the bytes.
     pub format: String,
     /// Pixels, for the formats decoded (PNG, BMP) when they decode.
@@ -30,7 +30,7 @@ pub struct Decoded {
 }
 
 /// Decodes `bytes` as far as the simulator can; `None` when they are no image format at all.
-pub fn inspect(bytes: &[u8]) -> Option<Decoded> {
+pub(super) fn inspect(bytes: &[u8]) -> Option<Decoded> {
     let kind = ImageKind::sniff(bytes)?;
     let format = match kind {
         ImageKind::Png => image::ImageFormat::Png,
@@ -57,7 +57,7 @@ fn name(kind: ImageKind) -> &'static str {
 }
 
 /// `media/upload?type=image`, multipart field `media`.
-pub fn upload(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn upload(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?.to_string();
     let Some(upload) = ctx.upload else {
         return Err(err(41005, "media data missing"));

@@ -15,7 +15,7 @@ use super::fixture::AuditMode;
 use super::state::{NicknameAuditRec, State};
 
 /// Length as WeChat counts names: ASCII 1, everything else 2.
-pub fn name_len(name: &str) -> usize {
+pub(super) fn name_len(name: &str) -> usize {
     name.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
 }
 
@@ -37,7 +37,7 @@ fn name_problem(st: &State, appid: &str, name: &str) -> Option<i64> {
 }
 
 /// `checkwxverifynickname`.
-pub fn check(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn check(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?;
     if st.mini_programs.get(appid).is_some_and(|m| m.not_created_by_platform) {
         return Err(err(41033, "invalid register type"));
@@ -55,7 +55,7 @@ pub fn check(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `setnickname`: opens an audit.
-pub fn set(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn set(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?.to_string();
     if !mini_program(st, ctx)?.fast_registered {
         return Err(err(91001, "not a mini-program fast-registered from an official account"));
@@ -113,7 +113,7 @@ pub fn set(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// Ends the audit `audit_id`: 3 approves (and renames the account), 2 rejects.
-pub fn finish_audit(st: &mut State, audit_id: i64, result: i64, reason: &str, now: u64) {
+pub(super) fn finish_audit(st: &mut State, audit_id: i64, result: i64, reason: &str, now: u64) {
     let Some(audit) = st.audits.get_mut(&audit_id) else {
         return;
     };
@@ -132,7 +132,7 @@ pub fn finish_audit(st: &mut State, audit_id: i64, result: i64, reason: &str, no
 }
 
 /// `api_wxa_querynickname`: reports an audit, moving it along per the fixture.
-pub fn query(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn query(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?.to_string();
     let not_found = || err(91011, "nickname audit not found");
     let audit_id = ctx.i64("audit_id").ok_or_else(not_found)?;
@@ -175,7 +175,7 @@ pub fn query(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// For the control API: the running audit of `appid`, if any.
-pub fn running_audit(st: &State, appid: &str) -> Result<i64, ApiError> {
+pub(super) fn running_audit(st: &State, appid: &str) -> Result<i64, ApiError> {
     st.audits
         .values()
         .find(|a| a.appid == appid && a.audit_stat == 1)

@@ -36,7 +36,7 @@ const FORMAT: u32 = 1;
 
 /// The persisted part of [`State`]: what the file holds.
 #[derive(Serialize, Deserialize)]
-pub struct Snapshot {
+pub(super) struct Snapshot {
     format: u32,
     component_appid: String,
     verify_ticket: String,
@@ -62,7 +62,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// A copy of `st`'s persisted part: cheap enough to take under the state lock, so that
     /// serializing it can happen outside.
-    pub fn of(st: &State) -> Snapshot {
+    pub(super) fn of(st: &State) -> Snapshot {
         // The next seed comes from a copy of the generator: the live one is left untouched,
         // and the seed only changes when the generator has been used (when ids were made).
         let mut seed = <StdRng as SeedableRng>::Seed::default();
@@ -89,7 +89,7 @@ impl Snapshot {
     }
 
     /// The file's bytes.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
         // Maps with string or integer keys of plain data: serializing cannot fail.
         serde_json::to_vec_pretty(self).unwrap_or_default()
     }
@@ -129,7 +129,7 @@ fn apply(st: &mut State, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Loads the file into `st` if it exists. Returns whether it did.
-pub fn load(path: &Path, st: &mut State) -> anyhow::Result<bool> {
+pub(super) fn load(path: &Path, st: &mut State) -> anyhow::Result<bool> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -145,7 +145,7 @@ pub fn load(path: &Path, st: &mut State) -> anyhow::Result<bool> {
 }
 
 /// Where the state goes, and what was last written there.
-pub struct Persist {
+pub(super) struct Persist {
     path: PathBuf,
     /// Orders snapshots: taken under the state lock, so a higher number is a later state.
     seq: AtomicU64,
@@ -159,21 +159,21 @@ struct Written {
 }
 
 impl Persist {
-    pub fn new(path: PathBuf) -> Persist {
+    pub(super) fn new(path: PathBuf) -> Persist {
         Persist { path, seq: AtomicU64::new(0), written: Mutex::default() }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Copies `st`'s persisted part (call with the state lock held) and numbers the copy.
-    pub fn snapshot(&self, st: &State) -> (u64, Snapshot) {
+    pub(super) fn snapshot(&self, st: &State) -> (u64, Snapshot) {
         (self.seq.fetch_add(1, Ordering::Relaxed) + 1, Snapshot::of(st))
     }
 
     /// Writes snapshot `seq` unless a later one was written or the file already holds it.
-    pub fn write(&self, seq: u64, snap: &Snapshot) -> anyhow::Result<()> {
+    pub(super) fn write(&self, seq: u64, snap: &Snapshot) -> anyhow::Result<()> {
         let bytes = snap.to_bytes();
         let mut w = lock(&self.written);
         if seq <= w.seq {
@@ -190,7 +190,7 @@ impl Persist {
     }
 
     /// Records that the file holds `st` (just loaded from it).
-    pub fn mark_written(&self, st: &State) {
+    pub(super) fn mark_written(&self, st: &State) {
         lock(&self.written).bytes = Snapshot::of(st).to_bytes();
     }
 }

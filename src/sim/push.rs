@@ -52,7 +52,7 @@ fn bad(msg: impl Into<String>) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": msg.into() }))).into_response()
 }
 
-pub async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Response {
+pub(super) async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let req: PushRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => return bad(format!("bad JSON: {e}")),

@@ -11,7 +11,7 @@ use super::api::{changed, err, Ctx, Reply};
 use super::state::{AuthCode, MiniProgram, State};
 
 /// `fastregister`, called with an official account's token.
-pub fn fastregister(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn fastregister(st: &mut State, ctx: &Ctx) -> Reply {
     let oa_appid = ctx.appid()?.to_string();
     if !st.official_accounts.contains_key(&oa_appid) {
         return Err(err(48001, "api unauthorized: fastregister takes an official account's token"));
@@ -95,7 +95,7 @@ pub fn fastregister(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `componentrebindadmin`: redeems a rebind task id issued for this mini-program.
-pub fn rebind_admin(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn rebind_admin(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = ctx.appid()?.to_string();
     let taskid = ctx.str("taskid").unwrap_or("");
     match st.rebind_tasks.get_mut(taskid) {

@@ -16,20 +16,20 @@ use super::fixture::{AuditMode, CategoryTreeField, Fixture};
 use crate::wechat::api::{Category, RateLimit};
 
 /// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Who an access token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Owner {
+pub(super) enum Owner {
     Component,
     Authorizer(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessToken {
+pub(super) struct AccessToken {
     pub owner: Owner,
     pub issued_ms: u64,
     pub expires_ms: u64,
@@ -37,7 +37,7 @@ pub struct AccessToken {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RefreshToken {
+pub(super) struct RefreshToken {
     pub appid: String,
     pub auth_time: i64,
     /// Revoked through `/__sim/revoke`, or replaced by a newer authorization.
@@ -45,7 +45,7 @@ pub struct RefreshToken {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OfficialAccount {
+pub(super) struct OfficialAccount {
     pub appid: String,
     pub nickname: String,
     pub principal_name: String,
@@ -58,7 +58,7 @@ pub struct OfficialAccount {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SetCategory {
+pub(super) struct SetCategory {
     pub first: i64,
     pub second: i64,
     pub audit_status: i64,
@@ -68,7 +68,7 @@ pub struct SetCategory {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MiniProgram {
+pub(super) struct MiniProgram {
     pub appid: String,
     pub official_appid: Option<String>,
     pub nickname: String,
@@ -98,7 +98,7 @@ pub struct MiniProgram {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuthCode {
+pub(super) struct AuthCode {
     pub appid: String,
     pub used: bool,
     pub created_ms: u64,
@@ -106,7 +106,7 @@ pub struct AuthCode {
 
 /// A fastregister ticket: issued by a merchant's scan for one official account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Ticket {
+pub(super) struct Ticket {
     pub official_appid: String,
     pub issued_ms: u64,
     pub used: bool,
@@ -119,19 +119,19 @@ pub struct Ticket {
 
 impl Ticket {
     /// A ticket just issued by a scan for `official_appid`.
-    pub fn scanned(official_appid: String, issued_ms: u64) -> Ticket {
+    pub(super) fn scanned(official_appid: String, issued_ms: u64) -> Ticket {
         Ticket { official_appid, issued_ms, used: false, last_try_ms: None, tries: 0, created_appid: None }
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RebindTask {
+pub(super) struct RebindTask {
     pub appid: String,
     pub used: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NicknameAuditRec {
+pub(super) struct NicknameAuditRec {
     pub audit_id: i64,
     pub appid: String,
     pub nickname: String,
@@ -147,7 +147,7 @@ pub struct NicknameAuditRec {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Media {
+pub(super) struct Media {
     pub media_id: String,
     pub appid: String,
     pub sha256: String,
@@ -162,7 +162,7 @@ pub struct Media {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct PathQuota {
+pub(super) struct PathQuota {
     pub daily_limit: u64,
     pub used: u64,
     /// What `quota/get` states as the path's rate limits (not enforced: 45011 comes from
@@ -175,7 +175,7 @@ pub struct PathQuota {
 
 /// The rules from the fixture that do not change while the simulator runs.
 #[derive(Debug, Clone, Serialize)]
-pub struct Rules {
+pub(super) struct Rules {
     pub token_ttl_secs: u64,
     pub media_ttl_secs: u64,
     pub fastregister_retry_window_ms: u64,
@@ -190,7 +190,7 @@ pub struct Rules {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ComponentState {
+pub(super) struct ComponentState {
     pub appid: String,
     #[serde(skip)]
     pub secret: String,
@@ -207,7 +207,7 @@ pub struct ComponentState {
 
 /// Everything the simulator knows.
 #[derive(Debug, Serialize)]
-pub struct State {
+pub(super) struct State {
     pub component: ComponentState,
     pub rules: Rules,
     pub official_accounts: BTreeMap<String, OfficialAccount>,
@@ -238,7 +238,7 @@ const MEDIA_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 
 impl State {
     /// Builds the initial state; `seed` makes the generated ids reproducible.
-    pub fn new(fixture: Fixture, seed: Option<u64>) -> State {
+    pub(super) fn new(fixture: Fixture, seed: Option<u64>) -> State {
         let rng = match seed {
             // A different stream from the fault RNG, which uses the seed itself.
             Some(s) => StdRng::seed_from_u64(s ^ 0x05ee_d1d5),
@@ -368,22 +368,22 @@ impl State {
     }
 
     /// `n` random lower-case hex digits.
-    pub fn hex(&mut self, n: usize) -> String {
+    pub(super) fn hex(&mut self, n: usize) -> String {
         (0..n).map(|_| HEX[self.rng.gen_range(0..HEX.len())] as char).collect()
     }
 
     /// A secret-looking random string with a recognisable prefix.
-    pub fn new_secret(&mut self, prefix: &str) -> String {
+    pub(super) fn new_secret(&mut self, prefix: &str) -> String {
         format!("{prefix}{}", self.hex(40))
     }
 
     /// A media id as WeChat shapes them: 64 URL-safe characters.
-    pub fn new_media_id(&mut self) -> String {
+    pub(super) fn new_media_id(&mut self) -> String {
         (0..64).map(|_| MEDIA_CHARS[self.rng.gen_range(0..MEDIA_CHARS.len())] as char).collect()
     }
 
     /// A fresh appid: `wx` + 16 hex digits, not yet used.
-    pub fn new_appid(&mut self) -> String {
+    pub(super) fn new_appid(&mut self) -> String {
         loop {
             let appid = format!("wx{}", self.hex(16));
             if !self.mini_programs.contains_key(&appid) && !self.official_accounts.contains_key(&appid) {
@@ -393,7 +393,7 @@ impl State {
     }
 
     /// Issues an access token for `owner`, valid for the fixture's TTL.
-    pub fn issue_access_token(&mut self, owner: Owner, now: u64) -> String {
+    pub(super) fn issue_access_token(&mut self, owner: Owner, now: u64) -> String {
         let prefix = match owner {
             Owner::Component => "sim_component_at_",
             Owner::Authorizer(_) => "sim_authorizer_at_",
@@ -406,7 +406,7 @@ impl State {
     }
 
     /// Issues a new refresh token for `appid`; the ones it had before stop working.
-    pub fn issue_refresh_token(&mut self, appid: &str, now: u64) -> String {
+    pub(super) fn issue_refresh_token(&mut self, appid: &str, now: u64) -> String {
         for rt in self.refresh_tokens.values_mut().filter(|r| r.appid == appid) {
             rt.revoked = true;
         }
@@ -419,13 +419,13 @@ impl State {
     }
 
     /// The media item `media_id` if it belongs to `appid` and has not expired.
-    pub fn media_of(&self, appid: &str, media_id: &str, now: u64) -> Option<&Media> {
+    pub(super) fn media_of(&self, appid: &str, media_id: &str, now: u64) -> Option<&Media> {
         self.media.get(media_id).filter(|m| m.appid == appid && m.expires_ms > now)
     }
 
     /// The permission set ids `appid` granted the platform: its fixture's, else the
     /// defaults of its kind.
-    pub fn func_ids(&self, appid: &str) -> Vec<i64> {
+    pub(super) fn func_ids(&self, appid: &str) -> Vec<i64> {
         if let Some(ids) = self.func_info.get(appid) {
             return ids.clone();
         }
@@ -437,7 +437,7 @@ impl State {
         defaults.to_vec()
     }
 
-    pub fn category(&self, id: i64) -> Option<&Category> {
+    pub(super) fn category(&self, id: i64) -> Option<&Category> {
         self.categories.iter().find(|c| c.id == id)
     }
 }

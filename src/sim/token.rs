@@ -19,7 +19,7 @@ fn check_component_appid(st: &State, ctx: &Ctx) -> Result<(), ApiError> {
 }
 
 /// `api_component_token`.
-pub fn component_token(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn component_token(st: &mut State, ctx: &Ctx) -> Reply {
     if !st.component.ip_whitelisted {
         // The live answer (NOTES.md): it comes before any check of the credentials.
         let msg =
@@ -50,7 +50,7 @@ fn func_info(st: &State, appid: &str) -> serde_json::Value {
 }
 
 /// `api_query_auth`: exchanges a single-use authorization code.
-pub fn query_auth(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn query_auth(st: &mut State, ctx: &Ctx) -> Reply {
     check_component_appid(st, ctx)?;
     let code = ctx.str("authorization_code").unwrap_or("");
     let appid = match st.auth_codes.get_mut(code) {
@@ -74,7 +74,7 @@ pub fn query_auth(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `api_authorizer_token`: an access token from a refresh token.
-pub fn authorizer_token(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn authorizer_token(st: &mut State, ctx: &Ctx) -> Reply {
     check_component_appid(st, ctx)?;
     let appid = ctx.str("authorizer_appid").unwrap_or("");
     let refresh = ctx.str("authorizer_refresh_token").unwrap_or("");
@@ -91,7 +91,7 @@ pub fn authorizer_token(st: &mut State, ctx: &Ctx) -> Reply {
 }
 
 /// `api_get_authorizer_list`: every authorizer with its current refresh token, paged.
-pub fn authorizer_list(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn authorizer_list(st: &mut State, ctx: &Ctx) -> Reply {
     check_component_appid(st, ctx)?;
     let offset = ctx.i64("offset").unwrap_or(0);
     let count = ctx.i64("count").unwrap_or(0);
@@ -114,7 +114,7 @@ pub fn authorizer_list(st: &mut State, ctx: &Ctx) -> Reply {
 /// the platform did not create answers 41033 (the fixture's `not_created_by_platform`
 /// [assumed]), one
 /// that is not authorized (no refresh token that works) 61003.
-pub fn authorizer_info(st: &mut State, ctx: &Ctx) -> Reply {
+pub(super) fn authorizer_info(st: &mut State, ctx: &Ctx) -> Reply {
     check_component_appid(st, ctx)?;
     let appid = ctx.str("authorizer_appid").unwrap_or("").to_string();
     let refresh = st.refresh_tokens.iter().find(|(_, r)| r.appid == appid && !r.revoked).map(|(t, _)| t.clone());

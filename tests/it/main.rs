@@ -2,6 +2,9 @@
 //! on loopback, and checks what the simulator received and what the ledger says.
 //! One file per feature; `harness` is the small fluent runner they share.
 
+// A test binary has no public API: `pub` here means shared between its modules.
+#![allow(unreachable_pub)]
+
 mod harness;
 
 mod api;
