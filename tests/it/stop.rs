@@ -1,8 +1,9 @@
-//! The `stop` class (DESIGN §5): the platform's own credentials or setup — a wrong secret, a
-//! machine not on the IP whitelist — stop the run at once, whether on its first call or when
-//! a cached component token has expired mid-run: exit 1 with one sentence, no row blamed
-//! (no failed.csv line), no step changed by the failing call, steps finished earlier kept,
-//! and `summary.json` saying why.
+//! The `stop` class (DESIGN §5): the platform's own credentials or setup stop the run at once,
+//! whether on its first call or when a cached component token has expired mid-run: exit 1
+//! with one sentence, no row blamed (no failed.csv line), no step changed by the failing call,
+//! steps finished earlier kept, and `summary.json` saying why. The cases: a wrong secret, a
+//! machine off the IP whitelist, a verify ticket gone stale (61006), a component appid that
+//! is not the platform's (40013).
 
 use serde_json::{json, Value};
 
@@ -20,6 +21,15 @@ const NOT_WHITELISTED: &str = "/cgi-bin/component/api_component_token: errcode 6
     registered（调用接口的 IP 未在第三方平台的 IP 白名单中）): access clientip is not registered requestIP: 203.0.113.9 \
     rid: 6571a2b3-1c2d3e4f — Add 203.0.113.9 to the platform's IP whitelist on open.weixin.qq.com (开发资料 → 白名单), \
     then run again. No row needs changing.";
+
+const STALE_TICKET: &str = "/cgi-bin/component/api_component_token: errcode 61006 (component_verify_ticket 无效): \
+    component_verify_ticket expired — The component_verify_ticket is stale (WeChat pushes one every 10 minutes; it \
+    lives 12 h). Make sure `wxprov serve` is running and reachable at the platform's authorization-event URL, or set \
+    WXPROV_COMPONENT_VERIFY_TICKET; then run again. No row needs changing.";
+
+const WRONG_APPID: &str = "/cgi-bin/component/api_component_token: errcode 40013 (不合法的 AppID): invalid appid: \
+    component_appid does not match this platform — WXPROV_COMPONENT_APPID is not the third-party platform's appid: \
+    copy it from open.weixin.qq.com (管理中心 → 第三方平台), then run again. No row needs changing.";
 
 fn summary(ws: &Workspace) -> Value {
     serde_json::from_slice(&std::fs::read(ws.path().join("reports/latest/summary.json")).unwrap()).unwrap()
@@ -135,4 +145,48 @@ fn an_ip_taken_off_the_whitelist_stops_the_run_at_the_mid_run_refresh() {
         },
         NOT_WHITELISTED,
     );
+}
+
+/// The verify ticket the run sends has gone stale (WeChat moved on while `serve` was down):
+/// 61006, the commonest first-run failure. It is the platform's setup, not a row's.
+#[test]
+fn a_stale_verify_ticket_on_the_first_call_stops_the_run_and_touches_no_row() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = two_rows(&ws, "提供好用的在线工具。");
+    with_tokens(&ws);
+    sim.post("/__sim/verify_ticket", json!({"ticket": "ticket@@@pushed-while-serve-was-down"}));
+    let ran = ws.test_on(&sim).args(["run", &job]).status_any().run();
+    assert_stopped(&ws, &ran, &format!("the run could not proceed: {STALE_TICKET}"));
+    let paths: Vec<_> = sim.calls().iter().map(|c| c["path"].as_str().unwrap().to_string()).collect();
+    assert_eq!(paths, [TOKEN_PATH], "nothing after the failing call");
+    assert!(ws.query("SELECT * FROM steps").is_empty(), "no step changed");
+}
+
+#[test]
+fn a_verify_ticket_gone_stale_when_the_cached_component_token_expires_mid_run_stops_it() {
+    stop_mid_run(
+        |sim| {
+            sim.post("/__sim/verify_ticket", json!({"ticket": "ticket@@@pushed-while-serve-was-down"}));
+            None
+        },
+        STALE_TICKET,
+    );
+}
+
+/// A WXPROV_COMPONENT_APPID that is not the platform's: 40013 on the component's own token
+/// call stops the run (on one account's call the same code is that row's: see explain.rs).
+#[test]
+fn a_wrong_component_appid_stops_the_run_and_touches_no_row() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = two_rows(&ws, "提供好用的在线工具。");
+    with_tokens(&ws);
+    let ran =
+        ws.test_on(&sim).env("WXPROV_COMPONENT_APPID", "wx0123456789abcdef").args(["run", &job]).status_any().run();
+    assert_stopped(&ws, &ran, &format!("the run could not proceed: {WRONG_APPID}"));
+    let paths: Vec<_> = sim.calls().iter().map(|c| c["path"].as_str().unwrap().to_string()).collect();
+    assert_eq!(paths, [TOKEN_PATH], "nothing after the failing call");
+    assert!(ws.query("SELECT * FROM steps").is_empty(), "no step changed");
+    assert_eq!(result_for(&ws, FRESH)["signature"], "pending");
 }
