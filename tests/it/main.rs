@@ -9,6 +9,7 @@ mod harness;
 
 mod api;
 mod blocked;
+mod blocked_answers;
 mod categories;
 mod check;
 mod crash;
