@@ -35,6 +35,7 @@ mod rehearsal;
 mod reports;
 mod review_without_id;
 mod run;
+mod run_status;
 mod secrets;
 mod serve;
 mod sheet_columns;
