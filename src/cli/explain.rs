@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::exit::Exit;
+use crate::hints::ClassText as _;
 use crate::wechat::errcode::{self, ErrClass, TokenKind};
 
 #[derive(Debug, clap::Args)]

@@ -72,6 +72,7 @@ pub struct LedgerOpt {
     /// WeChat API base URL; `sim` starts the built-in simulator in-process (a rehearsal, with
     /// a ledger of its own) [default: https://api.weixin.qq.com, or the job file's `api_base`]
     #[arg(long, env = "WXPROV_API_BASE", value_name = "URL")]
+    #[allow(rustdoc::bare_urls)] // clap's help text, where a bare URL is what ops staff read
     pub api_base: Option<String>,
 }
 

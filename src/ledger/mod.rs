@@ -11,12 +11,12 @@
 //! jobs: the call log, a step's final record) waits up to `LINGER` for one more job, so it
 //! usually shares the next awaited batch's commit instead of paying for one of its own.
 //! A job is one change: a single statement is all-or-nothing by itself, and a job of
-//! several statements wraps them in [`atomic`], so a failing job leaves nothing
+//! several statements wraps them in `atomic`, so a failing job leaves nothing
 //! half-written in the batch. A commit survives the process being killed; the writes that
 //! must also survive a power cut (a call marked as started, a registration, a refresh token)
 //! are made with [`Ledger::call_durable`], whose batch is committed with `synchronous = FULL`
 //! (fsync) instead of `NORMAL`. The file is created with mode 0600, runs in WAL mode, and
-//! its schema is versioned with `PRAGMA user_version` (see [`schema`]).
+//! its schema is versioned with `PRAGMA user_version` (see `schema.rs`).
 
 mod cache;
 mod callbacks;

@@ -31,7 +31,7 @@ pub struct NicknameChange {
     pub materials: Vec<ImageFile>,
 }
 
-/// The crop box `x1,y1,x2,y2`, each in [0,1], x1 < x2, y1 < y2.
+/// The crop box `x1,y1,x2,y2`, each in \[0,1\], x1 < x2, y1 < y2.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Crop {
     pub x1: f64,

@@ -17,27 +17,9 @@ pub enum Method {
     Post,
 }
 
-/// Which token an endpoint takes in its query string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    /// None: `api_component_token` takes the app secret in its body.
-    None,
-    /// `component_access_token=`: the third-party platform's own token.
-    Component,
-    /// `access_token=`: an authorizer's (official account's or mini-program's) token.
-    Authorizer,
-}
-
-impl TokenKind {
-    /// The query parameter that carries the token.
-    pub fn query_key(self) -> Option<&'static str> {
-        match self {
-            TokenKind::None => None,
-            TokenKind::Component => Some("component_access_token"),
-            TokenKind::Authorizer => Some("access_token"),
-        }
-    }
-}
+/// Which token an endpoint takes (moved to wechat-open; re-exported here, transitionally,
+/// for the `crate::wechat::api::TokenKind` paths).
+pub use wechat_open::TokenKind;
 
 /// A WeChat endpoint: its request is `Self`, serialized as the JSON body of a POST.
 pub trait Endpoint: Serialize + Send + Sync {
@@ -267,10 +249,10 @@ pub struct AccountBasicInfo {
     pub signature_info: Option<ModifiableText>,
     #[serde(default)]
     pub head_image_info: Option<HeadImageInfo>,
-    /// Not in the two documents; newer platform pages return the name this way. [assumed]
+    /// Not in the two documents; newer platform pages return the name this way. \[assumed\]
     #[serde(default)]
     pub nickname_info: Option<NicknameInfo>,
-    /// Older pages return the name as a plain field. [assumed]
+    /// Older pages return the name as a plain field. \[assumed\]
     #[serde(default, deserialize_with = "string_any")]
     pub nickname: String,
 }
@@ -665,12 +647,6 @@ pub struct MediaUploaded {
 
 fn expose<S: serde::Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(secret.expose())
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Secret::new(String::deserialize(d)?))
-    }
 }
 
 #[cfg(test)]

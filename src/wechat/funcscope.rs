@@ -8,7 +8,7 @@
 //! platform's permission set lists: official accounts 1–…, mini-programs 17 onwards); which
 //! set an endpoint falls under follows fast registration's "权限准备" (account service on the
 //! official account; account management, basic information and verification on the
-//! mini-program) — the rebind admin call's set is [assumed] account management.
+//! mini-program) — the rebind admin call's set is \[assumed\] account management.
 
 use crate::manifest::StepKind;
 

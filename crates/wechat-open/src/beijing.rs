@@ -1,6 +1,7 @@
-//! Beijing time. WeChat's daily and monthly quotas reset on Beijing-time days and months
-//! (NOTES.md), whatever the time zone of the machine running wxprov; and every time shown to
-//! people (status, run summaries, reports, run ids) is Beijing time and says so (DESIGN §6).
+//! Beijing time. WeChat's daily, monthly and yearly quotas reset on Beijing-time days,
+//! months and years (UTC+8, no daylight saving time), whatever the time zone of the machine
+//! that calls it; so the dates a deferred call waits for are computed here, and times shown
+//! to people who deal with WeChat are shown on Beijing's clock and say so.
 
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 
@@ -10,7 +11,7 @@ pub fn offset() -> FixedOffset {
 }
 
 /// What a time shown to people is followed by.
-pub const LABEL: &str = "Beijing time";
+pub(crate) const LABEL: &str = "Beijing time";
 
 /// `t` on Beijing's clock.
 pub fn local(t: DateTime<Utc>) -> DateTime<FixedOffset> {
@@ -31,8 +32,9 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     local(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
-/// The start of a run id: `t` on Beijing's clock to the millisecond, `20261121-111500.123`.
-/// Run ids sort by start time because Beijing has no daylight saving time.
+/// A compact stamp of `t` on Beijing's clock to the millisecond, `20261121-111500.123`
+/// (wxprov's run ids start with it). Stamps sort by time because Beijing has no daylight
+/// saving time.
 pub fn run_stamp(t: DateTime<Utc>) -> String {
     local(t).format("%Y%m%d-%H%M%S%.3f").to_string()
 }

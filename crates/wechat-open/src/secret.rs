@@ -1,17 +1,21 @@
 //! Secrets and their redaction.
 //!
-//! Access tokens travel in URL query strings (`access_token=…`, `component_access_token=…`),
-//! and reqwest errors print their URL. Everything that may end up in a log line, an error,
-//! a report or the ledger's event log passes through [`redact`] first, and every secret value
-//! we hold is a [`Secret`], whose `Debug` and `Display` print no more than `***`.
+//! WeChat's access tokens travel in URL query strings (`access_token=…`,
+//! `component_access_token=…`) and refresh tokens, secrets and tickets in JSON bodies, and
+//! HTTP clients' errors print their URL. Everything that may end up in a log line, an error,
+//! a report or a stored call log passes through [`redact`] first, and every secret value is
+//! held as a [`Secret`], whose `Debug` and `Display` print no more than `***`.
 
 use std::fmt;
+
+use serde::Deserialize;
 
 /// A secret string: an app secret, a token, an AES key. Prints as `***`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `value`.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
@@ -34,7 +38,14 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Query parameters and JSON fields whose values are never shown.
+/// A secret in an answer (a token, a ticket) is read straight into a [`Secret`].
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Secret::new(String::deserialize(d)?))
+    }
+}
+
+/// The query parameters and JSON fields of WeChat's APIs whose values are never shown.
 const SECRET_KEYS: &[&str] = &[
     "access_token",
     "component_access_token",
