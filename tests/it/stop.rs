@@ -3,7 +3,8 @@
 //! with one sentence, no row blamed (no failed.csv line), no step changed by the failing call,
 //! steps finished earlier kept, and `summary.json` saying why. The cases: a wrong secret, a
 //! machine off the IP whitelist, a verify ticket gone stale (61006), a component appid that
-//! is not the platform's (40013).
+//! is not the platform's (40013). And the same 40013 on one account's call is that row's
+//! problem: the run goes on.
 
 use serde_json::{json, Value};
 
@@ -189,4 +190,40 @@ fn a_wrong_component_appid_stops_the_run_and_touches_no_row() {
     assert_eq!(paths, [TOKEN_PATH], "nothing after the failing call");
     assert!(ws.query("SELECT * FROM steps").is_empty(), "no step changed");
     assert_eq!(result_for(&ws, FRESH)["signature"], "pending");
+}
+
+/// 40013 on one account's call (its own access token) is that row's problem, not the
+/// platform's: the row fails with the appid hint and goes to failed.csv, the run goes on for
+/// the other account and ends with exit 3 — not a stop (the catalogue keys 40013 by token).
+#[test]
+fn a_40013_on_one_accounts_call_fails_that_row_and_the_run_goes_on() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    let job = two_rows(&ws, "提供好用的在线工具。");
+    with_tokens(&ws);
+    sim.post(
+        "/__sim/faults",
+        json!({"path": "/cgi-bin/account/modifysignature", "kind": "errcode", "errcode": 40013, "appid": FRESH}),
+    );
+    let ran = ws.test_on(&sim).args(["run", &job]).status(3).run();
+    assert!(error_lines(&ran).is_empty(), "no stop: {}", ran.stderr);
+    assert_eq!(summary(&ws)["stopped"], Value::Null);
+
+    let row = result_for(&ws, FRESH);
+    let shown: Vec<&str> = ["signature", "step", "errcode", "hint"].iter().map(|c| row[*c].as_str()).collect();
+    assert_eq!(
+        shown,
+        [
+            "failed",
+            "signature",
+            "40013",
+            "Check the appid / official_appid column: `wx` followed by 16 hex digits, no spaces or stray \
+             characters, and an account that exists."
+        ]
+    );
+    assert_eq!(result_for(&ws, CONFIGURED)["signature"], "done", "the other account goes on");
+    let failed = read_csv(&ws.path().join("reports/latest/failed.csv"));
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed[1][..2], [FRESH, "提供好用的在线工具。"]);
+    assert!(failed[1][2].starts_with("[signature] errcode 40013: "), "{failed:?}");
 }
