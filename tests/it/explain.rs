@@ -78,3 +78,59 @@ fn explains_the_added_codes_whole() {
          \x20        open.weixin.qq.com (管理中心 → 第三方平台), then run again. No row needs changing.\n"
     );
 }
+
+/// Every code #10 added or reclassified, through `explain`: the class DESIGN §5 and the
+/// issue give it (written out here, not read from the catalogue), the retry time of a defer,
+/// and the catalogue's text and hint as printed (continuation lines joined).
+#[test]
+fn explains_every_code_issue_10_added_with_its_class() {
+    const CODES: [(i64, &str); 26] = [
+        (41033, "human"),
+        (53205, "human"),
+        (40004, "human"),
+        (40006, "human"),
+        (41005, "human"),
+        (47003, "human"),
+        (76021, "human"),
+        (76022, "human"),
+        (91019, "human"),
+        (53203, "defer"),
+        (61055, "defer"),
+        (45009, "defer"),
+        (50002, "blocked"),
+        (48004, "blocked"),
+        (48001, "blocked"),
+        (61003, "blocked"),
+        (61007, "blocked"),
+        (61023, "blocked"),
+        (40125, "stop"),
+        (41004, "stop"),
+        (45035, "stop"),
+        (61004, "stop"),
+        (61005, "stop"),
+        (61006, "stop"),
+        (61028, "stop"),
+        (61029, "stop"),
+    ];
+    for (code, class) in CODES {
+        let entry = wxprov::wechat::errcode::lookup(code).unwrap_or_else(|| panic!("{code} is not catalogued"));
+        let out = Test::new().args(["explain", &code.to_string()]).run().stdout;
+        // Fields as `explain` prints them: a label in the first 9 columns, continuation
+        // lines indented; each field's text joined back into one line.
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in out.lines() {
+            let (label, text) = (line[..9].trim(), line[9..].trim());
+            match fields.last_mut() {
+                Some(last) if label.is_empty() => last.1 = format!("{} {text}", last.1),
+                _ => fields.push((label.to_string(), text.to_string())),
+            }
+        }
+        let field = |name: &str| fields.iter().find(|(l, _)| l == name).map(|(_, t)| t.as_str()).unwrap_or_default();
+        assert_eq!(field("errcode"), code.to_string(), "{out}");
+        assert_eq!(field("chinese"), entry.zh, "{out}");
+        assert_eq!(field("english"), entry.en, "{out}");
+        assert!(field("class").starts_with(&format!("{class} (")), "{code} is {class}:\n{out}");
+        assert_eq!(field("hint"), entry.hint, "{out}");
+        assert_eq!(field("retry").is_empty(), class != "defer", "a defer says when it goes again:\n{out}");
+    }
+}
