@@ -5,6 +5,7 @@
 use url::form_urlencoded;
 
 use super::refusal::Refusal;
+use crate::wechat::appid::{self, Appid};
 
 /// The longest ticket or taskid accepted.
 pub const MAX_TICKET_LEN: usize = 128;
@@ -40,24 +41,14 @@ impl Params {
     }
 }
 
-/// Whether `s` is an appid: `wx` and 16 hex digits.
-pub fn is_appid(s: &str) -> bool {
-    s.len() == 18 && s.starts_with("wx") && s.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
-}
-
 /// Whether `s` has the form of a ticket or taskid: 1–128 of `[A-Za-z0-9_-]`.
 pub fn is_ticket(s: &str) -> bool {
     (1..=MAX_TICKET_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// A required appid parameter.
-pub fn appid<'a>(params: &'a Params, name: &'static str) -> Result<&'a str, Refusal> {
-    let value = params.required(name)?;
-    if is_appid(value) {
-        Ok(value)
-    } else {
-        Err(Refusal::BadParam { name, expected: "wx followed by 16 hex digits" })
-    }
+/// A required appid parameter, by the one rule ([`Appid::parse`]).
+pub fn appid(params: &Params, name: &'static str) -> Result<Appid, Refusal> {
+    Appid::parse(params.required(name)?).map_err(|_| Refusal::BadParam { name, expected: appid::FORM })
 }
 
 /// A required ticket or taskid parameter.
@@ -88,11 +79,13 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert!(is_appid("wx28f759479ea1e090"));
-        assert!(!is_appid("wx28f759479ea1e09"));
-        assert!(!is_appid("wx28f759479ea1e09g"));
-        assert!(!is_appid("xx28f759479ea1e090"));
-        assert!(!is_appid("wx28f759479ea1e09é"));
+        let p = Params::parse(Some("a=wx28f759479ea1e090&b=WX28F759479EA1E090&c=wx28f759479ea1e09&d=gh_1"));
+        assert_eq!(appid(&p, "a").map(|a| a.to_string()), Ok("wx28f759479ea1e090".into()));
+        assert_eq!(appid(&p, "b").map(|a| a.to_string()), Ok("wx28f759479ea1e090".into()));
+        for name in ["c", "d"] {
+            assert_eq!(appid(&p, name), Err(Refusal::BadParam { name, expected: "wx followed by 16 hex digits" }));
+        }
+        assert_eq!(appid(&p, "e"), Err(Refusal::MissingParam("e")));
         assert!(is_ticket("ticket_AB-09"));
         assert!(is_ticket(&"a".repeat(128)));
         assert!(!is_ticket(&"a".repeat(129)));

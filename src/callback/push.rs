@@ -25,11 +25,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::event::{AuditResult, Event, PushBody, Pushed};
-use super::params::{self, Params};
+use super::params::Params;
 use super::refusal::Refusal;
 use super::replay::CLOCK_WARNING_SECS;
 use super::server::{Peer, ServerState};
 use crate::ledger::{AuditKind, CallbackOutcome, LedgerError, TicketKind};
+use crate::wechat::appid::{self, Appid};
 
 pub const COMPONENT_PATH: &str = "/callback/component";
 pub const EVENTS_PATH: &str = "/callback/events";
@@ -69,14 +70,14 @@ pub async fn events_for(
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let appid = match appid {
-        Ok(Path(appid)) if params::is_appid(&appid) => appid,
+    let appid = match appid.map(|Path(appid)| Appid::parse(&appid)) {
+        Ok(Ok(appid)) => appid,
         _ => {
-            let refusal = Refusal::BadParam { name: "appid", expected: "wx followed by 16 hex digits" };
+            let refusal = Refusal::BadParam { name: "appid", expected: appid::FORM };
             return refuse(&state, EVENTS_PATH, peer, refusal).await;
         }
     };
-    handle(&state, EVENTS_PATH, Some(&appid), peer, query.as_deref(), body).await
+    handle(&state, EVENTS_PATH, Some(appid.as_str()), peer, query.as_deref(), body).await
 }
 
 /// What was checked of a push before its event is acted on.
@@ -243,7 +244,12 @@ fn audit_appid(state: &ServerState, path_appid: Option<&str>, opened: &Opened) -
         opened.outer.to_user_name.as_deref(),
         opened.pushed.app_id.as_deref(),
     ];
-    candidates.into_iter().flatten().find(|a| params::is_appid(a) && *a != component).map(str::to_string)
+    candidates
+        .into_iter()
+        .flatten()
+        .filter_map(|a| Appid::parse(a).ok())
+        .find(|a| a.as_str() != component)
+        .map(String::from)
 }
 
 #[allow(clippy::too_many_arguments)]

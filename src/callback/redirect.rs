@@ -17,6 +17,7 @@ use super::params::{self, Params};
 use super::refusal::Refusal;
 use super::server::{Peer, ServerState};
 use crate::ledger::{CallbackOutcome, TicketKind};
+use crate::wechat::Appid;
 
 pub const FASTREGISTER_PATH: &str = "/callback/fastregister";
 pub const REBIND_PATH: &str = "/callback/rebind";
@@ -73,7 +74,7 @@ async fn redirect(state: &ServerState, spec: &Spec, peer: Peer, query: Option<&s
     let checked = params::appid(&params, spec.account).and_then(|account| {
         match params.optional("state")? {
             None => return Err(Refusal::MissingState),
-            Some(state) if !key.verifies(account, state) => return Err(Refusal::BadState),
+            Some(state) if !key.verifies(account.as_str(), state) => return Err(Refusal::BadState),
             Some(_) => {}
         }
         Ok((account, params::ticket(&params, spec.value)?))
@@ -82,8 +83,8 @@ async fn redirect(state: &ServerState, spec: &Spec, peer: Peer, query: Option<&s
         Ok(pair) => pair,
         Err(refusal) => {
             // The account is recorded when it at least looks like one.
-            let account = params.optional(spec.account).ok().flatten().filter(|a| params::is_appid(a));
-            state.refuse(spec.path, kind, account, peer, &refusal).await;
+            let account = params::appid(&params, spec.account).ok();
+            state.refuse(spec.path, kind, account.as_ref().map(Appid::as_str), peer, &refusal).await;
             let text = match refusal {
                 Refusal::MissingState | Refusal::BadState => {
                     "这个链接不是服务商发出的，或已被改动，授权信息未保存。请使用服务商发给您的授权链接重新扫码；如仍有问题，请联系服务商。"
@@ -93,6 +94,7 @@ async fn redirect(state: &ServerState, spec: &Spec, peer: Peer, query: Option<&s
             return page(refusal.status(), "链接无效", text);
         }
     };
+    let account = account.as_str();
     let ledger = state.ledger();
     let stored = async {
         ledger.put_ticket(spec.kind, account, value).await?;

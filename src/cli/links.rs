@@ -13,7 +13,7 @@ use super::Context;
 use crate::callback::link_state::LinkKey;
 use crate::exit::{fail, usage, Exit};
 use crate::manifest::{self, Column, Manifest};
-use crate::wechat::{is_appid, links};
+use crate::wechat::{links, Appid};
 
 /// Write the authorization links for registration and admin-rebind rows
 #[derive(Debug, clap::Args)]
@@ -131,7 +131,7 @@ pub(super) fn collect(
         let (appid, official) =
             (cell(Column::Appid).to_ascii_lowercase(), cell(Column::OfficialAppid).to_ascii_lowercase());
         if appid.is_empty() && !official.is_empty() {
-            if !is_appid(&official) {
+            if Appid::parse(&official).is_err() {
                 tracing::warn!("line {}: official_appid {official:?} is not an appid; no link", raw.line);
                 continue;
             }
@@ -142,7 +142,7 @@ pub(super) fn collect(
             links.push(Link { line: raw.line, kind: "fastregister", account: official, url });
         }
         let taskid = cell(Column::RebindTaskid);
-        if manifest::validate::REBIND_BY_SCAN.contains(&taskid.as_str()) && is_appid(&appid) {
+        if manifest::validate::REBIND_BY_SCAN.contains(&taskid.as_str()) && Appid::parse(&appid).is_ok() {
             let state = key.state_for(&appid);
             let redirect = format!("{base}/callback/rebind?appid={appid}&state={state}");
             let url = links::rebind_admin(component, &appid, &redirect);

@@ -6,6 +6,7 @@
 use super::Context;
 use crate::exit::{usage, Exit};
 use crate::wechat::api::{self, Endpoint, QuotaGet, QuotaInfo, RateLimit};
+use crate::wechat::appid::{self, Appid};
 
 /// Print the daily call quota left and WeChat's rate limits for an appid
 #[derive(Debug, clap::Args)]
@@ -47,26 +48,21 @@ pub(super) fn default_paths() -> Vec<String> {
 const OFFICIAL_ACCOUNT_PATHS: [&str; 1] = [api::FastRegister::PATH];
 
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
-    for appid in std::iter::once(&args.appid).chain(&args.official_appid) {
-        if !crate::wechat::is_appid(appid) {
-            return Err(usage(format!("{appid:?} is not an appid (wx followed by 16 hex digits)")));
-        }
-    }
+    let appid = parse_appid(&args.appid)?;
+    let official_arg = args.official_appid.as_deref().map(parse_appid).transpose()?;
     let paths = if args.paths.is_empty() { default_paths() } else { args.paths };
     if let Some(bad) = paths.iter().find(|p| !p.starts_with('/')) {
         return Err(usage(format!("{bad:?} is not an API path; give one like /cgi-bin/account/modifysignature")));
     }
     let ledger = ctx.ledger_or_empty(None)?;
-    let official = match args.official_appid {
-        Some(appid) => appid,
-        None => ledger.official_appid_of(&args.appid).await?.unwrap_or_else(|| args.appid.clone()),
+    let official = match official_arg {
+        Some(official) => official.to_string(),
+        None => ledger.official_appid_of(appid.as_str()).await?.unwrap_or_else(|| appid.to_string()),
     };
     let api = ctx.api(None, &ledger, None, Default::default()).await?;
     let asked: Vec<(&String, &str)> = paths
         .iter()
-        .map(|p| {
-            (p, if OFFICIAL_ACCOUNT_PATHS.contains(&p.as_str()) { official.as_str() } else { args.appid.as_str() })
-        })
+        .map(|p| (p, if OFFICIAL_ACCOUNT_PATHS.contains(&p.as_str()) { official.as_str() } else { appid.as_str() }))
         .collect();
     // All at once: the answers are independent, and tokens are shared safely.
     let requests: Vec<QuotaGet> = paths.iter().map(|p| QuotaGet { cgi_path: p.clone() }).collect();
@@ -87,6 +83,11 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         Some(e) => Err(e.into()),
         None => Ok(Exit::Ok),
     }
+}
+
+/// An appid argument, by the one rule ([`Appid::parse`]); a usage error otherwise.
+fn parse_appid(text: &str) -> anyhow::Result<Appid> {
+    Appid::parse(text).map_err(|_| usage(format!("{text:?} is not an appid ({})", appid::FORM)))
 }
 
 /// One line of the table.

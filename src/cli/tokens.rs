@@ -9,7 +9,8 @@ use super::Context;
 use crate::exit::{usage, Exit};
 use crate::ledger::Ledger;
 use crate::secret::Secret;
-use crate::wechat::{is_appid, ApiError, ErrClass};
+use crate::wechat::appid::{self, Appid};
+use crate::wechat::{ApiError, ErrClass};
 
 /// Import, list or recover authorizer refresh tokens
 #[derive(Debug, clap::Args)]
@@ -87,19 +88,20 @@ async fn import(ledger: &Ledger, file: &PathBuf) -> anyhow::Result<Exit> {
     for (index, record) in reader.records().enumerate() {
         let line = index + 1;
         let record = record.map_err(|e| usage(format!("{}: line {line}: {e}", file.display())))?;
-        let appid = record.get(0).unwrap_or("").trim_start_matches('\u{feff}');
-        if line == 1 && appid.eq_ignore_ascii_case("appid") {
+        let cell = record.get(0).unwrap_or("").trim_start_matches('\u{feff}');
+        if line == 1 && cell.eq_ignore_ascii_case("appid") {
             continue;
         }
-        if appid.is_empty() && record.iter().all(str::is_empty) {
+        if cell.is_empty() && record.iter().all(str::is_empty) {
             continue;
         }
-        if !is_appid(appid) {
-            return Err(usage(format!(
-                "{}: line {line}, column appid: {appid:?} is not an appid (wx followed by 16 hex digits); nothing was imported",
-                file.display()
-            )));
-        }
+        let appid = Appid::parse(cell).map_err(|_| {
+            usage(format!(
+                "{}: line {line}, column appid: {cell:?} is not an appid ({}); nothing was imported",
+                file.display(),
+                appid::FORM
+            ))
+        })?;
         let refresh = record.get(1).unwrap_or("");
         if refresh.is_empty() || record.len() > 3 {
             return Err(usage(format!(

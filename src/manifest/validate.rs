@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::image::{Image, ImageError, ImageKind, MAX_BMP_BYTES, MAX_IMAGE_BYTES};
+use crate::wechat::appid::{self, Appid};
 
 use super::categories::{match_certificate, parse_cell, Tree};
 use super::columns::{Column, Columns};
@@ -38,25 +39,16 @@ pub struct Rejected {
     pub problems: Vec<Problem>,
 }
 
-/// `wx` + 16 hex digits, any case, as the `u64` of its digits.
-pub fn parse_appid(s: &str) -> Option<u64> {
-    let digits = s.strip_prefix("wx").or_else(|| s.strip_prefix("WX"))?;
-    if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u64::from_str_radix(digits, 16).ok()
-}
-
-/// What a row's identity is keyed on: (is an official account, digits).
-type IdentityKey = (bool, u64);
+/// What a row's identity is keyed on: (is an official account, the appid).
+type IdentityKey = (bool, Appid);
 
 /// The identity key of a raw row, when it has a well-formed one.
 fn identity_key(columns: &Columns, cells: &[String]) -> Option<IdentityKey> {
     let appid = columns.cell(cells, Column::Appid);
     if !appid.is_empty() {
-        return parse_appid(&appid).map(|d| (false, d));
+        return Appid::parse(&appid).ok().map(|a| (false, a));
     }
-    parse_appid(&columns.cell(cells, Column::OfficialAppid)).map(|d| (true, d))
+    Appid::parse(&columns.cell(cells, Column::OfficialAppid)).ok().map(|a| (true, a))
 }
 
 /// Lines of each identity seen more than once.
@@ -210,7 +202,7 @@ impl<'t> Validator<'t> {
         let identity = if registration { official.clone() } else { appid.clone() };
         if let Some(id) = &identity {
             let column = if registration { Column::OfficialAppid } else { Column::Appid };
-            if let Some(key) = parse_appid(id).map(|d| (registration, d)) {
+            if let Ok(key) = Appid::parse(id).map(|a| (registration, a)) {
                 if let Some(others) = self.duplicates.others(key, raw.line) {
                     let lines = others.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
                     report.add(
@@ -287,17 +279,19 @@ impl<'t> Validator<'t> {
         if value.is_empty() {
             return None;
         }
-        if parse_appid(&value).is_none() {
-            report.add(
-                column,
-                (
-                    format!("\"{value}\" is not an appid (wx followed by 16 hex digits)"),
-                    format!("“{value}”不是有效的 appid（wx 加 16 位十六进制数字）"),
-                ),
-            );
-            return None;
+        match Appid::parse(&value) {
+            Ok(appid) => Some(appid.into()),
+            Err(_) => {
+                report.add(
+                    column,
+                    (
+                        format!("\"{value}\" is not an appid ({})", appid::FORM),
+                        format!("“{value}”不是有效的 appid（{}）", appid::FORM_ZH),
+                    ),
+                );
+                None
+            }
         }
-        Some(value.to_lowercase())
     }
 
     fn nickname(&mut self, raw: &RawRow, report: &mut Report) -> Option<NicknameChange> {
@@ -661,15 +655,6 @@ fn is_wide(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn appids() {
-        assert!(parse_appid("wxe5f52902cf4de896").is_some());
-        assert!(parse_appid("wxE5F52902CF4DE896").is_some());
-        assert!(parse_appid("wx+5f52902cf4de89").is_none());
-        assert!(parse_appid("wxe5f52902cf4de89").is_none());
-        assert!(parse_appid("gh_e5f52902cf4de8").is_none());
-    }
 
     #[test]
     fn crops() {

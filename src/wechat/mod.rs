@@ -6,6 +6,7 @@
 //! token when WeChat rejects one, and writes every call to the ledger's event log.
 
 pub mod api;
+pub mod appid;
 pub mod categories;
 pub mod client;
 pub mod errcode;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use api::{Endpoint, TokenKind};
+pub use appid::Appid;
 pub use client::{ApiError, Client};
 pub use errcode::ErrClass;
 pub use pacing::Pacer;
@@ -343,9 +345,4 @@ impl Api {
             None => self.tokens.invalidate_component(token).await,
         }
     }
-}
-
-/// True for an appid: `wx` followed by 16 hex digits.
-pub fn is_appid(s: &str) -> bool {
-    s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -8,6 +8,7 @@
 mod harness;
 
 mod api;
+mod appid;
 mod blocked;
 mod blocked_answers;
 mod categories;

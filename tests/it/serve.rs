@@ -89,7 +89,7 @@ fn redirects_from_links(ws: &Workspace, serve: &Serve) -> Vec<(String, String)> 
 }
 
 /// The page a merchant's phone shows.
-fn page(title: &str, text: &str) -> String {
+pub fn page(title: &str, text: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -382,7 +382,7 @@ fn a_malformed_key_stops_the_start_without_showing_it() {
 }
 
 /// The `(kind, appid, outcome, detail)` of every callback recorded, in order.
-fn callbacks(ws: &Workspace) -> Vec<Vec<String>> {
+pub fn callbacks(ws: &Workspace) -> Vec<Vec<String>> {
     ws.query("SELECT kind, coalesce(appid, ''), outcome, coalesce(detail, '') FROM callback_events ORDER BY id")
 }
 
