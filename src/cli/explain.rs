@@ -6,7 +6,7 @@
 //! deferral, or a person) and a concrete next step, without opening the API documents. This
 //! command prints exactly that from the catalogue in [`crate::wechat::errcode`].
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::exit::Exit;
 use crate::hints::ClassText as _;
@@ -108,8 +108,8 @@ fn class_lines(out: &mut String, code: i64, class: ErrClass, now: DateTime<Utc>)
     let text = format!("{} ({})", class.as_str(), class.describe());
     line(out, "class", &wrap(&text, WIDTH - LABEL));
     if let Some(until) = errcode::defer_until(code) {
-        let at = until.not_before(now) + Duration::hours(8);
-        let text = format!("from {}\nif hit now: {} Beijing time", until.describe(), at.format("%Y-%m-%d %H:%M"));
+        let at = crate::beijing::show(Some(until.not_before(now).timestamp()));
+        let text = format!("from {}\nif hit now: {at}", until.describe());
         line(out, "retry", &text);
     }
 }
