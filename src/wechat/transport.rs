@@ -3,12 +3,12 @@
 //! (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, less `NO_PROXY`; platforms often send their
 //! calls out through one fixed, whitelisted address).
 //!
-//! Why not reqwest for every call: its redirect layer parses each request's URL twice and its
-//! retry layer clones the request, so a call through it took 73,000 instructions against
-//! 31,000 through hyper itself, which reqwest runs on (a keep-alive GET on loopback, counted
-//! with callgrind) — the difference between missing and meeting the per-call overhead target
-//! (README, "run (b)"). reqwest still carries the multipart uploads, which are rare. Neither
-//! follows redirects: WeChat sends none, and a 3xx is reported as the HTTP status it is.
+//! Why not reqwest for every call: its redirect layer parses each request's URL again and its
+//! retry layer clones the request, work a call to WeChat does not need (WeChat sends no
+//! redirect, and [`CallLog`](super::CallLog) does the retrying) and a large share of the CPU
+//! a call costs wxprov (README, "Benchmarks"). hyper, which reqwest itself runs on, does
+//! without. reqwest still carries the multipart uploads, which are rare. Neither follows
+//! redirects: a 3xx is reported as the HTTP status it is.
 //!
 //! Errors never include the URL (it carries the token): hyper's do not, reqwest's are stripped
 //! with `without_url`, and every detail passes through [`redact`].
