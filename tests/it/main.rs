@@ -27,6 +27,7 @@ mod plan;
 mod preflight;
 mod quota;
 mod quota_per_account;
+mod readme;
 mod readonly;
 mod reauthorize;
 mod reconcile;
