@@ -35,6 +35,7 @@ mod register;
 mod registration_reconcile;
 mod rehearsal;
 mod reports;
+mod retry;
 mod review_without_id;
 mod run;
 mod run_status;
