@@ -125,7 +125,6 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         max_rows: args.manifest.max_rows,
         concurrency: 1,
         retry_failed: false,
-        max_attempts: job.retry.max_attempts.max(1),
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     lines.push(sheet(&loaded));

@@ -69,7 +69,6 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         max_rows: args.manifest.max_rows,
         concurrency,
         retry_failed: args.retry_failed,
-        max_attempts: job.retry.max_attempts.max(1),
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     let planned = plan(api, ledger, loaded, concurrency, args.retry_failed).await?;

@@ -63,7 +63,6 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         max_rows: args.manifest.max_rows,
         concurrency: ctx.global.concurrency.or(job.concurrency).unwrap_or(16),
         retry_failed: args.retry_failed,
-        max_attempts: job.retry.max_attempts.max(1),
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     // From here a signal no longer ends the process at once: the run stops starting calls

@@ -25,7 +25,7 @@ use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
 use crate::ledger::{now_millis, Ledger, RowRecord, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
-use crate::wechat::{Api, ApiError, ErrClass};
+use crate::wechat::{Api, ApiError, Attempts, ErrClass};
 use outcome::{Decision, StepOutcome};
 use steps::{StepCtx, StepError};
 
@@ -36,7 +36,6 @@ pub struct RunConfig {
     pub max_rows: Option<usize>,
     pub concurrency: usize,
     pub retry_failed: bool,
-    pub max_attempts: u32,
 }
 
 /// One manifest row's result, for the reports.
@@ -539,17 +538,25 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     record.run_id = Some(ctx.run_id.clone());
     record.tried_at = Some(now_millis());
     let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record, live: Default::default() };
-    let outcome = match due {
-        Due::Poll => match steps::poll(step.kind, &mut sctx).await {
-            // The audit goes on whatever our question met: stay in review, ask next run.
-            Err(StepError::Api(e)) if matches!(e.class(), ErrClass::Retry | ErrClass::Defer) => Ok(StepOutcome {
-                audit_id: sctx.record.audit_id,
-                ..StepOutcome::state(StepState::InReview, format!("in WeChat's audit; asking about it failed ({e})"))
-            }),
-            other => settle(other),
-        },
-        _ => attempt(ctx, step.kind, &mut sctx).await,
+    // Every call of the step, whoever tries it again, counts against one `max_attempts`.
+    let attempts = ctx.api.calls.attempts();
+    let work = async {
+        match due {
+            Due::Poll => match steps::poll(step.kind, &mut sctx).await {
+                // The audit goes on whatever our question met: stay in review, ask next run.
+                Err(StepError::Api(e)) if matches!(e.class(), ErrClass::Retry | ErrClass::Defer) => Ok(StepOutcome {
+                    audit_id: sctx.record.audit_id,
+                    ..StepOutcome::state(
+                        StepState::InReview,
+                        format!("in WeChat's audit; asking about it failed ({e})"),
+                    )
+                }),
+                other => settle(other),
+            },
+            _ => attempt(ctx, step.kind, &mut sctx, &attempts).await,
+        }
     };
+    let outcome = attempts.clone().scope(work).await;
     let outcome = match outcome {
         // The platform's credentials or setup (DESIGN §5): the run stops, and the step is
         // left as it was before this run touched it (a call marked as started is unmarked).
@@ -583,9 +590,16 @@ fn recorded(record: Option<StepRecord>, row: &Row, step: &Step) -> StepOutcome {
     }
 }
 
-/// Decides and applies a step, trying again after transient failures: each try reads live
-/// state first, so a call that took effect without an answer is not sent again.
-async fn attempt(ctx: &RunCtx, kind: StepKind, sctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+/// Decides and applies a step, trying again after a transient failure the call log did not
+/// retry (an uncertain state-changing call) while every call of the step may still be sent
+/// ([`Attempts`]): each try reads live state first, so a call that took effect without an
+/// answer is not sent again.
+async fn attempt(
+    ctx: &RunCtx,
+    kind: StepKind,
+    sctx: &mut StepCtx<'_>,
+    attempts: &Attempts,
+) -> Result<StepOutcome, StepError> {
     let mut tries = 1;
     loop {
         let result = match steps::decide(kind, sctx).await {
@@ -594,9 +608,9 @@ async fn attempt(ctx: &RunCtx, kind: StepKind, sctx: &mut StepCtx<'_>) -> Result
             Err(e) => Err(e),
         };
         match result {
-            Err(StepError::Api(e)) if e.class() == ErrClass::Retry && tries < ctx.cfg.max_attempts => {
+            Err(StepError::Api(e)) if e.class() == ErrClass::Retry && attempts.left() => {
                 tracing::debug!("line {}: {kind}: {e}; reconciling and trying again", sctx.row.line);
-                tokio::time::sleep(std::time::Duration::from_millis(200 * 2u64.pow(tries.min(5)))).await;
+                ctx.api.calls.pause(kind.as_str(), tries).await?;
                 tries += 1;
             }
             other => return settle(other),

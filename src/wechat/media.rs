@@ -28,9 +28,14 @@ impl Api {
             self.heed_stated_limit(MEDIA_UPLOAD_PATH, appid, &token).await;
             let result = self
                 .calls
-                .send(Some(appid), MEDIA_UPLOAD_PATH, TokenKind::Authorizer, false, || {
-                    self.client.upload_media(&token, image)
-                })
+                .send(
+                    Some(appid),
+                    MEDIA_UPLOAD_PATH,
+                    super::request_key(&image.sha256),
+                    TokenKind::Authorizer,
+                    false,
+                    || self.client.upload_media(&token, image),
+                )
                 .await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {

@@ -107,10 +107,16 @@ impl CallLog {
     ///
     /// A daily quota (45009) met on an authorizer's call stops that API for that appid for
     /// the rest of the run; on the component's own calls, for every appid (DESIGN §5).
+    ///
+    /// `request` tells apart calls to the same path for the same appid that ask different
+    /// things (pages of a list, one account or another): each is one call of its own for
+    /// [`Attempts`]; [`request_key`] makes it.
+    #[allow(clippy::too_many_arguments)]
     pub async fn send<T, F, Fut>(
         &self,
         appid: Option<&str>,
         path: &str,
+        request: u64,
         token: TokenKind,
         changes_state: bool,
         mut f: F,
@@ -119,10 +125,15 @@ impl CallLog {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let mut attempt = 1;
+        let attempts = STEP_ATTEMPTS.try_with(Arc::clone).unwrap_or_else(|_| self.attempts());
         let quota_of = if token == TokenKind::Authorizer { appid } else { None };
         let interrupted = || ApiError::Interrupted { api: path.to_string() };
+        let call = (appid.map(str::to_string), path.to_string(), request);
         loop {
+            // Sent as often as the step may: its last transient failure is the answer.
+            if let Some(last) = attempts.refused(&call) {
+                return Err(last);
+            }
             if let Some(reason) = self.stopped() {
                 return Err(ApiError::Setup(format!("not sent: {reason}")));
             }
@@ -147,6 +158,7 @@ impl CallLog {
             let started = Instant::now();
             let result = f().await;
             self.record(appid, path, &result, started);
+            let sent = attempts.sent(&call, result.as_ref().err());
             if let Some(pacer) = &self.options.pacer {
                 match result.as_ref().err().and_then(ApiError::errcode) {
                     None if result.is_ok() => pacer.went_through(path),
@@ -158,20 +170,32 @@ impl CallLog {
                 }
             }
             match result {
-                Err(e)
-                    if e.class() == ErrClass::Retry
-                        && attempt < self.options.max_attempts
-                        && (!changes_state || !e.uncertain()) =>
-                {
-                    tracing::debug!("{e}; trying again (attempt {})", attempt + 1);
-                    let pause = tokio::time::sleep(backoff(self.options.backoff, attempt));
-                    match &self.options.interrupt {
-                        Some(interrupt) => interrupt.unless(pause).await.map_err(|_| interrupted())?,
-                        None => pause.await,
-                    }
-                    attempt += 1;
+                Err(e) if e.class() == ErrClass::Retry && sent < attempts.max && (!changes_state || !e.uncertain()) => {
+                    tracing::debug!("{e}; trying again (attempt {})", sent + 1);
+                    self.pause(path, sent).await?;
                 }
                 other => return other,
+            }
+        }
+    }
+
+    /// A fresh count of sends, bounded by `[retry] max_attempts`: what one step of a run
+    /// may send ([`Attempts::scope`]); a call outside any step counts its sends alone.
+    pub fn attempts(&self) -> Arc<Attempts> {
+        Arc::new(Attempts { max: self.options.max_attempts.max(1), sent: Default::default() })
+    }
+
+    /// The pause before the next try of `api`, tried `tries` times: exponential backoff with
+    /// jitter; cut short, with an error, when the run is interrupted.
+    pub async fn pause(&self, api: &str, tries: u32) -> Result<(), ApiError> {
+        let pause = tokio::time::sleep(backoff(self.options.backoff, tries));
+        match &self.options.interrupt {
+            Some(interrupt) => {
+                interrupt.unless(pause).await.map_err(|_| ApiError::Interrupted { api: api.to_string() })
+            }
+            None => {
+                pause.await;
+                Ok(())
             }
         }
     }
@@ -227,6 +251,70 @@ impl CallLog {
     }
 }
 
+tokio::task_local! {
+    /// The sends of the step whose calls are being made ([`Attempts::scope`]).
+    static STEP_ATTEMPTS: Arc<Attempts>;
+}
+
+/// What one call is for [`Attempts`]: the appid it is logged for, its path, and
+/// [`request_key`] of what it asks.
+type CallId = (Option<String>, String, u64);
+
+/// Tells apart requests to the same path: a hash of the request as it is sent.
+pub fn request_key(request: &impl serde::Serialize) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_vec(request).unwrap_or_default().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// How often each call ([`CallId`]) was sent within one step of one run: the one retry
+/// policy (DESIGN §5). `max_attempts` bounds them, whichever layer tries again — the call
+/// log after a transient failure ([`CallLog::send`]) or the runner after an uncertain
+/// state-changing call, reconciling from live state first — so a read failing every time is
+/// sent `max_attempts` times, not `max_attempts²`.
+#[derive(Debug)]
+pub struct Attempts {
+    max: u32,
+    /// Per call: the sends so far and the last one's error, if it failed.
+    sent: std::sync::Mutex<std::collections::HashMap<CallId, (u32, Option<ApiError>)>>,
+}
+
+impl Attempts {
+    /// Runs `work` with its calls counted here (task-local, so rows at work side by side
+    /// each have their own count).
+    pub async fn scope<F: std::future::Future>(self: Arc<Self>, work: F) -> F::Output {
+        STEP_ATTEMPTS.scope(self, work).await
+    }
+
+    /// True while every call sent so far may be sent again: the runner's condition for
+    /// trying a step again.
+    pub fn left(&self) -> bool {
+        self.lock().values().all(|(sent, _)| *sent < self.max)
+    }
+
+    /// Counts one send of `call`, with its error if it failed; returns the sends so far.
+    fn sent(&self, call: &CallId, error: Option<&ApiError>) -> u32 {
+        let mut all = self.lock();
+        let entry = all.entry(call.clone()).or_default();
+        *entry = (entry.0 + 1, error.cloned());
+        entry.0
+    }
+
+    /// The last error of `call` once it was sent `max` times and the last send failed
+    /// transiently. A definite answer (a token refused, say) is not repeated by anyone but
+    /// the caller that handles it, with another request.
+    fn refused(&self, call: &CallId) -> Option<ApiError> {
+        let all = self.lock();
+        let (sent, last) = all.get(call)?;
+        last.clone().filter(|e| *sent >= self.max && e.class() == ErrClass::Retry)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<CallId, (u32, Option<ApiError>)>> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// Exponential backoff with jitter: between half and all of `base × 2^(attempt−1)`, at most 10 s.
 fn backoff(base: Duration, attempt: u32) -> Duration {
     use rand::Rng;
@@ -275,6 +363,7 @@ impl Api {
     async fn with_token<E: Endpoint>(&self, appid: Option<&str>, req: &E) -> Result<E::Response, ApiError> {
         let mut retried = false;
         let logged_appid = appid.or(Some(self.component_appid()));
+        let request = request_key(req);
         loop {
             let token = self.token_for(appid).await?;
             if let (Some(appid), api::TokenKind::Authorizer) = (appid, E::TOKEN) {
@@ -282,7 +371,9 @@ impl Api {
             }
             let result = self
                 .calls
-                .send(logged_appid, E::PATH, E::TOKEN, E::CHANGES_STATE, || self.client.call(Some(&token), req))
+                .send(logged_appid, E::PATH, request, E::TOKEN, E::CHANGES_STATE, || {
+                    self.client.call(Some(&token), req)
+                })
                 .await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
@@ -344,5 +435,40 @@ impl Api {
             Some(appid) => self.tokens.invalidate(appid, token).await,
             None => self.tokens.invalidate_component(token).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy(api: &str) -> ApiError {
+        ApiError::WeChat { api: api.into(), code: -1, message: "system error".into(), token: TokenKind::Authorizer }
+    }
+
+    #[test]
+    fn a_call_sent_max_times_is_refused_with_its_last_error_and_ends_the_steps_retries() {
+        let call = |path: &str, request: u64| (Some("wx1111111111111111".to_string()), path.to_string(), request);
+        let (read, change) = (call("/read", 1), call("/change", 1));
+        let attempts = Attempts { max: 2, sent: Default::default() };
+        assert!(attempts.left(), "nothing sent yet");
+        assert_eq!(attempts.sent(&read, None), 1);
+        assert_eq!(attempts.sent(&change, Some(&busy("/change"))), 1);
+        assert!(attempts.left());
+        assert!(attempts.refused(&change).is_none(), "sent once of two");
+        assert_eq!(attempts.sent(&change, Some(&busy("/change"))), 2);
+        assert!(!attempts.left(), "one call of the step is spent");
+        assert_eq!(attempts.refused(&change).map(|e| e.to_string()), Some(busy("/change").to_string()));
+        // Another request to the same path is a call of its own.
+        assert!(attempts.refused(&call("/change", 2)).is_none());
+        // A call whose last send went through, or answered for certain, is not refused.
+        assert_eq!(attempts.sent(&read, None), 2);
+        assert!(attempts.refused(&read).is_none());
+        let refused =
+            ApiError::WeChat { api: "/t".into(), code: 40001, message: "m".into(), token: TokenKind::Authorizer };
+        let token = call("/t", 1);
+        attempts.sent(&token, Some(&refused));
+        attempts.sent(&token, Some(&refused));
+        assert!(attempts.refused(&token).is_none());
     }
 }

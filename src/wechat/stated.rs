@@ -73,7 +73,9 @@ impl Api {
         let req = QuotaGet { cgi_path: path.to_string() };
         let answer = self
             .calls
-            .send(Some(appid), QuotaGet::PATH, QuotaGet::TOKEN, false, || self.client.call(Some(token), &req))
+            .send(Some(appid), QuotaGet::PATH, super::request_key(&req), QuotaGet::TOKEN, false, || {
+                self.client.call(Some(token), &req)
+            })
             .await;
         let stated = match answer {
             Ok(answer) => {

@@ -230,7 +230,7 @@ impl Tokens {
         let path = ApiComponentToken::PATH;
         let got = self
             .calls
-            .send(Some(&self.creds.appid), path, ApiComponentToken::TOKEN, false, || self.client.call(None, &req))
+            .send(Some(&self.creds.appid), path, 0, ApiComponentToken::TOKEN, false, || self.client.call(None, &req))
             .await?;
         let expires_at = refresh_deadline(got.expires_in);
         self.ledger
@@ -254,7 +254,9 @@ impl Tokens {
             let path = ApiAuthorizerToken::PATH;
             let result = self
                 .calls
-                .send(Some(appid), path, ApiAuthorizerToken::TOKEN, false, || self.client.call(Some(&component), &req))
+                .send(Some(appid), path, 0, ApiAuthorizerToken::TOKEN, false, || {
+                    self.client.call(Some(&component), &req)
+                })
                 .await;
             match result {
                 Err(e) if e.class() == ErrClass::Token && !retried => {
