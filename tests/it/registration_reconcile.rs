@@ -3,7 +3,8 @@
 //! row asks the merchant for a new scan, wxprov looks through `api_get_authorizer_list` for a
 //! mini-program first authorized since the send with the official account's principal (read
 //! with `api_get_authorizer_info`): one is the registration — stored and configured in the
-//! same run —, an account whose read answers 41033 is skipped, two block the row with both
+//! same run —, an account whose read answers 41033 is skipped, one of another principal is
+//! passed over, two block the row with both
 //! appids for a person to choose. And 61055 (the month's registrations spent) drops the
 //! stored ticket and leaves the row waiting until the first of next month.
 
@@ -314,4 +315,37 @@ fn tokens_recover_reads_past_an_account_whose_read_answers_41033() {
     let read = |appid: &str| ws.query(&format!("SELECT count(*) FROM permissions WHERE appid = '{appid}'"));
     assert_eq!((read(NOT_OURS), read(SIBLING)), (vec![vec!["0".to_string()]], vec![vec!["1".to_string()]]));
     assert_eq!(ws.query(&format!("SELECT count(*) FROM tokens WHERE appid = '{NOT_OURS}'")), [["1"]]);
+}
+
+/// On a busy platform other merchants authorize it every day: a mini-program of another
+/// principal authorized after the send is no candidate — the registration is found, and the
+/// stranger is neither configured nor a reason to block the row.
+#[test]
+fn a_reconcile_passes_over_a_mini_program_of_another_principal_authorized_since_the_send() {
+    const STRANGER: &str = "wx7e570000000c0003";
+    let mut f = fixture();
+    f["mini_programs"].as_array_mut().unwrap().push(json!({"appid": STRANGER,
+        "refresh_token": "refreshtoken@@@mp-stranger", "principal_name": "深圳另一家商户有限公司"}));
+    let sim = Sim::with_fixture(f, &[]);
+    let ws = workspace(&sim, &[STRANGER], 1);
+    lost_answer_run(&sim, &ws);
+    // Another merchant's mini-program authorizes the platform after the send.
+    sim.post("/__sim/authorize", json!({"appid": STRANGER}));
+
+    ws.test_on(&sim).args(["run", "job.toml"]).run();
+
+    let minis = created(&sim);
+    assert_eq!(minis.len(), 1, "{minis:?}");
+    assert_eq!(result_line(&ws), done_line(&minis[0]));
+    let state = sim.get("/__sim/state");
+    assert_eq!(state["mini_programs"][&minis[0]]["signature"], SIGNATURE);
+    assert_eq!(state["mini_programs"][STRANGER]["signature"], "", "the stranger is left alone");
+    // It was looked at — authorized since the send, it is listed — and passed over for its
+    // principal.
+    let read: Vec<Value> =
+        sim.calls_to(AUTHORIZER_INFO).into_iter().filter(|c| c["body"]["authorizer_appid"] == STRANGER).collect();
+    assert_eq!(read.iter().map(|c| c["errcode"].clone()).collect::<Vec<_>>(), [json!(0)], "{read:#?}");
+    let changes = state_changing(&sim.calls());
+    assert!(changes.iter().all(|c| !c.ends_with(STRANGER)), "nothing sent on its behalf: {changes:#?}");
+    assert_eq!(sim.calls_to(FASTREGISTER).len(), 1);
 }
