@@ -20,6 +20,7 @@ pub mod hints;
 pub mod image;
 pub mod interrupt;
 pub mod ledger;
+pub mod lifecycle;
 pub mod manifest;
 pub mod report;
 // Transitional: runner/ is being reworked into one step lifecycle (issue #12); its `pub`

@@ -10,6 +10,7 @@
 use rusqlite::params;
 
 use super::{now_secs, Ledger, LedgerError};
+use crate::lifecycle::{audit_verdict, StepKind, StepState};
 
 /// What became of a callback, as `callback_events.outcome` records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,16 +44,17 @@ pub enum AuditKind {
 
 impl AuditKind {
     pub fn as_str(self) -> &'static str {
+        self.step().as_str()
+    }
+
+    /// The step the review is of.
+    pub fn step(self) -> StepKind {
         match self {
-            AuditKind::Nickname => "nickname",
-            AuditKind::Categories => "categories",
+            AuditKind::Nickname => StepKind::Nickname,
+            AuditKind::Categories => StepKind::Categories,
         }
     }
 }
-
-/// WeChat's review outcomes (`ret`): 2 rejected, 3 approved; other values move nothing.
-const RET_REJECTED: i64 = 2;
-const RET_APPROVED: i64 = 3;
 
 impl Ledger {
     /// Appends one line to `callback_events`. `detail` must not contain a secret.
@@ -78,9 +80,8 @@ impl Ledger {
     }
 
     /// Records a review outcome for mini-program `appid` in `audit_events` and moves that
-    /// mini-program's `in_review` steps of the same kind on: approved (3) → `done`, rejected
-    /// (2) → `failed` with WeChat's reason. Marks the event applied when it changed a step.
-    /// Returns how many steps changed.
+    /// mini-program's `in_review` steps of the same kind on as [`audit_verdict`] decides.
+    /// Marks the event applied when it changed a step. Returns how many steps changed.
     pub async fn apply_audit_event(
         &self,
         kind: AuditKind,
@@ -102,21 +103,14 @@ impl Ledger {
                     params![appid, kind.as_str(), ret, nickname, reason, now],
                 )?;
                 let event_id = c.last_insert_rowid();
-                // A category approval names one category; the step may ask for several, so the
-                // next run's getcategory settles it. A rejection of any of them fails the step.
-                let settles = ret == RET_REJECTED || (ret == RET_APPROVED && kind.as_str() != "categories");
-                let changed = if settles {
-                    c.execute(
-                        "UPDATE steps
-                            SET state = CASE WHEN ?1 = 3 THEN 'done' ELSE 'failed' END,
-                                message = CASE WHEN ?1 = 3 THEN NULL ELSE ?2 END,
-                                updated_at = ?3
-                          WHERE kind = ?4 AND state = 'in_review'
-                            AND identity IN (SELECT identity FROM rows WHERE appid = ?5)",
-                        params![ret, reason, now, kind.as_str(), appid],
-                    )?
-                } else {
-                    0
+                let changed = match audit_verdict(kind.step(), ret, &reason) {
+                    Some((state, message)) => c.execute(
+                        "UPDATE steps SET state = ?1, message = ?2, updated_at = ?3
+                          WHERE kind = ?4 AND state = ?5
+                            AND identity IN (SELECT identity FROM rows WHERE appid = ?6)",
+                        params![state.as_str(), message, now, kind.as_str(), StepState::InReview.as_str(), appid],
+                    )?,
+                    None => 0,
                 };
                 if changed > 0 {
                     c.execute("UPDATE audit_events SET applied_at = ?1 WHERE id = ?2", params![now, event_id])?;

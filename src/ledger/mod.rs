@@ -40,6 +40,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+pub use crate::lifecycle::{StepRecord, StepState};
 pub use callbacks::{AuditKind, CallbackOutcome};
 pub use events::CallEvent;
 pub use link_key::LINK_KEY_LEN;
@@ -47,7 +48,7 @@ pub use lock::RunLock;
 pub use registrations::Registration;
 pub use runs::{RunEnd, RunRecord, RunStatus};
 pub use status::WaitingStep;
-pub use steps::{RowRecord, StepRecord, StepState};
+pub use steps::RowRecord;
 pub use tickets::TicketKind;
 pub use tokens::{AuthorizerTokens, TokenKind, TokenRow};
 

@@ -9,115 +9,14 @@ use std::collections::HashMap;
 use rusqlite::{params, OptionalExtension, Row as SqlRow};
 
 use super::{now_secs, Ledger, LedgerError};
-
-/// A step's state (DESIGN §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepState {
-    Pending,
-    Done,
-    /// Already so: nothing to change.
-    Skipped,
-    /// Waiting for WeChat's audit.
-    InReview,
-    /// Waiting for a merchant's scan: no ticket or taskid yet.
-    Waiting,
-    /// Try again after `not_before`.
-    Deferred,
-    /// Waiting for something outside the sheet (a refresh token, an authorization, a
-    /// permission set, a platform setting): tried again as soon as its cause may have
-    /// changed, otherwise once a Beijing day; the hint says what to fix.
-    Blocked,
-    /// The sheet must change.
-    Failed,
-}
-
-impl StepState {
-    pub const ALL: [StepState; 8] = [
-        StepState::Pending,
-        StepState::Done,
-        StepState::Skipped,
-        StepState::InReview,
-        StepState::Waiting,
-        StepState::Deferred,
-        StepState::Blocked,
-        StepState::Failed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepState::Pending => "pending",
-            StepState::Done => "done",
-            StepState::Skipped => "skipped",
-            StepState::InReview => "in_review",
-            StepState::Waiting => "waiting",
-            StepState::Deferred => "deferred",
-            StepState::Blocked => "blocked",
-            StepState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<StepState> {
-        StepState::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// Done or skipped: nothing more to do while the input stays the same.
-    pub fn is_settled(self) -> bool {
-        matches!(self, StepState::Done | StepState::Skipped)
-    }
-}
-
-/// One step of one row, as the ledger keeps it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepRecord {
-    pub identity: String,
-    pub kind: String,
-    pub state: StepState,
-    pub input_hash: String,
-    pub attempts: i64,
-    pub errcode: Option<i64>,
-    pub message: Option<String>,
-    pub hint: Option<String>,
-    /// Unix seconds.
-    pub not_before: Option<i64>,
-    pub audit_id: Option<i64>,
-    /// The API of a state-changing call that was started and has not been seen to finish.
-    pub started_api: Option<String>,
-    pub started_at: Option<i64>,
-    /// What the live state was before that call (JSON), for reconciling it.
-    pub started_info: Option<String>,
-    pub run_id: Option<String>,
-    /// When a run last tried the step (read live state or asked about its audit), Unix ms:
-    /// what decides when a `blocked` step is tried again (see `runner::due`).
-    pub tried_at: Option<i64>,
-}
+use crate::lifecycle::{StepKind, StepRecord, StepState};
 
 impl StepRecord {
-    pub fn new(identity: &str, kind: &str, input_hash: &str) -> StepRecord {
-        StepRecord {
-            identity: identity.to_string(),
-            kind: kind.to_string(),
-            state: StepState::Pending,
-            input_hash: input_hash.to_string(),
-            attempts: 0,
-            errcode: None,
-            message: None,
-            hint: None,
-            not_before: None,
-            audit_id: None,
-            started_api: None,
-            started_at: None,
-            started_info: None,
-            run_id: None,
-            tried_at: None,
-        }
-    }
-
-    fn from_sql(r: &SqlRow<'_>) -> rusqlite::Result<StepRecord> {
+    pub(super) fn from_sql(r: &SqlRow<'_>) -> rusqlite::Result<StepRecord> {
         let state: String = r.get(2)?;
         Ok(StepRecord {
             identity: r.get(0)?,
-            kind: r.get(1)?,
+            kind: kind_from_sql(r, 1)?,
             state: StepState::parse(&state).unwrap_or(StepState::Pending),
             input_hash: r.get(3)?,
             attempts: r.get(4)?,
@@ -149,14 +48,14 @@ pub struct RowRecord {
 
 impl Ledger {
     /// Every step record, keyed by (identity, kind).
-    pub async fn all_steps(&self) -> Result<HashMap<(String, String), StepRecord>, LedgerError> {
+    pub async fn all_steps(&self) -> Result<HashMap<(String, StepKind), StepRecord>, LedgerError> {
         self.call(|c| {
             let mut stmt = c.prepare(&format!("SELECT {STEP_COLUMNS} FROM steps"))?;
             let rows = stmt.query_map([], StepRecord::from_sql)?;
             let mut map = HashMap::new();
             for row in rows {
                 let row = row?;
-                map.insert((row.identity.clone(), row.kind.clone()), row);
+                map.insert((row.identity.clone(), row.kind), row);
             }
             Ok(map)
         })
@@ -164,8 +63,8 @@ impl Ledger {
     }
 
     /// One step record.
-    pub async fn step(&self, identity: &str, kind: &str) -> Result<Option<StepRecord>, LedgerError> {
-        let (identity, kind) = (identity.to_string(), kind.to_string());
+    pub async fn step(&self, identity: &str, kind: StepKind) -> Result<Option<StepRecord>, LedgerError> {
+        let (identity, kind) = (identity.to_string(), kind.as_str());
         self.call(move |c| {
             Ok(c.query_row(
                 &format!("SELECT {STEP_COLUMNS} FROM steps WHERE identity = ?1 AND kind = ?2"),
@@ -189,8 +88,8 @@ impl Ledger {
     }
 
     /// Forgets a step's record (a step the run must leave as if it had never been tried).
-    pub async fn delete_step(&self, identity: &str, kind: &str) -> Result<(), LedgerError> {
-        let (identity, kind) = (identity.to_string(), kind.to_string());
+    pub async fn delete_step(&self, identity: &str, kind: StepKind) -> Result<(), LedgerError> {
+        let (identity, kind) = (identity.to_string(), kind.as_str());
         self.call(move |c| {
             c.execute("DELETE FROM steps WHERE identity = ?1 AND kind = ?2", params![identity, kind])?;
             Ok(())
@@ -313,7 +212,7 @@ fn save_job(step: &StepRecord) -> impl FnOnce(&rusqlite::Connection) -> Result<(
     move |c: &rusqlite::Connection| {
         c.prepare_cached(SAVE_STEP)?.execute(params![
             s.identity,
-            s.kind,
+            s.kind.as_str(),
             s.state.as_str(),
             s.input_hash,
             s.attempts,
@@ -333,6 +232,19 @@ fn save_job(step: &StepRecord) -> impl FnOnce(&rusqlite::Connection) -> Result<(
     }
 }
 
+/// A step kind as the ledger stores it; a name this wxprov does not know is an error, not
+/// a step silently taken for another.
+fn kind_from_sql(r: &SqlRow<'_>, i: usize) -> rusqlite::Result<StepKind> {
+    let name: String = r.get(i)?;
+    StepKind::parse(&name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown step kind {name:?} in the ledger").into(),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,15 +253,33 @@ mod tests {
     async fn steps_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
-        let mut step = StepRecord::new("wx1111111111111111", "signature", "h1");
+        let mut step = StepRecord::new("wx1111111111111111", StepKind::Signature, "h1");
         step.state = StepState::Deferred;
         step.not_before = Some(42);
         step.started_api = Some("/cgi-bin/account/modifysignature".into());
         step.tried_at = Some(1_700_000_000_123);
         ledger.save_step(&step).await.unwrap();
         let all = ledger.all_steps().await.unwrap();
-        let key = ("wx1111111111111111".to_string(), "signature".to_string());
+        let key = ("wx1111111111111111".to_string(), StepKind::Signature);
         assert_eq!(all[&key], step);
-        assert_eq!(ledger.step("wx1111111111111111", "signature").await.unwrap(), Some(step));
+        assert_eq!(ledger.step("wx1111111111111111", StepKind::Signature).await.unwrap(), Some(step));
+    }
+
+    #[tokio::test]
+    async fn a_step_kind_the_ledger_does_not_know_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        ledger
+            .call(|c| {
+                c.execute(
+                    "INSERT INTO steps (identity, kind, state, input_hash, updated_at) VALUES ('x', 'golive', 'done', 'h', 1)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let err = ledger.all_steps().await.unwrap_err().to_string();
+        assert!(err.contains("unknown step kind \"golive\""), "{err}");
     }
 }

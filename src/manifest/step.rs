@@ -8,56 +8,15 @@
 //! field; its SHA-256 in lower-case hex is the hash. Changing the form changes every hash,
 //! which makes every step run again: bump `FORMAT` only deliberately.
 
-use std::fmt;
-
 use serde::Serialize;
 
 use crate::image::sha256_hex;
 
 use super::row::Row;
+pub use crate::lifecycle::StepKind;
 
 /// The version of the canonical form, part of every hashed object.
 const FORMAT: u32 = 1;
-
-/// The steps of a row, in run order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StepKind {
-    Register,
-    Nickname,
-    Avatar,
-    Signature,
-    Categories,
-    RebindAdmin,
-}
-
-impl StepKind {
-    pub const ALL: [StepKind; 6] = [
-        StepKind::Register,
-        StepKind::Nickname,
-        StepKind::Avatar,
-        StepKind::Signature,
-        StepKind::Categories,
-        StepKind::RebindAdmin,
-    ];
-
-    /// The name used in the ledger and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepKind::Register => "register",
-            StepKind::Nickname => "nickname",
-            StepKind::Avatar => "avatar",
-            StepKind::Signature => "signature",
-            StepKind::Categories => "categories",
-            StepKind::RebindAdmin => "rebind_admin",
-        }
-    }
-}
-
-impl fmt::Display for StepKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A step a row asks for, with the hash of its inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,6 @@
 //! sends its state-changing call ([`steps::apply`]). Rows run concurrently; a row's steps run
 //! in order.
 
-pub mod outcome;
 pub mod plan;
 pub mod progress;
 pub mod steps;
@@ -23,10 +22,10 @@ use futures::StreamExt;
 
 use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
-use crate::ledger::{now_millis, Ledger, RowRecord, StepRecord, StepState};
+use crate::ledger::{now_millis, Ledger, RowRecord};
+use crate::lifecycle::{due, Decision, Due, StepOutcome, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
 use crate::wechat::{Api, ApiError, Attempts, ErrClass};
-use outcome::{Decision, StepOutcome};
 use steps::{StepCtx, StepError};
 
 /// What a run is asked to do.
@@ -64,12 +63,10 @@ pub struct RowResult {
 impl RowResult {
     /// A row whose work this run did not finish: its steps as the ledger has them (a step
     /// with no record for this input is pending), the first of them pending named.
-    fn unfinished(line: u64, identity: &str, steps: &[Step], known: &HashMap<(String, String), StepRecord>) -> Self {
+    fn unfinished(line: u64, identity: &str, steps: &[Step], known: &HashMap<(String, StepKind), StepRecord>) -> Self {
         let mut result = RowResult { line, unfinished: true, ..RowResult::default() };
         for step in steps {
-            let record = known
-                .get(&(identity.to_string(), step.kind.as_str().to_string()))
-                .filter(|r| r.input_hash == step.input_hash);
+            let record = known.get(&(identity.to_string(), step.kind)).filter(|r| r.input_hash == step.input_hash);
             let state = record.map(|r| r.state).unwrap_or(StepState::Pending);
             result.steps.insert(step.kind, state);
             if state == StepState::Pending && result.step.is_none() {
@@ -187,51 +184,8 @@ pub async fn load_manifest(api: &Api, manifest: &Manifest, cfg: &RunConfig) -> a
     Ok(loaded)
 }
 
-/// What the ledger decides for a step before any call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Due {
-    /// Settled, or not due yet: leave it as recorded.
-    Keep,
-    /// Read live state and act.
-    Run,
-    /// Ask how its audit went.
-    Poll,
-}
-
-/// What the ledger records for a step decides whether it runs now (DESIGN §4). `now` is
-/// the run's start; `cause_changed_at` is when something that may have fixed a blocked step
-/// of the row last happened ([`Unblocks::for_row`]).
-fn due(
-    record: Option<&StepRecord>,
-    step: &Step,
-    retry_failed: bool,
-    now: DateTime<Utc>,
-    cause_changed_at: Option<i64>,
-) -> Due {
-    let Some(record) = record.filter(|r| r.input_hash == step.input_hash) else { return Due::Run };
-    match record.state {
-        StepState::Done | StepState::Skipped => Due::Keep,
-        StepState::Failed if !retry_failed => Due::Keep,
-        // A scan that cannot be used yet (61055: the month's registrations are spent).
-        StepState::Deferred | StepState::Waiting if record.not_before.is_some_and(|t| t > now.timestamp()) => Due::Keep,
-        StepState::Blocked if !may_be_unblocked(record.tried_at, now, cause_changed_at) => Due::Keep,
-        StepState::InReview => Due::Poll,
-        _ => Due::Run,
-    }
-}
-
-/// A blocked step is tried again as soon as its cause may have changed — a refresh token of
-/// one of its row's accounts was stored (imported, recovered, a registration's, pushed to
-/// `serve` by an authorization) since the step was last tried — and otherwise once a
-/// Beijing day: 100,000 blocked rows do not cost 100,000 token calls every run. A step
-/// never tried under this rule (an older ledger) is tried.
-fn may_be_unblocked(tried_at: Option<i64>, now: DateTime<Utc>, cause_changed_at: Option<i64>) -> bool {
-    let Some(tried) = tried_at else { return true };
-    tried < crate::beijing::day_start(now).timestamp_millis() || cause_changed_at.is_some_and(|c| c >= tried)
-}
-
 /// When each account's refresh token was last stored from outside a token refresh (Unix
-/// ms): what may have fixed a blocked step ([`may_be_unblocked`]). Read once per run.
+/// ms): what may have fixed a blocked step ([`crate::lifecycle::may_be_unblocked`]). Read once per run.
 #[derive(Debug, Default)]
 pub struct Unblocks {
     stored_at: HashMap<String, i64>,
@@ -259,7 +213,7 @@ struct RunCtx {
     ledger: Ledger,
     run_id: String,
     cfg: RunConfig,
-    known: HashMap<(String, String), StepRecord>,
+    known: HashMap<(String, StepKind), StepRecord>,
     appids: HashMap<String, String>,
     unblocks: Unblocks,
     /// The run's start, against which the ledger's records are judged.
@@ -288,7 +242,7 @@ pub async fn run(
     let work = loaded.rows.iter().any(|row| {
         let changed = unblocks.for_row(row, &appids);
         row.steps.iter().any(|s| {
-            let record = known.get(&(row.identity.clone(), s.kind.as_str().to_string()));
+            let record = known.get(&(row.identity.clone(), s.kind));
             due(record, s, cfg.retry_failed, now, changed) != Due::Keep
         })
     });
@@ -467,7 +421,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
     // The step that most needs attention so far: (its rank in ATTENTION, kind, outcome).
     let mut most: Option<(usize, StepKind, StepOutcome)> = None;
     for (i, step) in row.steps.iter().enumerate() {
-        let key = (row.identity.clone(), step.kind.as_str().to_string());
+        let key = (row.identity.clone(), step.kind);
         if interrupt.check().is_err() {
             note();
         }
@@ -525,7 +479,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
 }
 
 async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result<StepOutcome, StepError> {
-    let key = (row.identity.clone(), step.kind.as_str().to_string());
+    let key = (row.identity.clone(), step.kind);
     let known = ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned();
     let changed = ctx.unblocks.for_row(row, &ctx.appids);
     let due = due(known.as_ref(), step, ctx.cfg.retry_failed, ctx.now, changed);
@@ -533,7 +487,7 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
         return Ok(recorded(known, row, step));
     }
     let before = known.clone();
-    let mut record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+    let mut record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
     record.attempts += 1;
     record.run_id = Some(ctx.run_id.clone());
     record.tried_at = Some(now_millis());
@@ -565,7 +519,7 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
             if sctx.record.started_api != before.as_ref().and_then(|r| r.started_api.clone()) {
                 match &before {
                     Some(record) => ctx.ledger.save_step(record).await?,
-                    None => ctx.ledger.delete_step(&row.identity, step.kind.as_str()).await?,
+                    None => ctx.ledger.delete_step(&row.identity, step.kind).await?,
                 }
             }
             return Ok(recorded(before, row, step));
@@ -579,7 +533,7 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
 
 /// A step's outcome as its record has it (a new step: pending), without any call.
 fn recorded(record: Option<StepRecord>, row: &Row, step: &Step) -> StepOutcome {
-    let record = record.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+    let record = record.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
     StepOutcome {
         state: record.state,
         errcode: record.errcode,
@@ -642,12 +596,8 @@ async fn save(
 ) -> Result<(), StepError> {
     let mut record = record
         .filter(|r| r.input_hash == step.input_hash)
-        .unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
-    outcome.apply_to(&mut record);
-    record.run_id = Some(ctx.run_id.clone());
-    if outcome.state != StepState::Failed {
-        record.hint = outcome.hint.clone();
-    }
+        .unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
+    record.settle(outcome, &ctx.run_id);
     tracing::debug!("line {}: {} → {}", row.line, step.kind, outcome.state.as_str());
     ctx.ledger.save_step_later(&record);
     Ok(())

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::outcome::Decision;
 use super::steps::{self, StepCtx, StepError};
-use super::{due, Due, Unblocks};
-use crate::ledger::{Ledger, StepRecord, StepState};
+use super::Unblocks;
+use crate::ledger::Ledger;
+use crate::lifecycle::{due, Decision, Due, StepOutcome, StepRecord, StepState};
 use crate::manifest::{Loaded, Row, StepKind};
 use crate::wechat::Api;
 
@@ -62,7 +62,7 @@ pub async fn plan(
             let ledgered = Ledgered { retry_failed, now, cause_changed_at: unblocks.for_row(row, &appids) };
             let mut out = Vec::new();
             for step in &row.steps {
-                let record = known.get(&(row.identity.clone(), step.kind.as_str().to_string()));
+                let record = known.get(&(row.identity.clone(), step.kind));
                 let decision = plan_step(&api, &ledger, row, step, record, appid.as_deref(), &ledgered).await?;
                 out.push(Planned {
                     line: row.line,
@@ -134,15 +134,14 @@ async fn plan_step(
     if step.kind != StepKind::Register && appid.is_none() {
         return Ok(Decision::Wait("after the registration".into()));
     }
-    let record =
-        record.cloned().unwrap_or_else(|| StepRecord::new(&row.identity, step.kind.as_str(), &step.input_hash));
+    let record = record.cloned().unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
     let mut ctx =
         StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record, live: Default::default() };
     match steps::decide(step.kind, &mut ctx).await {
         Ok(decision) => Ok(decision),
         Err(StepError::Api(e)) if e.class() == crate::wechat::ErrClass::Stop => Err(StepError::Api(e)),
         Err(StepError::Api(e)) => {
-            let outcome = super::outcome::StepOutcome::from_error(&e);
+            let outcome = StepOutcome::from_error(&e);
             Ok(match outcome.state {
                 StepState::Deferred => Decision::Defer {
                     not_before: outcome.not_before.unwrap_or_default(),

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::{load_image, StepCtx, StepError};
-use crate::runner::outcome::{Decision, StepOutcome};
+use crate::lifecycle::{Decision, StepOutcome};
 use crate::wechat::api::{GetAccountBasicInfo, ModifyHeadImage};
 use crate::wechat::Endpoint;
 

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::{load_image, StepCtx, StepError};
 use crate::ledger::StepState;
+use crate::lifecycle::{Decision, StepOutcome};
 use crate::manifest::{CategoryAdd, CategoryChange};
-use crate::runner::outcome::{Decision, StepOutcome};
 use crate::wechat::api::{
     AccountCategories, AddCategory, CategoryToAdd, Certificate, DeleteCategory, GetCategory, ModifyCategory,
 };

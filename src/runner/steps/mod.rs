@@ -15,8 +15,8 @@ mod signature;
 
 use serde_json::Value;
 
-use super::outcome::{Decision, StepOutcome};
 use crate::ledger::{now_secs, Ledger, LedgerError, StepRecord};
+use crate::lifecycle::{Decision, StepOutcome};
 use crate::manifest::{Row, StepKind};
 use crate::wechat::api::{AccountBasicInfo, AccountCategories, GetAccountBasicInfo, GetCategory};
 use crate::wechat::{Api, ApiError};

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::{load_image, StepCtx, StepError};
 use crate::ledger::{now_secs, StepState};
-use crate::runner::outcome::{Decision, StepOutcome};
+use crate::lifecycle::{Decision, StepOutcome};
 use crate::wechat::api::{CheckWxVerifyNickname, GetAccountBasicInfo, QueryNickname, SetNickname};
 use crate::wechat::{errcode, ApiError, Endpoint};
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{StepCtx, StepError};
 use crate::ledger::TicketKind;
-use crate::runner::outcome::{Decision, StepOutcome};
+use crate::lifecycle::{Decision, StepOutcome};
 use crate::wechat::api::ComponentRebindAdmin;
 use crate::wechat::{ApiError, Endpoint};
 

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::{StepCtx, StepError};
 use crate::ledger::{now_secs, Registration, StepState, TicketKind};
-use crate::runner::outcome::{Decision, StepOutcome};
+use crate::lifecycle::{Decision, StepOutcome};
 use crate::secret::Secret;
 use crate::wechat::api::{ApiGetAuthorizerInfo, ApiQueryAuth, FastRegister};
 use crate::wechat::{errcode, ApiError, Endpoint, ErrClass};

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{StepCtx, StepError};
-use crate::runner::outcome::{Decision, StepOutcome};
+use crate::lifecycle::{Decision, StepOutcome};
 use crate::wechat::api::{GetAccountBasicInfo, ModifySignature};
 use crate::wechat::Endpoint;
 

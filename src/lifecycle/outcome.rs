@@ -3,7 +3,7 @@
 //! `plan` stops at the [`Decision`]; `run` acts on it and records the [`StepOutcome`]. Both
 //! come from the same reading of live state, so what `plan` shows is what `run` does.
 
-use crate::ledger::{StepRecord, StepState};
+use super::StepState;
 use crate::wechat::errcode::{self, DeferUntil, ErrClass};
 use crate::wechat::ApiError;
 
@@ -184,27 +184,6 @@ impl StepOutcome {
             }
             ErrClass::Token | ErrClass::Human => {
                 StepOutcome { errcode: code, hint, ..StepOutcome::state(StepState::Failed, message) }
-            }
-        }
-    }
-
-    /// Writes this outcome into the step's record (clearing any started call). A step in
-    /// review keeps `started_at`, when the call that opened the review was started: how long
-    /// it has been in review.
-    pub fn apply_to(&self, record: &mut StepRecord) {
-        record.state = self.state;
-        record.errcode = self.errcode;
-        record.message = self.message.clone();
-        record.hint = self.hint.clone();
-        record.not_before = self.not_before;
-        if self.state == StepState::InReview || self.audit_id.is_some() {
-            record.audit_id = self.audit_id;
-        }
-        if self.state != StepState::Pending {
-            record.started_api = None;
-            record.started_info = None;
-            if self.state != StepState::InReview {
-                record.started_at = None;
             }
         }
     }

@@ -1,0 +1,388 @@
+//! A step's lifecycle (DESIGN §4): its kinds, its states, the record the ledger keeps of it,
+//! and every transition between them — whether a run takes it up ([`due`]), what a reading
+//! of live state decides ([`Decision`]), where that leaves the step ([`StepOutcome`]) and
+//! how that is written into its record ([`StepRecord::settle`]), and what a review outcome
+//! pushed to `serve` does to it ([`audit_verdict`]).
+//!
+//! One module, so that a state changes by one rule wherever it changes: the runner, `plan`
+//! and `serve` ask here; the ledger only stores and loads what is decided here.
+
+mod outcome;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+pub use outcome::{Decision, StepOutcome};
+
+/// The steps of a row, in run order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StepKind {
+    Register,
+    Nickname,
+    Avatar,
+    Signature,
+    Categories,
+    RebindAdmin,
+}
+
+impl StepKind {
+    pub const ALL: [StepKind; 6] = [
+        StepKind::Register,
+        StepKind::Nickname,
+        StepKind::Avatar,
+        StepKind::Signature,
+        StepKind::Categories,
+        StepKind::RebindAdmin,
+    ];
+
+    /// The step named `name` ([`StepKind::as_str`]).
+    pub fn parse(name: &str) -> Option<StepKind> {
+        StepKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The name used in the ledger and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Register => "register",
+            StepKind::Nickname => "nickname",
+            StepKind::Avatar => "avatar",
+            StepKind::Signature => "signature",
+            StepKind::Categories => "categories",
+            StepKind::RebindAdmin => "rebind_admin",
+        }
+    }
+}
+
+impl fmt::Display for StepKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A step's state (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    Pending,
+    Done,
+    /// Already so: nothing to change.
+    Skipped,
+    /// Waiting for WeChat's audit.
+    InReview,
+    /// Waiting for a merchant's scan: no ticket or taskid yet.
+    Waiting,
+    /// Try again after `not_before`.
+    Deferred,
+    /// Waiting for something outside the sheet (a refresh token, an authorization, a
+    /// permission set, a platform setting): tried again as soon as its cause may have
+    /// changed, otherwise once a Beijing day; the hint says what to fix.
+    Blocked,
+    /// The sheet must change.
+    Failed,
+}
+
+impl StepState {
+    pub const ALL: [StepState; 8] = [
+        StepState::Pending,
+        StepState::Done,
+        StepState::Skipped,
+        StepState::InReview,
+        StepState::Waiting,
+        StepState::Deferred,
+        StepState::Blocked,
+        StepState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Done => "done",
+            StepState::Skipped => "skipped",
+            StepState::InReview => "in_review",
+            StepState::Waiting => "waiting",
+            StepState::Deferred => "deferred",
+            StepState::Blocked => "blocked",
+            StepState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StepState> {
+        StepState::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Done or skipped: nothing more to do while the input stays the same.
+    pub fn is_settled(self) -> bool {
+        matches!(self, StepState::Done | StepState::Skipped)
+    }
+}
+
+/// One step of one row, as the ledger keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    pub identity: String,
+    pub kind: StepKind,
+    pub state: StepState,
+    pub input_hash: String,
+    pub attempts: i64,
+    pub errcode: Option<i64>,
+    pub message: Option<String>,
+    pub hint: Option<String>,
+    /// Unix seconds.
+    pub not_before: Option<i64>,
+    pub audit_id: Option<i64>,
+    /// The API of a state-changing call that was started and has not been seen to finish.
+    pub started_api: Option<String>,
+    pub started_at: Option<i64>,
+    /// What the live state was before that call (JSON), for reconciling it.
+    pub started_info: Option<String>,
+    pub run_id: Option<String>,
+    /// When a run last tried the step (read live state or asked about its audit), Unix ms:
+    /// what decides when a `blocked` step is tried again ([`due`]).
+    pub tried_at: Option<i64>,
+}
+
+impl StepRecord {
+    pub fn new(identity: &str, kind: StepKind, input_hash: &str) -> StepRecord {
+        StepRecord {
+            identity: identity.to_string(),
+            kind,
+            state: StepState::Pending,
+            input_hash: input_hash.to_string(),
+            attempts: 0,
+            errcode: None,
+            message: None,
+            hint: None,
+            not_before: None,
+            audit_id: None,
+            started_api: None,
+            started_at: None,
+            started_info: None,
+            run_id: None,
+            tried_at: None,
+        }
+    }
+
+    /// Writes `outcome` into the record, as run `run_id` left it: its state and what the
+    /// person reads (errcode, message, hint), when it may be tried again, its audit; a
+    /// started call is cleared once the step is past it (a step in review keeps
+    /// `started_at`, when the call that opened the review was started: how long it has
+    /// been in review).
+    pub fn settle(&mut self, outcome: &StepOutcome, run_id: &str) {
+        self.state = outcome.state;
+        self.errcode = outcome.errcode;
+        self.message = outcome.message.clone();
+        self.hint = outcome.hint.clone();
+        self.not_before = outcome.not_before;
+        if outcome.state == StepState::InReview || outcome.audit_id.is_some() {
+            self.audit_id = outcome.audit_id;
+        }
+        if outcome.state != StepState::Pending {
+            self.started_api = None;
+            self.started_info = None;
+            if outcome.state != StepState::InReview {
+                self.started_at = None;
+            }
+        }
+        self.run_id = Some(run_id.to_string());
+    }
+}
+
+/// What the ledger decides for a step before any call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Settled, or not due yet: leave it as recorded.
+    Keep,
+    /// Read live state and act.
+    Run,
+    /// Ask how its audit went.
+    Poll,
+}
+
+/// What the ledger records for a step decides whether it runs now (DESIGN §4). `now` is
+/// the run's start; `cause_changed_at` is when something that may have fixed a blocked step
+/// of the row last happened (`runner::Unblocks::for_row`).
+pub fn due(
+    record: Option<&StepRecord>,
+    step: &crate::manifest::Step,
+    retry_failed: bool,
+    now: DateTime<Utc>,
+    cause_changed_at: Option<i64>,
+) -> Due {
+    let Some(record) = record.filter(|r| r.input_hash == step.input_hash) else { return Due::Run };
+    match record.state {
+        StepState::Done | StepState::Skipped => Due::Keep,
+        StepState::Failed if !retry_failed => Due::Keep,
+        // A scan that cannot be used yet (61055: the month's registrations are spent).
+        StepState::Deferred | StepState::Waiting if record.not_before.is_some_and(|t| t > now.timestamp()) => Due::Keep,
+        StepState::Blocked if !may_be_unblocked(record.tried_at, now, cause_changed_at) => Due::Keep,
+        StepState::InReview => Due::Poll,
+        _ => Due::Run,
+    }
+}
+
+/// A blocked step is tried again as soon as its cause may have changed — a refresh token of
+/// one of its row's accounts was stored (imported, recovered, a registration's, pushed to
+/// `serve` by an authorization) since the step was last tried — and otherwise once a
+/// Beijing day: 100,000 blocked rows do not cost 100,000 token calls every run. A step
+/// never tried under this rule (an older ledger) is tried.
+pub fn may_be_unblocked(tried_at: Option<i64>, now: DateTime<Utc>, cause_changed_at: Option<i64>) -> bool {
+    let Some(tried) = tried_at else { return true };
+    tried < crate::beijing::day_start(now).timestamp_millis() || cause_changed_at.is_some_and(|c| c >= tried)
+}
+
+/// WeChat's review outcomes (`ret`) pushed to `serve`: 2 rejected, 3 approved.
+const RET_REJECTED: i64 = 2;
+const RET_APPROVED: i64 = 3;
+
+/// What a review outcome pushed to `serve` does to a step of `kind` in review: the state
+/// it moves to and its message; `None` when it moves nothing. An approved name is done; a
+/// category approval names one category while the step may ask for several, so the next
+/// run's `getcategory` settles it; a rejection fails the step with WeChat's `reason`.
+pub fn audit_verdict(kind: StepKind, ret: i64, reason: &str) -> Option<(StepState, Option<String>)> {
+    match ret {
+        RET_APPROVED if kind != StepKind::Categories => Some((StepState::Done, None)),
+        RET_REJECTED => Some((StepState::Failed, Some(reason.to_string()))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Step;
+    use chrono::TimeZone;
+
+    /// 2026-03-10 12:00 Beijing time (04:00 UTC): the day started at 2026-03-09 16:00 UTC.
+    fn noon() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 10, 4, 0, 0).unwrap()
+    }
+
+    fn step() -> Step {
+        Step { kind: StepKind::Signature, input_hash: "h1".into() }
+    }
+
+    fn record(state: StepState) -> StepRecord {
+        StepRecord { state, ..StepRecord::new("wx1111111111111111", StepKind::Signature, "h1") }
+    }
+
+    #[test]
+    fn due_follows_the_state_the_ledger_records() {
+        let now = noon();
+        let (later, earlier) = (now.timestamp() + 60, now.timestamp() - 60);
+        let due_for = |r: &StepRecord, retry_failed: bool| due(Some(r), &step(), retry_failed, now, None);
+        assert_eq!(due(None, &step(), false, now, None), Due::Run, "never tried");
+        let table = [
+            (StepState::Pending, Due::Run),
+            (StepState::Done, Due::Keep),
+            (StepState::Skipped, Due::Keep),
+            (StepState::InReview, Due::Poll),
+            (StepState::Failed, Due::Keep),
+        ];
+        for (state, expected) in table {
+            assert_eq!(due_for(&record(state), false), expected, "{state:?}");
+        }
+        assert_eq!(due_for(&record(StepState::Failed), true), Due::Run, "--retry-failed");
+        for state in [StepState::Deferred, StepState::Waiting] {
+            let until = |t| StepRecord { not_before: Some(t), ..record(state) };
+            assert_eq!(due_for(&until(later), false), Due::Keep, "{state:?} not yet");
+            assert_eq!(due_for(&until(earlier), false), Due::Run, "{state:?} due");
+            assert_eq!(due_for(&record(state), false), Due::Run, "{state:?} with no date");
+        }
+        // Another input: whatever the record says, the step runs again.
+        let other = StepRecord { input_hash: "h0".into(), ..record(StepState::Done) };
+        assert_eq!(due_for(&other, false), Due::Run);
+    }
+
+    #[test]
+    fn a_blocked_step_is_tried_again_once_a_beijing_day_or_when_its_cause_may_have_changed() {
+        let now = noon();
+        let day_start = Utc.with_ymd_and_hms(2026, 3, 9, 16, 0, 0).unwrap().timestamp_millis();
+        let blocked = |tried: i64| StepRecord { tried_at: Some(tried), ..record(StepState::Blocked) };
+        let due_with = |r: &StepRecord, changed| due(Some(r), &step(), false, now, changed);
+        assert_eq!(due_with(&blocked(day_start + 1000), None), Due::Keep, "tried today");
+        assert_eq!(due_with(&blocked(day_start - 1000), None), Due::Run, "tried yesterday (Beijing)");
+        assert_eq!(due_with(&blocked(day_start + 1000), Some(day_start + 2000)), Due::Run, "a token stored since");
+        assert_eq!(due_with(&blocked(day_start + 1000), Some(day_start)), Due::Keep, "a token stored before");
+        assert_eq!(due_with(&record(StepState::Blocked), None), Due::Run, "never tried under the rule");
+    }
+
+    #[test]
+    fn settling_writes_the_outcome_and_clears_a_started_call_past_it() {
+        let started = StepRecord {
+            started_api: Some("/wxa/setnickname".into()),
+            started_at: Some(100),
+            started_info: Some("{}".into()),
+            ..record(StepState::Pending)
+        };
+        let mut done = started.clone();
+        done.settle(&StepOutcome::done("set"), "run-1");
+        assert_eq!(
+            (done.state, done.message.as_deref(), done.run_id.as_deref()),
+            (StepState::Done, Some("set"), Some("run-1"))
+        );
+        assert_eq!((done.started_api, done.started_at, done.started_info), (None, None, None));
+
+        let mut review = started.clone();
+        let outcome = StepOutcome { audit_id: Some(7), ..StepOutcome::state(StepState::InReview, "in audit") };
+        review.settle(&outcome, "run-1");
+        assert_eq!((review.audit_id, review.started_at, review.started_api), (Some(7), Some(100), None), "keeps when");
+
+        let mut pending = started.clone();
+        pending.settle(&StepOutcome::state(StepState::Pending, "going out"), "run-1");
+        assert_eq!(pending.started_api.as_deref(), Some("/wxa/setnickname"), "still out");
+
+        // A later outcome without an audit keeps the one recorded; a failure's hint is written.
+        let mut failed = StepRecord { audit_id: Some(7), ..record(StepState::InReview) };
+        let outcome = StepOutcome { hint: Some("fix it".into()), ..StepOutcome::state(StepState::Failed, "no") };
+        failed.settle(&outcome, "run-2");
+        assert_eq!(
+            (failed.state, failed.audit_id, failed.hint.as_deref()),
+            (StepState::Failed, Some(7), Some("fix it"))
+        );
+    }
+
+    #[test]
+    fn decisions_become_outcomes_with_the_state_plan_expects() {
+        let decisions = [
+            Decision::Skip("s".into()),
+            Decision::Reconciled("r".into()),
+            Decision::Defer { not_before: 5, errcode: Some(53200), message: "d".into() },
+            Decision::Fail { errcode: None, message: "f".into(), hint: None },
+            Decision::Block { errcode: Some(48001), message: "b".into(), hint: None },
+            Decision::Wait("w".into()),
+            Decision::WaitUntil { not_before: 5, errcode: Some(61055), message: "u".into(), hint: None },
+            Decision::Review { audit_id: Some(3), message: "v".into() },
+        ];
+        for decision in decisions {
+            let expected = decision.expected_state();
+            assert_eq!(StepOutcome::from_decision(decision.clone()).state, expected, "{decision:?}");
+        }
+        // A change to make is pending until it is made, then done.
+        assert_eq!(StepOutcome::from_decision(Decision::Set("x".into())).state, StepState::Pending);
+        assert_eq!(Decision::Set("x".into()).expected_state(), StepState::Done);
+    }
+
+    #[test]
+    fn review_outcomes_pushed_to_serve() {
+        assert_eq!(audit_verdict(StepKind::Nickname, 3, ""), Some((StepState::Done, None)));
+        assert_eq!(audit_verdict(StepKind::Nickname, 2, "不符"), Some((StepState::Failed, Some("不符".into()))));
+        assert_eq!(
+            audit_verdict(StepKind::Categories, 2, "缺少资质"),
+            Some((StepState::Failed, Some("缺少资质".into())))
+        );
+        assert_eq!(audit_verdict(StepKind::Categories, 3, ""), None, "one category of several: getcategory settles it");
+        assert_eq!(audit_verdict(StepKind::Nickname, 1, ""), None);
+    }
+
+    #[test]
+    fn kinds_and_states_read_back_from_their_names() {
+        for kind in StepKind::ALL {
+            assert_eq!(StepKind::parse(kind.as_str()), Some(kind));
+        }
+        for state in StepState::ALL {
+            assert_eq!(StepState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(StepKind::parse("golive"), None);
+    }
+}
