@@ -163,6 +163,73 @@ impl StepRecord {
         }
     }
 
+    /// The record of `step` for a row, as the ledger has it for the step's input — a record
+    /// made for another input counts for nothing — or a new, pending one.
+    pub fn of_input(record: Option<StepRecord>, identity: &str, step: &crate::manifest::Step) -> StepRecord {
+        record
+            .filter(|r| r.input_hash == step.input_hash)
+            .unwrap_or_else(|| StepRecord::new(identity, step.kind, &step.input_hash))
+    }
+
+    /// Run `run_id` takes the step up, at `now_ms` (Unix ms): one more attempt.
+    pub fn begin(&mut self, run_id: &str, now_ms: i64) {
+        self.attempts += 1;
+        self.run_id = Some(run_id.to_string());
+        self.tried_at = Some(now_ms);
+    }
+
+    /// A state-changing call `api` is about to be sent at `now_secs`, the live state being
+    /// `before`: pending while the call is out — a failed step run again with
+    /// `--retry-failed` must not hide a started call behind its old state.
+    pub fn start(&mut self, api: &str, before: &serde_json::Value, now_secs: i64) {
+        self.state = StepState::Pending;
+        self.started_api = Some(api.to_string());
+        self.started_at = Some(now_secs);
+        self.started_info = Some(before.to_string());
+    }
+
+    /// Where the step stands as recorded, for a step a run leaves alone.
+    pub fn outcome(&self) -> StepOutcome {
+        StepOutcome {
+            state: self.state,
+            errcode: self.errcode,
+            message: self.message.clone(),
+            hint: self.hint.clone(),
+            not_before: self.not_before,
+            audit_id: self.audit_id,
+        }
+    }
+
+    /// What `plan` shows for a step the ledger settles without a call ([`Due::Keep`]).
+    pub fn kept(&self) -> Decision {
+        let message = self.message.clone().unwrap_or_default();
+        match self.state {
+            StepState::Deferred => {
+                Decision::Defer { not_before: self.not_before.unwrap_or_default(), errcode: self.errcode, message }
+            }
+            StepState::Blocked => Decision::Block {
+                errcode: self.errcode,
+                message: format!(
+                    "blocked in an earlier run today: {message} (tried again once a token of the account is \
+                     stored, else on the next Beijing day)"
+                ),
+                hint: self.hint.clone(),
+            },
+            StepState::Waiting => Decision::WaitUntil {
+                not_before: self.not_before.unwrap_or_default(),
+                errcode: self.errcode,
+                message,
+                hint: self.hint.clone(),
+            },
+            StepState::Failed => Decision::Fail {
+                errcode: self.errcode,
+                message: format!("failed in an earlier run: {message} (--retry-failed runs it again)"),
+                hint: self.hint.clone(),
+            },
+            _ => Decision::Skip("done in an earlier run".into()),
+        }
+    }
+
     /// Writes `outcome` into the record, as run `run_id` left it: its state and what the
     /// person reads (errcode, message, hint), when it may be tried again, its audit; a
     /// started call is cleared once the step is past it (a step in review keeps
@@ -361,6 +428,54 @@ mod tests {
         // A change to make is pending until it is made, then done.
         assert_eq!(StepOutcome::from_decision(Decision::Set("x".into())).state, StepState::Pending);
         assert_eq!(Decision::Set("x".into()).expected_state(), StepState::Done);
+    }
+
+    #[test]
+    fn a_try_begins_starts_a_call_and_a_record_reads_back_as_its_outcome() {
+        let mut r = StepRecord { attempts: 2, ..record(StepState::Failed) };
+        r.begin("run-3", 1_700_000_000_123);
+        assert_eq!((r.attempts, r.run_id.as_deref(), r.tried_at), (3, Some("run-3"), Some(1_700_000_000_123)));
+        r.start("/cgi-bin/account/modifysignature", &serde_json::json!({"signature": "旧"}), 1_700_000_000);
+        assert_eq!(r.state, StepState::Pending, "a failed step's started call is not hidden");
+        assert_eq!(r.started_info.as_deref(), Some(r#"{"signature":"旧"}"#));
+        let out =
+            StepOutcome { not_before: Some(9), errcode: Some(53200), ..StepOutcome::state(StepState::Deferred, "m") };
+        r.settle(&out, "run-3");
+        assert_eq!(r.outcome(), out, "settle then outcome is the identity");
+        // A record of another input is none: the step starts over.
+        let fresh = StepRecord::of_input(Some(StepRecord { input_hash: "h0".into(), ..r.clone() }), "id", &step());
+        assert_eq!((fresh.state, fresh.attempts, fresh.identity.as_str()), (StepState::Pending, 0, "id"));
+        assert_eq!(StepRecord::of_input(Some(r.clone()), "id", &step()), r);
+    }
+
+    #[test]
+    fn plan_shows_a_kept_record_as_the_decision_it_stands_for() {
+        let kept = |r: StepRecord| {
+            let d = r.kept();
+            (d.action(), d.expected_state())
+        };
+        let with = |state| StepRecord { message: Some("m".into()), not_before: Some(9), ..record(state) };
+        assert_eq!(kept(with(StepState::Done)), ("skip", StepState::Skipped));
+        assert_eq!(kept(with(StepState::Deferred)), ("defer", StepState::Deferred));
+        assert_eq!(kept(with(StepState::Blocked)), ("block", StepState::Blocked));
+        assert_eq!(kept(with(StepState::Waiting)), ("wait", StepState::Waiting));
+        assert_eq!(kept(with(StepState::Failed)), ("fail", StepState::Failed));
+        assert_eq!(
+            with(StepState::Failed).kept().detail(),
+            "failed in an earlier run: m (--retry-failed runs it again)"
+        );
+    }
+
+    #[test]
+    fn plan_shows_a_failed_reading_as_run_would_leave_the_step() {
+        use crate::wechat::{ApiError, TokenKind};
+        let error =
+            |code| ApiError::WeChat { api: "/a".into(), code, message: "m".into(), token: TokenKind::Authorizer };
+        for code in [53200, -1, 48001, 53201] {
+            let e = error(code);
+            assert_eq!(Decision::from_error(&e).expected_state(), StepOutcome::from_error(&e).state, "{code}");
+            assert_eq!(Decision::from_error(&e).detail(), e.to_string());
+        }
     }
 
     #[test]

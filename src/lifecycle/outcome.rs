@@ -71,6 +71,22 @@ impl Decision {
         }
     }
 
+    /// What `plan` shows for a reading of live state that failed with `err`: the step as
+    /// [`StepOutcome::from_error`] would leave it.
+    pub fn from_error(err: &ApiError) -> Decision {
+        let outcome = StepOutcome::from_error(err);
+        let (errcode, message) = (err.errcode(), err.to_string());
+        match outcome.state {
+            StepState::Deferred => Decision::Defer {
+                not_before: outcome.not_before.unwrap_or_default(),
+                errcode: outcome.errcode,
+                message,
+            },
+            StepState::Blocked => Decision::Block { errcode, message, hint: outcome.hint },
+            _ => Decision::Fail { errcode, message, hint: outcome.hint },
+        }
+    }
+
     /// A failure from a catalogued errcode, with its hint.
     pub fn fail(code: i64, message: impl Into<String>) -> Decision {
         Decision::Fail {

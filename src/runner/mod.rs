@@ -427,7 +427,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         }
         let outcome = if ctx.api.calls.stopped().is_some() {
             // The run is stopping: nothing new starts, the step stays as recorded.
-            recorded(ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned(), &row, step)
+            StepRecord::of_input(ctx.known.get(&key).cloned(), &row.identity, step).outcome()
         } else if step.kind != StepKind::Register && appid.is_none() {
             let waiting = StepOutcome::state(StepState::Waiting, "waiting for the registration to finish");
             save(ctx, &row, step, ctx.known.get(&key).cloned(), &waiting).await?;
@@ -484,13 +484,11 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     let changed = ctx.unblocks.for_row(row, &ctx.appids);
     let due = due(known.as_ref(), step, ctx.cfg.retry_failed, ctx.now, changed);
     if due == Due::Keep {
-        return Ok(recorded(known, row, step));
+        return Ok(StepRecord::of_input(known, &row.identity, step).outcome());
     }
     let before = known.clone();
-    let mut record = known.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
-    record.attempts += 1;
-    record.run_id = Some(ctx.run_id.clone());
-    record.tried_at = Some(now_millis());
+    let mut record = StepRecord::of_input(known, &row.identity, step);
+    record.begin(&ctx.run_id, now_millis());
     let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record, live: Default::default() };
     // Every call of the step, whoever tries it again, counts against one `max_attempts`.
     let attempts = ctx.api.calls.attempts();
@@ -522,26 +520,13 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
                     None => ctx.ledger.delete_step(&row.identity, step.kind).await?,
                 }
             }
-            return Ok(recorded(before, row, step));
+            return Ok(StepRecord::of_input(before, &row.identity, step).outcome());
         }
         other => other?,
     };
     let record = sctx.record;
     save(ctx, row, step, Some(record), &outcome).await?;
     Ok(outcome)
-}
-
-/// A step's outcome as its record has it (a new step: pending), without any call.
-fn recorded(record: Option<StepRecord>, row: &Row, step: &Step) -> StepOutcome {
-    let record = record.unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
-    StepOutcome {
-        state: record.state,
-        errcode: record.errcode,
-        message: record.message,
-        hint: record.hint,
-        not_before: record.not_before,
-        audit_id: record.audit_id,
-    }
 }
 
 /// Decides and applies a step, trying again after a transient failure the call log did not
@@ -594,9 +579,7 @@ async fn save(
     record: Option<StepRecord>,
     outcome: &StepOutcome,
 ) -> Result<(), StepError> {
-    let mut record = record
-        .filter(|r| r.input_hash == step.input_hash)
-        .unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
+    let mut record = StepRecord::of_input(record, &row.identity, step);
     record.settle(outcome, &ctx.run_id);
     tracing::debug!("line {}: {} → {}", row.line, step.kind, outcome.state.as_str());
     ctx.ledger.save_step_later(&record);

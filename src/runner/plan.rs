@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::steps::{self, StepCtx, StepError};
 use super::Unblocks;
 use crate::ledger::Ledger;
-use crate::lifecycle::{due, Decision, Due, StepOutcome, StepRecord, StepState};
+use crate::lifecycle::{due, Decision, Due, StepRecord, StepState};
 use crate::manifest::{Loaded, Row, StepKind};
 use crate::wechat::Api;
 
@@ -103,57 +103,19 @@ async fn plan_step(
     let record = record.filter(|r| r.input_hash == step.input_hash);
     if due(record, step, ledgered.retry_failed, ledgered.now, ledgered.cause_changed_at) == Due::Keep {
         if let Some(r) = record {
-            let message = r.message.clone().unwrap_or_default();
-            return Ok(match r.state {
-                StepState::Deferred => {
-                    Decision::Defer { not_before: r.not_before.unwrap_or_default(), errcode: r.errcode, message }
-                }
-                StepState::Blocked => Decision::Block {
-                    errcode: r.errcode,
-                    message: format!(
-                        "blocked in an earlier run today: {message} (tried again once a token of the account is \
-                         stored, else on the next Beijing day)"
-                    ),
-                    hint: r.hint.clone(),
-                },
-                StepState::Waiting => Decision::WaitUntil {
-                    not_before: r.not_before.unwrap_or_default(),
-                    errcode: r.errcode,
-                    message,
-                    hint: r.hint.clone(),
-                },
-                StepState::Failed => Decision::Fail {
-                    errcode: r.errcode,
-                    message: format!("failed in an earlier run: {message} (--retry-failed runs it again)"),
-                    hint: r.hint.clone(),
-                },
-                _ => Decision::Skip("done in an earlier run".into()),
-            });
+            return Ok(r.kept());
         }
     }
     if step.kind != StepKind::Register && appid.is_none() {
         return Ok(Decision::Wait("after the registration".into()));
     }
-    let record = record.cloned().unwrap_or_else(|| StepRecord::new(&row.identity, step.kind, &step.input_hash));
+    let record = StepRecord::of_input(record.cloned(), &row.identity, step);
     let mut ctx =
         StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record, live: Default::default() };
     match steps::decide(step.kind, &mut ctx).await {
         Ok(decision) => Ok(decision),
         Err(StepError::Api(e)) if e.class() == crate::wechat::ErrClass::Stop => Err(StepError::Api(e)),
-        Err(StepError::Api(e)) => {
-            let outcome = StepOutcome::from_error(&e);
-            Ok(match outcome.state {
-                StepState::Deferred => Decision::Defer {
-                    not_before: outcome.not_before.unwrap_or_default(),
-                    errcode: outcome.errcode,
-                    message: e.to_string(),
-                },
-                StepState::Blocked => {
-                    Decision::Block { errcode: e.errcode(), message: e.to_string(), hint: outcome.hint }
-                }
-                _ => Decision::Fail { errcode: e.errcode(), message: e.to_string(), hint: outcome.hint },
-            })
-        }
+        Err(StepError::Api(e)) => Ok(Decision::from_error(&e)),
         Err(e) => Err(e),
     }
 }

@@ -72,12 +72,7 @@ impl StepCtx<'_> {
     /// Records, durably, that a state-changing call is about to be sent, with what the live
     /// state was before it.
     pub async fn mark_started(&mut self, api: &str, before: Value) -> Result<(), LedgerError> {
-        // Pending while the call is out: a failed step run again with --retry-failed must
-        // not hide a started call behind its old state.
-        self.record.state = crate::ledger::StepState::Pending;
-        self.record.started_api = Some(api.to_string());
-        self.record.started_at = Some(now_secs());
-        self.record.started_info = Some(before.to_string());
+        self.record.start(api, &before, now_secs());
         self.ledger.save_step(&self.record).await
     }
 
