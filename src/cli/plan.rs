@@ -78,13 +78,13 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&planned)?),
     }
     // The code `run` would exit with on this sheet now (DESIGN §6).
-    Ok(runner::exit_for_states(false, planned.iter().map(|p| p.state)))
+    Ok(runner::exit_for_states(false, planned.iter().map(Planned::state)))
 }
 
 fn counts(planned: &[Planned]) -> BTreeMap<&str, usize> {
     let mut counts = BTreeMap::new();
     for p in planned {
-        *counts.entry(p.action.as_str()).or_default() += 1;
+        *counts.entry(p.action()).or_default() += 1;
     }
     counts
 }
@@ -92,7 +92,14 @@ fn counts(planned: &[Planned]) -> BTreeMap<&str, usize> {
 fn table(planned: &[Planned]) -> String {
     let mut out = format!("{:>5}  {:<20} {:<13} {:<7} {}\n", "line", "row", "step", "action", "detail");
     for p in planned {
-        out.push_str(&format!("{:>5}  {:<20} {:<13} {:<7} {}\n", p.line, p.identity, p.step, p.action, p.detail));
+        out.push_str(&format!(
+            "{:>5}  {:<20} {:<13} {:<7} {}\n",
+            p.line,
+            p.identity,
+            p.step_name(),
+            p.action(),
+            p.detail()
+        ));
     }
     let total: Vec<String> = counts(planned).into_iter().map(|(a, n)| format!("{a} {n}")).collect();
     out.push_str(&format!("\n{}\n", total.join(", ")));
@@ -104,7 +111,7 @@ fn csv_out(planned: &[Planned]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(stdout.lock());
     w.write_record(["line", "row", "step", "action", "detail"])?;
     for p in planned {
-        w.write_record([p.line.to_string(), p.identity.clone(), p.step.clone(), p.action.clone(), p.detail.clone()])?;
+        w.write_record([&p.line.to_string(), &p.identity, p.step_name(), p.action(), p.detail()])?;
     }
     w.flush()?;
     Ok(())

@@ -14,19 +14,57 @@ use crate::lifecycle::{due, Decision, Due, StepRecord, StepState};
 use crate::manifest::{Loaded, Row, StepKind};
 use crate::wechat::Api;
 
-/// One planned step.
-#[derive(Debug, Clone, Serialize)]
+/// One planned step: its row, the step (`None` for a row rejected by validation) and what
+/// `run` would do about it — the decision itself, not a copy of its words.
+#[derive(Debug, Clone)]
 pub struct Planned {
     pub line: u64,
     pub identity: String,
-    /// The step, or `row` for a row rejected by validation.
-    pub step: String,
+    pub step: Option<StepKind>,
+    pub decision: Decision,
+}
+
+impl Planned {
+    /// The step's name, or `row` for a rejected row.
+    pub fn step_name(&self) -> &'static str {
+        self.step.map_or("row", StepKind::as_str)
+    }
+
     /// `set`, `skip`, `defer`, `block`, `fail`, `wait`, `review` or `done`.
-    pub action: String,
-    pub detail: String,
+    pub fn action(&self) -> &'static str {
+        self.decision.action()
+    }
+
+    pub fn detail(&self) -> &str {
+        self.decision.detail()
+    }
+
     /// The state `run` would leave the step in (`failed` for a rejected row).
-    #[serde(skip)]
-    pub state: StepState,
+    pub fn state(&self) -> StepState {
+        self.decision.expected_state()
+    }
+}
+
+/// `plan --format json` shows each planned step as line, row, step, action and detail.
+impl Serialize for Planned {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            line: u64,
+            identity: &'a str,
+            step: &'a str,
+            action: &'a str,
+            detail: &'a str,
+        }
+        Line {
+            line: self.line,
+            identity: &self.identity,
+            step: self.step_name(),
+            action: self.action(),
+            detail: self.detail(),
+        }
+        .serialize(serializer)
+    }
 }
 
 /// Plans every row of `loaded`.
@@ -48,10 +86,12 @@ pub async fn plan(
         .map(|r| Planned {
             line: r.line,
             identity: String::new(),
-            step: "row".into(),
-            action: "fail".into(),
-            detail: r.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
-            state: StepState::Failed,
+            step: None,
+            decision: Decision::Fail {
+                errcode: None,
+                message: r.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
+                hint: None,
+            },
         })
         .collect();
     let mut stream = futures::stream::iter(loaded.rows.iter().map(|row| {
@@ -64,14 +104,7 @@ pub async fn plan(
             for step in &row.steps {
                 let record = known.get(&(row.identity.clone(), step.kind));
                 let decision = plan_step(&api, &ledger, row, step, record, appid.as_deref(), &ledgered).await?;
-                out.push(Planned {
-                    line: row.line,
-                    identity: row.identity.clone(),
-                    step: step.kind.as_str().into(),
-                    action: decision.action().into(),
-                    detail: decision.detail().into(),
-                    state: decision.expected_state(),
-                });
+                out.push(Planned { line: row.line, identity: row.identity.clone(), step: Some(step.kind), decision });
             }
             Ok::<_, StepError>(out)
         }
