@@ -4,9 +4,9 @@
 //! mini-program first authorized since the send with the official account's principal (read
 //! with `api_get_authorizer_info`): one is the registration — stored and configured in the
 //! same run —, an account whose read answers 41033 is skipped, one of another principal is
-//! passed over, two block the row with both
-//! appids for a person to choose. And 61055 (the month's registrations spent) drops the
-//! stored ticket and leaves the row waiting until the first of next month.
+//! passed over, two block the row with both appids for a person to choose. And 61055 (the
+//! month's registrations spent) drops the stored ticket and leaves the row waiting until the
+//! first of next month.
 
 use serde_json::{json, Value};
 
