@@ -298,6 +298,12 @@ pub fn may_be_unblocked(tried_at: Option<i64>, now: DateTime<Utc>, cause_changed
     tried < crate::beijing::day_start(now).timestamp_millis() || cause_changed_at.is_some_and(|c| c >= tried)
 }
 
+/// True when a step cannot be worked on yet because its row's mini-program does not exist:
+/// every step but `register` waits for the registration (DESIGN §4).
+pub fn awaits_registration(kind: StepKind, appid: Option<&str>) -> bool {
+    kind != StepKind::Register && appid.is_none()
+}
+
 /// WeChat's review outcomes (`ret`) pushed to `serve`: 2 rejected, 3 approved.
 const RET_REJECTED: i64 = 2;
 const RET_APPROVED: i64 = 3;
@@ -475,6 +481,14 @@ mod tests {
             let e = error(code);
             assert_eq!(Decision::from_error(&e).expected_state(), StepOutcome::from_error(&e).state, "{code}");
             assert_eq!(Decision::from_error(&e).detail(), e.to_string());
+        }
+    }
+
+    #[test]
+    fn only_register_goes_before_the_mini_program_exists() {
+        for kind in StepKind::ALL {
+            assert_eq!(awaits_registration(kind, None), kind != StepKind::Register, "{kind}");
+            assert!(!awaits_registration(kind, Some("wx1111111111111111")), "{kind}");
         }
     }
 

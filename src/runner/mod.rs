@@ -23,7 +23,7 @@ use futures::StreamExt;
 use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
 use crate::ledger::{now_millis, Ledger, RowRecord};
-use crate::lifecycle::{due, Decision, Due, StepOutcome, StepRecord, StepState};
+use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
 use crate::wechat::{Api, ApiError, Attempts, ErrClass};
 use steps::{StepCtx, StepError};
@@ -428,7 +428,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         let outcome = if ctx.api.calls.stopped().is_some() {
             // The run is stopping: nothing new starts, the step stays as recorded.
             StepRecord::of_input(ctx.known.get(&key).cloned(), &row.identity, step).outcome()
-        } else if step.kind != StepKind::Register && appid.is_none() {
+        } else if awaits_registration(step.kind, appid.as_deref()) {
             let waiting = StepOutcome::state(StepState::Waiting, "waiting for the registration to finish");
             save(ctx, &row, step, ctx.known.get(&key).cloned(), &waiting).await?;
             waiting

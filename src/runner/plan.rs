@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::steps::{self, StepCtx, StepError};
 use super::Unblocks;
 use crate::ledger::Ledger;
-use crate::lifecycle::{due, Decision, Due, StepRecord, StepState};
+use crate::lifecycle::{awaits_registration, due, Decision, Due, StepRecord, StepState};
 use crate::manifest::{Loaded, Row, StepKind};
 use crate::wechat::Api;
 
@@ -139,7 +139,7 @@ async fn plan_step(
             return Ok(r.kept());
         }
     }
-    if step.kind != StepKind::Register && appid.is_none() {
+    if awaits_registration(step.kind, appid) {
         return Ok(Decision::Wait("after the registration".into()));
     }
     let record = StepRecord::of_input(record.cloned(), &row.identity, step);
