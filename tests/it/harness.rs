@@ -375,3 +375,85 @@ impl Drop for Serve {
         }
     }
 }
+
+/// Beijing time worked out in the tests themselves, from the fixed UTC+8 offset (China keeps
+/// no daylight saving), never with `wxprov::beijing`: an expectation computed by the code
+/// under test cannot catch its mistakes. The times passed in are what the ledger recorded
+/// (a step's `tried_at` and `updated_at`, a run's `started_at`), not the test's clock, so a
+/// test that runs across Beijing midnight cannot flake.
+pub mod utc8 {
+    use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+
+    fn offset() -> FixedOffset {
+        FixedOffset::east_opt(8 * 3600).expect("UTC+8")
+    }
+
+    /// The Beijing calendar date at `t`.
+    pub fn date(t: DateTime<Utc>) -> NaiveDate {
+        t.with_timezone(&offset()).date_naive()
+    }
+
+    /// Beijing midnight at the start of `day`.
+    pub fn midnight(day: NaiveDate) -> DateTime<Utc> {
+        offset().from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
+    }
+
+    /// The start of the Beijing day after the one `t` falls on.
+    pub fn next_day(t: DateTime<Utc>) -> DateTime<Utc> {
+        midnight(date(t).succ_opt().unwrap())
+    }
+
+    /// The start of the first of the Beijing month after the one `t` falls in.
+    pub fn next_month(t: DateTime<Utc>) -> DateTime<Utc> {
+        let d = date(t);
+        let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
+        midnight(NaiveDate::from_ymd_opt(y, m, 1).unwrap())
+    }
+
+    /// The start of 1 January of the Beijing year after the one `t` falls in.
+    pub fn next_year(t: DateTime<Utc>) -> DateTime<Utc> {
+        midnight(NaiveDate::from_ymd_opt(date(t).year() + 1, 1, 1).unwrap())
+    }
+
+    /// `t` as wxprov shows a time to people: `2026-12-01 00:00 Beijing time`.
+    pub fn shown(t: DateTime<Utc>) -> String {
+        format!("{} Beijing time", t.with_timezone(&offset()).format("%Y-%m-%d %H:%M"))
+    }
+
+    /// A Unix time in seconds, as a ledger query gives it.
+    pub fn secs(s: &str) -> DateTime<Utc> {
+        DateTime::from_timestamp(s.parse().expect("Unix seconds"), 0).expect("a time")
+    }
+
+    /// A Unix time in milliseconds, as a ledger query gives it (`tried_at`).
+    pub fn millis(ms: &str) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(ms.parse().expect("Unix milliseconds")).expect("a time")
+    }
+
+    /// What `rule` gives for the moment the program decided, which the ledger brackets: at or
+    /// after the step's `tried_at` (ms), within the second of its `updated_at` (s). The rules
+    /// are steps a day or more wide, so the answer is the rule at one end or the other; the
+    /// two differ only when the step was taken across Beijing midnight.
+    pub fn during(
+        rule: fn(DateTime<Utc>) -> DateTime<Utc>,
+        tried_at_ms: &str,
+        updated_at_secs: &str,
+    ) -> [DateTime<Utc>; 2] {
+        let until = secs(updated_at_secs) + chrono::Duration::milliseconds(999);
+        [rule(millis(tried_at_ms)), rule(until)]
+    }
+
+    /// The helper itself, at fixed times either side of Beijing midnight (16:00 UTC).
+    #[test]
+    fn utc8_rules_turn_at_beijing_midnight() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(next_day(t("2026-11-30T15:59:59Z")), t("2026-11-30T16:00:00Z"));
+        assert_eq!(next_day(t("2026-11-30T16:00:00Z")), t("2026-12-01T16:00:00Z"));
+        assert_eq!(next_month(t("2026-11-30T15:59:59Z")), t("2026-11-30T16:00:00Z"));
+        assert_eq!(next_month(t("2026-12-15T00:00:00Z")), t("2026-12-31T16:00:00Z"));
+        assert_eq!(next_year(t("2026-12-31T16:00:00Z")), t("2027-12-31T16:00:00Z"));
+        assert_eq!(shown(t("2026-11-30T16:00:00Z")), "2026-12-01 00:00 Beijing time");
+        let across = during(next_day, "1796054399500", "1796054400");
+        assert_eq!(across, [t("2026-11-30T16:00:00Z"), t("2026-12-01T16:00:00Z")]);
+    }
+}

@@ -5,11 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
 use crate::crash::{extra_minis, repeats_after_effect, run_command};
-use crate::harness::{example_fixture, Sim, Workspace};
+use crate::harness::{example_fixture, utc8, Sim, Workspace};
 use crate::run::{job, read_csv};
 
 const NOT_FINISHED: &str = "not finished: the run was interrupted; the next run continues from here";
@@ -73,10 +72,9 @@ fn summary(ws: &Workspace) -> Value {
     serde_json::from_slice(&std::fs::read(ws.path().join("reports/latest/summary.json")).unwrap()).unwrap()
 }
 
-/// A Unix time as `status` shows it, worked out here: UTC+8, to the minute.
+/// A Unix time (seconds) as `status` shows it, worked out by the tests' own UTC+8 helper.
 fn beijing(secs: &str) -> String {
-    let t = DateTime::from_timestamp(secs.parse().unwrap(), 0).unwrap();
-    format!("{} Beijing time", t.with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d %H:%M"))
+    utc8::shown(utc8::secs(secs))
 }
 
 #[test]

@@ -3,17 +3,8 @@
 //! counts them "本年"). A spent quota defers the nickname step to 1 January, Beijing time,
 //! without calling setnickname; the simulator counts approved changes and refuses a third.
 
-use chrono::{Datelike, TimeZone};
-
-use crate::harness::{example_fixture, Sim, Test, Workspace};
+use crate::harness::{example_fixture, utc8, Sim, Test, Workspace};
 use crate::run::{job, result_for, FRESH};
-
-/// 1 January of the Beijing year after `now`, as a Unix time: worked out here from the
-/// offset, not with the program's own Beijing functions.
-fn next_new_year(now: chrono::DateTime<chrono::Utc>) -> i64 {
-    let beijing_year = (now + chrono::Duration::hours(8)).year();
-    chrono::Utc.with_ymd_and_hms(beijing_year + 1, 1, 1, 0, 0, 0).unwrap().timestamp() - 8 * 3600
-}
 
 #[test]
 fn a_spent_yearly_name_quota_defers_the_nickname_to_the_next_first_of_january() {
@@ -41,9 +32,7 @@ fn a_spent_yearly_name_quota_defers_the_nickname_to_the_next_first_of_january() 
     // that would spend or be refused.
     ws.write("manifest.csv", format!("appid,nickname\n{FRESH},杭州示例工具箱\n"));
     let before = sim.calls().len();
-    let start = chrono::Utc::now();
     ws.test_on(&sim).args(["run", &job]).status(4).run();
-    let end = chrono::Utc::now();
     let later: Vec<String> =
         sim.calls().into_iter().skip(before).map(|c| c["path"].as_str().unwrap_or_default().to_string()).collect();
     assert!(
@@ -57,14 +46,15 @@ fn a_spent_yearly_name_quota_defers_the_nickname_to_the_next_first_of_january() 
         row["message"],
         "this year's name changes are spent (2/2); they reset on 1 January / 本年度名称修改次数已用完"
     );
-    let steps = ws.query("SELECT state, not_before FROM steps WHERE kind = 'nickname'");
+    let steps = ws.query("SELECT state, not_before, tried_at, updated_at FROM steps WHERE kind = 'nickname'");
     assert_eq!(steps.len(), 1, "{steps:?}");
     assert_eq!(steps[0][0], "deferred");
-    let not_before: i64 = steps[0][1].parse().unwrap();
-    // The run may straddle Beijing's new year only if it ran across midnight of 31 December.
-    // (In December the first of next month is 1 January too: the message above is what tells
-    // the yearly rule from the monthly one then; the date rules have unit tests at fixed times.)
-    assert!([next_new_year(start), next_new_year(end)].contains(&not_before), "{not_before}");
+    // 1 January after the Beijing year the step was taken in, as the ledger recorded it; the
+    // two ends differ only if it was taken across midnight of 31 December. (In December the
+    // first of next month is 1 January too: the message above is what tells the yearly rule
+    // from the monthly one then; the date rules have unit tests at fixed times.)
+    let new_year = utc8::during(utc8::next_year, &steps[0][2], &steps[0][3]);
+    assert!(new_year.iter().any(|t| t.timestamp().to_string() == steps[0][1]), "{steps:?} {new_year:?}");
 
     // The same day, a later run leaves it deferred and calls nothing for it.
     let before = sim.calls().len();

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{example_fixture, Sim, Workspace};
+use crate::harness::{example_fixture, utc8, Sim, Workspace};
 use crate::run::{job, result_for, CONFIGURED, FRESH};
 
 const OA: &str = "wx28f759479ea1e090";
@@ -30,11 +30,6 @@ fn quota_asks(calls: &[Value]) -> Vec<(String, String)> {
 fn logged(stderr: &str, level: &str) -> Vec<String> {
     let marker = format!(" {level} ");
     stderr.lines().filter_map(|l| l.split_once(&marker).map(|(_, m)| m.to_string())).collect()
-}
-
-/// Today's date in Beijing, computed here rather than with the code's own functions.
-fn beijing_date() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 #[test]
@@ -110,7 +105,6 @@ fn a_run_asks_each_path_once_a_day_and_paces_it_by_the_stated_limit() {
     ws.test_on(&sim).args(["tokens", "recover"]).run();
     let sheet = |text: &str| format!("appid,signature\n{FRESH},{text}一\n{CONFIGURED},{text}二\n{LEGACY},{text}三\n");
     let job = job(&ws, &sheet("新的功能介绍文字第一版"));
-    let day = beijing_date();
     let ran = ws.test_on(&sim).args(["run", &job]).run();
     for appid in [FRESH, CONFIGURED, LEGACY] {
         assert_eq!(result_for(&ws, appid)["signature"], "done");
@@ -141,13 +135,18 @@ fn a_run_asks_each_path_once_a_day_and_paces_it_by_the_stated_limit() {
         ]]
     );
 
+    let fetched_at = ws.query(&format!("SELECT fetched_at FROM cache WHERE key = 'quota/get {SIGNATURE}'"));
+
     // A second run the same Beijing day paces by the cached answer and asks nothing.
     ws.write("manifest.csv", sheet("新的功能介绍文字第二版"));
     let before = sim.calls().len();
     let ran = ws.test_on(&sim).args(["run", &job]).run();
     let later: Vec<Value> = sim.calls().into_iter().skip(before).collect();
     assert_eq!(later.iter().filter(|c| c["path"] == SIGNATURE).count(), 3);
-    if beijing_date() == day {
+    // "The same day" as the ledger recorded it: the answer's fetched_at and the second run's
+    // end (a second run past Beijing midnight asks again, rightly).
+    let ended = ws.query("SELECT finished_at FROM runs WHERE command = 'run' ORDER BY started_at DESC LIMIT 1");
+    if utc8::date(utc8::secs(&fetched_at[0][0])) == utc8::date(utc8::secs(&ended[0][0])) {
         assert_eq!(quota_asks(&later), [], "read once per API path per Beijing day");
         assert_eq!(logged(&ran.stderr, "INFO").iter().filter(|m| *m == paced).count(), 1, "{}", ran.stderr);
     }

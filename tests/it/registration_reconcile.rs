@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{example_fixture, Serve, Sim, Workspace};
+use crate::harness::{example_fixture, utc8, Serve, Sim, Workspace};
 use crate::run::{job, results, state_changing, CONFIGURED, FRESH};
 
 const OA: &str = "wx28f759479ea1e090";
@@ -219,15 +219,6 @@ fn two_candidates_block_the_row_with_both_appids_and_nothing_is_sent_again() {
     assert_eq!(created(&sim).len(), 1);
 }
 
-/// Midnight Beijing time on the first of the month after the Beijing date of `now`, as
-/// results.csv shows it.
-fn first_of_next_month(now: chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::Datelike;
-    let beijing = (now + chrono::Duration::hours(8)).date_naive();
-    let (y, m) = if beijing.month() == 12 { (beijing.year() + 1, 1) } else { (beijing.year(), beijing.month() + 1) };
-    format!("{y:04}-{m:02}-01 00:00 Beijing time")
-}
-
 #[test]
 fn a_61055_drops_the_stored_ticket_and_waits_until_the_first_of_next_month() {
     let sim = Sim::start();
@@ -257,9 +248,10 @@ fn a_61055_drops_the_stored_ticket_and_waits_until_the_first_of_next_month() {
     // WeChat counts five registrations this month that the ledger does not know of.
     sim.post("/__sim/quota", json!({"appid": OA, "registrations_this_month": 5}));
 
-    let before = first_of_next_month(chrono::Utc::now());
     ws.test_on(&sim).args(["run", "job.toml"]).run();
-    let after = first_of_next_month(chrono::Utc::now());
+    // The first of the month after the one the step was taken in, as the ledger recorded it.
+    let step = ws.query("SELECT tried_at, updated_at FROM steps WHERE kind = 'register'");
+    let [before, after] = utc8::during(utc8::next_month, &step[0][0], &step[0][1]).map(utc8::shown);
 
     let sent = sim.calls_to(FASTREGISTER);
     assert_eq!(sent.len(), 1);

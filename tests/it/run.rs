@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{example_fixture, Sim, Workspace};
+use crate::harness::{example_fixture, utc8, Sim, Workspace};
 
 pub const FRESH: &str = "wxe5f52902cf4de896";
 pub const CONFIGURED: &str = "wxdc685123d9554530";
@@ -138,11 +138,6 @@ fn editing_one_cell_reruns_exactly_that_step_of_that_row() {
     assert_eq!(state["mini_programs"][FRESH]["signature"], "提供更好用的在线工具。");
 }
 
-/// A step's `tried_at` (Unix ms, as the ledger query gives it) as a time.
-fn tried(ms: &str) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_millis(ms.parse().expect("tried_at")).expect("a time")
-}
-
 #[test]
 fn a_spent_monthly_quota_defers_to_the_first_of_next_month() {
     let sim = Sim::start();
@@ -151,10 +146,14 @@ fn a_spent_monthly_quota_defers_to_the_first_of_next_month() {
     ws.test_on(&sim).args(["tokens", "recover"]).run();
     ws.test_on(&sim).args(["run", &job]).status(4).run();
     assert!(sim.calls_to("/cgi-bin/account/modifysignature").is_empty(), "a spent quota is never called");
-    let step = ws.query(&format!("SELECT state, not_before, errcode, tried_at FROM steps WHERE identity = '{SPENT}'"));
-    // The month after the one the step was tried in (not the test's clock: no flake at midnight).
-    let next_month = wxprov::beijing::next_month(tried(&step[0][3])).timestamp();
-    assert_eq!(step[0][..3], ["deferred".to_string(), next_month.to_string(), "53200".to_string()]);
+    let step = ws.query(&format!(
+        "SELECT state, not_before, errcode, tried_at, updated_at FROM steps WHERE identity = '{SPENT}'"
+    ));
+    assert_eq!((step[0][0].as_str(), step[0][2].as_str()), ("deferred", "53200"));
+    // The month after the one the step was taken in, as the ledger recorded it (not the test's
+    // clock, nor the code's own Beijing functions).
+    let next_month = utc8::during(utc8::next_month, &step[0][3], &step[0][4]);
+    assert!(next_month.iter().any(|t| t.timestamp().to_string() == step[0][1]), "{step:?} {next_month:?}");
     let row = result_for(&ws, SPENT);
     assert_eq!(row["signature"], "deferred");
     assert!(row["message"].contains("5/5"), "{row:?}");
@@ -187,11 +186,13 @@ fn a_daily_quota_defers_each_account_that_meets_it_and_calls_none_twice() {
     let mut want = vec![(FRESH, Some(45009)), (CONFIGURED, Some(45009)), ("wx1a2b3c4d5e6f7080", Some(45009))];
     want.sort();
     assert_eq!(called, want, "each account once: {calls:#?}");
-    let steps = ws.query("SELECT state, not_before, tried_at FROM steps WHERE kind = 'signature'");
+    let steps = ws.query("SELECT state, not_before, tried_at, updated_at FROM steps WHERE kind = 'signature'");
     assert_eq!(steps.len(), 3);
-    // The day after the one each step was tried on (not the test's clock: no flake at midnight).
-    let next_day = |s: &[String]| wxprov::beijing::next_day(tried(&s[2])).timestamp().to_string();
-    assert!(steps.iter().all(|s| s[0] == "deferred" && s[1] == next_day(s)), "{steps:?}");
+    // The day after the one each step was taken on, as the ledger recorded it (not the test's
+    // clock, nor the code's own Beijing functions).
+    let next_day =
+        |s: &[String]| utc8::during(utc8::next_day, &s[2], &s[3]).iter().any(|t| t.timestamp().to_string() == s[1]);
+    assert!(steps.iter().all(|s| s[0] == "deferred" && next_day(s)), "{steps:?}");
 }
 
 #[test]

@@ -5,11 +5,10 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
 use crate::crash::{extra_minis, run_command};
-use crate::harness::{example_fixture, Sim, Workspace};
+use crate::harness::{example_fixture, utc8, Sim, Workspace};
 use crate::run::{job, FRESH};
 
 const WRONG_SECRET: &str = "the run could not proceed: /cgi-bin/component/api_component_token: errcode 40125 \
@@ -17,10 +16,9 @@ const WRONG_SECRET: &str = "the run could not proceed: /cgi-bin/component/api_co
     named by WXPROV_COMPONENT_SECRET_FILE) against open.weixin.qq.com (管理中心 → 第三方平台 → AppSecret), then run \
     again. No row needs changing.";
 
-/// A Unix time as `status` shows it, worked out here: UTC+8, to the minute.
+/// A Unix time (seconds) as `status` shows it, worked out by the tests' own UTC+8 helper.
 fn beijing(secs: &str) -> String {
-    let t = DateTime::from_timestamp(secs.parse().unwrap(), 0).unwrap();
-    format!("{} Beijing time", t.with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d %H:%M"))
+    utc8::shown(utc8::secs(secs))
 }
 
 /// The lines of `status` under "recent runs:".
