@@ -17,6 +17,7 @@ mod crash;
 mod explain;
 mod faults;
 mod feedback;
+mod formats;
 mod guide;
 mod help;
 mod images;
