@@ -6,7 +6,7 @@
 //! see [`super::rehearsal`]), since its ledger, reports, credentials and API all follow from
 //! that. A rehearsal starts the built-in simulator here, in-process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::{rehearsal, GlobalOpts};
@@ -207,16 +207,28 @@ impl Context {
         let url = if setup.rehearsal {
             let fixture = crate::sim::Fixture::example();
             let state_file = rehearsal::state_path(&setup.real_ledger);
-            let opts = crate::sim::SimOptions { state_file: Some(state_file.clone()), ..Default::default() };
+            // A read-only command before the job's first rehearsal (`plan` on a fresh job) finds
+            // no folder for the simulated world and must not create one: the simulator starts
+            // from its fixture and keeps nothing.
+            let folder = state_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let keep = folder.is_dir();
+            let opts = crate::sim::SimOptions { state_file: keep.then(|| state_file.clone()), ..Default::default() };
             let handle = crate::sim::start(fixture.clone(), opts, ([127, 0, 0, 1], 0).into())
                 .await
                 .map_err(|e| fail(format!("could not start the built-in simulator: {e:#}")))?;
             tracing::info!("using the built-in simulator at {} (not WeChat)", handle.url);
-            tracing::info!(
-                "the built-in simulator keeps its state in {} (delete it together with {} to start over)",
-                state_file.display(),
-                setup.ledger.display()
-            );
+            if keep {
+                tracing::info!(
+                    "the built-in simulator keeps its state in {} (delete it together with {} to start over)",
+                    state_file.display(),
+                    setup.ledger.display()
+                );
+            } else {
+                tracing::info!(
+                    "the built-in simulator starts from its fixture and keeps no state ({} does not exist)",
+                    folder.display()
+                );
+            }
             seed_sim_tokens(ledger, &fixture).await?;
             let url = handle.url.clone();
             self.sim = Some(handle);

@@ -226,3 +226,37 @@ fn a_rehearsal_with_every_real_secret_set_uses_none_and_leaves_the_real_ledger_a
     assert!(!ran_file.exists(), "the token command was run by plan");
     assert_eq!(ledger_bytes(&demo.ledger()), real_bytes, "the real ledger changed");
 }
+
+/// `plan --api-base sim` before the job's first rehearsal (README's demo, planned first): the
+/// simulator starts from its fixture without a folder to keep its world in, and nothing is
+/// created — before, it failed writing `target/demo/wxprov.db.sim.json`.
+#[test]
+fn a_rehearsal_plan_before_any_run_answers_from_the_fixture_and_creates_nothing() {
+    let demo = DemoCopy::new();
+    let planned = demo.test().args(["plan", "jobs/demo.toml", "--api-base", "sim"]).run();
+    assert_eq!(
+        planned.stdout,
+        "[rehearsal]  line  row                  step          action  detail\n\
+         [rehearsal]     2  wx28f759479ea1e090   register      set     register a mini-program with wx28f759479ea1e090's qualification\n\
+         [rehearsal]     2  wx28f759479ea1e090   signature     wait    after the registration\n\
+         [rehearsal]     2  wx28f759479ea1e090   categories    wait    after the registration\n\
+         [rehearsal]     3  wx3a1b2c3d4e5f6071   register      wait    waiting for the official account's admin to scan the link from `wxprov links`\n\
+         [rehearsal]     4  wxe5f52902cf4de896   nickname      set     set the name to \"杭州示例工具\"\n\
+         [rehearsal]     4  wxe5f52902cf4de896   avatar        set     set the avatar (0 of 5 changes used this month)\n\
+         [rehearsal]     4  wxe5f52902cf4de896   signature     set     set the signature (0 of 5 changes used this month)\n\
+         [rehearsal]     4  wxe5f52902cf4de896   categories    set     add 8/39 287/288 (5 of 5 changes left this month)\n\
+         [rehearsal]     5  wxdc685123d9554530   signature     skip    the signature is already as asked\n\
+         [rehearsal]     5  wxdc685123d9554530   categories    skip    the categories are already as asked\n\
+         [rehearsal]     5  wxdc685123d9554530   rebind_admin  set     rebind the admin with the captured taskid\n\
+         [rehearsal] \n\
+         [rehearsal] set 6, skip 2, wait 3\n"
+    );
+    assert!(
+        planned.stderr.lines().any(|l| l.ends_with(
+            "INFO the built-in simulator starts from its fixture and keeps no state (jobs/../target/demo does not exist)"
+        )),
+        "{}",
+        planned.stderr
+    );
+    assert!(!demo.path().join("target").exists(), "plan created {}", demo.path().join("target").display());
+}
