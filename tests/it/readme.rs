@@ -83,17 +83,7 @@ fn readmes_demo_command_rehearses_with_a_real_set_up_in_the_shell() {
     let run_id = std::fs::read_link(reports.join("latest")).unwrap().to_string_lossy().into_owned();
     assert_eq!(
         redact(&ran.stdout, &run_id),
-        format!(
-            "[rehearsal] step            pending      done   skipped in_review   waiting  deferred   blocked    failed\n\
-             [rehearsal] register              0         1         0         0         1         0         0         0\n\
-             [rehearsal] nickname              0         0         0         1         0         0         0         0\n\
-             [rehearsal] avatar                0         1         0         0         0         0         0         0\n\
-             [rehearsal] signature             0         2         1         0         0         0         0         0\n\
-             [rehearsal] categories            0         1         1         1         0         0         0         0\n\
-             [rehearsal] rebind_admin          0         1         0         0         0         0         0         0\n\
-             [rehearsal] run RUN_ID: 4 rows, 40 API calls; reports in {}/RUN_ID\n",
-            reports.display()
-        )
+        crate::rehearsal::first_rehearsal_stdout("RUN_ID", &dir.join("target/demo/reports"))
     );
     // The set-up lines in order; then what the rows' first calls to a paced path say, in
     // whichever order the rows reached them.

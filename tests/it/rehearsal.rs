@@ -54,7 +54,7 @@ impl DemoCopy {
 /// The demo's first rehearsal, as `cargo run -- run jobs/demo.toml --api-base sim` prints it:
 /// 29 calls to do the work and 11 `quota/get`s, one for each API path it calls (their stated
 /// rate limits pace the run).
-fn first_rehearsal_stdout(run_id: &str, reports: &Path) -> String {
+pub(crate) fn first_rehearsal_stdout(run_id: &str, reports: &Path) -> String {
     format!(
         "[rehearsal] step            pending      done   skipped in_review   waiting  deferred   blocked    failed\n\
          [rehearsal] register              0         1         0         0         1         0         0         0\n\
