@@ -1,71 +1,18 @@
 //! Image checks shared by manifest validation and media upload.
 //!
-//! The settings pages accept BMP, JPEG, GIF and PNG of at most 2 MB, but every image reaches
-//! those calls as temporary media, and temporary media take PNG, JPEG and GIF only (NOTES.md,
-//! "Media"). So a BMP is converted to PNG here, once, for validation and upload alike: what is
-//! uploaded is what the 2 MB limit applies to and what the media cache is keyed on. The
-//! conversion uses the `image` crate with only its BMP and PNG codecs. We judge the format by
-//! the file's first bytes, never by its name, so a renamed text file is caught before any call
-//! is made.
+//! The platform's rule (formats judged by their bytes, 2 MB) is [`wechat_open::image`]'s.
+//! Temporary media take no BMP, so a BMP is converted to PNG here, once, for validation and
+//! upload alike: what is uploaded is what the 2 MB limit applies to and what the media cache
+//! is keyed on. The conversion uses the `image` crate with only its BMP and PNG codecs.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-/// WeChat's size limit for image media: 2 MB.
-pub const MAX_IMAGE_BYTES: u64 = 2 * 1024 * 1024;
+pub use wechat_open::image::{ImageKind, MAX_IMAGE_BYTES};
 
 /// The largest BMP we read to convert. BMPs are uncompressed, so one well over 2 MB can still
 /// make a PNG under it; past this size it would not, and decoding it only costs memory.
 pub const MAX_BMP_BYTES: u64 = 64 * 1024 * 1024;
-
-/// The image formats a sheet may point at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageKind {
-    Bmp,
-    Jpeg,
-    Gif,
-    Png,
-}
-
-impl ImageKind {
-    /// The format of `bytes`, judged by their magic number.
-    pub fn sniff(bytes: &[u8]) -> Option<ImageKind> {
-        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(ImageKind::Png)
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(ImageKind::Jpeg)
-        } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-            Some(ImageKind::Gif)
-        } else if bytes.starts_with(b"BM") && bytes.len() >= 26 {
-            Some(ImageKind::Bmp)
-        } else {
-            None
-        }
-    }
-
-    /// Whether temporary media take this format as it is (BMP must be converted first).
-    pub fn uploadable(self) -> bool {
-        self != ImageKind::Bmp
-    }
-
-    pub fn mime(self) -> &'static str {
-        match self {
-            ImageKind::Bmp => "image/bmp",
-            ImageKind::Jpeg => "image/jpeg",
-            ImageKind::Gif => "image/gif",
-            ImageKind::Png => "image/png",
-        }
-    }
-
-    pub fn extension(self) -> &'static str {
-        match self {
-            ImageKind::Bmp => "bmp",
-            ImageKind::Jpeg => "jpg",
-            ImageKind::Gif => "gif",
-            ImageKind::Png => "png",
-        }
-    }
-}
 
 /// Why an image cannot be sent.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -192,14 +139,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-
-    #[test]
-    fn sniffs_by_content() {
-        assert_eq!(ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."), Some(ImageKind::Png));
-        assert_eq!(ImageKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(ImageKind::Jpeg));
-        assert_eq!(ImageKind::sniff(b"GIF89a......"), Some(ImageKind::Gif));
-        assert_eq!(ImageKind::sniff(b"hello, I am text"), None);
-    }
 
     #[test]
     fn rejects_text_and_oversize() {

@@ -1,6 +1,10 @@
 //! The WeChat Open Platform protocol, for third-party platforms (第三方平台服务商): the pieces
 //! of it that do not depend on how a tool stores its state — no SQLite, no spreadsheet.
 //!
+//! - [`api`]: one typed request and answer for each endpoint, with its path, method, token
+//!   and whether it changes state ([`api::Endpoint`]).
+//! - [`appid`]: [`Appid`], what an appid is, decided in one place.
+//! - [`image`]: the formats and size the platform takes for images.
 //! - [`errcode`]: the errcode catalogue — code, the documents' Chinese text, an English
 //!   gloss, the class that says what to do about it (keyed by code and [`TokenKind`]), and
 //!   for quota codes until when to wait.
@@ -26,11 +30,16 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod api;
+pub mod appid;
 pub mod beijing;
 pub mod errcode;
+pub mod image;
 pub mod lenient;
 pub mod links;
 pub mod secret;
+
+pub use appid::Appid;
 
 /// Which token an endpoint takes in its query string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
