@@ -28,7 +28,7 @@ use crate::wechat::api::ApiGetAuthorizerList;
 use crate::wechat::client::NO_REFRESH_TOKEN_HINT;
 use crate::wechat::funcscope::{self, Holder};
 use crate::wechat::token::VERIFY_TICKET_TTL_SECS;
-use crate::wechat::{Api, ApiError, CallOptions};
+use crate::wechat::{Api, ApiError, CallOptions, Hint};
 
 /// Check that a job could run: credentials, IP whitelist, ledger, reports, tokens, permissions
 ///

@@ -24,6 +24,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub use context::Context;
 
 use crate::exit::{exit_of, Exit};
+use crate::wechat::Hint;
 
 /// Bulk provisioning of WeChat mini-programs for Open Platform third-party platforms.
 ///

@@ -10,7 +10,7 @@ use crate::exit::{usage, Exit};
 use crate::ledger::Ledger;
 use crate::secret::Secret;
 use crate::wechat::appid::{self, Appid};
-use crate::wechat::{ApiError, ErrClass};
+use crate::wechat::{ApiError, ErrClass, Hint};
 
 /// Import, list or recover authorizer refresh tokens
 #[derive(Debug, clap::Args)]

@@ -6,21 +6,9 @@
 use rusqlite::params;
 
 use super::Ledger;
+use wechat_open::calls::CallSink;
 
-/// One API call, as the event log records it.
-#[derive(Debug, Clone)]
-pub struct CallEvent {
-    pub at_ms: i64,
-    pub run_id: Option<String>,
-    pub appid: Option<String>,
-    /// The API path, e.g. `/cgi-bin/account/modifysignature`.
-    pub api: String,
-    /// 0 on success; `None` for transport failures.
-    pub errcode: Option<i64>,
-    pub duration_ms: i64,
-    /// `ok`, `errcode`, `http 502`, `timeout`, `connection`…
-    pub outcome: String,
-}
+pub use wechat_open::calls::CallEvent;
 
 impl Ledger {
     /// Appends calls to the event log. Queued, not awaited: the call log must not slow
@@ -38,5 +26,12 @@ impl Ledger {
                 Ok(())
             })
         })
+    }
+}
+
+/// The call log's events go to the event log.
+impl CallSink for Ledger {
+    fn record(&self, events: Vec<CallEvent>) {
+        self.record_calls(events);
     }
 }

@@ -5,7 +5,7 @@
 
 use super::StepState;
 use crate::wechat::errcode::{self, DeferUntil, ErrClass};
-use crate::wechat::ApiError;
+use crate::wechat::{ApiError, Hint};
 
 /// What a step would do, judged from live state.
 #[derive(Debug, Clone, PartialEq)]

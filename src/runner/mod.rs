@@ -25,7 +25,7 @@ use crate::interrupt::{Interrupt, GRACE};
 use crate::ledger::{now_millis, Ledger, RowRecord};
 use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
-use crate::wechat::{Api, ApiError, Attempts, ErrClass};
+use crate::wechat::{Api, ApiError, Attempts, ErrClass, Hint};
 use steps::{StepCtx, StepError};
 
 /// What a run is asked to do.

@@ -34,7 +34,7 @@ impl Api {
                     super::request_key(&image.sha256),
                     TokenKind::Authorizer,
                     false,
-                    || self.client.upload_media(&token, image),
+                    || self.client.upload_image(&token, &image.bytes, &image.file_name, image.kind),
                 )
                 .await;
             match result {

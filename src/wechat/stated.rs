@@ -1,5 +1,6 @@
 //! WeChat's own limits for an API (`quota/get`'s `rate_limit` and `component_rate_limit`,
-//! NOTES.md) as the pacer's ceiling for that path.
+//! NOTES.md, read as [`StatedLimits`]) as the pacer's ceiling for that path, cached in the
+//! ledger.
 //!
 //! The limits are WeChat's for a path, not for one account, so they are asked once per path
 //! and Beijing day: before a run's first call to a path, with the token that call carries (so
@@ -8,26 +9,15 @@
 //! quota for it, 48001, a timeout…) only means WeChat states no limit, and the job's own
 //! limits pace the path.
 
-use serde::{Deserialize, Serialize};
-
 use super::api::{QuotaGet, RateLimit};
 use super::{Api, Endpoint};
 use crate::secret::Secret;
-
-/// What `quota/get` states for one path.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatedLimits {
-    pub rate_limit: Option<RateLimit>,
-    pub component_rate_limit: Option<RateLimit>,
-}
+pub use wechat_open::pacing::StatedLimits;
 
 /// The ledger cache key of a path's stated limits.
 fn cache_key(path: &str) -> String {
     format!("quota/get {path}")
 }
-
-/// Answers that are WeChat's last word for the path today: cached as "no stated limit".
-const NO_LIMIT_FOR_PATH: [i64; 2] = [76021, 76022];
 
 impl Api {
     /// Before the run's first call to `path` (made for `appid` with `token`): the limits
@@ -43,7 +33,7 @@ impl Api {
             .stated_lookup(path)
             .get_or_init(|| async {
                 let Some(stated) = self.stated_limits(path, appid, token).await else { return };
-                let stated_any = stated.rate_limit.is_some() || stated.component_rate_limit.is_some();
+                let stated_any = stated.any();
                 match pacer.heed(path, &stated, true) {
                     Some(spacing) if stated_any => tracing::info!(
                         "WeChat limits {path} to {} (on an account's behalf {}): at most one call every {} ms",
@@ -78,17 +68,17 @@ impl Api {
             })
             .await;
         let stated = match answer {
-            Ok(answer) => {
-                StatedLimits { rate_limit: answer.rate_limit, component_rate_limit: answer.component_rate_limit }
-            }
-            Err(e) if e.errcode().is_some_and(|c| NO_LIMIT_FOR_PATH.contains(&c)) => {
-                tracing::debug!("no stated rate limit for {path}: {e}");
-                StatedLimits::default()
-            }
-            Err(e) => {
-                tracing::info!("could not read WeChat's rate limit for {path} ({e}); the job's limits pace it");
-                return None;
-            }
+            Ok(answer) => StatedLimits::of(&answer),
+            Err(e) => match StatedLimits::of_error(&e) {
+                Some(none) => {
+                    tracing::debug!("no stated rate limit for {path}: {e}");
+                    none
+                }
+                None => {
+                    tracing::info!("could not read WeChat's rate limit for {path} ({e}); the job's limits pace it");
+                    return None;
+                }
+            },
         };
         match serde_json::to_string(&stated) {
             Ok(text) => {

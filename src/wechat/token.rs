@@ -335,7 +335,8 @@ fn is_fresh(deadline: i64) -> bool {
     deadline > now_secs()
 }
 
-/// A token store that cannot be read or written stops the run: nothing can be called.
+/// A token store that cannot be read or written stops the run (`stop` class): nothing can
+/// be called, and nothing in the sheet is at fault.
 fn ledger_err(e: crate::ledger::LedgerError) -> ApiError {
-    ApiError::Setup(format!("the token store could not be read: {e}"))
+    ApiError::Store(super::client::StoreError::new(e))
 }

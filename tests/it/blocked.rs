@@ -13,8 +13,8 @@ use crate::run::{job, read_csv, result_for, FRESH};
 /// A mini-program of the example fixture whose signature is 旧的功能介绍。.
 const SECOND: &str = "wxa1b2c3d4e5f60102";
 
-const NO_TOKEN_MESSAGE: &str = "no refresh token for wxe5f52902cf4de896: import it with `wxprov tokens import FILE` \
-    or run `wxprov tokens recover`";
+/// The reason (the error, wechat-open's); what to do about it is the hint's.
+const NO_TOKEN_MESSAGE: &str = "no refresh token for wxe5f52902cf4de896";
 const NO_TOKEN_HINT: &str = "wxprov holds no refresh token for this account. Run `wxprov tokens recover` (it \
     lists every authorizer of the platform), import one with `wxprov tokens import FILE`, or have the merchant \
     authorize the platform (`wxprov serve` stores the token from WeChat's push); the next run continues the row \

@@ -85,6 +85,18 @@ impl DeferUntil {
     }
 }
 
+/// How a pacer reacts to a code, for the API path that answered it
+/// ([`crate::pacing::Pacer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// The path's quota is spent: call it no more until the quota resets (the entry's
+    /// [`ErrInfo::defer`]) — for the appid on an authorizer's call, for everyone on the
+    /// component's own.
+    Exhausted,
+    /// Calls come too often: pause the path a while, longer each time it repeats.
+    SlowDown,
+}
+
 /// One catalogue entry.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrInfo {
@@ -102,11 +114,27 @@ pub struct ErrInfo {
     pub en: &'static str,
     /// What a caller does about it.
     pub class: ErrClass,
+    /// For a `defer` code, when its quota resets.
+    pub defer: Option<DeferUntil>,
+    /// How a pacer reacts to it, if at all.
+    pub pace: Option<Pace>,
 }
 
 /// Builds an entry; keeps the table below to one call per code.
 const fn e(code: i64, class: ErrClass, zh: &'static str, en: &'static str) -> ErrInfo {
-    ErrInfo { code, token: None, zh, en, class }
+    ErrInfo { code, token: None, zh, en, class, defer: None, pace: None }
+}
+
+impl ErrInfo {
+    /// The entry with its quota's reset.
+    const fn until(self, defer: DeferUntil) -> ErrInfo {
+        ErrInfo { defer: Some(defer), ..self }
+    }
+
+    /// The entry with a pacer's reaction.
+    const fn pace(self, pace: Pace) -> ErrInfo {
+        ErrInfo { pace: Some(pace), ..self }
+    }
 }
 
 /// An entry for calls that carried `token` only.
@@ -114,7 +142,9 @@ const fn on(token: TokenKind, entry: ErrInfo) -> ErrInfo {
     ErrInfo { token: Some(token), ..entry }
 }
 
+use DeferUntil::{NextDay, NextMonth};
 use ErrClass::{Blocked, Defer, Human, Retry, Stop, Token};
+use Pace::{Exhausted, SlowDown};
 use TokenKind::Component;
 
 static CATALOGUE: &[ErrInfo] = &[
@@ -132,8 +162,8 @@ static CATALOGUE: &[ErrInfo] = &[
     e(40164, Stop, "调用接口的 IP 地址不在白名单中", "the calling IP address is not on the whitelist"),
     e(40005, Human, "不合法的文件类型", "invalid file type"),
     e(47001, Human, "解析 JSON/XML 内容错误", "the JSON/XML body could not be parsed"),
-    e(45009, Defer, "接口调用超过限制", "the API's daily call quota is reached"),
-    e(45011, Retry, "API 调用太频繁，请稍候再试", "API called too often (frequency limit)"),
+    e(45009, Defer, "接口调用超过限制", "the API's daily call quota is reached").until(NextDay).pace(Exhausted),
+    e(45011, Retry, "API 调用太频繁，请稍候再试", "API called too often (frequency limit)").pace(SlowDown),
     e(48001, Blocked, "api 功能未授权", "API unauthorized for this account"),
     // ---- Component authorization (NOTES.md) ----
     e(61003, Blocked, "该帐号未授权给此第三方平台", "the component is not authorized by this account"),
@@ -149,7 +179,7 @@ static CATALOGUE: &[ErrInfo] = &[
     e(61052, Human, "公众号未认证", "the official account is not verified (微信认证)"),
     e(61053, Human, "超过主体可注册数量上限", "the principal has registered as many accounts as allowed"),
     e(61054, Human, "主体黑名单", "the principal is blacklisted"),
-    e(61055, Defer, "超出公众号每月可快速创建限额", "the official account's monthly fast-registration limit (5) is reached"),
+    e(61055, Defer, "超出公众号每月可快速创建限额", "the official account's monthly fast-registration limit (5) is reached").until(NextMonth),
     e(61056, Human, "政府. 媒体. 其他组织必须复选微信认证", "government, media and other organizations must reuse the verification"),
     e(61057, Human, "公众号仍有快速创建的账号在流程中", "the official account has a fast registration still in progress"),
     e(61058, Human, "用户扫码凭证校验不通过", "the scan ticket failed verification (wrong, expired, used, or retried within 5 s)"),
@@ -160,7 +190,7 @@ static CATALOGUE: &[ErrInfo] = &[
     e(61061, Human, "海外帐号不允许快速创建", "overseas accounts may not fast-register"),
     // ---- checkwxverifynickname (§3.1) ----
     e(53010, Human, "名称格式不合法", "invalid name format"),
-    e(53011, Retry, "名称检测命中频率限制", "name check rate-limited"),
+    e(53011, Retry, "名称检测命中频率限制", "name check rate-limited").pace(SlowDown),
     e(53012, Human, "禁止使用该名称", "this name is forbidden"),
     e(53013, Human, "公众号：名称与已有公众号名称重复;小程序：该名称与已有小程序名称重复", "the name duplicates an existing account of the same kind"),
     e(53014, Human, "公众号：公众号已有{名称 A+}时，需与该帐号相同主体才可申请{名称 A};小程序：小程序已有{名称 A+}时，需与该帐号相同主体才可申请{名称 A}", "an account of the same kind holds {name A+}; only its principal may apply for {name A}"),
@@ -191,13 +221,13 @@ static CATALOGUE: &[ErrInfo] = &[
     e(40007, Human, "非法的 media_id", "invalid media_id"),
     e(46001, Human, "media_id 不存在", "media_id does not exist"),
     e(40009, Human, "图片尺寸太大", "image too large"),
-    e(53202, Defer, "本月头像修改次数已用完", "the avatar change quota of this month is used up"),
+    e(53202, Defer, "本月头像修改次数已用完", "the avatar change quota of this month is used up").until(NextMonth),
     // ---- modifysignature (§5) ----
-    e(53200, Defer, "本月功能介绍修改次数已用完", "the signature change quota of this month is used up"),
+    e(53200, Defer, "本月功能介绍修改次数已用完", "the signature change quota of this month is used up").until(NextMonth),
     e(53201, Human, "功能介绍内容命中黑名单关键字", "the signature contains blacklisted words"),
     e(53204, Human, "功能介绍内容不合法", "invalid signature"),
     // ---- addcategory / modifycategory / deletecategory (§6) ----
-    e(53300, Defer, "超出每月次数限制", "the monthly category change limit is exceeded"),
+    e(53300, Defer, "超出每月次数限制", "the monthly category change limit is exceeded").until(NextMonth),
     e(53301, Human, "超出可配置类目总数限制", "too many categories for this account"),
     e(53302, Human, "当前账号主体类型不允许设置此种类目", "this category is not allowed for the account's principal type"),
     e(53303, Human, "提交的参数不合法", "invalid parameters"),
@@ -222,7 +252,7 @@ static CATALOGUE: &[ErrInfo] = &[
     e(47003, Human, "参数错误", "argument invalid"),
     e(48004, Blocked, "api 接口被封禁", "API banned for this account (irregularities)"),
     e(50002, Blocked, "用户受限，可能是违规后接口被封禁", "user limited: the account is frozen or closed"),
-    e(53203, Defer, "当前不可修改头像", "the avatar cannot be changed now"),
+    e(53203, Defer, "当前不可修改头像", "the avatar cannot be changed now").until(NextMonth),
     e(53205, Human, "头像裁剪框不合法", "the avatar crop box is invalid"),
     e(76021, Human, "cgi_path 填错了", "invalid cgi_path (quota/get)"),
     e(76022, Human, "当前调用接口使用的 token 与 api 所属账号不符，或该 api 无次数限制", "no quota for this cgi_path with this token (quota/get)"),
@@ -279,13 +309,9 @@ pub fn class_on(code: i64, token: TokenKind) -> ErrClass {
     lookup_on(code, token).map(|e| e.class).unwrap_or(ErrClass::Human)
 }
 
-/// For a `defer` code, when to try again.
+/// For a `defer` code, when to try again (the entry's [`ErrInfo::defer`]).
 pub fn defer_until(code: i64) -> Option<DeferUntil> {
-    match code {
-        45009 => Some(DeferUntil::NextDay),
-        53200 | 53202 | 53203 | 53300 | 61055 => Some(DeferUntil::NextMonth),
-        _ => None,
-    }
+    lookup(code).and_then(|e| e.defer)
 }
 
 #[cfg(test)]
@@ -490,9 +516,16 @@ mod tests {
 
     #[test]
     fn defer_until_matches_defer_class() {
+        for e in all() {
+            assert_eq!(e.defer.is_some(), e.class == ErrClass::Defer, "{}", e.code);
+            // A spent quota waits for its reset, the one the entry names.
+            assert!(e.pace != Some(Pace::Exhausted) || e.defer.is_some(), "{}", e.code);
+        }
         for e in all().iter().filter(|e| e.token.is_none()) {
             assert_eq!(defer_until(e.code).is_some(), e.class == ErrClass::Defer, "{}", e.code);
         }
+        let paced: Vec<_> = all().iter().filter_map(|e| Some((e.code, e.pace?))).collect();
+        assert_eq!(paced, [(45009, Pace::Exhausted), (45011, Pace::SlowDown), (53011, Pace::SlowDown)]);
         assert_eq!(defer_until(45009), Some(DeferUntil::NextDay));
         for c in [53200, 53202, 53300] {
             assert_eq!(defer_until(c), Some(DeferUntil::NextMonth), "{c}");

@@ -33,13 +33,21 @@
 pub mod api;
 pub mod appid;
 pub mod beijing;
+pub mod calls;
+pub mod client;
 pub mod errcode;
+pub mod error;
 pub mod image;
 pub mod lenient;
 pub mod links;
+pub mod pacing;
 pub mod secret;
+mod transport;
 
 pub use appid::Appid;
+pub use calls::CallLog;
+pub use client::Client;
+pub use error::ApiError;
 
 /// Which token an endpoint takes in its query string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,8 @@
 //!
 //! Why not reqwest for every call: its redirect layer parses each request's URL again and its
 //! retry layer clones the request, work a call to WeChat does not need (WeChat sends no
-//! redirect, and [`CallLog`](super::CallLog) does the retrying) and a large share of the CPU
-//! a call costs wxprov (README, "Benchmarks"). hyper, which reqwest itself runs on, does
-//! without. reqwest still carries the multipart uploads, which are rare. Neither follows
+//! redirect, and [`CallLog`](crate::calls::CallLog) does the retrying) and a large share of
+//! the CPU a call costs. hyper, which reqwest itself runs on, does without. reqwest still carries the multipart uploads, which are rare. Neither follows
 //! redirects: a 3xx is reported as the HTTP status it is.
 //!
 //! Errors never include the URL (it carries the token): hyper's do not, reqwest's are stripped
@@ -23,8 +22,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::api::Method;
-use super::client::ApiError;
+use crate::api::Method;
+use crate::error::ApiError;
 use crate::secret::redact;
 
 type Direct = hyper_util::client::legacy::Client<ConnectTimeout, Full<Bytes>>;
@@ -32,19 +31,25 @@ type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
 /// Sends requests; cheap to clone.
 #[derive(Clone)]
-pub enum Transport {
+pub(crate) enum Transport {
     /// hyper's client, over rustls for `https://`.
     Direct { client: Direct, timeout: Duration },
     /// reqwest, which honours the proxy settings of the environment.
     Proxied(reqwest::Client),
 }
 
-pub const USER_AGENT: &str = concat!("wxprov/", env!("CARGO_PKG_VERSION"));
+/// What every request says it comes from.
+pub(crate) const USER_AGENT: &str = concat!("wechat-open/", env!("CARGO_PKG_VERSION"));
 
 impl Transport {
     /// The transport for `base`: `http` (already configured with the timeouts) when a proxy
     /// from the environment applies to it, hyper's own client otherwise.
-    pub fn new(base: &url::Url, http: &reqwest::Client, timeout: Duration, connect_timeout: Duration) -> Transport {
+    pub(crate) fn new(
+        base: &url::Url,
+        http: &reqwest::Client,
+        timeout: Duration,
+        connect_timeout: Duration,
+    ) -> Transport {
         let proxied = base
             .as_str()
             .parse::<http::Uri>()
@@ -82,13 +87,13 @@ impl Transport {
     }
 
     /// True when calls go through reqwest and a proxy.
-    pub fn is_proxied(&self) -> bool {
+    pub(crate) fn is_proxied(&self) -> bool {
         matches!(self, Transport::Proxied(_))
     }
 
     /// Sends one request to `url` (which holds the token: never shown) and returns the
     /// answer's body; a status other than 2xx is [`ApiError::Http`]. `body` is JSON, for `POST`.
-    pub async fn send(&self, api: &str, method: Method, url: String, body: Vec<u8>) -> Result<Bytes, ApiError> {
+    pub(crate) async fn send(&self, api: &str, method: Method, url: String, body: Vec<u8>) -> Result<Bytes, ApiError> {
         match self {
             Transport::Direct { client, timeout } => {
                 let exchange = async {
@@ -138,7 +143,7 @@ impl Transport {
 }
 
 /// Sends a reqwest request and reads its answer (also how multipart uploads go).
-pub async fn exchange_reqwest(api: &str, builder: reqwest::RequestBuilder) -> Result<Bytes, ApiError> {
+pub(crate) async fn exchange_reqwest(api: &str, builder: reqwest::RequestBuilder) -> Result<Bytes, ApiError> {
     let response = builder.send().await.map_err(|e| reqwest_error(api, e))?;
     successful(api, response.status())?;
     response.bytes().await.map_err(|e| reqwest_error(api, e))
@@ -157,7 +162,7 @@ fn successful(api: &str, status: http::StatusCode) -> Result<(), ApiError> {
 /// as reqwest's `connect_timeout` (hyper's own covers the TCP connect only). Its error is a
 /// `TimedOut` I/O error, so the call is a timeout that certainly sent nothing.
 #[derive(Clone)]
-pub struct ConnectTimeout {
+pub(crate) struct ConnectTimeout {
     inner: Https,
     timeout: Duration,
 }
