@@ -3,9 +3,12 @@
 //! Losing a refresh token is the most reported failure with these APIs, so every refresh
 //! token is written here the moment it is known, and a rotated one replaces the old at once.
 
+use futures::future::BoxFuture;
 use rusqlite::{params, OptionalExtension};
+use wechat_open::error::StoreError;
+use wechat_open::tokens::{StoredTokens, TokenStore};
 
-use super::{now_secs, Ledger, LedgerError};
+use super::{now_secs, Ledger, LedgerError, TicketKind};
 use crate::secret::Secret;
 
 /// Whose token a row holds.
@@ -200,6 +203,87 @@ impl Ledger {
         })
         .await
     }
+}
+
+/// wechat-open's tokens live in the ledger's token table (verify tickets in its ticket table).
+impl TokenStore for Ledger {
+    fn tokens<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<StoredTokens, StoreError>> {
+        Box::pin(async move { self.authorizer_tokens(appid).await.map(stored).map_err(StoreError::new) })
+    }
+
+    fn all_authorizer_tokens(&self) -> BoxFuture<'_, Result<Vec<(String, StoredTokens)>, StoreError>> {
+        Box::pin(async move {
+            let all = Ledger::all_authorizer_tokens(self).await.map_err(StoreError::new)?;
+            Ok(all.into_iter().map(|(appid, tokens)| (appid, stored(tokens))).collect())
+        })
+    }
+
+    fn put_access_token<'a>(
+        &'a self,
+        appid: &'a str,
+        kind: wechat_open::TokenKind,
+        token: &'a Secret,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            match kind {
+                // Not awaited: a lost one only costs a refresh, and every authorizer's
+                // first call would otherwise wait for a write.
+                wechat_open::TokenKind::Authorizer => {
+                    self.put_access_token_later(appid, TokenKind::Authorizer, token, expires_at);
+                    Ok(())
+                }
+                wechat_open::TokenKind::Component | wechat_open::TokenKind::None => {
+                    Ledger::put_access_token(self, appid, TokenKind::Component, token, expires_at, None)
+                        .await
+                        .map_err(StoreError::new)
+                }
+            }
+        })
+    }
+
+    fn put_refresh_token<'a>(
+        &'a self,
+        appid: &'a str,
+        refresh: &'a Secret,
+        source: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { Ledger::put_refresh_token(self, appid, refresh, source).await.map_err(StoreError::new) })
+    }
+
+    fn put_rotated<'a>(
+        &'a self,
+        appid: &'a str,
+        access: &'a Secret,
+        expires_at: i64,
+        refresh: &'a Secret,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            Ledger::put_access_token(self, appid, TokenKind::Authorizer, access, expires_at, Some(refresh))
+                .await
+                .map_err(StoreError::new)
+        })
+    }
+
+    fn drop_access_token<'a>(&'a self, appid: &'a str, failed: &'a Secret) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { self.drop_access_token_if(appid, failed).await.map_err(StoreError::new) })
+    }
+
+    fn verify_ticket<'a>(
+        &'a self,
+        component_appid: &'a str,
+        since: i64,
+    ) -> BoxFuture<'a, Result<Option<Secret>, StoreError>> {
+        Box::pin(async move {
+            let ticket = self.newest_ticket(TicketKind::ComponentVerify, component_appid, since).await;
+            ticket.map(|t| t.map(Secret::new)).map_err(StoreError::new)
+        })
+    }
+}
+
+/// [`AuthorizerTokens`] as wechat-open's [`StoredTokens`].
+fn stored((access, refresh): AuthorizerTokens) -> StoredTokens {
+    StoredTokens { access, refresh }
 }
 
 fn put_access(

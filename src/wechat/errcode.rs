@@ -9,43 +9,43 @@ use std::sync::LazyLock;
 
 use wechat_open::errcode as protocol;
 pub use wechat_open::errcode::{
-    class_of, class_on, defer_until, whitelist_ip, DeferUntil, ErrClass, NAME_CHANGES_RESET,
+    class_of, class_on, defer_until, whitelist_ip, DeferUntil, ErrClass, Pace, NAME_CHANGES_RESET,
 };
 pub use wechat_open::TokenKind;
 
-/// One catalogue entry with wxprov's hint.
+/// One catalogue entry with wxprov's hint; the entry's own facts (code, token kind, texts,
+/// class, defer rule, pacing) are read through it (`Deref`).
 #[derive(Debug, Clone, Copy)]
 pub struct ErrInfo {
-    pub code: i64,
-    /// `None`: whatever token the call carried; `Some(kind)`: only for calls that carried
-    /// that kind ([`protocol::ErrInfo::token`]).
-    pub token: Option<TokenKind>,
-    pub zh: &'static str,
-    pub en: &'static str,
+    /// The protocol's entry.
+    pub entry: &'static protocol::ErrInfo,
+    /// What ops staff do about it.
     pub hint: &'static str,
-    pub class: ErrClass,
+}
+
+impl std::ops::Deref for ErrInfo {
+    type Target = protocol::ErrInfo;
+
+    fn deref(&self) -> &protocol::ErrInfo {
+        self.entry
+    }
 }
 
 /// The catalogue in its own order, each entry with its hint.
 static JOINED: LazyLock<Vec<ErrInfo>> = LazyLock::new(|| {
     protocol::all()
         .iter()
-        .map(|e| ErrInfo {
-            code: e.code,
-            token: e.token,
-            zh: e.zh,
-            en: e.en,
+        .map(|entry| ErrInfo {
+            entry,
             // hints.rs's test: every entry has one.
-            hint: crate::hints::hint(e.code, e.token).unwrap_or("(no hint: a wxprov bug, report it)"),
-            class: e.class,
+            hint: crate::hints::hint(entry.code, entry.token).unwrap_or("(no hint: a wxprov bug, report it)"),
         })
         .collect()
 });
 
-/// wxprov's view of a protocol entry: the one with its code and token kind (a key no two
-/// entries share, wechat-open's `no_duplicate_codes` test).
-fn joined(entry: &protocol::ErrInfo) -> &'static ErrInfo {
-    JOINED.iter().find(|e| e.code == entry.code && e.token == entry.token).expect("every protocol entry is joined")
+/// wxprov's view of a protocol entry: the same entry (the catalogue is one static table).
+fn joined(entry: &'static protocol::ErrInfo) -> &'static ErrInfo {
+    JOINED.iter().find(|e| std::ptr::eq(e.entry, entry)).expect("every protocol entry is joined")
 }
 
 /// The catalogue entry for `code` whatever token the call carried

@@ -42,12 +42,14 @@ pub mod lenient;
 pub mod links;
 pub mod pacing;
 pub mod secret;
+pub mod tokens;
 mod transport;
 
 pub use appid::Appid;
 pub use calls::CallLog;
 pub use client::Client;
 pub use error::ApiError;
+pub use tokens::Tokens;
 
 /// Which token an endpoint takes in its query string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
