@@ -51,3 +51,4 @@ mod template;
 mod token_refresh;
 mod tokens;
 mod verify_ticket;
+mod wechat_open_alone;

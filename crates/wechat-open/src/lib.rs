@@ -1,21 +1,57 @@
-//! The WeChat Open Platform protocol, for third-party platforms (第三方平台服务商): the pieces
-//! of it that do not depend on how a tool stores its state — no SQLite, no spreadsheet.
+//! The WeChat Open Platform protocol and client, for third-party platforms (第三方平台服务商),
+//! with no storage of its own — no SQLite, no spreadsheet: tokens are kept in a
+//! [`tokens::TokenStore`] and calls are logged to a [`calls::CallSink`] the caller provides.
 //!
 //! - [`api`]: one typed request and answer for each endpoint, with its path, method, token
 //!   and whether it changes state ([`api::Endpoint`]).
+//! - [`client`]: [`Client`] sends one typed request over HTTP (hyper, or reqwest through a
+//!   proxy) and reads the answer; every failure is an [`ApiError`] with its class.
+//! - [`tokens`]: [`Tokens`], the component's and every authorizer's access token, cached,
+//!   refreshed when due, one refresh at a time; [`tokens::MemoryStore`] keeps them in memory.
+//! - [`calls`]: [`CallLog`], through which every call goes: paced ([`pacing::Pacer`]), retried
+//!   within one bound ([`calls::Attempts`]), logged.
+//! - [`errcode`]: the errcode catalogue — code, the documents' Chinese text, an English
+//!   gloss, the class that says what to do about it (keyed by code and [`TokenKind`]), for
+//!   quota codes until when to wait, and how a pacer reacts.
 //! - [`appid`]: [`Appid`], what an appid is, decided in one place.
 //! - [`image`]: the formats and size the platform takes for images.
-//! - [`errcode`]: the errcode catalogue — code, the documents' Chinese text, an English
-//!   gloss, the class that says what to do about it (keyed by code and [`TokenKind`]), and
-//!   for quota codes until when to wait.
 //! - [`beijing`]: Beijing time, on whose days, months and years WeChat's quotas reset.
 //! - [`lenient`]: serde helpers for fields the platform spells more than one way.
 //! - [`links`]: the `fastregisterauth` and `componentrebindadmin` links sent to merchants.
 //! - [`secret`]: [`secret::Secret`], which never prints, and [`secret::redact`] for tokens
 //!   and secrets in URLs and JSON.
 //!
-//! wxprov, the bulk mini-program provisioning tool of this workspace, is built on it; more of
-//! the client (endpoints, the transport, message crypto) moves here over time.
+//! Refreshing an authorizer's token and setting its signature (功能介绍), with the tokens in
+//! memory (wxprov's `tests/it/wechat_open_alone.rs` runs this against its simulator):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use wechat_open::api::ModifySignature;
+//! use wechat_open::calls::{CallLog, CallOptions, NoSink};
+//! use wechat_open::client::{Client, DEFAULT_TIMEOUT};
+//! use wechat_open::secret::Secret;
+//! use wechat_open::tokens::{ComponentCreds, MemoryStore, TokenStore, Tokens};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new("https://api.weixin.qq.com", DEFAULT_TIMEOUT)?;
+//! let store = Arc::new(MemoryStore::new());
+//! store.put_refresh_token("wxe5f52902cf4de896", &Secret::new("refreshtoken@@@…"), "import").await?;
+//! let creds = ComponentCreds {
+//!     appid: "wx28f759479ea1e090".into(),
+//!     secret: Some(Secret::new("the platform's app secret")),
+//!     verify_ticket: Some(Secret::new("ticket@@@…")),
+//! };
+//! let calls = CallLog::new(Arc::new(NoSink), None, CallOptions::default());
+//! let tokens = Tokens::new(client.clone(), store, creds, calls);
+//! // The component's token first (from its secret and ticket), then the authorizer's.
+//! let token = tokens.authorizer("wxe5f52902cf4de896").await?;
+//! client.call(Some(&token), &ModifySignature { signature: "提供好用的在线工具。".into() }).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! And the catalogue:
 //!
 //! ```
 //! use wechat_open::errcode::{self, DeferUntil, ErrClass};
