@@ -1,8 +1,9 @@
 //! Configuration: the job file (DESIGN §2), the common options and the secrets that only
 //! ever come from the environment (DESIGN §1).
 //!
-//! Precedence, highest first: a command-line flag, its environment variable, the job file,
-//! the default. Secrets never go on the command line or in a job file.
+//! They are resolved into one set of settings, with their precedence (a flag, its
+//! environment variable, the job file, the default), in `cli::settings`. Secrets never go on
+//! the command line or in a job file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit::{fail, usage};
 use crate::secret::Secret;
+use crate::wechat::Appid;
 
 /// The WeChat API base URL used unless told otherwise.
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
@@ -193,6 +195,8 @@ fn resolve(base: &Path, path: &Path) -> PathBuf {
 /// Secrets and platform identity, read from the environment only.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
+    /// The third-party platform's appid: from the environment, parsed by the appid rule (and
+    /// kept as [`Appid`] writes it); in a rehearsal, the simulator fixture's as it stands.
     pub component_appid: Option<String>,
     pub component_secret: Option<Secret>,
     pub verify_ticket: Option<Secret>,
@@ -205,9 +209,11 @@ pub struct Secrets {
 impl Secrets {
     /// Reads `WXPROV_COMPONENT_APPID`, `WXPROV_COMPONENT_SECRET` (or `…_SECRET_FILE`),
     /// `WXPROV_COMPONENT_VERIFY_TICKET`, `WXPROV_TOKEN`, `WXPROV_ENCODING_AES_KEY` and
-    /// `WXPROV_TOKEN_COMMAND`. Empty variables count as unset.
-    pub fn from_env() -> anyhow::Result<Secrets> {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    /// `WXPROV_TOKEN_COMMAND` through `env` (the environment, or a test's). Empty variables
+    /// count as unset; an appid that is not one is a usage error naming the variable (its
+    /// value not shown: it may be anything pasted there).
+    pub fn read(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Secrets> {
+        let var = |name: &str| env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let mut component_secret = var("WXPROV_COMPONENT_SECRET").map(Secret::new);
         if component_secret.is_none() {
             if let Some(file) = var("WXPROV_COMPONENT_SECRET_FILE") {
@@ -220,8 +226,14 @@ impl Secrets {
                 component_secret = Some(Secret::new(text));
             }
         }
+        let component_appid = var("WXPROV_COMPONENT_APPID")
+            .map(|text| match Appid::parse(&text) {
+                Ok(appid) => Ok(String::from(appid)),
+                Err(e) => Err(usage(format!("WXPROV_COMPONENT_APPID is {e}"))),
+            })
+            .transpose()?;
         Ok(Secrets {
-            component_appid: var("WXPROV_COMPONENT_APPID"),
+            component_appid,
             component_secret,
             verify_ticket: var("WXPROV_COMPONENT_VERIFY_TICKET").map(Secret::new),
             token: var("WXPROV_TOKEN").map(Secret::new),

@@ -107,17 +107,17 @@ const PERMISSIONS: &str = "permission sets";
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let manifest = args.manifest.open(&job)?;
-    let setup = ctx.setup(Some(&job)).clone();
+    let settings = ctx.settings(Some(&job))?.clone();
     let mut lines = Vec::new();
 
-    let (ledger, ledger_line) = open_ledger(&setup.ledger)?;
+    let (ledger, ledger_line) = open_ledger(&settings.ledger)?;
     lines.push(ledger_line);
-    lines.push(report_folder(&setup.report_dir));
+    lines.push(report_folder(&settings.report_dir));
 
-    let secrets = ctx.secrets(Some(&job))?;
+    let secrets = settings.secrets.clone();
     let api = ctx.api(Some(&job), &ledger, None, CallOptions::default()).await?;
     // In a rehearsal the simulator's own ticket stands in for the environment's.
-    let env_ticket = if setup.rehearsal { "the simulator's own ticket" } else { "WXPROV_COMPONENT_VERIFY_TICKET" };
+    let env_ticket = if settings.rehearsal() { "the simulator's own ticket" } else { "WXPROV_COMPONENT_VERIFY_TICKET" };
     lines.extend(component(&api, &ledger, &secrets, env_ticket).await?);
 
     let cfg = RunConfig {
@@ -128,7 +128,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     lines.push(sheet(&loaded));
-    if lines[0].verdict == Verdict::Fail && setup.ledger.exists() {
+    if lines[0].verdict == Verdict::Fail && settings.ledger.exists() {
         // The ledger that holds the tokens could not be opened: saying they are missing would
         // blame the accounts.
         let why = "not checked: the ledger could not be opened";

@@ -56,7 +56,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     if !matches!(base.scheme(), "http" | "https") {
         return Err(usage("--redirect-base must start with https:// (or http://)"));
     }
-    let component = match ctx.secrets(Some(&job))?.component_appid {
+    let component = match ctx.settings(Some(&job))?.secrets.component_appid.clone() {
         Some(appid) => appid,
         None => return Err(fail("WXPROV_COMPONENT_APPID is not set: the links name the third-party platform")),
     };

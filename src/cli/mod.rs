@@ -12,6 +12,7 @@ mod quota;
 mod rehearsal;
 mod run;
 mod serve;
+mod settings;
 mod sim;
 mod status;
 mod tokens;
@@ -19,9 +20,11 @@ mod tokens;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use context::Context;
+use settings::{Given, Source, Sourced};
 
 use crate::exit::{exit_of, Exit};
 use crate::wechat::Hint;
@@ -118,10 +121,9 @@ pub struct LogOpts {
 /// The common options a command was given, merged from its own and those before it.
 #[derive(Debug, Clone, Default)]
 pub struct GlobalOpts {
-    pub ledger: Option<PathBuf>,
-    pub api_base: Option<String>,
-    pub report_dir: Option<PathBuf>,
-    pub concurrency: Option<usize>,
+    /// What the settings are resolved from (with the job file): each value with its flag or
+    /// environment variable.
+    pub(super) given: Given,
     pub verbose: u8,
     pub quiet: bool,
     pub log_format: LogFormat,
@@ -137,18 +139,75 @@ struct Taken<'a> {
 }
 
 impl GlobalOpts {
-    fn merge(before: &Before, taken: Taken<'_>) -> GlobalOpts {
+    /// `matches` says, for each value, whether its flag or its environment variable gave it.
+    fn merge(before: &Before, taken: Taken<'_>, matches: &ArgMatches) -> GlobalOpts {
         let log = taken.log.cloned().unwrap_or_default();
+        fn sourced<T>(
+            value: Option<T>,
+            m: &ArgMatches,
+            id: &str,
+            flag: &'static str,
+            env: &'static str,
+        ) -> Option<Sourced<T>> {
+            value.map(|v| Sourced::new(v, source(m, id, flag, env)))
+        }
+        let given = Given {
+            ledger: sourced(
+                taken.ledger.and_then(|o| o.ledger.clone()).or_else(|| before.ledger.clone()),
+                matches,
+                "ledger",
+                "--ledger",
+                "WXPROV_LEDGER",
+            ),
+            api_base: sourced(
+                taken.ledger.and_then(|o| o.api_base.clone()).or_else(|| before.api_base.clone()),
+                matches,
+                "api_base",
+                "--api-base",
+                "WXPROV_API_BASE",
+            ),
+            report_dir: sourced(
+                taken.report_dir.or_else(|| before.report_dir.clone()),
+                matches,
+                "report_dir",
+                "--report-dir",
+                "WXPROV_REPORT_DIR",
+            ),
+            concurrency: sourced(
+                taken.concurrency.or(before.concurrency),
+                matches,
+                "concurrency",
+                "--concurrency",
+                "WXPROV_CONCURRENCY",
+            ),
+        };
         GlobalOpts {
-            ledger: taken.ledger.and_then(|o| o.ledger.clone()).or_else(|| before.ledger.clone()),
-            api_base: taken.ledger.and_then(|o| o.api_base.clone()).or_else(|| before.api_base.clone()),
-            report_dir: taken.report_dir.or_else(|| before.report_dir.clone()),
-            concurrency: taken.concurrency.or(before.concurrency),
+            given,
             verbose: log.verbose.max(before.verbose),
             quiet: log.quiet || before.quiet,
             log_format: log.log_format.or(before.log_format).unwrap_or(LogFormat::Text),
         }
     }
+}
+
+/// Where the value of the option `id` came from: its flag (`flag`) or its environment
+/// variable (`env`), as clap read it — at the deepest command that has it, whose own option
+/// wins (see [`GlobalOpts::merge`]).
+fn source(matches: &ArgMatches, id: &str, flag: &'static str, env: &'static str) -> Source {
+    let mut levels = vec![matches];
+    while let Some((_, sub)) = levels[levels.len() - 1].subcommand() {
+        levels.push(sub);
+    }
+    for level in levels.iter().rev() {
+        if level.ids().any(|i| i.as_str() == id) {
+            match level.value_source(id) {
+                Some(ValueSource::EnvVariable) => return Source::Env(env),
+                Some(ValueSource::CommandLine) => return Source::Flag(flag),
+                _ => {}
+            }
+        }
+    }
+    Source::Flag(flag)
 }
 
 impl Command {
@@ -206,14 +265,15 @@ enum Command {
 
 /// Parses the command line, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command().try_get_matches().and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { Exit::Ok.code() });
         }
     };
-    let global = GlobalOpts::merge(&cli.before, cli.command.taken());
+    let global = GlobalOpts::merge(&cli.before, cli.command.taken(), &matches);
     init_logging(&global);
     let exit = match run(cli.command, global) {
         Ok(exit) => exit,

@@ -55,15 +55,16 @@ enum Format {
 
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
+    let settings = ctx.settings(Some(&job))?.clone();
     let manifest = args.manifest.open(&job)?;
     let ledger = ctx.ledger_or_empty(Some(&job))?;
     let options = CallOptions {
-        pacer: Some(Arc::new(Pacer::new(&job.limits))),
-        max_attempts: job.retry.max_attempts.max(1),
+        pacer: Some(Arc::new(Pacer::new(&settings.limits))),
+        max_attempts: settings.max_attempts.value,
         ..CallOptions::default()
     };
     let api = Arc::new(ctx.api(Some(&job), &ledger, None, options).await?);
-    let concurrency = ctx.global.concurrency.or(job.concurrency).unwrap_or(16);
+    let concurrency = settings.concurrency.value;
     let cfg = RunConfig {
         manifest: job.manifest.clone(),
         max_rows: args.manifest.max_rows,

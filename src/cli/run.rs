@@ -42,18 +42,18 @@ pub(super) struct Args {
 
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
+    let settings = ctx.settings(Some(&job))?.clone();
     let manifest = args.manifest.open(&job)?;
-    report::ensure_writable(&ctx.report_dir(Some(&job)))
+    report::ensure_writable(&settings.report_dir)
         .map_err(|e| fail(format!("{e}; fix it, or give another with --report-dir or the job file's `report_dir`")))?;
-    let ledger_path = ctx.ledger_path(Some(&job));
-    let _lock = RunLock::acquire(&ledger_path)?;
+    let _lock = RunLock::acquire(&settings.ledger)?;
     let ledger = ctx.open_ledger(Some(&job))?;
     let started_at = chrono::Utc::now();
     let run_id = report::new_run_id(started_at);
     let interrupt = Interrupt::new();
     let options = CallOptions {
-        pacer: Some(Arc::new(Pacer::new(&job.limits))),
-        max_attempts: job.retry.max_attempts.max(1),
+        pacer: Some(Arc::new(Pacer::new(&settings.limits))),
+        max_attempts: settings.max_attempts.value,
         interrupt: Some(interrupt.clone()),
         ..CallOptions::default()
     };
@@ -61,7 +61,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let cfg = RunConfig {
         manifest: job.manifest.clone(),
         max_rows: args.manifest.max_rows,
-        concurrency: ctx.global.concurrency.or(job.concurrency).unwrap_or(16),
+        concurrency: settings.concurrency.value,
         retry_failed: args.retry_failed,
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
@@ -84,22 +84,21 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
             steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
             calls: api.calls.per_api(),
             exit_code: result.exit.code(),
-            rehearsal: ctx.rehearsal(Some(&job)),
+            rehearsal: settings.rehearsal(),
             interrupted: interrupt.signal().is_some(),
             stopped: result.stopped.clone(),
         };
-        let setup = ctx.setup(Some(&job)).clone();
         let ignore_columns = args.manifest.options(&job).ignore_columns;
         // failed.toml names the job's own ledger and report folder, and a rehearsal's says
         // `sim`, so that feeding it back rehearses again with the same rehearsal files.
         let feed = FeedBack {
             job: &job,
-            ledger: &setup.real_ledger,
-            report_dir: &setup.real_report_dir,
-            api_base: Some(setup.api_base.as_str()),
+            ledger: &settings.real_ledger.value,
+            report_dir: &settings.real_report_dir.value,
+            api_base: Some(settings.api_base.value.as_str()),
             ignore_columns: &ignore_columns,
         };
-        let dir = report::write(&setup.report_dir, &result, &summary, &feed)?;
+        let dir = report::write(&settings.report_dir, &result, &summary, &feed)?;
         anyhow::Ok((result, dir))
     };
     let (result, dir) = match work.await {

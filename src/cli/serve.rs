@@ -35,7 +35,7 @@ pub(super) struct Args {
 
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let ledger = ctx.open_ledger(None)?;
-    let secrets = ctx.secrets(None)?;
+    let secrets = ctx.settings(None)?.secrets.clone();
     // With the platform's secret, the codes of `authorized` / `updateauthorized` are
     // exchanged at once; without it they are recorded only.
     let api = match secrets.component_secret.is_some() || secrets.token_command.is_some() {

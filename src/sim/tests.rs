@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::{start, Fixture, SimHandle, SimOptions};
 use crate::wechat::api::RateLimit;
 
-const COMPONENT: &str = "wx666666666666123";
+const COMPONENT: &str = "wx666666666666123a";
 const OA: &str = "wx28f759479ea1e090";
 const OA_FOUR: &str = "wx3a1b2c3d4e5f6071";
 const MP: &str = "wxe5f52902cf4de896";

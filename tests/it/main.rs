@@ -42,6 +42,7 @@ mod run;
 mod run_status;
 mod secrets;
 mod serve;
+mod settings;
 mod sheet_columns;
 mod sheet_text;
 mod sheet_values;
