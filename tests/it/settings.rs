@@ -99,6 +99,9 @@ fn a_higher_level_replaces_a_bad_value_below_it() {
     // A bad `api_base` in the job file gives way to WXPROV_API_BASE (test_on sets it).
     let bad_base = job(&ws, "api_base = \"ftp://api.example.cn\"\n");
     let before = sim.calls().len();
-    ws.test_on(&sim).args(["plan", &bad_base]).stdout_has("signature     set     set the signature (1 of 5 changes used this month)").run();
+    ws.test_on(&sim)
+        .args(["plan", &bad_base])
+        .stdout_has("signature     set     set the signature (1 of 5 changes used this month)")
+        .run();
     assert!(sim.calls().len() > before, "plan read live state from the simulator");
 }
