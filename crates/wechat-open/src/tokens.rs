@@ -499,4 +499,78 @@ mod tests {
         assert_eq!(store.verify_ticket("wx3333333333333333", 0).await.unwrap(), Some(Secret::new("t2")));
         assert_eq!(store.verify_ticket("wx3333333333333333", now_secs() + 1).await.unwrap(), None);
     }
+
+    /// A store whose every read and write fails, as a database that went away does.
+    struct BrokenStore;
+
+    fn broken<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, StoreError>> {
+        Box::pin(std::future::ready(Err(StoreError::new(std::io::Error::other("disk I/O error")))))
+    }
+
+    impl TokenStore for BrokenStore {
+        fn tokens<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<StoredTokens, StoreError>> {
+            broken()
+        }
+        fn all_authorizer_tokens(&self) -> BoxFuture<'_, Result<Vec<(String, StoredTokens)>, StoreError>> {
+            broken()
+        }
+        fn put_access_token<'a>(
+            &'a self,
+            _: &'a str,
+            _: TokenKind,
+            _: &'a Secret,
+            _: i64,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            broken()
+        }
+        fn put_refresh_token<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a Secret,
+            _: &'a str,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            broken()
+        }
+        fn put_rotated<'a>(
+            &'a self,
+            _: &'a str,
+            _: &'a Secret,
+            _: i64,
+            _: &'a Secret,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            broken()
+        }
+        fn drop_access_token<'a>(&'a self, _: &'a str, _: &'a Secret) -> BoxFuture<'a, Result<(), StoreError>> {
+            broken()
+        }
+        fn verify_ticket<'a>(&'a self, _: &'a str, _: i64) -> BoxFuture<'a, Result<Option<Secret>, StoreError>> {
+            broken()
+        }
+    }
+
+    /// A store that fails stops the caller (`stop`), never the account's fault (`human`,
+    /// `blocked`); nothing is sent. Port 9 (discard) on loopback: a call would fail otherwise.
+    #[tokio::test]
+    async fn a_failing_store_is_a_store_error_of_class_stop_and_sends_nothing() {
+        let client = Client::new("http://127.0.0.1:9", Duration::from_secs(5)).unwrap();
+        let calls = CallLog::new(Arc::new(crate::calls::NoSink), None, crate::calls::CallOptions::default());
+        let creds = ComponentCreds {
+            appid: "wx2222222222222222".into(),
+            secret: Some(Secret::new("s")),
+            verify_ticket: Some(Secret::new("t")),
+        };
+        let tokens = Tokens::new(client, Arc::new(BrokenStore), creds, calls.clone());
+        for result in [
+            tokens.authorizer("wx1111111111111111").await.map(drop),
+            tokens.component().await.map(drop),
+            tokens.preload().await,
+            tokens.store_refresh_token("wx1111111111111111", &Secret::new("r"), "import").await,
+        ] {
+            let e = result.unwrap_err();
+            assert!(matches!(e, ApiError::Store(_)), "{e:?}");
+            assert_eq!(e.class(), ErrClass::Stop);
+            assert_eq!(e.to_string(), "the token store could not be read: disk I/O error");
+        }
+        assert_eq!(calls.total(), 0, "nothing sent");
+    }
 }
