@@ -17,7 +17,7 @@ use super::client::{ApiError, Client, Credential};
 use super::CallLog;
 use crate::ledger::Ledger;
 use crate::secret::Secret;
-pub use wechat_open::tokens::{ComponentCreds, TokenSource, TokenStore, REFRESH_MARGIN, VERIFY_TICKET_TTL_SECS};
+pub use wechat_open::tokens::{ComponentCreds, TokenSource, TokenStore, VERIFY_TICKET_TTL_SECS};
 use wechat_open::TokenKind;
 
 /// The token source for every call wxprov makes.

@@ -7,7 +7,7 @@
 //! wake-up is a slot lost for good (3–4 % of the limit with the whole herd waiting).
 //! WeChat's own signals adjust it during a run: the limit `quota/get` states for an API
 //! ([`StatedLimits`]) becomes that path's ceiling when it is lower than the job's
-//! ([`path_spacing`]); and the errcode catalogue says how the pacer reacts to a code
+//! ([`Pacer::heed`]); and the errcode catalogue says how the pacer reacts to a code
 //! ([`crate::errcode::Pace`]): 45009 (daily quota reached) stops calling that API until its
 //! quota resets — for that appid on an authorizer's call, for everyone on the component's
 //! own; 45011/53011 (too frequent) pause that API for a while, longer each time it repeats.
@@ -204,7 +204,7 @@ impl Pacer {
 /// The spacing calls to one API path keep: the longest of what the job's per-minute limit
 /// asks and what WeChat states for the path — `rate_limit`, and for calls made on an account's
 /// behalf `component_rate_limit` too. `None` when nothing limits the path.
-pub fn path_spacing(job_per_minute: Option<u32>, stated: &StatedLimits, on_behalf: bool) -> Option<Duration> {
+pub(crate) fn path_spacing(job_per_minute: Option<u32>, stated: &StatedLimits, on_behalf: bool) -> Option<Duration> {
     let job = job_per_minute.filter(|&n| n > 0).map(|n| Duration::from_secs(60) / n);
     let rate = stated.rate_limit.and_then(|r| r.spacing());
     let component = stated.component_rate_limit.filter(|_| on_behalf).and_then(|r| r.spacing());

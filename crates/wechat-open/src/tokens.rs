@@ -30,7 +30,7 @@ use crate::secret::Secret;
 use crate::TokenKind;
 
 /// Refresh this long before a token expires.
-pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// How long a verify ticket lives (12 h).
 pub const VERIFY_TICKET_TTL_SECS: i64 = 12 * 3600;
