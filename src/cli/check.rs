@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::manifest_args::ManifestArgs;
+use super::manifest_args::{self, ManifestArgs};
 use super::Context;
 use crate::config::Secrets;
 use crate::exit::Exit;
@@ -43,7 +43,7 @@ pub(super) struct Args {
     /// The job file or manifest
     job: PathBuf,
     #[command(flatten)]
-    manifest: ManifestArgs,
+    pub manifest: ManifestArgs,
     #[command(flatten)]
     pub ledger: super::LedgerOpt,
     #[command(flatten)]
@@ -106,8 +106,8 @@ const PERMISSIONS: &str = "permission sets";
 
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
-    let manifest = args.manifest.open(&job)?;
     let settings = ctx.settings(Some(&job))?.clone();
+    let manifest = manifest_args::open(&settings)?;
     let mut lines = Vec::new();
 
     let (ledger, ledger_line) = open_ledger(&settings.ledger)?;
@@ -121,8 +121,8 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     lines.extend(component(&api, &ledger, &secrets, env_ticket).await?);
 
     let cfg = RunConfig {
-        manifest: job.manifest.clone(),
-        max_rows: args.manifest.max_rows,
+        manifest: settings.manifest.clone(),
+        max_rows: settings.max_rows,
         concurrency: 1,
         retry_failed: false,
     };

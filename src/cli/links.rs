@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::manifest_args::ManifestArgs;
+use super::manifest_args::{self, ManifestArgs};
 use super::Context;
 use crate::callback::link_state::LinkKey;
 use crate::exit::{fail, usage, Exit};
@@ -31,7 +31,7 @@ pub(super) struct Args {
     #[arg(long, value_name = "DIR")]
     qr_dir: Option<PathBuf>,
     #[command(flatten)]
-    manifest: ManifestArgs,
+    pub manifest: ManifestArgs,
     #[command(flatten)]
     pub ledger: super::LedgerOpt,
     #[command(flatten)]
@@ -56,16 +56,17 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     if !matches!(base.scheme(), "http" | "https") {
         return Err(usage("--redirect-base must start with https:// (or http://)"));
     }
-    let component = match ctx.settings(Some(&job))?.secrets.component_appid.clone() {
+    let settings = ctx.settings(Some(&job))?.clone();
+    let component = match settings.secrets.component_appid.clone() {
         Some(appid) => appid,
         None => return Err(fail("WXPROV_COMPONENT_APPID is not set: the links name the third-party platform")),
     };
-    let manifest = args.manifest.open(&job)?;
+    let manifest = manifest_args::open(&settings)?;
     // The link key lives in the ledger (created there if need be).
     let ledger = ctx.open_ledger(Some(&job))?;
     let key = LinkKey::of(&ledger).await?;
     let base = args.redirect_base.trim_end_matches('/');
-    let all = collect(&manifest, args.manifest.max_rows, &component, base, &key)?;
+    let all = collect(&manifest, settings.max_rows, &component, base, &key)?;
     // A registration row the ledger knows the appid of is registered: no link to scan again.
     let registered = ledger.row_appids().await?;
     let (skipped, found): (Vec<Link>, Vec<Link>) =

@@ -1,12 +1,12 @@
-//! The options of the commands that read a manifest (`run`, `plan`, `links`) and the one
-//! place they open it: `--sheet`, `--ignore-column` and `--encoding` merged with the job
-//! file's `sheet` and `ignore_columns`, the header checked (a usage error, exit 2, before any
-//! ledger or call), and what was read logged — the encoding or the sheet, the header's line,
-//! the rows above it and the columns skipped.
+//! The options of the commands that read a manifest (`run`, `plan`, `check`, `links`) and the
+//! one place they open it: the header checked (a usage error, exit 2, before any ledger or
+//! call), and what was read logged — the encoding or the sheet, the header's line, the rows
+//! above it and the columns skipped. The options are merged with the job file's `sheet` and
+//! `ignore_columns` in [`Settings`].
 
-use crate::config::JobFile;
+use super::settings::Settings;
 use crate::exit::usage;
-use crate::manifest::{self, Encoding, Manifest, ReadOptions};
+use crate::manifest::{self, Encoding, Manifest};
 
 /// How to read the job's manifest.
 #[derive(Debug, Clone, clap::Args)]
@@ -28,25 +28,15 @@ pub(super) struct ManifestArgs {
     pub max_rows: Option<usize>,
 }
 
-impl ManifestArgs {
-    /// The flags over the job file: `--sheet` wins over `sheet`, `--ignore-column` adds to
-    /// `ignore_columns`.
-    pub(super) fn options(&self, job: &JobFile) -> ReadOptions {
-        let mut ignore_columns = job.ignore_columns.clone();
-        ignore_columns.extend(self.ignore_columns.iter().cloned());
-        ReadOptions { encoding: self.encoding, sheet: self.sheet.clone().or_else(|| job.sheet.clone()), ignore_columns }
+/// Opens the job's manifest and reads its header, logging what was read. Every problem is a
+/// usage error naming the file.
+pub(super) fn open(settings: &Settings) -> anyhow::Result<Manifest> {
+    if !settings.manifest.exists() {
+        return Err(usage(format!("the manifest {} does not exist", settings.manifest.display())));
     }
-
-    /// Opens the job's manifest and reads its header, logging what was read. Every problem
-    /// is a usage error naming the file.
-    pub(super) fn open(&self, job: &JobFile) -> anyhow::Result<Manifest> {
-        if !job.manifest.exists() {
-            return Err(usage(format!("the manifest {} does not exist", job.manifest.display())));
-        }
-        let manifest = manifest::open(&job.manifest, &self.options(job)).map_err(|e| usage(e.to_string()))?;
-        for line in manifest.describe() {
-            tracing::info!("{line}");
-        }
-        Ok(manifest)
+    let manifest = manifest::open(&settings.manifest, &settings.read).map_err(|e| usage(e.to_string()))?;
+    for line in manifest.describe() {
+        tracing::info!("{line}");
     }
+    Ok(manifest)
 }

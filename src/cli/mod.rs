@@ -135,6 +135,7 @@ struct Taken<'a> {
     ledger: Option<&'a LedgerOpt>,
     report_dir: Option<PathBuf>,
     concurrency: Option<usize>,
+    manifest: Option<&'a manifest_args::ManifestArgs>,
     log: Option<&'a LogOpts>,
 }
 
@@ -180,6 +181,10 @@ impl GlobalOpts {
                 "--concurrency",
                 "WXPROV_CONCURRENCY",
             ),
+            encoding: taken.manifest.and_then(|m| m.encoding),
+            sheet: taken.manifest.and_then(|m| m.sheet.clone()),
+            ignore_columns: taken.manifest.map(|m| m.ignore_columns.clone()).unwrap_or_default(),
+            max_rows: taken.manifest.and_then(|m| m.max_rows),
         };
         GlobalOpts {
             given,
@@ -218,16 +223,22 @@ impl Command {
             Command::Run(a) => Taken {
                 report_dir: a.report.report_dir.clone(),
                 concurrency: a.concurrency.concurrency,
+                manifest: Some(&a.manifest),
                 ..common(&a.ledger, &a.log)
             },
             Command::Plan(a) => Taken {
                 report_dir: a.report.report_dir.clone(),
                 concurrency: a.concurrency.concurrency,
+                manifest: Some(&a.manifest),
                 ..common(&a.ledger, &a.log)
             },
-            Command::Check(a) => Taken { report_dir: a.report.report_dir.clone(), ..common(&a.ledger, &a.log) },
+            Command::Check(a) => Taken {
+                report_dir: a.report.report_dir.clone(),
+                manifest: Some(&a.manifest),
+                ..common(&a.ledger, &a.log)
+            },
             Command::Status(a) => common(&a.ledger, &a.log),
-            Command::Links(a) => common(&a.ledger, &a.log),
+            Command::Links(a) => Taken { manifest: Some(&a.manifest), ..common(&a.ledger, &a.log) },
             Command::Serve(a) => common(&a.ledger, &a.log),
             Command::Tokens(a) => {
                 let (ledger, log) = a.common();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::ValueEnum;
 
-use super::manifest_args::ManifestArgs;
+use super::manifest_args::{self, ManifestArgs};
 use super::Context;
 use crate::exit::Exit;
 use crate::runner::plan::{plan, Planned};
@@ -32,7 +32,7 @@ pub(super) struct Args {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     #[command(flatten)]
-    manifest: ManifestArgs,
+    pub manifest: ManifestArgs,
     /// Plan failed steps as if they were to run again
     #[arg(long)]
     retry_failed: bool,
@@ -56,7 +56,7 @@ enum Format {
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let settings = ctx.settings(Some(&job))?.clone();
-    let manifest = args.manifest.open(&job)?;
+    let manifest = manifest_args::open(&settings)?;
     let ledger = ctx.ledger_or_empty(Some(&job))?;
     let options = CallOptions {
         pacer: Some(Arc::new(Pacer::new(&settings.limits))),
@@ -66,8 +66,8 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let api = Arc::new(ctx.api(Some(&job), &ledger, None, options).await?);
     let concurrency = settings.concurrency.value;
     let cfg = RunConfig {
-        manifest: job.manifest.clone(),
-        max_rows: args.manifest.max_rows,
+        manifest: settings.manifest.clone(),
+        max_rows: settings.max_rows,
         concurrency,
         retry_failed: args.retry_failed,
     };

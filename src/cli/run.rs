@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::manifest_args::ManifestArgs;
+use super::manifest_args::{self, ManifestArgs};
 use super::Context;
 use crate::exit::{exit_of, fail, Exit};
 use crate::interrupt::Interrupt;
@@ -26,7 +26,7 @@ pub(super) struct Args {
     /// The job file or manifest
     job: PathBuf,
     #[command(flatten)]
-    manifest: ManifestArgs,
+    pub manifest: ManifestArgs,
     /// Run failed steps again even though their input has not changed
     #[arg(long)]
     retry_failed: bool,
@@ -43,7 +43,7 @@ pub(super) struct Args {
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let settings = ctx.settings(Some(&job))?.clone();
-    let manifest = args.manifest.open(&job)?;
+    let manifest = manifest_args::open(&settings)?;
     report::ensure_writable(&settings.report_dir)
         .map_err(|e| fail(format!("{e}; fix it, or give another with --report-dir or the job file's `report_dir`")))?;
     let _lock = RunLock::acquire(&settings.ledger)?;
@@ -59,8 +59,8 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let api = Arc::new(ctx.api(Some(&job), &ledger, Some(run_id.clone()), options).await?);
     let cfg = RunConfig {
-        manifest: job.manifest.clone(),
-        max_rows: args.manifest.max_rows,
+        manifest: settings.manifest.clone(),
+        max_rows: settings.max_rows,
         concurrency: settings.concurrency.value,
         retry_failed: args.retry_failed,
     };
@@ -88,7 +88,6 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
             interrupted: interrupt.signal().is_some(),
             stopped: result.stopped.clone(),
         };
-        let ignore_columns = args.manifest.options(&job).ignore_columns;
         // failed.toml names the job's own ledger and report folder, and a rehearsal's says
         // `sim`, so that feeding it back rehearses again with the same rehearsal files.
         let feed = FeedBack {
@@ -96,7 +95,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
             ledger: &settings.real_ledger.value,
             report_dir: &settings.real_report_dir.value,
             api_base: Some(settings.api_base.value.as_str()),
-            ignore_columns: &ignore_columns,
+            ignore_columns: &settings.read.ignore_columns,
         };
         let dir = report::write(&settings.report_dir, &result, &summary, &feed)?;
         anyhow::Ok((result, dir))

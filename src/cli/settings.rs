@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use super::rehearsal;
 use crate::config::{JobFile, Limits, Secrets, DEFAULT_API_BASE};
 use crate::exit::usage;
+use crate::manifest::{Encoding, ReadOptions};
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +96,14 @@ pub struct Given {
     pub ledger: Option<Sourced<PathBuf>>,
     pub report_dir: Option<Sourced<PathBuf>>,
     pub concurrency: Option<Sourced<usize>>,
+    /// `--encoding`.
+    pub encoding: Option<Encoding>,
+    /// `--sheet`.
+    pub sheet: Option<String>,
+    /// `--ignore-column`, each time it was given.
+    pub ignore_columns: Vec<String>,
+    /// `--max-rows`.
+    pub max_rows: Option<usize>,
 }
 
 /// What a command works on, resolved once.
@@ -114,6 +123,13 @@ pub struct Settings {
     pub concurrency: Sourced<usize>,
     /// `[retry] max_attempts`: the sends of one call per step and run; at least 1.
     pub max_attempts: Sourced<u32>,
+    /// The job's manifest (empty for a command without a job).
+    pub manifest: PathBuf,
+    /// How to read it: `--encoding`; `--sheet` over the job file's `sheet`; the job file's
+    /// `ignore_columns` and every `--ignore-column`.
+    pub read: ReadOptions,
+    /// `--max-rows`: only the manifest's first N rows.
+    pub max_rows: Option<usize>,
     /// `[limits]`: the pacer's quotas.
     pub limits: Limits,
     /// The platform's identity and secrets: the environment's, or in a rehearsal the
@@ -159,8 +175,18 @@ impl Settings {
         } else {
             (real_ledger.value.clone(), real_report_dir.value.clone())
         };
+        let mut ignore_columns = file.ignore_columns.clone();
+        ignore_columns.extend(given.ignore_columns.iter().cloned());
+        let read = ReadOptions {
+            encoding: given.encoding,
+            sheet: given.sheet.clone().or_else(|| file.sheet.clone()),
+            ignore_columns,
+        };
         Ok(Settings {
             api_base,
+            manifest: file.manifest.clone(),
+            read,
+            max_rows: given.max_rows,
             ledger,
             real_ledger,
             report_dir,
@@ -256,6 +282,7 @@ mod tests {
                 ledger: Some(Sourced::new("given.db".into(), source)),
                 report_dir: Some(Sourced::new("given-reports".into(), source)),
                 concurrency: Some(Sourced::new(7, source)),
+                ..Given::default()
             };
             let s = resolve(&given, Some(&job()));
             assert_eq!(s.api_base, Sourced::new(ApiBase::Url("https://example.cn".into()), source));
@@ -264,6 +291,26 @@ mod tests {
             assert_eq!(s.real_report_dir, Sourced::new(PathBuf::from("given-reports"), source));
             assert_eq!(s.concurrency, Sourced::new(7, source));
         }
+    }
+
+    #[test]
+    fn the_manifest_options_over_the_job_file() {
+        let job = JobFile { sheet: Some("job".into()), ignore_columns: vec!["备注".into()], ..job() };
+        let s = resolve(&Given::default(), Some(&job));
+        assert_eq!(
+            (s.read.sheet.as_deref(), s.read.ignore_columns.as_slice()),
+            (Some("job"), &["备注".to_string()][..])
+        );
+        let given = Given {
+            sheet: Some("flag".into()),
+            ignore_columns: vec!["商户名称".into()],
+            max_rows: Some(2),
+            ..Given::default()
+        };
+        let s = resolve(&given, Some(&job));
+        assert_eq!(s.read.sheet.as_deref(), Some("flag"));
+        assert_eq!(s.read.ignore_columns, ["备注", "商户名称"], "--ignore-column adds to the job file's");
+        assert_eq!(s.max_rows, Some(2));
     }
 
     #[test]
