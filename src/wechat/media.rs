@@ -6,7 +6,7 @@
 //! SHA-256 is of the bytes uploaded ([`Image::sha256`]): for a BMP, of the PNG made from it.
 
 use super::api::{TokenKind, MEDIA_UPLOAD_PATH};
-use super::{Api, ApiError, ErrClass};
+use super::{Api, ApiError};
 use crate::image::Image;
 use crate::ledger::now_secs;
 
@@ -22,29 +22,15 @@ impl Api {
             Ok(None) => {}
             Err(e) => tracing::warn!("could not read the media cache: {e}"),
         }
-        let mut retried = false;
-        let uploaded = loop {
-            let token = self.tokens.authorizer(appid).await?;
-            self.heed_stated_limit(MEDIA_UPLOAD_PATH, appid, &token).await;
-            let result = self
-                .calls
-                .send(
-                    Some(appid),
-                    MEDIA_UPLOAD_PATH,
-                    super::request_key(&image.sha256),
-                    TokenKind::Authorizer,
-                    false,
-                    || self.client.upload_image(&token, &image.bytes, &image.file_name, image.kind),
-                )
-                .await;
-            match result {
-                Err(e) if e.class() == ErrClass::Token && !retried => {
-                    retried = true;
-                    self.tokens.invalidate(appid, &token).await;
-                }
-                other => break other?,
-            }
-        };
+        let request = super::request_key(&image.sha256);
+        let uploaded = self
+            .tokens
+            .with_token(Some(appid), |token| async move {
+                self.heed_stated_limit(MEDIA_UPLOAD_PATH, appid, &token).await;
+                let upload = || self.client.upload_image(&token, &image.bytes, &image.file_name, image.kind);
+                self.calls.send(Some(appid), MEDIA_UPLOAD_PATH, request, TokenKind::Authorizer, false, upload).await
+            })
+            .await?;
         let created = if uploaded.created_at > 0 { uploaded.created_at.min(now_secs()) } else { now_secs() };
         if let Err(e) = self.ledger.put_media(&image.sha256, appid, &uploaded.media_id, created).await {
             tracing::warn!("could not record an upload in the ledger: {e}");

@@ -32,7 +32,6 @@ pub use token::{ComponentCreds, Tokens};
 pub use wechat_open::calls::{self, request_key, Attempts, CallLog};
 
 use crate::ledger::Ledger;
-use crate::secret::Secret;
 
 /// How calls are paced and retried, with wxprov's [`Interrupt`](crate::interrupt::Interrupt);
 /// [`Api::new`] hands them to the call log as wechat-open's [`calls::CallOptions`].
@@ -114,28 +113,17 @@ impl Api {
     }
 
     async fn with_token<E: Endpoint>(&self, appid: Option<&str>, req: &E) -> Result<E::Response, ApiError> {
-        let mut retried = false;
         let logged_appid = appid.or(Some(self.component_appid()));
         let request = request_key(req);
-        loop {
-            let token = self.token_for(appid).await?;
-            if let (Some(appid), api::TokenKind::Authorizer) = (appid, E::TOKEN) {
-                self.heed_stated_limit(E::PATH, appid, &token).await;
-            }
-            let result = self
-                .calls
-                .send(logged_appid, E::PATH, request, E::TOKEN, E::CHANGES_STATE, || {
-                    self.client.call(Some(&token), req)
-                })
-                .await;
-            match result {
-                Err(e) if e.class() == ErrClass::Token && !retried => {
-                    retried = true;
-                    self.invalidate(appid, &token).await;
+        self.tokens
+            .with_token(appid, |token| async move {
+                if let (Some(appid), api::TokenKind::Authorizer) = (appid, E::TOKEN) {
+                    self.heed_stated_limit(E::PATH, appid, &token).await;
                 }
-                other => return other,
-            }
-        }
+                let call = || self.client.call(Some(&token), req);
+                self.calls.send(logged_appid, E::PATH, request, E::TOKEN, E::CHANGES_STATE, call).await
+            })
+            .await
     }
 
     /// Every authorizer of the platform with its refresh token, paging through
@@ -174,19 +162,5 @@ impl Api {
             authorizer_appid: appid.to_string(),
         };
         Ok(api::func_ids(&self.call_component(&req).await?.authorization_info.func_info))
-    }
-
-    async fn token_for(&self, appid: Option<&str>) -> Result<Secret, ApiError> {
-        match appid {
-            Some(appid) => self.tokens.authorizer(appid).await,
-            None => self.tokens.component().await,
-        }
-    }
-
-    async fn invalidate(&self, appid: Option<&str>, token: &Secret) {
-        match appid {
-            Some(appid) => self.tokens.invalidate(appid, token).await,
-            None => self.tokens.invalidate_component(token).await,
-        }
     }
 }

@@ -67,6 +67,16 @@ impl Tokens {
         self.0.authorizer(appid).await.map_err(in_wxprov_words)
     }
 
+    /// Runs `call` with `appid`'s token (the component's when `None`), once more with a fresh
+    /// one after a token error ([`wechat_open::tokens::Tokens::with_token`]).
+    pub async fn with_token<T, F, Fut>(&self, appid: Option<&str>, call: F) -> Result<T, ApiError>
+    where
+        F: FnMut(Secret) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        self.0.with_token(appid, call).await.map_err(in_wxprov_words)
+    }
+
     /// Forgets `failed` for `appid` if it is still the cached token.
     pub async fn invalidate(&self, appid: &str, failed: &Secret) {
         self.0.invalidate(appid, failed).await;

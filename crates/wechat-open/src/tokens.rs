@@ -309,6 +309,33 @@ impl Tokens {
         self.get(appid, TokenKind::Authorizer).await
     }
 
+    /// Runs `call` with the access token of `appid` (the component's own when `None`); after
+    /// a token error (40001, 40014, 42001…, [`ErrClass::Token`]) drops that token if it is
+    /// still the cached one, gets a fresh one and runs `call` once more.
+    pub async fn with_token<T, F, Fut>(&self, appid: Option<&str>, mut call: F) -> Result<T, ApiError>
+    where
+        F: FnMut(Secret) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let mut retried = false;
+        loop {
+            let token = match appid {
+                Some(appid) => self.authorizer(appid).await?,
+                None => self.component().await?,
+            };
+            match call(token.clone()).await {
+                Err(e) if e.class() == ErrClass::Token && !retried => {
+                    retried = true;
+                    match appid {
+                        Some(appid) => self.invalidate(appid, &token).await,
+                        None => self.invalidate_component(&token).await,
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Forgets `failed` for `appid` if it is still the cached token, so the next request
     /// refreshes it; a token another task has already replaced is left alone.
     pub async fn invalidate(&self, appid: &str, failed: &Secret) {
@@ -413,25 +440,13 @@ impl Tokens {
             authorizer_appid: appid.to_string(),
             authorizer_refresh_token: refresh,
         };
-        let mut retried = false;
-        let got = loop {
-            // Boxed: fetching an authorizer token may first fetch the component token.
-            let component = Box::pin(self.component()).await?;
-            let path = ApiAuthorizerToken::PATH;
-            let result = self
-                .calls
-                .send(Some(appid), path, 0, ApiAuthorizerToken::TOKEN, false, || {
-                    self.client.call(Some(&component), &req)
-                })
-                .await;
-            match result {
-                Err(e) if e.class() == ErrClass::Token && !retried => {
-                    retried = true;
-                    self.invalidate_component(&component).await;
-                }
-                other => break other?,
-            }
-        };
+        let (path, req) = (ApiAuthorizerToken::PATH, &req);
+        // Boxed: fetching an authorizer token may first fetch the component token.
+        let got = Box::pin(self.with_token(None, |component| async move {
+            let call = || self.client.call(Some(&component), req);
+            self.calls.send(Some(appid), path, 0, ApiAuthorizerToken::TOKEN, false, call).await
+        }))
+        .await?;
         let expires_at = refresh_deadline(got.expires_in);
         let rotated = got.authorizer_refresh_token.as_ref().filter(|r| *r != &req.authorizer_refresh_token);
         match rotated {
