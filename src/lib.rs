@@ -9,7 +9,8 @@
 //!   [`hints`] holds wxprov's hint for each of its errcodes.
 //! - [`ledger`]: the SQLite file that remembers tokens, media, tickets and every call.
 //! - [`sim`]: a stateful simulator of every WeChat endpoint wxprov uses.
-//! - [`callback`]: WeChat's message encryption, for the callback receiver.
+//! - [`callback`]: the callback receiver `serve` runs (the message encryption it opens pushes
+//!   with is `wechat_open`'s).
 //! - [`interrupt`]: SIGINT/SIGTERM during a run: no new call, the reports written.
 
 pub mod callback;

@@ -1,15 +1,15 @@
-//! The callback receiver (DESIGN §7): WeChat's message encryption, event parsing, and the
-//! HTTP server `wxprov serve` runs.
+//! The callback receiver (DESIGN §7): the HTTP server `wxprov serve` runs.
 //!
-//! [`crypto`] verifies and opens (and, for the simulator, seals) the encrypted pushes;
-//! [`event`] reads the outer push body and the decrypted event XML into typed values;
-//! [`server`] builds the router from [`redirect`] (tickets coming back in a merchant's browser)
+//! The message encryption ([`wechat_open::crypto`]) and the pushes' XML
+//! ([`wechat_open::event`]) are the protocol's and live in `wechat_open`; `crypto` and `event`
+//! here re-export them for code written against the old paths (transitional: new code imports
+//! `wechat_open`). [`server`] builds the router from [`redirect`] (tickets coming back in a merchant's browser)
 //! and [`push`] (encrypted pushes), refusing with [`refusal`]s, reading queries with
 //! [`params`], remembering nonces with [`replay`] and checking the links' HMAC `state` with
 //! [`link_state`].
 
-pub mod crypto;
-pub mod event;
+pub use wechat_open::{crypto, event};
+
 pub mod link_state;
 pub mod params;
 pub mod push;

@@ -24,13 +24,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::event::{AuditResult, Event, PushBody, Pushed};
 use super::params::Params;
 use super::refusal::Refusal;
 use super::replay::CLOCK_WARNING_SECS;
 use super::server::{Peer, ServerState};
 use crate::ledger::{AuditKind, CallbackOutcome, LedgerError, TicketKind};
 use crate::wechat::appid::{self, Appid};
+use wechat_open::event::{AuditResult, Event, PushBody, Pushed};
 
 pub const COMPONENT_PATH: &str = "/callback/component";
 pub const EVENTS_PATH: &str = "/callback/events";
@@ -288,7 +288,7 @@ const EXCHANGE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 /// (`api_query_auth`) and stores the new refresh token — after a re-authorization the old one
 /// may stop working (NOTES.md). Says what happened, for `callback_events`; a failure is
 /// recorded, never a reason to refuse the push. No token or code is in the text.
-async fn exchange(state: &ServerState, a: &super::event::Authorization, kind: &str) -> String {
+async fn exchange(state: &ServerState, a: &wechat_open::event::Authorization, kind: &str) -> String {
     let Some(code) = &a.authorization_code else { return "no authorization code in the push".into() };
     let Some(api) = state.api() else {
         return "authorization code not exchanged: WXPROV_COMPONENT_SECRET is not set for serve".into();

@@ -7,8 +7,8 @@
 
 use axum::http::StatusCode;
 
-use super::crypto::CryptoError;
-use super::event::EventError;
+use wechat_open::crypto::CryptoError;
+use wechat_open::event::EventError;
 
 /// A refused callback.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

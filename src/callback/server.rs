@@ -17,13 +17,13 @@ use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::crypto::MsgCrypt;
-use super::event::MAX_BODY;
 use super::link_state::LinkKey;
 use super::refusal::Refusal;
 use super::replay::ReplayGuard;
 use crate::config::Secrets;
 use crate::ledger::{CallbackOutcome, Ledger, LedgerError};
+use wechat_open::crypto::MsgCrypt;
+use wechat_open::event::MAX_BODY;
 
 /// The environment variables the encrypted routes need.
 const CRYPTO_VARS: [&str; 3] = ["WXPROV_TOKEN", "WXPROV_ENCODING_AES_KEY", "WXPROV_COMPONENT_APPID"];
@@ -166,9 +166,9 @@ impl ServerState {
     }
 }
 
-fn bad_key(e: super::crypto::CryptoError) -> ServeConfigError {
+fn bad_key(e: wechat_open::crypto::CryptoError) -> ServeConfigError {
     match e {
-        super::crypto::CryptoError::BadKey(why) => ServeConfigError::BadKey(why),
+        wechat_open::crypto::CryptoError::BadKey(why) => ServeConfigError::BadKey(why),
         _ => ServeConfigError::BadKey("it is not a valid EncodingAESKey"),
     }
 }

@@ -13,6 +13,10 @@
 //! - [`errcode`]: the errcode catalogue — code, the documents' Chinese text, an English
 //!   gloss, the class that says what to do about it (keyed by code and [`TokenKind`]), for
 //!   quota codes until when to wait, and how a pacer reacts.
+//! - [`crypto`]: [`crypto::MsgCrypt`], the message encryption of the callback URLs
+//!   (WXBizMsgCrypt: AES-256-CBC and `msg_signature`), to open pushes and to seal them.
+//! - [`event`]: the pushes' XML — the outer body and the typed events inside — read and
+//!   written.
 //! - [`appid`]: [`Appid`], what an appid is, decided in one place.
 //! - [`image`]: the formats and size the platform takes for images.
 //! - [`beijing`]: Beijing time, on whose days, months and years WeChat's quotas reset.
@@ -71,8 +75,10 @@ pub mod appid;
 pub mod beijing;
 pub mod calls;
 pub mod client;
+pub mod crypto;
 pub mod errcode;
 pub mod error;
+pub mod event;
 pub mod image;
 pub mod lenient;
 pub mod links;
@@ -80,6 +86,9 @@ pub mod pacing;
 pub mod secret;
 pub mod tokens;
 mod transport;
+
+#[cfg(test)]
+mod proptests;
 
 pub use appid::Appid;
 pub use calls::CallLog;

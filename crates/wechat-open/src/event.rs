@@ -1,8 +1,8 @@
 //! The XML of WeChat's pushes: the outer body that carries `<Encrypt>`, and the decrypted
-//! event inside it (DESIGN §7).
+//! event inside it ([`crate::crypto`] opens the one into the other).
 //!
-//! The receiver needs typed events to act on (store the verify ticket, record authorizations
-//! and registrations, move review steps on), and the simulator needs to produce the very same
+//! A receiver needs typed events to act on (store the verify ticket, record authorizations
+//! and registrations, move review steps on), and a simulator needs to produce the very same
 //! XML, so both directions live here, both with quick-xml (its reader, and its writer for
 //! what the simulator sends). Bodies come from the network: input over [`MAX_BODY`]
 //! bytes is refused before parsing, nothing here panics, entity declarations are never expanded
@@ -35,7 +35,12 @@ const MAX_QUOTED_NAME: usize = 64;
 pub enum EventError {
     /// The body is larger than [`MAX_BODY`].
     #[error("body is {len} bytes, more than the {max} accepted")]
-    TooLarge { len: usize, max: usize },
+    TooLarge {
+        /// The body's length in bytes.
+        len: usize,
+        /// [`MAX_BODY`].
+        max: usize,
+    },
     /// The body is not well-formed XML with an `<xml>` root.
     #[error("body is not a well-formed <xml> document: {0}")]
     Malformed(String),
@@ -44,7 +49,12 @@ pub enum EventError {
     Missing(&'static str),
     /// A field has a value of the wrong kind.
     #[error("<{field}> is not {expected}")]
-    BadField { field: &'static str, expected: &'static str },
+    BadField {
+        /// The field's element name.
+        field: &'static str,
+        /// What its value should have been ("an integer").
+        expected: &'static str,
+    },
     /// A field appears more than once.
     #[error("<{0}> appears more than once")]
     Duplicate(String),
@@ -224,9 +234,11 @@ impl XmlOut {
 /// `<ToUserName>`; the authorization-event URL's pushes name the component in `<AppId>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushBody {
+    /// `<ToUserName>`: the recipient's original id (`gh_…`) or appid, on message-URL pushes.
     pub to_user_name: Option<String>,
+    /// `<AppId>`: the component appid, on authorization-event pushes.
     pub app_id: Option<String>,
-    /// The Base64 ciphertext, to hand to [`MsgCrypt::decrypt`](super::MsgCrypt::decrypt).
+    /// The Base64 ciphertext, to hand to [`MsgCrypt::decrypt`](crate::crypto::MsgCrypt::decrypt).
     pub encrypt: String,
 }
 
@@ -261,6 +273,7 @@ pub struct Pushed {
     pub to_user_name: Option<String>,
     /// `<CreateTime>`, Unix seconds.
     pub create_time: Option<i64>,
+    /// What happened.
     pub event: Event,
 }
 
@@ -268,33 +281,66 @@ pub struct Pushed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// `InfoType` `component_verify_ticket`: pushed every 10 minutes, lives 12 hours.
-    ComponentVerifyTicket { ticket: Secret },
+    ComponentVerifyTicket {
+        /// `<ComponentVerifyTicket>`: what the component token is fetched with.
+        ticket: Secret,
+    },
     /// `InfoType` `authorized`: an account authorized the platform.
     Authorized(Authorization),
     /// `InfoType` `updateauthorized`: an account changed what it authorized.
     UpdateAuthorized(Authorization),
     /// `InfoType` `unauthorized`: an account withdrew its authorization.
-    Unauthorized { authorizer_appid: String },
+    Unauthorized {
+        /// `<AuthorizerAppid>`: the account that withdrew.
+        authorizer_appid: String,
+    },
     /// `InfoType` `notify_third_fasteregister`: the outcome of a fast registration.
     FastRegister(FastRegistration),
     /// `Event` `wxa_nickname_audit`: the outcome of a nickname review.
-    NicknameAudit { ret: AuditResult, nickname: String, reason: String },
+    NicknameAudit {
+        /// `<ret>`: approved or rejected.
+        ret: AuditResult,
+        /// `<nickname>`: the name that was reviewed.
+        nickname: String,
+        /// `<reason>`: why it was rejected (empty when approved).
+        reason: String,
+    },
     /// `Event` `wxa_category_audit`: the outcome of a category review.
-    CategoryAudit { ret: AuditResult, first: Option<String>, second: Option<String>, reason: String },
+    CategoryAudit {
+        /// `<ret>`: approved or rejected.
+        ret: AuditResult,
+        /// `<first>`: the first-level category id, when given.
+        first: Option<String>,
+        /// `<second>`: the second-level category id, when given.
+        second: Option<String>,
+        /// `<reason>`: why it was rejected (empty when approved).
+        reason: String,
+    },
     /// Any other `InfoType` (`component` is true) or `Event` (`component` is false).
-    Other { kind: String, component: bool },
+    Other {
+        /// The `InfoType` or `Event` text.
+        kind: String,
+        /// Whether it came as an `InfoType` (an authorization-event push).
+        component: bool,
+    },
     /// A message that is not an event (`MsgType` `text`, `image`, …): a user wrote to the
     /// account. Its content is not kept.
-    Message { msg_type: String },
+    Message {
+        /// `<MsgType>`.
+        msg_type: String,
+    },
 }
 
 /// The fields of `authorized` and `updateauthorized`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorization {
+    /// `AuthorizerAppid`: the account that authorized.
     pub authorizer_appid: String,
+    /// `AuthorizationCode`: exchanged for the account's tokens.
     pub authorization_code: Option<Secret>,
     /// `AuthorizationCodeExpiredTime`, Unix seconds.
     pub authorization_code_expired_time: Option<i64>,
+    /// `PreAuthCode`: the pre-authorization code the link was made with.
     pub pre_auth_code: Option<Secret>,
 }
 
@@ -307,6 +353,7 @@ pub struct FastRegistration {
     pub status: i64,
     /// The authorization code for the new mini-program.
     pub auth_code: Option<Secret>,
+    /// `msg`: WeChat's text about the outcome.
     pub msg: String,
     /// The `<info>` children (what was submitted: name, code, legal person, …).
     pub info: BTreeMap<String, String>,
@@ -315,12 +362,16 @@ pub struct FastRegistration {
 /// A review outcome: `ret` 2 rejected, 3 approved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditResult {
+    /// `ret` 2.
     Rejected,
+    /// `ret` 3.
     Approved,
+    /// Any other `ret`.
     Other(i64),
 }
 
 impl AuditResult {
+    /// Reads a `ret` value.
     pub fn from_ret(ret: i64) -> AuditResult {
         match ret {
             2 => AuditResult::Rejected,
@@ -329,6 +380,7 @@ impl AuditResult {
         }
     }
 
+    /// The `ret` value.
     pub fn ret(self) -> i64 {
         match self {
             AuditResult::Rejected => 2,
@@ -515,7 +567,7 @@ fn message_event(kind: String, top: &mut BTreeMap<String, String>) -> Result<Eve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::callback::MsgCrypt;
+    use crate::crypto::MsgCrypt;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 

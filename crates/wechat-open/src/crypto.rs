@@ -1,9 +1,10 @@
-//! WeChat's message encryption ("安全模式"), as used on the callback URLs (DESIGN §7).
+//! WeChat's message encryption ("安全模式", the WXBizMsgCrypt scheme), as used on a
+//! third-party platform's callback URLs.
 //!
 //! Every push WeChat sends to the authorization-event URL and the message URL carries an
 //! `<Encrypt>` field and, in the query, `timestamp`, `nonce` and `msg_signature`. This module is
-//! the only place that turns those into trusted plain XML, and the simulator uses the same code
-//! to produce pushes, so the two cannot drift apart. The scheme (NOTES.md, "Message
+//! the only place that turns those into trusted plain XML, and a simulator can use the same
+//! code to produce pushes, so the two cannot drift apart. The scheme (NOTES.md, "Message
 //! encryption"):
 //!
 //! - `msg_signature` = hex SHA-1 of the byte-wise sorted concatenation of the token, the
@@ -32,7 +33,7 @@ type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 
 /// WeChat pads the plaintext to a multiple of this many bytes (PKCS#7 with a 32-byte block).
-pub const PAD_BLOCK: usize = 32;
+pub(crate) const PAD_BLOCK: usize = 32;
 
 /// The largest `Encrypt` text [`MsgCrypt::decrypt`] accepts, in bytes (the receiver refuses
 /// bodies over 64 KiB anyway).
@@ -72,7 +73,10 @@ pub enum CryptoError {
     BadBase64,
     /// The ciphertext is empty or not a whole number of AES blocks.
     #[error("ciphertext is {len} bytes, not a non-zero multiple of 16")]
-    BadLength { len: usize },
+    BadLength {
+        /// The ciphertext's length in bytes.
+        len: usize,
+    },
     /// The last plaintext byte is not a valid pad length (1..=32) or the pad bytes disagree.
     #[error("decrypted message has invalid padding")]
     BadPadding,
@@ -81,13 +85,23 @@ pub enum CryptoError {
     Truncated,
     /// The message was encrypted for another appid.
     #[error("message is addressed to appid {got:?}, expected {expected:?}")]
-    WrongAppId { expected: String, got: String },
+    WrongAppId {
+        /// The appid this receiver accepts.
+        expected: String,
+        /// The appid the message names (at most 64 characters of it).
+        got: String,
+    },
     /// The XML inside the message is not UTF-8.
     #[error("decrypted message is not UTF-8")]
     BadUtf8,
     /// The `Encrypt` text is longer than [`MAX_ENCRYPT_LEN`].
     #[error("Encrypt is {len} bytes, more than the {max} accepted")]
-    TooLarge { len: usize, max: usize },
+    TooLarge {
+        /// The `Encrypt` text's length in bytes.
+        len: usize,
+        /// [`MAX_ENCRYPT_LEN`].
+        max: usize,
+    },
 }
 
 /// `msg_signature`: the hex SHA-1 of the four strings sorted byte-wise and concatenated.
@@ -141,7 +155,7 @@ impl MsgCrypt {
 
     /// Whether `msg_signature` signs this timestamp, nonce and `Encrypt` text (case-insensitive
     /// hex, constant-time comparison).
-    pub fn verify_signature(&self, msg_signature: &str, timestamp: &str, nonce: &str, encrypt: &str) -> bool {
+    pub(crate) fn verify_signature(&self, msg_signature: &str, timestamp: &str, nonce: &str, encrypt: &str) -> bool {
         let expected = signature(&self.token, timestamp, nonce, encrypt);
         // subtle: in time that depends only on the lengths (which are public: 40 hex digits).
         expected.as_bytes().ct_eq(msg_signature.to_ascii_lowercase().as_bytes()).into()
@@ -192,7 +206,13 @@ impl MsgCrypt {
     ///
     /// # Panics
     /// If `xml` is 4 GiB or longer (its length must fit the 4-byte header).
-    pub fn encrypt_with_random(&self, xml: &str, timestamp: &str, nonce: &str, random: [u8; 16]) -> (String, String) {
+    pub(crate) fn encrypt_with_random(
+        &self,
+        xml: &str,
+        timestamp: &str,
+        nonce: &str,
+        random: [u8; 16],
+    ) -> (String, String) {
         let len = u32::try_from(xml.len()).expect("XML of 4 GiB or more cannot be encrypted");
         let mut plain = Vec::with_capacity(HEADER_LEN + xml.len() + self.appid.len() + PAD_BLOCK);
         plain.extend_from_slice(&random);
