@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
-use wxprov::callback::event::{Event, PushBody, Pushed};
+use wechat_open::crypto::MsgCrypt;
+use wechat_open::event::{Event, PushBody, Pushed};
+use wechat_open::secret::Secret;
 use wxprov::callback::link_state::LinkKey;
 use wxprov::callback::server::{self, ServerState};
-use wxprov::callback::MsgCrypt;
 use wxprov::ledger::Ledger;
-use wxprov::secret::Secret;
 
 const TOKEN: &str = "loadTestToken";
 const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::exit::{fail, usage};
-use crate::secret::Secret;
-use crate::wechat::Appid;
+use wechat_open::secret::Secret;
+use wechat_open::Appid;
 
 /// The WeChat API base URL used unless told otherwise.
 pub const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";

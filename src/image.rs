@@ -8,7 +8,7 @@
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-pub use wechat_open::image::{ImageKind, MAX_IMAGE_BYTES};
+use wechat_open::image::{ImageKind, MAX_IMAGE_BYTES};
 
 /// The largest BMP we read to convert. BMPs are uncompressed, so one well over 2 MB can still
 /// make a PNG under it; past this size it would not, and decoding it only costs memory.

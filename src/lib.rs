@@ -31,7 +31,3 @@ pub mod report;
 pub mod runner;
 pub mod sim;
 pub mod wechat;
-
-// Transitional re-exports of what moved to the wechat-open crate, so that `crate::beijing`
-// and `crate::secret` paths keep compiling; new code imports `wechat_open` directly.
-pub use wechat_open::{beijing, secret};

@@ -1,14 +1,11 @@
 //! The callback receiver (DESIGN §7): the HTTP server `wxprov serve` runs.
 //!
 //! The message encryption ([`wechat_open::crypto`]) and the pushes' XML
-//! ([`wechat_open::event`]) are the protocol's and live in `wechat_open`; `crypto` and `event`
-//! here re-export them for code written against the old paths (transitional: new code imports
-//! `wechat_open`). [`server`] builds the router from [`redirect`] (tickets coming back in a merchant's browser)
-//! and [`push`] (encrypted pushes), refusing with [`refusal`]s, reading queries with
-//! [`params`], remembering nonces with [`replay`] and checking the links' HMAC `state` with
+//! ([`wechat_open::event`]) are the protocol's and live in `wechat_open`. [`server`] builds
+//! the router from [`redirect`] (tickets coming back in a merchant's browser) and [`push`]
+//! (encrypted pushes), refusing with [`refusal`]s, reading queries with [`params`],
+//! remembering nonces with [`replay`] and checking the links' HMAC `state` with
 //! [`link_state`].
-
-pub use wechat_open::{crypto, event};
 
 pub mod link_state;
 pub mod params;
@@ -21,6 +18,4 @@ pub mod server;
 #[cfg(test)]
 mod proptests;
 
-pub use crypto::{CryptoError, MsgCrypt};
-pub use event::{Event, EventError, PushBody, Pushed};
 pub use server::{router, serve, ServerState};

@@ -5,7 +5,7 @@
 use url::form_urlencoded;
 
 use super::refusal::Refusal;
-use crate::wechat::appid::{self, Appid};
+use wechat_open::appid::{self, Appid};
 
 /// The longest ticket or taskid accepted.
 pub const MAX_TICKET_LEN: usize = 128;

@@ -29,7 +29,7 @@ use super::refusal::Refusal;
 use super::replay::CLOCK_WARNING_SECS;
 use super::server::{Peer, ServerState};
 use crate::ledger::{AuditKind, CallbackOutcome, LedgerError, TicketKind};
-use crate::wechat::appid::{self, Appid};
+use wechat_open::appid::{self, Appid};
 use wechat_open::event::{AuditResult, Event, PushBody, Pushed};
 
 pub const COMPONENT_PATH: &str = "/callback/component";
@@ -294,7 +294,7 @@ async fn exchange(state: &ServerState, a: &wechat_open::event::Authorization, ki
         return "authorization code not exchanged: WXPROV_COMPONENT_SECRET is not set for serve".into();
     };
     let appid = a.authorizer_appid.clone();
-    let req = crate::wechat::api::ApiQueryAuth {
+    let req = wechat_open::api::ApiQueryAuth {
         component_appid: api.component_appid().to_string(),
         authorization_code: code.expose().to_string(),
     };
@@ -304,7 +304,7 @@ async fn exchange(state: &ServerState, a: &wechat_open::event::Authorization, ki
             return Ok(Err(format!("the code is for {}, not {appid}", answer.authorizer_appid)));
         }
         api.store_authorization(&answer, kind).await?;
-        Ok::<_, crate::wechat::ApiError>(Ok(()))
+        Ok::<_, wechat_open::ApiError>(Ok(()))
     };
     let outcome = tokio::time::timeout(EXCHANGE_TIMEOUT, work).await;
     api.calls.flush();

@@ -17,7 +17,7 @@ use super::params::{self, Params};
 use super::refusal::Refusal;
 use super::server::{Peer, ServerState};
 use crate::ledger::{CallbackOutcome, TicketKind};
-use crate::wechat::Appid;
+use wechat_open::Appid;
 
 pub const FASTREGISTER_PATH: &str = "/callback/fastregister";
 pub const REBIND_PATH: &str = "/callback/rebind";

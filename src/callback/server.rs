@@ -220,7 +220,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use wechat_open::secret::Secret;
 
     const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 

@@ -3,7 +3,7 @@
 
 use super::Context;
 use crate::exit::{usage, Exit};
-use crate::wechat::api::Category;
+use wechat_open::api::Category;
 
 /// Print the category tree with ids, names and required certificates
 ///

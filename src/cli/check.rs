@@ -23,12 +23,13 @@ use crate::exit::Exit;
 use crate::ledger::{now_secs, Ledger, RunLock, TicketKind};
 use crate::manifest::{Loaded, StepKind};
 use crate::runner::{self, RunConfig};
-use crate::secret::redact;
-use crate::wechat::api::ApiGetAuthorizerList;
-use crate::wechat::client::NO_REFRESH_TOKEN_HINT;
 use crate::wechat::funcscope::{self, Holder};
-use crate::wechat::token::VERIFY_TICKET_TTL_SECS;
-use crate::wechat::{Api, ApiError, CallOptions, Hint};
+use crate::wechat::hint::NO_REFRESH_TOKEN_HINT;
+use crate::wechat::{Api, CallOptions, Hint};
+use wechat_open::api::ApiGetAuthorizerList;
+use wechat_open::secret::redact;
+use wechat_open::tokens::VERIFY_TICKET_TTL_SECS;
+use wechat_open::ApiError;
 
 /// Check that a job could run: credentials, IP whitelist, ledger, reports, tokens, permissions
 ///
@@ -310,7 +311,7 @@ async fn component(api: &Api, ledger: &Ledger, secrets: &Secrets, env_ticket: &s
                         None => Line::fail(
                             TICKET,
                             "none at hand: the cached component token cannot be renewed when it expires",
-                            crate::wechat::errcode::hint_for(61005, crate::wechat::api::TokenKind::None, ""),
+                            crate::wechat::errcode::hint_for(61005, wechat_open::TokenKind::None, ""),
                         ),
                     },
                     Line::skip(WHITELIST, not_called),
@@ -415,7 +416,7 @@ fn is_whitelist(e: &ApiError) -> bool {
 
 fn whitelist_failed(e: &ApiError) -> Line {
     let seen = match e {
-        ApiError::WeChat { message, .. } => crate::wechat::errcode::whitelist_ip(message),
+        ApiError::WeChat { message, .. } => wechat_open::errcode::whitelist_ip(message),
         _ => None,
     };
     let detail = match seen {

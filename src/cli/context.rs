@@ -15,8 +15,9 @@ use super::{rehearsal, GlobalOpts};
 use crate::config::JobFile;
 use crate::exit::fail;
 use crate::ledger::Ledger;
-use crate::secret::Secret;
-use crate::wechat::{client::DEFAULT_TIMEOUT, Api, CallLog, CallOptions, Client, ComponentCreds};
+use crate::wechat::{Api, CallOptions};
+use wechat_open::secret::Secret;
+use wechat_open::{client::DEFAULT_TIMEOUT, tokens::ComponentCreds, CallLog, Client};
 
 /// Shared state of one command.
 pub struct Context {

@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 
 use crate::exit::Exit;
 use crate::hints::ClassText as _;
-use crate::wechat::errcode::{self, ErrClass, TokenKind};
+use crate::wechat::errcode;
+use wechat_open::errcode::{class_of, defer_until, ErrClass};
+use wechat_open::TokenKind;
 
 #[derive(Debug, clap::Args)]
 /// Explain a WeChat errcode: its Chinese text, an English gloss, how wxprov treats it
@@ -74,7 +76,7 @@ pub fn render_at(code: i64, now: DateTime<Utc>) -> String {
         }
         None => {
             line(&mut out, "", "unknown to wxprov's catalogue: the API documents do not list it");
-            let class = errcode::class_of(code);
+            let class = class_of(code);
             class_lines(&mut out, code, class, now);
             line(
                 &mut out,
@@ -107,8 +109,8 @@ fn carried(token: TokenKind) -> &'static str {
 fn class_lines(out: &mut String, code: i64, class: ErrClass, now: DateTime<Utc>) {
     let text = format!("{} ({})", class.as_str(), class.describe());
     line(out, "class", &wrap(&text, WIDTH - LABEL));
-    if let Some(until) = errcode::defer_until(code) {
-        let at = crate::beijing::show(Some(until.not_before(now).timestamp()));
+    if let Some(until) = defer_until(code) {
+        let at = wechat_open::beijing::show(Some(until.not_before(now).timestamp()));
         let text = format!("from {}\nif hit now: {at}", until.describe());
         line(out, "retry", &text);
     }

@@ -13,7 +13,7 @@ use super::Context;
 use crate::callback::link_state::LinkKey;
 use crate::exit::{fail, usage, Exit};
 use crate::manifest::{self, Column, Manifest};
-use crate::wechat::{links, Appid};
+use wechat_open::{links, Appid};
 
 /// Write the authorization links for registration and admin-rebind rows
 #[derive(Debug, clap::Args)]

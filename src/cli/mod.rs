@@ -289,9 +289,9 @@ pub fn main() -> ExitCode {
     let exit = match run(cli.command, global) {
         Ok(exit) => exit,
         Err(err) => {
-            eprintln!("{}error: {}", rehearsal::prefix(), crate::secret::redact(&format!("{err:#}")));
+            eprintln!("{}error: {}", rehearsal::prefix(), wechat_open::secret::redact(&format!("{err:#}")));
             if let Some(hint) =
-                err.chain().find_map(|c| c.downcast_ref::<crate::wechat::ApiError>()).and_then(|e| e.hint())
+                err.chain().find_map(|c| c.downcast_ref::<wechat_open::ApiError>()).and_then(|e| e.hint())
             {
                 eprintln!("{}hint: {hint}", rehearsal::prefix());
             }

@@ -13,7 +13,8 @@ use super::Context;
 use crate::exit::Exit;
 use crate::runner::plan::{plan, Planned};
 use crate::runner::{self, RunConfig};
-use crate::wechat::{CallOptions, Pacer};
+use crate::wechat::CallOptions;
+use wechat_open::pacing::Pacer;
 
 /// Show what `run` would do, without doing it
 ///

@@ -5,8 +5,8 @@
 
 use super::Context;
 use crate::exit::{usage, Exit};
-use crate::wechat::api::{self, Endpoint, QuotaGet, QuotaInfo, RateLimit};
-use crate::wechat::appid::{self, Appid};
+use wechat_open::api::{self, Endpoint, QuotaGet, QuotaInfo, RateLimit};
+use wechat_open::appid::{self, Appid};
 
 /// Print the daily call quota left and WeChat's rate limits for an appid
 #[derive(Debug, clap::Args)]

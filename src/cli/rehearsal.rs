@@ -17,7 +17,7 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::Secrets;
-use crate::secret::Secret;
+use wechat_open::secret::Secret;
 
 /// The `api_base` that makes a command a rehearsal.
 pub(super) const SIM: &str = "sim";

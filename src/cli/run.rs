@@ -12,8 +12,9 @@ use crate::interrupt::Interrupt;
 use crate::ledger::{RunEnd, RunLock, RunStatus};
 use crate::report::{self, failed::FeedBack, Summary};
 use crate::runner::{self, RunConfig};
-use crate::secret::redact;
-use crate::wechat::{CallOptions, Pacer};
+use crate::wechat::CallOptions;
+use wechat_open::pacing::Pacer;
+use wechat_open::secret::redact;
 
 /// Apply a job: a job file (.toml) or a manifest (.csv, .xlsx)
 ///
@@ -78,8 +79,8 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         let result = runner::run(api.clone(), ledger.clone(), &run_id, cfg, loaded, &interrupt).await?;
         let summary = Summary {
             run_id: run_id.clone(),
-            started_at: crate::beijing::rfc3339(started_at),
-            finished_at: crate::beijing::rfc3339(chrono::Utc::now()),
+            started_at: wechat_open::beijing::rfc3339(started_at),
+            finished_at: wechat_open::beijing::rfc3339(chrono::Utc::now()),
             rows: result.rows.len(),
             steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
             calls: api.calls.per_api(),

@@ -122,5 +122,5 @@ fn line(step: &WaitingStep) -> String {
 
 /// A Unix time in Beijing time, as ops staff read it, saying so.
 pub(super) fn time(secs: Option<i64>) -> String {
-    crate::beijing::show(secs)
+    wechat_open::beijing::show(secs)
 }

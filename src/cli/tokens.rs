@@ -8,9 +8,10 @@ use super::status::time;
 use super::Context;
 use crate::exit::{usage, Exit};
 use crate::ledger::Ledger;
-use crate::secret::Secret;
-use crate::wechat::appid::{self, Appid};
-use crate::wechat::{ApiError, ErrClass, Hint};
+use crate::wechat::Hint;
+use wechat_open::appid::{self, Appid};
+use wechat_open::secret::Secret;
+use wechat_open::{errcode::ErrClass, ApiError};
 
 /// Import, list or recover authorizer refresh tokens
 #[derive(Debug, clap::Args)]

@@ -217,7 +217,7 @@ fn save_job(step: &StepRecord) -> impl FnOnce(&rusqlite::Connection) -> Result<(
             s.input_hash,
             s.attempts,
             s.errcode,
-            s.message.as_deref().map(crate::secret::redact),
+            s.message.as_deref().map(wechat_open::secret::redact),
             s.hint,
             s.not_before,
             s.audit_id,

@@ -9,7 +9,7 @@ use wechat_open::error::StoreError;
 use wechat_open::tokens::{StoredTokens, TokenStore};
 
 use super::{now_secs, Ledger, LedgerError, TicketKind};
-use crate::secret::Secret;
+use wechat_open::secret::Secret;
 
 /// Whose token a row holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

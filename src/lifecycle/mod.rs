@@ -295,7 +295,7 @@ pub fn due(
 /// never tried under this rule (an older ledger) is tried.
 pub fn may_be_unblocked(tried_at: Option<i64>, now: DateTime<Utc>, cause_changed_at: Option<i64>) -> bool {
     let Some(tried) = tried_at else { return true };
-    tried < crate::beijing::day_start(now).timestamp_millis() || cause_changed_at.is_some_and(|c| c >= tried)
+    tried < wechat_open::beijing::day_start(now).timestamp_millis() || cause_changed_at.is_some_and(|c| c >= tried)
 }
 
 /// True when a step cannot be worked on yet because its row's mini-program does not exist:
@@ -474,7 +474,7 @@ mod tests {
 
     #[test]
     fn plan_shows_a_failed_reading_as_run_would_leave_the_step() {
-        use crate::wechat::{ApiError, TokenKind};
+        use wechat_open::{ApiError, TokenKind};
         let error =
             |code| ApiError::WeChat { api: "/a".into(), code, message: "m".into(), token: TokenKind::Authorizer };
         for code in [53200, -1, 48001, 53201] {

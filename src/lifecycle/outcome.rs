@@ -4,8 +4,10 @@
 //! come from the same reading of live state, so what `plan` shows is what `run` does.
 
 use super::StepState;
-use crate::wechat::errcode::{self, DeferUntil, ErrClass};
-use crate::wechat::{ApiError, Hint};
+use crate::wechat::errcode;
+use crate::wechat::Hint;
+use wechat_open::errcode::{defer_until, DeferUntil, ErrClass};
+use wechat_open::ApiError;
 
 /// What a step would do, judged from live state.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,7 +188,7 @@ impl StepOutcome {
         match err.class() {
             ErrClass::Defer => {
                 let now = chrono::Utc::now();
-                let until = code.and_then(errcode::defer_until).unwrap_or(DeferUntil::NextDay).not_before(now);
+                let until = code.and_then(defer_until).unwrap_or(DeferUntil::NextDay).not_before(now);
                 StepOutcome { errcode: code, hint, not_before: Some(until.timestamp()), ..deferred(message) }
             }
             ErrClass::Retry => StepOutcome {
@@ -215,15 +217,15 @@ mod tests {
 
     #[test]
     fn errors_map_to_states_by_class() {
-        use crate::wechat::TokenKind::Authorizer;
+        use wechat_open::TokenKind::Authorizer;
         let quota = ApiError::WeChat { api: "/a".into(), code: 53200, message: "m".into(), token: Authorizer };
         let out = StepOutcome::from_error(&quota);
         assert_eq!(out.state, StepState::Deferred);
-        assert_eq!(out.not_before, Some(crate::beijing::next_month(chrono::Utc::now()).timestamp()));
+        assert_eq!(out.not_before, Some(wechat_open::beijing::next_month(chrono::Utc::now()).timestamp()));
         let daily = ApiError::WeChat { api: "/a".into(), code: 45009, message: "m".into(), token: Authorizer };
         assert_eq!(
             StepOutcome::from_error(&daily).not_before,
-            Some(crate::beijing::next_day(chrono::Utc::now()).timestamp())
+            Some(wechat_open::beijing::next_day(chrono::Utc::now()).timestamp())
         );
         let human = ApiError::WeChat { api: "/a".into(), code: 53201, message: "m".into(), token: Authorizer };
         let out = StepOutcome::from_error(&human);

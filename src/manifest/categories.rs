@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 
-use crate::wechat::api::{AllCategories, Category};
+use wechat_open::api::{AllCategories, Category};
 
 /// What validation knows of WeChat's category tree.
 #[derive(Debug, Clone, Copy)]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::image::ImageKind;
+use wechat_open::image::ImageKind;
 
 use super::step::Step;
 

@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::image::{Image, ImageError, ImageKind, MAX_BMP_BYTES, MAX_IMAGE_BYTES};
-use crate::wechat::appid::{self, Appid};
+use crate::image::{Image, ImageError, MAX_BMP_BYTES};
+use wechat_open::appid::{self, Appid};
+use wechat_open::image::{ImageKind, MAX_IMAGE_BYTES};
 
 use super::categories::{match_certificate, parse_cell, Tree};
 use super::columns::{Column, Columns};

@@ -26,7 +26,7 @@ use crate::manifest::Column;
 /// wxprov's own columns and reads past it.
 const ERROR: &str = OWN_COLUMNS[0];
 use crate::runner::{RowResult, RunResult};
-use crate::secret::redact;
+use wechat_open::secret::redact;
 
 /// What failed.toml is made of besides the job file: where this run's ledger and report
 /// folder were (flags and environment included) and the API base it used.

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::ledger::StepState;
 use crate::manifest::StepKind;
 use crate::runner::{RowResult, RunResult};
-use crate::secret::redact;
+use wechat_open::secret::redact;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -39,7 +39,7 @@ pub struct Summary {
 /// millisecond and a random suffix, `20261121-111500.123-1a2b`, so that ids sort by start
 /// time even for runs in the same second.
 pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
-    format!("{}-{:04x}", crate::beijing::run_stamp(started), rand::random::<u16>())
+    format!("{}-{:04x}", wechat_open::beijing::run_stamp(started), rand::random::<u16>())
 }
 
 /// Writes the reports (failed.toml from `feed`) and points `latest` at them; returns their

@@ -25,8 +25,9 @@ use crate::interrupt::{Interrupt, GRACE};
 use crate::ledger::{now_millis, Ledger, RowRecord};
 use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
-use crate::wechat::{Api, ApiError, Attempts, ErrClass, Hint};
+use crate::wechat::{Api, Hint};
 use steps::{StepCtx, StepError};
+use wechat_open::{calls::Attempts, errcode::ErrClass, ApiError};
 
 /// What a run is asked to do.
 #[derive(Debug, Clone)]

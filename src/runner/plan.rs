@@ -147,7 +147,7 @@ async fn plan_step(
         StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record, live: Default::default() };
     match steps::decide(step.kind, &mut ctx).await {
         Ok(decision) => Ok(decision),
-        Err(StepError::Api(e)) if e.class() == crate::wechat::ErrClass::Stop => Err(StepError::Api(e)),
+        Err(StepError::Api(e)) if e.class() == wechat_open::errcode::ErrClass::Stop => Err(StepError::Api(e)),
         Err(StepError::Api(e)) => Ok(Decision::from_error(&e)),
         Err(e) => Err(e),
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::wechat::CallLog;
+use wechat_open::CallLog;
 
 /// How often the summary line is logged without a terminal.
 const LOG_EVERY: Duration = Duration::from_secs(10);

@@ -63,7 +63,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::wechat::api::{Category, RateLimit};
+use wechat_open::api::{Category, RateLimit};
 
 /// The fixture: the simulator's initial state and rules. See the module docs for every key.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //!
 //! A media id belongs to the appid whose token uploaded it and lives `media_ttl_secs`; other
 //! endpoints answer 40007 for anyone else's or an expired one (NOTES.md, "Media"). The format
-//! is judged by the bytes, like [`crate::image::ImageKind::sniff`], never by the file name.
+//! is judged by the bytes, like [`wechat_open::image::ImageKind::sniff`], never by the file name.
 //! Temporary media take PNG, JPEG and GIF only: a BMP is refused with 40005, as the live
 //! platform does. The simulator decodes what it receives (with the same BMP and PNG codecs
 //! wxprov converts with) and records the format and dimensions, so a test can check that a BMP
@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::api::{changed, err, Ctx, Reply};
 use super::state::{Media, State};
-use crate::image::{ImageKind, MAX_IMAGE_BYTES};
+use wechat_open::image::{ImageKind, MAX_IMAGE_BYTES};
 
 /// What the simulator made of an upload's bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,9 +21,9 @@ use serde_json::json;
 
 use super::state::AuthCode;
 use super::Shared;
-use crate::secret::Secret;
 use wechat_open::crypto::MsgCrypt;
 use wechat_open::event::{AuditResult, Authorization, Event, PushBody, Pushed};
+use wechat_open::secret::Secret;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::fixture::{AuditMode, CategoryTreeField, Fixture};
-use crate::wechat::api::{Category, RateLimit};
+use wechat_open::api::{Category, RateLimit};
 
 /// Milliseconds since the Unix epoch.
 pub(super) fn now_ms() -> u64 {

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::{start, Fixture, SimHandle, SimOptions};
-use crate::wechat::api::RateLimit;
+use wechat_open::api::RateLimit;
 
 const COMPONENT: &str = "wx666666666666123a";
 const OA: &str = "wx28f759479ea1e090";

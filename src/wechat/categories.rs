@@ -3,8 +3,10 @@
 //! category names. A successful answer without a tree is an error naming the field, and is
 //! never cached: an empty tree would make every category cell look unknown for a day.
 
-use super::api::{Category, GetAllCategories, CATEGORY_TREE_FIELDS};
-use super::{Api, ApiError, Endpoint};
+use wechat_open::api::{Category, Endpoint, GetAllCategories, CATEGORY_TREE_FIELDS};
+use wechat_open::ApiError;
+
+use super::Api;
 use crate::ledger::now_secs;
 
 /// How long a fetched tree is reused.

@@ -7,11 +7,8 @@
 
 use std::sync::LazyLock;
 
-use wechat_open::errcode as protocol;
-pub use wechat_open::errcode::{
-    class_of, class_on, defer_until, whitelist_ip, DeferUntil, ErrClass, Pace, NAME_CHANGES_RESET,
-};
-pub use wechat_open::TokenKind;
+use wechat_open::errcode::{self as protocol, whitelist_ip};
+use wechat_open::TokenKind;
 
 /// One catalogue entry with wxprov's hint; the entry's own facts (code, token kind, texts,
 /// class, defer rule, pacing) are read through it (`Deref`).
@@ -82,6 +79,7 @@ pub fn hint_for(code: i64, token: TokenKind, errmsg: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wechat_open::errcode::ErrClass;
 
     #[test]
     fn entries_carry_the_protocol_facts_and_their_hint() {

@@ -5,8 +5,10 @@
 //! appid that uploaded it (40007 otherwise), so uploads are keyed by SHA-256 *and* appid. The
 //! SHA-256 is of the bytes uploaded ([`Image::sha256`]): for a BMP, of the PNG made from it.
 
-use super::api::{TokenKind, MEDIA_UPLOAD_PATH};
-use super::{Api, ApiError};
+use wechat_open::api::MEDIA_UPLOAD_PATH;
+use wechat_open::{ApiError, TokenKind};
+
+use super::Api;
 use crate::image::Image;
 use crate::ledger::now_secs;
 
@@ -22,7 +24,7 @@ impl Api {
             Ok(None) => {}
             Err(e) => tracing::warn!("could not read the media cache: {e}"),
         }
-        let request = super::request_key(&image.sha256);
+        let request = wechat_open::calls::request_key(&image.sha256);
         let uploaded = self
             .tokens
             .with_token(Some(appid), |token| async move {

@@ -1,20 +1,16 @@
 //! wxprov's side of speaking to WeChat. The protocol and client are wechat-open's (the typed
-//! endpoints, the HTTP client, [`ApiError`], the pacer, the call log); they are re-exported
-//! here, transitionally, under their old paths. What is wxprov's: the errcode hints
-//! ([`errcode`]), tokens ([`token`]), and the ledger-backed caches of [`Api`] (media uploads,
+//! endpoints, the HTTP client, [`ApiError`], the pacer, the call log), imported from
+//! `wechat_open` where they are used. What is wxprov's: the errcode hints ([`errcode`],
+//! [`Hint`]), tokens ([`token`]), and the ledger-backed caches of [`Api`] (media uploads,
 //! the category tree, stated limits, permission sets).
 //!
 //! [`Api`] ties them together: it picks the right token for a call, retries once with a fresh
 //! token when WeChat rejects one, and hands every call to the ledger's event log.
 
-pub mod api;
-pub mod appid;
 pub mod categories;
-pub mod client;
 pub mod errcode;
 pub mod funcscope;
-pub mod lenient;
-pub mod links;
+pub mod hint;
 pub mod media;
 pub mod pacing;
 pub mod stated;
@@ -23,13 +19,14 @@ pub mod token;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use api::{Endpoint, TokenKind};
-pub use appid::Appid;
-pub use client::{ApiError, Client, Hint};
-pub use errcode::ErrClass;
-pub use pacing::Pacer;
-pub use token::{ComponentCreds, Tokens};
-pub use wechat_open::calls::{self, request_key, Attempts, CallLog};
+pub use hint::Hint;
+pub use token::Tokens;
+
+use wechat_open::api::{self, Endpoint};
+use wechat_open::calls::{self, request_key, CallLog};
+use wechat_open::pacing::Pacer;
+use wechat_open::tokens::ComponentCreds;
+use wechat_open::{ApiError, Client};
 
 use crate::ledger::Ledger;
 
@@ -117,7 +114,7 @@ impl Api {
         let request = request_key(req);
         self.tokens
             .with_token(appid, |token| async move {
-                if let (Some(appid), api::TokenKind::Authorizer) = (appid, E::TOKEN) {
+                if let (Some(appid), wechat_open::TokenKind::Authorizer) = (appid, E::TOKEN) {
                     self.heed_stated_limit(E::PATH, appid, &token).await;
                 }
                 let call = || self.client.call(Some(&token), req);

@@ -1,7 +1,6 @@
-//! The pacer, moved to [`wechat_open::pacing`]; re-exported here, transitionally. What stays is
-//! how a job's `[limits]` become the pacer's.
+//! How a job's `[limits]` become the pacer's ([`wechat_open::pacing::Limits`]).
 
-pub use wechat_open::pacing::*;
+use wechat_open::pacing::Limits;
 
 impl From<&crate::config::Limits> for Limits {
     fn from(limits: &crate::config::Limits) -> Limits {

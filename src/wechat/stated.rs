@@ -11,8 +11,8 @@
 
 use super::api::{QuotaGet, RateLimit};
 use super::{Api, Endpoint};
-use crate::secret::Secret;
 pub use wechat_open::pacing::StatedLimits;
+use wechat_open::secret::Secret;
 
 /// The ledger cache key of a path's stated limits.
 fn cache_key(path: &str) -> String {
@@ -51,7 +51,7 @@ impl Api {
     /// could not be read.
     async fn stated_limits(&self, path: &str, appid: &str, token: &Secret) -> Option<StatedLimits> {
         let key = cache_key(path);
-        let today = crate::beijing::day_start(chrono::Utc::now()).timestamp();
+        let today = wechat_open::beijing::day_start(chrono::Utc::now()).timestamp();
         match self.ledger.cache_get(&key, today).await {
             Ok(Some(text)) => match serde_json::from_str(&text) {
                 Ok(stated) => return Some(stated),
@@ -63,7 +63,7 @@ impl Api {
         let req = QuotaGet { cgi_path: path.to_string() };
         let answer = self
             .calls
-            .send(Some(appid), QuotaGet::PATH, super::request_key(&req), QuotaGet::TOKEN, false, || {
+            .send(Some(appid), QuotaGet::PATH, wechat_open::calls::request_key(&req), QuotaGet::TOKEN, false, || {
                 self.client.call(Some(token), &req)
             })
             .await;

@@ -1,5 +1,5 @@
 //! Tokens as wxprov gets them: wechat-open's [`wechat_open::tokens::Tokens`] over the ledger
-//! (which implements [`TokenStore`]), with two things of wxprov's own.
+//! (which implements [`TokenStore`](wechat_open::tokens::TokenStore)), with two things of wxprov's own.
 //!
 //! - `WXPROV_TOKEN_COMMAND`: platforms that already run a token service set it; wxprov then
 //!   runs `CMD APPID` (or `CMD --component`) for each token and never refreshes one itself.
@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use super::client::{ApiError, Client, Credential};
-use super::CallLog;
 use crate::ledger::Ledger;
-use crate::secret::Secret;
-pub use wechat_open::tokens::{ComponentCreds, TokenSource, TokenStore, VERIFY_TICKET_TTL_SECS};
+use wechat_open::error::Credential;
+use wechat_open::secret::Secret;
+use wechat_open::tokens::{ComponentCreds, TokenSource};
 use wechat_open::TokenKind;
+use wechat_open::{ApiError, CallLog, Client};
 
 /// The token source for every call wxprov makes.
 pub struct Tokens(wechat_open::tokens::Tokens);
@@ -137,7 +137,7 @@ impl TokenSource for TokenCommand {
             #[derive(serde::Deserialize)]
             struct Answer {
                 access_token: Secret,
-                #[serde(default, deserialize_with = "super::lenient::i64_any")]
+                #[serde(default, deserialize_with = "wechat_open::lenient::i64_any")]
                 expires_in: i64,
             }
             // Never echo the output: it holds the token.

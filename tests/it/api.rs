@@ -3,11 +3,12 @@
 //! chain (component token → authorizer token) and the ledger.
 
 use serde_json::{json, Value};
+use wechat_open::api::*;
+use wechat_open::secret::Secret;
+use wechat_open::{client::DEFAULT_TIMEOUT, tokens::ComponentCreds, Client};
 use wxprov::image::Image;
 use wxprov::ledger::Ledger;
-use wxprov::secret::Secret;
-use wxprov::wechat::api::*;
-use wxprov::wechat::{client::DEFAULT_TIMEOUT, Api, Client, ComponentCreds};
+use wxprov::wechat::Api;
 
 use crate::harness::{assert_no_secret, Sim, Workspace};
 
@@ -156,7 +157,7 @@ fn every_endpoint_sends_what_the_documents_say() {
     let scan = sim.post("/__sim/scan", json!({"official_appid": OA}));
     let ticket = scan["ticket"].as_str().unwrap().to_string();
     let reg = rt.block_on(api.call(OA, &FastRegister { ticket })).unwrap();
-    assert!(wxprov::wechat::Appid::parse(&reg.appid).is_ok() && reg.is_wx_verify_succ && reg.is_link_succ);
+    assert!(wechat_open::Appid::parse(&reg.appid).is_ok() && reg.is_wx_verify_succ && reg.is_link_succ);
     let c = recv("/cgi-bin/account/fastregister");
     assert_eq!((c["method"].as_str(), c["appid"].as_str()), (Some("POST"), Some(OA)));
     assert_eq!(c["body"], json!({"ticket": "***"}));

@@ -31,7 +31,7 @@ fn the_demos_reports_status_and_plan_read_as_their_snapshots() {
     let results = std::fs::read_to_string(report.join("results.csv")).unwrap();
     // The appid the simulator registered (row 2, the register step done) is its choice.
     let registered = results.lines().nth(1).and_then(|l| l.split(',').nth(1)).unwrap_or_default().to_string();
-    assert!(wxprov::wechat::Appid::parse(&registered).is_ok(), "{results}");
+    assert!(wechat_open::Appid::parse(&registered).is_ok(), "{results}");
     let _redacted = redactions(&registered).bind_to_scope();
 
     // A BOM so that Excel opens it as UTF-8; a snapshot would not show it.

@@ -377,7 +377,7 @@ impl Drop for Serve {
 }
 
 /// Beijing time worked out in the tests themselves, from the fixed UTC+8 offset (China keeps
-/// no daylight saving), never with `wxprov::beijing`: an expectation computed by the code
+/// no daylight saving), never with `wechat_open::beijing`: an expectation computed by the code
 /// under test cannot catch its mistakes. The times passed in are what the ledger recorded
 /// (a step's `tried_at` and `updated_at`, a run's `started_at`), not the test's clock, so a
 /// test that runs across Beijing midnight cannot flake.

@@ -120,7 +120,7 @@ fn readmes_demo_command_rehearses_with_a_real_set_up_in_the_shell() {
     let report = reports.join(&run_id);
     let results = std::fs::read_to_string(report.join("results.csv")).unwrap();
     let registered = results.lines().nth(1).and_then(|l| l.split(',').nth(1)).unwrap_or_default().to_string();
-    assert!(wxprov::wechat::Appid::parse(&registered).is_ok(), "{results}");
+    assert!(wechat_open::Appid::parse(&registered).is_ok(), "{results}");
     assert_eq!(
         results.replace(&registered, "REGISTERED"),
         "\u{feff}line,appid,official_appid,register,nickname,avatar,signature,categories,rebind_admin,domains,code,\

@@ -3,9 +3,9 @@
 //! and every kind of bad request is refused with its status, recorded, and stores nothing —
 //! while the process's stderr never shows the key or the token.
 
-use wxprov::callback::event::{AuditResult, Event, PushBody, Pushed};
-use wxprov::callback::MsgCrypt;
-use wxprov::secret::Secret;
+use wechat_open::crypto::MsgCrypt;
+use wechat_open::event::{AuditResult, Event, PushBody, Pushed};
+use wechat_open::secret::Secret;
 
 use crate::harness::{Serve, Workspace};
 
@@ -303,7 +303,7 @@ fn bad_pushes_are_refused_recorded_and_store_nothing() {
     cases.push(("no Encrypt", good.query.clone(), b"<xml><ToUserName>x</ToUserName></xml>".to_vec(), 400));
     let signed_garbage = {
         let encrypt = "!!!not base64!!!";
-        let sig = wxprov::callback::crypto::signature(TOKEN, &t.to_string(), "b64", encrypt);
+        let sig = wechat_open::crypto::signature(TOKEN, &t.to_string(), "b64", encrypt);
         (format!("?timestamp={t}&nonce=b64&msg_signature={sig}"), format!("<xml><Encrypt>{encrypt}</Encrypt></xml>"))
     };
     cases.push(("signed, not Base64", signed_garbage.0, signed_garbage.1.into_bytes(), 400));

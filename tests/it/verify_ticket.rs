@@ -2,9 +2,9 @@
 //! `WXPROV_COMPONENT_VERIFY_TICKET` while it lives (12 h); the variable is the fallback.
 
 use serde_json::json;
-use wxprov::callback::event::{Event, PushBody, Pushed};
-use wxprov::callback::MsgCrypt;
-use wxprov::secret::Secret;
+use wechat_open::crypto::MsgCrypt;
+use wechat_open::event::{Event, PushBody, Pushed};
+use wechat_open::secret::Secret;
 
 use crate::harness::{Serve, Sim, Workspace};
 use crate::run::FRESH;

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::{load_image, StepCtx, StepError};
 use crate::lifecycle::{Decision, StepOutcome};
-use crate::wechat::api::{GetAccountBasicInfo, ModifyHeadImage};
-use crate::wechat::Endpoint;
+use wechat_open::api::Endpoint;
+use wechat_open::api::{GetAccountBasicInfo, ModifyHeadImage};
 
 pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
@@ -52,5 +52,5 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
 
 /// The Beijing-time month, e.g. `2026-11`: WeChat's change counts restart each month.
 fn month() -> String {
-    chrono::Utc::now().with_timezone(&crate::beijing::offset()).format("%Y-%m").to_string()
+    chrono::Utc::now().with_timezone(&wechat_open::beijing::offset()).format("%Y-%m").to_string()
 }

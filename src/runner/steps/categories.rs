@@ -10,10 +10,10 @@ use super::{load_image, StepCtx, StepError};
 use crate::ledger::StepState;
 use crate::lifecycle::{Decision, StepOutcome};
 use crate::manifest::{CategoryAdd, CategoryChange};
-use crate::wechat::api::{
+use wechat_open::api::Endpoint;
+use wechat_open::api::{
     AccountCategories, AddCategory, CategoryToAdd, Certificate, DeleteCategory, GetCategory, ModifyCategory,
 };
-use crate::wechat::Endpoint;
 
 /// `audit_status` values of `getcategory`.
 const REVIEWING: i64 = 1;

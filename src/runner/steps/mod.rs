@@ -18,8 +18,9 @@ use serde_json::Value;
 use crate::ledger::{now_secs, Ledger, LedgerError, StepRecord};
 use crate::lifecycle::{Decision, StepOutcome};
 use crate::manifest::{Row, StepKind};
-use crate::wechat::api::{AccountBasicInfo, AccountCategories, GetAccountBasicInfo, GetCategory};
-use crate::wechat::{Api, ApiError};
+use crate::wechat::Api;
+use wechat_open::api::{AccountBasicInfo, AccountCategories, GetAccountBasicInfo, GetCategory};
+use wechat_open::ApiError;
 
 /// Why a step could not be worked on.
 #[derive(Debug, thiserror::Error)]

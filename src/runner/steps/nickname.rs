@@ -13,8 +13,8 @@ use serde_json::json;
 use super::{load_image, StepCtx, StepError};
 use crate::ledger::{now_secs, StepState};
 use crate::lifecycle::{Decision, StepOutcome};
-use crate::wechat::api::{CheckWxVerifyNickname, GetAccountBasicInfo, QueryNickname, SetNickname};
-use crate::wechat::{errcode, ApiError, Endpoint};
+use wechat_open::api::{CheckWxVerifyNickname, GetAccountBasicInfo, QueryNickname, SetNickname};
+use wechat_open::{api::Endpoint, ApiError};
 
 /// 91019: the mini-program is under review (NOTES.md).
 const UNDER_REVIEW: i64 = 91019;
@@ -51,7 +51,7 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
         let (used, quota) = (live.modify_used_count, live.modify_quota);
         if quota > 0 && used >= quota {
             return Ok(Decision::until(
-                errcode::NAME_CHANGES_RESET,
+                wechat_open::errcode::NAME_CHANGES_RESET,
                 None,
                 format!("this year's name changes are spent ({used}/{quota}); they reset on 1 January / 本年度名称修改次数已用完"),
             ));

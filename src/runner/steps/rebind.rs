@@ -7,8 +7,8 @@ use serde_json::json;
 use super::{StepCtx, StepError};
 use crate::ledger::TicketKind;
 use crate::lifecycle::{Decision, StepOutcome};
-use crate::wechat::api::ComponentRebindAdmin;
-use crate::wechat::{ApiError, Endpoint};
+use wechat_open::api::ComponentRebindAdmin;
+use wechat_open::{api::Endpoint, ApiError};
 
 /// 85060: invalid taskid — also what a consumed one answers.
 const INVALID_TASKID: i64 = 85060;

@@ -20,9 +20,10 @@ use serde_json::json;
 use super::{StepCtx, StepError};
 use crate::ledger::{now_secs, Registration, StepState, TicketKind};
 use crate::lifecycle::{Decision, StepOutcome};
-use crate::secret::Secret;
-use crate::wechat::api::{ApiGetAuthorizerInfo, ApiQueryAuth, FastRegister};
-use crate::wechat::{errcode, ApiError, Endpoint, ErrClass};
+use crate::wechat::errcode;
+use wechat_open::api::{ApiGetAuthorizerInfo, ApiQueryAuth, FastRegister};
+use wechat_open::secret::Secret;
+use wechat_open::{api::Endpoint, errcode::ErrClass, ApiError};
 
 /// Registrations an official account may make in a month.
 const MONTHLY_LIMIT: i64 = 5;
@@ -51,7 +52,7 @@ fn month_wait(ctx: &StepCtx<'_>) -> bool {
 /// before, is stale: a fresh one pasted in its place changes the step's input).
 async fn ticket(ctx: &StepCtx<'_>) -> Result<Option<String>, StepError> {
     let since = if month_wait(ctx) {
-        crate::beijing::month_start(chrono::Utc::now()).timestamp()
+        wechat_open::beijing::month_start(chrono::Utc::now()).timestamp()
     } else if let Some(t) = ctx.row.ticket.clone() {
         return Ok(Some(t));
     } else {
@@ -92,19 +93,19 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
 /// this Beijing-time month spent (what WeChat would answer with 61055).
 async fn month_full(ctx: &StepCtx<'_>) -> Result<Option<Decision>, StepError> {
     let official = official(ctx);
-    let month_start = crate::beijing::month_start(chrono::Utc::now()).timestamp();
+    let month_start = wechat_open::beijing::month_start(chrono::Utc::now()).timestamp();
     let this_month = ctx.ledger.registrations_since(&official, month_start).await?;
     if this_month < MONTHLY_LIMIT {
         return Ok(None);
     }
-    let not_before = crate::beijing::next_month(chrono::Utc::now()).timestamp();
+    let not_before = wechat_open::beijing::next_month(chrono::Utc::now()).timestamp();
     Ok(Some(Decision::WaitUntil {
         not_before,
         errcode: Some(MONTH_SPENT),
         message: format!(
             "{official} has registered {this_month} mini-programs this month (the limit is {MONTHLY_LIMIT}); waiting \
              until {}",
-            crate::beijing::show(Some(not_before))
+            wechat_open::beijing::show(Some(not_before))
         ),
         hint: errcode::lookup(MONTH_SPENT).map(|e| e.hint.to_string()),
     }))
@@ -188,14 +189,17 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
 /// waits for the first of next month, Beijing time.
 async fn month_spent(ctx: &StepCtx<'_>, ticket: &str, why: String) -> Result<StepOutcome, StepError> {
     ctx.ledger.use_ticket(TicketKind::FastRegister, &official(ctx), ticket).await?;
-    let not_before = crate::beijing::next_month(chrono::Utc::now()).timestamp();
+    let not_before = wechat_open::beijing::next_month(chrono::Utc::now()).timestamp();
     Ok(StepOutcome {
         errcode: Some(MONTH_SPENT),
         hint: errcode::lookup(MONTH_SPENT).map(|e| e.hint.to_string()),
         not_before: Some(not_before),
         ..StepOutcome::state(
             StepState::Waiting,
-            format!("{why}; waiting until {} (the stored ticket was dropped)", crate::beijing::show(Some(not_before))),
+            format!(
+                "{why}; waiting until {} (the stored ticket was dropped)",
+                wechat_open::beijing::show(Some(not_before))
+            ),
         )
     })
 }
@@ -289,7 +293,7 @@ async fn reconcile(
         let usable = |t: &Secret| !t.expose().is_empty();
         let from_info = info.authorization_info.authorizer_refresh_token.clone().filter(usable);
         let refresh = from_info.or(Some(item.refresh_token).filter(usable));
-        let granted = crate::wechat::api::func_ids(&info.authorization_info.func_info);
+        let granted = wechat_open::api::func_ids(&info.authorization_info.func_info);
         found.push(Candidate { appid: item.authorizer_appid, refresh, granted });
     }
     let after = match answer {
@@ -337,7 +341,7 @@ async fn reconcile(
 }
 
 /// `api_get_authorizer_info` for `appid`, with the component's token.
-async fn authorizer_info(ctx: &StepCtx<'_>, appid: &str) -> Result<crate::wechat::api::AuthorizerInfo, StepError> {
+async fn authorizer_info(ctx: &StepCtx<'_>, appid: &str) -> Result<wechat_open::api::AuthorizerInfo, StepError> {
     let req = ApiGetAuthorizerInfo {
         component_appid: ctx.api.component_appid().to_string(),
         authorizer_appid: appid.to_string(),

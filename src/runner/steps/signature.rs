@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::{StepCtx, StepError};
 use crate::lifecycle::{Decision, StepOutcome};
-use crate::wechat::api::{GetAccountBasicInfo, ModifySignature};
-use crate::wechat::Endpoint;
+use wechat_open::api::Endpoint;
+use wechat_open::api::{GetAccountBasicInfo, ModifySignature};
 
 fn wanted<'a>(ctx: &'a StepCtx<'_>) -> &'a str {
     ctx.row.signature.as_deref().unwrap_or_default()

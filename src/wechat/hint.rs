@@ -1,9 +1,7 @@
-//! The HTTP client and its error, moved to [`wechat_open::client`] and [`wechat_open::error`];
-//! re-exported here, transitionally. What stays is wxprov's: the hints for ops staff an
-//! error carries ([`Hint`]).
+//! The hint for ops staff an [`ApiError`] carries ([`Hint`]): the error itself is
+//! wechat-open's, what to do about it is wxprov's.
 
-pub use wechat_open::client::*;
-pub use wechat_open::error::*;
+use wechat_open::ApiError;
 
 use super::errcode;
 
