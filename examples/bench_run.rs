@@ -49,7 +49,7 @@ use serde_json::{json, Value};
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-const EXAMPLE_FIXTURE: &str = include_str!("sim-fixture.json");
+const EXAMPLE_FIXTURE: &str = include_str!("../crates/wechat-sim/fixtures/example.json");
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)

@@ -8,10 +8,12 @@
 //!   protocol pieces with no storage of their own are in the `wechat_open` crate, and
 //!   [`hints`] holds wxprov's hint for each of its errcodes.
 //! - [`ledger`]: the SQLite file that remembers tokens, media, tickets and every call.
-//! - [`sim`]: a stateful simulator of every WeChat endpoint wxprov uses.
 //! - [`callback`]: the callback receiver `serve` runs (the message encryption it opens pushes
 //!   with is `wechat_open`'s).
 //! - [`interrupt`]: SIGINT/SIGTERM during a run: no new call, the reports written.
+//!
+//! The simulator that `wxprov sim` and the rehearsals (`--api-base sim`) run is the
+//! `wechat_sim` crate.
 
 pub mod callback;
 pub mod cli;
@@ -29,5 +31,4 @@ pub mod report;
 // linking to private items.
 #[allow(unreachable_pub, rustdoc::private_intra_doc_links)]
 pub mod runner;
-pub mod sim;
 pub mod wechat;

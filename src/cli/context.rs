@@ -23,7 +23,7 @@ use wechat_open::{client::DEFAULT_TIMEOUT, tokens::ComponentCreds, CallLog, Clie
 pub struct Context {
     pub global: GlobalOpts,
     settings: OnceLock<Settings>,
-    sim: Option<crate::sim::SimHandle>,
+    sim: Option<wechat_sim::SimHandle>,
     /// The ledger the API writes its call log to, and the call log, flushed at the end.
     ledger: Option<(Ledger, CallLog)>,
 }
@@ -111,15 +111,15 @@ impl Context {
             verify_ticket: secrets.verify_ticket.clone(),
         };
         let url = if setup.rehearsal() {
-            let fixture = crate::sim::Fixture::example();
+            let fixture = wechat_sim::Fixture::example();
             let state_file = rehearsal::state_path(&setup.real_ledger.value);
             // A read-only command before the job's first rehearsal (`plan` on a fresh job) finds
             // no folder for the simulated world and must not create one: the simulator starts
             // from its fixture and keeps nothing.
             let folder = state_file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let keep = folder.is_dir();
-            let opts = crate::sim::SimOptions { state_file: keep.then(|| state_file.clone()), ..Default::default() };
-            let handle = crate::sim::start(fixture.clone(), opts, ([127, 0, 0, 1], 0).into())
+            let opts = wechat_sim::SimOptions { state_file: keep.then(|| state_file.clone()), ..Default::default() };
+            let handle = wechat_sim::start(fixture.clone(), opts, ([127, 0, 0, 1], 0).into())
                 .await
                 .map_err(|e| fail(format!("could not start the built-in simulator: {e:#}")))?;
             tracing::info!("using the built-in simulator at {} (not WeChat)", handle.url);
@@ -162,7 +162,7 @@ impl Context {
     }
 }
 
-async fn seed_sim_tokens(ledger: &Ledger, fixture: &crate::sim::Fixture) -> anyhow::Result<()> {
+async fn seed_sim_tokens(ledger: &Ledger, fixture: &wechat_sim::Fixture) -> anyhow::Result<()> {
     let mut seeded = 0;
     for (appid, refresh) in fixture.refresh_tokens() {
         if ledger.refresh_token(&appid).await?.is_none() {

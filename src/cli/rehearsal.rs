@@ -44,7 +44,7 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 /// The platform's identity and secrets in a rehearsal: the simulator fixture's, whatever the
 /// environment says. The callback token and AES key are not set (the encrypted routes of a
 /// rehearsed `serve` answer 503), and no token command is run.
-pub(super) fn secrets(fixture: &crate::sim::Fixture) -> Secrets {
+pub(super) fn secrets(fixture: &wechat_sim::Fixture) -> Secrets {
     Secrets {
         component_appid: Some(fixture.component.appid.clone()),
         component_secret: Some(Secret::new(fixture.component.secret.clone())),

@@ -169,7 +169,7 @@ impl Settings {
             return Err(bad("max_attempts", &0, max_attempts.source, "must be at least 1"));
         }
         let rehearsal = api_base.value == ApiBase::Sim;
-        let secrets = if rehearsal { rehearsal::secrets(&crate::sim::Fixture::example()) } else { Secrets::read(env)? };
+        let secrets = if rehearsal { rehearsal::secrets(&wechat_sim::Fixture::example()) } else { Secrets::read(env)? };
         let (ledger, report_dir) = if rehearsal {
             (rehearsal::ledger_path(&real_ledger.value), real_report_dir.value.join(rehearsal::REPORT_SUBDIR))
         } else {
@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(s.ledger, Path::new("l/wxprov.db.sim.db"));
         assert_eq!(s.real_ledger.value, Path::new("l/wxprov.db"));
         assert_eq!(s.report_dir, Path::new("job-reports/rehearsal"));
-        let fixture = crate::sim::Fixture::example();
+        let fixture = wechat_sim::Fixture::example();
         assert_eq!(s.secrets.component_appid, Some(fixture.component.appid));
         // And a job file's `api_base = "sim"` is a rehearsal too, unless a flag says otherwise.
         let job = JobFile { api_base: Some("sim".into()), ..JobFile::default() };

@@ -6,14 +6,16 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use wechat_sim::{Fixture, SimOptions};
+
 use crate::exit::{usage, Exit};
-use crate::sim::{Fixture, SimOptions};
 
 /// Run the WeChat API simulator
 ///
 /// Prints `wxprov sim listening on URL` once it accepts calls, then serves until interrupted.
-/// State comes from a fixture file (see examples/sim-fixture.json); control endpoints under
-/// /__sim/ show the calls received, inject faults, play a merchant's scan and more.
+/// State comes from a fixture file (see crates/wechat-sim/fixtures/example.json); control
+/// endpoints under /__sim/ show the calls received, inject faults, play a merchant's scan and
+/// more.
 ///
 /// With --state FILE the simulated world outlives the process: it is loaded from FILE when
 /// FILE exists (the fixture then only gives the platform's credentials, the category tree and
@@ -49,7 +51,7 @@ pub(super) async fn run(args: Args) -> anyhow::Result<Exit> {
         return Err(usage("--fault-rate must be between 0 and 1"));
     }
     let fixture = match &args.fixture {
-        Some(path) => Fixture::from_file(path).map_err(|e| usage(format!("{e:#}")))?,
+        Some(path) => Fixture::from_file(path).map_err(|e| usage(e.to_string()))?,
         None => Fixture::example(),
     };
     let opts = SimOptions {
@@ -58,7 +60,7 @@ pub(super) async fn run(args: Args) -> anyhow::Result<Exit> {
         seed: args.seed,
         state_file: args.state.clone(),
     };
-    let handle = crate::sim::start(fixture, opts, args.listen).await?;
+    let handle = wechat_sim::start(fixture, opts, args.listen).await?;
     if let Some(path) = handle.state_file() {
         tracing::info!("the simulator keeps its state in {}", path.display());
     }

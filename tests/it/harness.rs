@@ -277,10 +277,10 @@ impl Drop for Sim {
     }
 }
 
-/// The example fixture that ships in examples/.
+/// The simulator's example fixture (`wechat_sim::Fixture::example`), as JSON.
 pub fn example_fixture() -> Value {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sim-fixture.json"))
-        .expect("examples/sim-fixture.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/wechat-sim/fixtures/example.json");
+    let text = std::fs::read_to_string(path).expect("crates/wechat-sim/fixtures/example.json");
     serde_json::from_str(&text).expect("fixture JSON")
 }
 

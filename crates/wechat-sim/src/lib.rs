@@ -1,27 +1,51 @@
-//! The simulator: a local, stateful stand-in for every WeChat endpoint wxprov uses (DESIGN §8).
+//! A local, stateful simulator of the WeChat Open Platform endpoints a third-party platform
+//! (第三方平台) uses to provision mini-programs (DESIGN §8).
 //!
-//! Tests, the benchmark, the demo job and ops staff rehearsing a sheet run against it. It
-//! serves the documented paths, shapes, rules and errcodes from a [`Fixture`], injects latency
-//! and faults ([`SimOptions`], `POST /__sim/faults`), records every call, and offers a control
-//! API under `/__sim/` for the parts humans play (scans, audits) and for looking inside.
+//! Nothing at WeChat can be called without a real platform, real accounts and real quotas that
+//! do not come back, so wxprov's tests, its benchmark, the demo job and ops staff rehearsing a
+//! sheet (`--api-base sim`) run against this instead. It is its own crate so that it depends
+//! on the protocol ([`wechat_open`]) only, never on the tool it tests. It serves the
+//! documented paths, answer shapes, rules and errcodes, starting from a [`Fixture`]; it
+//! injects latency and faults ([`SimOptions`], `POST /__sim/faults`), records every call, and
+//! offers a control API under `/__sim/` for the parts humans play (a merchant's scan, an
+//! audit's end) and for looking inside (`GET /__sim/calls`, `/__sim/state`).
+//!
+//! Starting one on loopback with the example fixture and asking it for the platform's token,
+//! with [`wechat_open`]'s client as a caller would:
+//!
+//! ```
+//! use wechat_open::api::ApiComponentToken;
+//! use wechat_open::client::{Client, DEFAULT_TIMEOUT};
+//! use wechat_open::secret::Secret;
+//! use wechat_sim::{start, Fixture, SimOptions};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let fixture = Fixture::example();
+//! let sim = start(fixture.clone(), SimOptions::default(), "127.0.0.1:0".parse()?).await?;
+//! let client = Client::new(&sim.url, DEFAULT_TIMEOUT)?;
+//! let platform = &fixture.component;
+//! let request = ApiComponentToken {
+//!     component_appid: platform.appid.clone(),
+//!     component_appsecret: Secret::new(platform.secret.as_str()),
+//!     component_verify_ticket: Secret::new(platform.verify_ticket.as_str()),
+//! };
+//! let answer = client.call(None, &request).await?;
+//! assert_eq!(answer.expires_in, 7200);
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Layout, one concept per file:
-//! - [`fixture`]: the JSON starting state and every key it takes.
+//! - `fixture`: the JSON starting state and every key it takes ([`Fixture`]).
 //! - `state`: the in-memory world behind one mutex.
 //! - `api`: the pipeline every API call goes through (tokens, faults, quotas, log).
 //! - `token`, `register`, `account`, `nickname`, `categories`, `media`: endpoint rules.
 //! - `faults`, `calllog`, `conn`: fault injection, the call log, cuttable connections.
-//! - `control`: the `/__sim/` API.
+//! - `control`, `push`: the `/__sim/` API, and the pushes it sends to a callback URL.
 //! - `persist`: the state file that carries the world from one process to the next.
-//!
-//! ```no_run
-//! # async fn demo() -> anyhow::Result<()> {
-//! use wxprov::sim::{start, Fixture, SimOptions};
-//! let sim = start(Fixture::example(), SimOptions::default(), "127.0.0.1:0".parse()?).await?;
-//! println!("WeChat at {}", sim.url);
-//! sim.shutdown().await;
-//! # Ok(()) }
-//! ```
+#![deny(missing_docs)]
 
 mod account;
 mod api;
@@ -29,8 +53,9 @@ mod calllog;
 mod categories;
 mod conn;
 mod control;
+mod error;
 mod faults;
-pub mod fixture;
+mod fixture;
 mod media;
 mod nickname;
 mod persist;
@@ -55,8 +80,8 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use faults::{FaultKind, ScheduledFault};
-pub use fixture::Fixture;
+pub use error::Error;
+pub use fixture::{ComponentFixture, Fixture};
 
 use calllog::CallLog;
 use conn::{ConnKill, KillableListener};
@@ -86,6 +111,7 @@ pub struct SimOptions {
 pub struct SimHandle {
     /// `http://127.0.0.1:PORT`: use as the API base.
     pub url: String,
+    /// The address it listens on (the port chosen when port 0 was asked for).
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
@@ -162,7 +188,7 @@ impl Shared {
         .await;
         match written {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!("{e:#}"),
+            Ok(Err(e)) => tracing::warn!("{e}"),
             Err(e) => tracing::warn!("saving the simulator's state failed: {e}"),
         }
     }
@@ -172,7 +198,7 @@ impl Shared {
         let Some(persist) = &self.persist else { return };
         let (seq, snap) = persist.snapshot(&self.lock_state());
         if let Err(e) = persist.write(seq, &snap) {
-            tracing::warn!("{e:#}");
+            tracing::warn!("{e}");
         }
     }
 }
@@ -217,8 +243,12 @@ fn router(shared: Arc<Shared>) -> Router {
 /// With [`SimOptions::state_file`], the world comes from that file when it exists (an
 /// unreadable or foreign file is an error saying so), and the file is written at once when it
 /// does not, so that a folder that cannot hold it is found now rather than on the first call.
-pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> anyhow::Result<SimHandle> {
-    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build()?;
+pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> Result<SimHandle, Error> {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| Error::HttpClient(e.to_string()))?;
     let mut state = State::new(fixture, opts.seed);
     let persist = match &opts.state_file {
         Some(path) => {
@@ -241,8 +271,9 @@ pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> an
         persist,
         http,
     });
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
+    let listen_error = |error| Error::Listen { addr: listen, error };
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
     let app = router(Arc::clone(&shared)).into_make_service_with_connect_info::<ConnKill>();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// What a fault does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FaultKind {
+pub(crate) enum FaultKind {
     /// Answer `{"errcode": N}` with HTTP 200, without effect.
     Errcode,
     /// Answer an HTTP error status, without effect.
@@ -30,7 +30,7 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FaultKind::Errcode => "errcode",
             FaultKind::Http => "http",
@@ -44,7 +44,7 @@ impl FaultKind {
 /// A fault scheduled through `POST /__sim/faults`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScheduledFault {
+pub(crate) struct ScheduledFault {
     /// The API path it applies to, e.g. `/cgi-bin/account/fastregister`.
     pub path: String,
     pub kind: FaultKind,

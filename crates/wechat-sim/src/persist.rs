@@ -20,16 +20,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use anyhow::{bail, Context as _};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::lock;
 use super::state::{
     AccessToken, AuthCode, Media, MiniProgram, NicknameAuditRec, OfficialAccount, PathQuota, RebindTask, RefreshToken,
     State, Ticket,
 };
+use super::{lock, Error};
 
 /// The file format's version; a file with another one is refused.
 const FORMAT: u32 = 1;
@@ -95,19 +94,23 @@ impl Snapshot {
     }
 }
 
-/// Replaces `st`'s world (built from the fixture) with the one in `bytes`.
-fn apply(st: &mut State, bytes: &[u8]) -> anyhow::Result<()> {
-    let snap: Snapshot = serde_json::from_slice(bytes)?;
+/// Replaces `st`'s world (built from the fixture) with the one in `bytes`; else says why the
+/// bytes are not usable.
+fn apply(st: &mut State, bytes: &[u8]) -> Result<(), String> {
+    let snap: Snapshot = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if snap.format != FORMAT {
-        bail!("it has format {}, this wxprov reads format {FORMAT}", snap.format);
+        return Err(format!("it has format {}, this simulator reads format {FORMAT}", snap.format));
     }
     if snap.component_appid != st.component.appid {
-        bail!("it belongs to platform {}, the fixture describes platform {}", snap.component_appid, st.component.appid);
+        return Err(format!(
+            "it belongs to platform {}, the fixture describes platform {}",
+            snap.component_appid, st.component.appid
+        ));
     }
     let seed: [u8; 32] = hex::decode(&snap.rng_seed)
         .ok()
         .and_then(|v| v.try_into().ok())
-        .ok_or_else(|| anyhow::anyhow!("rng_seed is not 64 hex digits"))?;
+        .ok_or_else(|| "rng_seed is not 64 hex digits".to_string())?;
     st.component.verify_ticket = snap.verify_ticket;
     st.component.old_verify_tickets = snap.old_verify_tickets;
     st.official_accounts = snap.official_accounts;
@@ -129,18 +132,13 @@ fn apply(st: &mut State, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Loads the file into `st` if it exists. Returns whether it did.
-pub(super) fn load(path: &Path, st: &mut State) -> anyhow::Result<bool> {
+pub(super) fn load(path: &Path, st: &mut State) -> Result<bool, Error> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => bail!("cannot read the simulator's state file {}: {e}", path.display()),
+        Err(error) => return Err(Error::StateUnreadable { path: path.to_path_buf(), error }),
     };
-    apply(st, &bytes).with_context(|| {
-        format!(
-            "the simulator's state file {} is not usable; delete it to start the simulator over from its fixture",
-            path.display()
-        )
-    })?;
+    apply(st, &bytes).map_err(|reason| Error::StateUnusable { path: path.to_path_buf(), reason })?;
     Ok(true)
 }
 
@@ -173,7 +171,7 @@ impl Persist {
     }
 
     /// Writes snapshot `seq` unless a later one was written or the file already holds it.
-    pub(super) fn write(&self, seq: u64, snap: &Snapshot) -> anyhow::Result<()> {
+    pub(super) fn write(&self, seq: u64, snap: &Snapshot) -> Result<(), Error> {
         let bytes = snap.to_bytes();
         let mut w = lock(&self.written);
         if seq <= w.seq {
@@ -183,8 +181,7 @@ impl Persist {
         if w.bytes == bytes {
             return Ok(());
         }
-        write_atomic(&self.path, &bytes)
-            .with_context(|| format!("cannot write the simulator's state file {}", self.path.display()))?;
+        write_atomic(&self.path, &bytes).map_err(|error| Error::StateUnwritable { path: self.path.clone(), error })?;
         w.bytes = bytes;
         Ok(())
     }
