@@ -331,7 +331,7 @@ impl Fixture {
     }
 
     /// Parses and checks a fixture from JSON text.
-    pub fn from_json(text: &str) -> Result<Fixture, Error> {
+    pub(crate) fn from_json(text: &str) -> Result<Fixture, Error> {
         Fixture::parse(text).map_err(|reason| Error::BadFixture { path: None, reason })
     }
 
@@ -435,5 +435,29 @@ mod tests {
                 "mini_programs":[{"appid":"wx1"},{"appid":"wx1"}]}"#,
         );
         assert!(e.is_err());
+    }
+
+    #[test]
+    fn a_bad_or_missing_fixture_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fixture.json");
+        std::fs::write(
+            &path,
+            r#"{"component":{"appid":"wxc","secret":"s","verify_ticket":"t"},
+                "mini_programs":[{"appid":"wx1"}],"official_accounts":[{"appid":"wx1"}]}"#,
+        )
+        .unwrap();
+        let e = Fixture::from_file(&path).unwrap_err();
+        assert!(matches!(&e, Error::BadFixture { path: Some(p), .. } if *p == path), "{e:?}");
+        assert_eq!(e.to_string(), format!("bad sim fixture {}: appid wx1 appears twice", path.display()));
+
+        std::fs::write(&path, r#"{"component":{"appid":"wxc","secret":"s","verify_ticket":"t"},"quota":{}}"#).unwrap();
+        let e = Fixture::from_file(&path).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("bad sim fixture {}: unknown field `quota`", path.display())), "{e}");
+
+        let missing = dir.path().join("none.json");
+        let e = Fixture::from_file(&missing).unwrap_err();
+        assert!(matches!(&e, Error::FixtureUnreadable { path, .. } if *path == missing), "{e:?}");
+        assert!(e.to_string().starts_with(&format!("cannot read sim fixture {}: ", missing.display())), "{e}");
     }
 }

@@ -111,8 +111,6 @@ pub struct SimOptions {
 pub struct SimHandle {
     /// `http://127.0.0.1:PORT`: use as the API base.
     pub url: String,
-    /// The address it listens on (the port chosen when port 0 was asked for).
-    pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     shared: Arc<Shared>,
@@ -289,5 +287,5 @@ pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> Re
         ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
         _ => addr,
     };
-    Ok(SimHandle { url: format!("http://{shown}"), addr, stop: Some(stop), task, shared })
+    Ok(SimHandle { url: format!("http://{shown}"), stop: Some(stop), task, shared })
 }
