@@ -35,6 +35,9 @@ pub struct JobFile {
     pub api_base: Option<String>,
     pub report_dir: Option<PathBuf>,
     pub concurrency: Option<usize>,
+    /// The event log is pruned to this age, in days, at the end of a run and by `ledger
+    /// vacuum` (DESIGN §2); default 180.
+    pub keep_events_days: Option<u32>,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]

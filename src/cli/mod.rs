@@ -5,6 +5,7 @@ mod categories;
 mod check;
 mod context;
 pub mod explain;
+mod ledger;
 mod links;
 mod manifest_args;
 mod plan;
@@ -244,6 +245,10 @@ impl Command {
                 let (ledger, log) = a.common();
                 common(ledger, log)
             }
+            Command::Ledger(a) => {
+                let (ledger, log) = a.common();
+                common(ledger, log)
+            }
             Command::Categories(a) => common(&a.ledger, &a.log),
             Command::Quota(a) => common(&a.ledger, &a.log),
             Command::Sim(a) => Taken { log: Some(&a.log), ..Taken::default() },
@@ -265,6 +270,7 @@ enum Command {
     Plan(plan::Args),
     Check(check::Args),
     Status(status::Args),
+    Ledger(ledger::Args),
     Links(links::Args),
     Serve(serve::Args),
     Tokens(tokens::Args),
@@ -318,6 +324,7 @@ fn run(command: Command, global: GlobalOpts) -> anyhow::Result<Exit> {
             Command::Plan(args) => plan::run(args, &mut ctx).await,
             Command::Check(args) => check::run(args, &mut ctx).await,
             Command::Status(args) => status::run(args, &mut ctx).await,
+            Command::Ledger(args) => ledger::run(args, &mut ctx).await,
             Command::Links(args) => links::run(args, &mut ctx).await,
             Command::Serve(args) => serve::run(args, &mut ctx).await,
             Command::Tokens(args) => tokens::run(args, &mut ctx).await,

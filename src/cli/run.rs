@@ -131,6 +131,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let end = RunEnd { status, reason, rows: result.rows.len(), calls, exit_code: result.exit.code() };
     ledger.end_run(&run_id, end).await?;
+    prune_events(&ledger, settings.keep_events_days.value).await;
     let done = match interrupted {
         Some(reason) => format!(
             "run {run_id} was interrupted — {reason}; {calls} API calls; reports in {}; the next run \
@@ -145,4 +146,18 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         return Err(crate::exit::fail(reason));
     }
     Ok(result.exit)
+}
+
+/// Prunes the event log to `keep_events_days` once the run is over (DESIGN §2); the space is
+/// reused by the next runs, and `wxprov ledger vacuum` gives it back to the file system. A
+/// failure is a warning: the run's work is recorded, and the next run prunes again.
+async fn prune_events(ledger: &crate::ledger::Ledger, keep_days: u32) {
+    match ledger.prune_events(keep_days, crate::ledger::now_millis()).await {
+        Ok(0) => {}
+        Ok(n) => {
+            let events = if n == 1 { "event" } else { "events" };
+            tracing::info!("pruned {n} {events} older than {keep_days} days from the event log");
+        }
+        Err(e) => tracing::warn!("could not prune the event log to {keep_days} days: {e}"),
+    }
 }

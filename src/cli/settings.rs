@@ -132,6 +132,8 @@ pub struct Settings {
     pub max_rows: Option<usize>,
     /// `[limits]`: the pacer's quotas.
     pub limits: Limits,
+    /// `keep_events_days`: the age the event log is pruned to; at least 1.
+    pub keep_events_days: Sourced<u32>,
     /// The platform's identity and secrets: the environment's, or in a rehearsal the
     /// simulator fixture's.
     pub secrets: Secrets,
@@ -139,6 +141,9 @@ pub struct Settings {
 
 /// Rows worked on at once unless told otherwise.
 const DEFAULT_CONCURRENCY: usize = 16;
+
+/// Days of the event log kept unless told otherwise (DESIGN §2).
+const DEFAULT_KEEP_EVENTS_DAYS: u32 = 180;
 
 impl Settings {
     /// Resolves `given` over `job` over the defaults; `env` reads the environment (for the
@@ -168,6 +173,19 @@ impl Settings {
         if max_attempts.value == 0 {
             return Err(bad("max_attempts", &0, max_attempts.source, "must be at least 1"));
         }
+        let keep_events_days = match file.keep_events_days {
+            Some(days) => Sourced::new(days, Source::Job("keep_events_days")),
+            None => Sourced::new(DEFAULT_KEEP_EVENTS_DAYS, Source::Default),
+        };
+        if keep_events_days.value == 0 {
+            // `quota_use` counts today's calls from it, against WeChat's daily quotas.
+            return Err(bad(
+                "keep_events_days",
+                &0,
+                keep_events_days.source,
+                "must be at least 1 (today's calls count against WeChat's daily quotas)",
+            ));
+        }
         let rehearsal = api_base.value == ApiBase::Sim;
         let secrets = if rehearsal { rehearsal::secrets(&wechat_sim::Fixture::example()) } else { Secrets::read(env)? };
         let (ledger, report_dir) = if rehearsal {
@@ -194,6 +212,7 @@ impl Settings {
             concurrency,
             max_attempts,
             limits: file.limits.clone(),
+            keep_events_days,
             secrets,
         })
     }
@@ -259,13 +278,16 @@ mod tests {
         assert_eq!(s.real_report_dir, Sourced::new(PathBuf::from("reports"), Source::Default));
         assert_eq!(s.concurrency, Sourced::new(16, Source::Default));
         assert_eq!(s.max_attempts, Sourced::new(5, Source::Default));
+        assert_eq!(s.keep_events_days, Sourced::new(180, Source::Default));
     }
 
     #[test]
     fn the_job_file_wins_over_the_defaults() {
         let mut job = job();
         job.retry.max_attempts = 2;
+        job.keep_events_days = Some(30);
         let s = resolve(&Given::default(), Some(&job));
+        assert_eq!(s.keep_events_days, Sourced::new(30, Source::Job("keep_events_days")));
         assert_eq!(s.api_base, Sourced::new(ApiBase::Url("http://127.0.0.1:9".into()), Source::Job("api_base")));
         assert_eq!(s.real_ledger, Sourced::new(PathBuf::from("job.db"), Source::Job("ledger")));
         assert_eq!(s.real_report_dir, Sourced::new(PathBuf::from("job-reports"), Source::Job("report_dir")));
@@ -367,6 +389,12 @@ mod tests {
         assert_eq!(
             error(&Given::default(), Some(&job), &no_env),
             "max_attempts 0 from the job file's `retry.max_attempts`: must be at least 1"
+        );
+        let job = JobFile { keep_events_days: Some(0), ..JobFile::default() };
+        assert_eq!(
+            error(&Given::default(), Some(&job), &no_env),
+            "keep_events_days 0 from the job file's `keep_events_days`: must be at least 1 (today's calls count \
+             against WeChat's daily quotas)"
         );
         let given = Given { api_base: flag("ftp://example.cn".into(), "--api-base"), ..Given::default() };
         assert_eq!(

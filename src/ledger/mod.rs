@@ -33,6 +33,7 @@ mod status;
 mod steps;
 mod tickets;
 mod tokens;
+mod upkeep;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -51,6 +52,7 @@ pub use status::WaitingStep;
 pub use steps::RowRecord;
 pub use tickets::TicketKind;
 pub use tokens::{AuthorizerTokens, TokenKind, TokenRow};
+pub use upkeep::{compact, size_on_disk};
 
 /// What can go wrong with the ledger.
 #[derive(Debug, thiserror::Error)]

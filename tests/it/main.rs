@@ -22,6 +22,7 @@ mod guide;
 mod help;
 mod images;
 mod interrupt;
+mod ledger_upkeep;
 mod links;
 mod name_quota;
 mod plan;
