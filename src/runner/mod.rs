@@ -509,7 +509,9 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
             _ => attempt(ctx, step.kind, &mut sctx, &attempts).await,
         }
     };
-    let outcome = attempts.clone().scope(work).await;
+    // Boxed: inline, the largest step's decide/apply state (and the task-local scope's copy
+    // of it) made every row's future that large, moved and polled as a whole.
+    let outcome = attempts.clone().scope(Box::pin(work)).await;
     let outcome = match outcome {
         // The platform's credentials or setup (DESIGN §5): the run stops, and the step is
         // left as it was before this run touched it (a call marked as started is unmarked).
