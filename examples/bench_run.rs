@@ -38,7 +38,10 @@
 //! figure; one run lasts half a second, too short to stand for the machine),
 //! `BENCH_RESUME_ROWS` (100000), `BENCH_CATEGORIES` (1: the (a)/(b) rows also ask for a
 //! category; 0: signature only), `BENCH_KEEP=1` keeps the temp folder, `WXPROV_BIN` the binary
-//! (default: `wxprov` beside `examples/`).
+//! (default: `wxprov` beside `examples/`), `BENCH_PARTS` which parts run (`abc`, the default:
+//! (a), (b), and (c) with (d)), `BENCH_CALLGRIND=1` one more fresh (b) run under
+//! `valgrind --tool=callgrind`, whose instruction count does not move with the machine's load
+//! (the figure to compare two builds by; a minute or two).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -337,11 +340,49 @@ fn figure(name: &str, value: String, target: &str, pass: Option<bool>) -> Figure
     Figure { name: name.into(), value, target: target.into(), pass }
 }
 
+/// A fresh (b) run with `wxprov run` under `valgrind --tool=callgrind`: the instructions it
+/// executed (callgrind's `summary:` line) and the calls the simulator received.
+fn callgrind_run(root: &Path, bin: &Path, rows: usize, categories: bool) -> Res<(u64, u64)> {
+    let sc = Scenario::new(root, "b-callgrind", bin, rows, categories)?;
+    let sim = Sim::start(bin, &sc.dir.join("fixture.json"), 0)?;
+    sc.import_tokens(&sim)?;
+    sc.job(1_000_000, 1_000_000, 64)?;
+    println!("    callgrind: one more fresh run under valgrind …");
+    let out = sc.dir.join("callgrind.out");
+    let run = sc.command(&sim, "callgrind", &["run", "job.toml"])?;
+    let mut cmd = Command::new("valgrind");
+    cmd.arg("--tool=callgrind").arg(format!("--callgrind-out-file={}", out.display())).arg(run.get_program());
+    cmd.args(run.get_args()).current_dir(&sc.dir).stdin(Stdio::null());
+    for (key, value) in run.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.stdout(Stdio::null()).stderr(std::fs::File::create(sc.dir.join("callgrind.err"))?);
+    let m = run_measured(cmd, Duration::from_secs(1800))?;
+    if m.code != 0 {
+        return Err(format!("wxprov run under valgrind exited {} (see {})", m.code, sc.dir.display()).into());
+    }
+    let (summary, _) = sc.summary()?;
+    sc.check_all_done(&summary)?;
+    let calls = sim.calls()?.len() as u64;
+    let text = std::fs::read_to_string(&out)?;
+    let instructions = text
+        .lines()
+        .find_map(|l| l.strip_prefix("summary:"))
+        .and_then(|n| n.split_whitespace().next()?.parse().ok())
+        .ok_or("callgrind's output has no summary line")?;
+    println!("    callgrind: {instructions} instructions, {calls} calls");
+    Ok((instructions, calls))
+}
+
 fn main() -> Res<()> {
     let bin = wxprov_bin()?;
     let rows = env_num("BENCH_ROWS", 2000);
     let resume_rows = env_num("BENCH_RESUME_ROWS", 100_000);
     let categories = env_num("BENCH_CATEGORIES", 1) != 0;
+    let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "abc".into());
     let tmp = tempfile::Builder::new().prefix("wxprov-bench-run-").tempdir()?;
     let root = tmp.path().to_path_buf();
     println!("wxprov: {}\ntemp folder: {}", bin.display(), root.display());
@@ -349,7 +390,7 @@ fn main() -> Res<()> {
     let mut figures = Vec::new();
 
     // (a) pacing.
-    {
+    if parts.contains('a') {
         let limit = 100u32;
         let sc = Scenario::new(&root, "a-pacing", &bin, rows, categories)?;
         let sim = Sim::start(&bin, &sc.dir.join("fixture.json"), 50)?;
@@ -389,7 +430,7 @@ fn main() -> Res<()> {
     }
 
     // (b) overhead: `BENCH_REPEAT` fresh runs (a new ledger and simulator each), the median.
-    {
+    if parts.contains('b') {
         let repeat = env_num("BENCH_REPEAT", 5).max(1);
         println!("\n(b) overhead: the same {rows} rows, no latency, no limit, {repeat} times …");
         let (mut per_calls, mut nets) = (Vec::new(), Vec::new());
@@ -437,10 +478,19 @@ fn main() -> Res<()> {
             Some(per_call <= 50.0),
         ));
         figures.push(figure("    net of the fixed cost, median", format!("{:.1} µs", median(&mut nets)), "", None));
+        if std::env::var_os("BENCH_CALLGRIND").is_some() {
+            let (instructions, calls) = callgrind_run(&root, &bin, rows, categories)?;
+            figures.push(figure(
+                "(b) instructions, callgrind",
+                format!("{:.1} M ({:.0}/call)", instructions as f64 / 1e6, instructions as f64 / calls.max(1) as f64),
+                "",
+                None,
+            ));
+        }
     }
 
     // (c), (d): a finished 100k-row job run again.
-    {
+    if parts.contains('c') {
         let sc = Scenario::new(&root, "c-resume", &bin, resume_rows, false)?;
         let sim = Sim::start(&bin, &sc.dir.join("fixture.json"), 0)?;
         let imp = sc.import_tokens(&sim)?;
