@@ -477,10 +477,15 @@ mod tests {
         use wechat_open::{ApiError, TokenKind};
         let error =
             |code| ApiError::WeChat { api: "/a".into(), code, message: "m".into(), token: TokenKind::Authorizer };
+        let now = noon();
         for code in [53200, -1, 48001, 53201] {
             let e = error(code);
-            assert_eq!(Decision::from_error(&e).expected_state(), StepOutcome::from_error(&e).state, "{code}");
-            assert_eq!(Decision::from_error(&e).detail(), e.to_string());
+            assert_eq!(
+                Decision::from_error(&e, now).expected_state(),
+                StepOutcome::from_error(&e, now).state,
+                "{code}"
+            );
+            assert_eq!(Decision::from_error(&e, now).detail(), e.to_string());
         }
     }
 

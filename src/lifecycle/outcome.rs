@@ -2,6 +2,11 @@
 //!
 //! `plan` stops at the [`Decision`]; `run` acts on it and records the [`StepOutcome`]. Both
 //! come from the same reading of live state, so what `plan` shows is what `run` does.
+//!
+//! Where a date follows from the time — a quota resets at Beijing midnight — it is judged at
+//! the `now` the caller passes (the runner reads the clock once per step), never the clock.
+
+use chrono::{DateTime, Utc};
 
 use super::StepState;
 use crate::wechat::errcode;
@@ -73,10 +78,10 @@ impl Decision {
         }
     }
 
-    /// What `plan` shows for a reading of live state that failed with `err`: the step as
-    /// [`StepOutcome::from_error`] would leave it.
-    pub fn from_error(err: &ApiError) -> Decision {
-        let outcome = StepOutcome::from_error(err);
+    /// What `plan` shows for a reading of live state that failed with `err` at `now`: the
+    /// step as [`StepOutcome::from_error`] would leave it.
+    pub fn from_error(err: &ApiError, now: DateTime<Utc>) -> Decision {
+        let outcome = StepOutcome::from_error(err, now);
         let (errcode, message) = (err.errcode(), err.to_string());
         match outcome.state {
             StepState::Deferred => Decision::Defer {
@@ -99,24 +104,29 @@ impl Decision {
     }
 
     /// Deferred to next month when a monthly change quota, as `getaccountbasicinfo` shows it
-    /// (`used` of `quota`), is spent; `None` while changes are left. `zh` follows the English.
-    pub fn month_spent(code: Option<i64>, what: &str, zh: &str, used: i64, quota: i64) -> Option<Decision> {
-        (quota > 0 && used >= quota)
-            .then(|| Decision::next_month(code, format!("this month's {what} changes are spent ({used}/{quota}){zh}")))
+    /// at `now` (`used` of `quota`), is spent; `None` while changes are left. `zh` follows
+    /// the English.
+    pub fn month_spent(
+        now: DateTime<Utc>,
+        code: Option<i64>,
+        what: &str,
+        zh: &str,
+        used: i64,
+        quota: i64,
+    ) -> Option<Decision> {
+        (quota > 0 && used >= quota).then(|| {
+            Decision::next_month(now, code, format!("this month's {what} changes are spent ({used}/{quota}){zh}"))
+        })
     }
 
-    /// Deferred until the first of next month, Beijing time (monthly quotas).
-    pub fn next_month(code: Option<i64>, message: impl Into<String>) -> Decision {
-        Decision::until(DeferUntil::NextMonth, code, message)
+    /// Deferred until the first of the month after `now`, Beijing time (monthly quotas).
+    pub fn next_month(now: DateTime<Utc>, code: Option<i64>, message: impl Into<String>) -> Decision {
+        Decision::until(DeferUntil::NextMonth, now, code, message)
     }
 
-    /// Deferred until the quota that `rule` describes resets.
-    pub fn until(rule: DeferUntil, code: Option<i64>, message: impl Into<String>) -> Decision {
-        Decision::Defer {
-            not_before: rule.not_before(chrono::Utc::now()).timestamp(),
-            errcode: code,
-            message: message.into(),
-        }
+    /// Deferred until the quota that `rule` describes resets after `now`.
+    pub fn until(rule: DeferUntil, now: DateTime<Utc>, code: Option<i64>, message: impl Into<String>) -> Decision {
+        Decision::Defer { not_before: rule.not_before(now).timestamp(), errcode: code, message: message.into() }
     }
 }
 
@@ -177,24 +187,24 @@ impl StepOutcome {
         }
     }
 
-    /// Where a call's error leaves the step (DESIGN §5): a spent quota defers it, a
-    /// transient failure that outlasted its retries defers it to the next run, a cause
-    /// outside the sheet blocks it, anything else needs a person. (A `stop` error never
-    /// reaches a step's record: the runner stops the run first; it reads as blocked here.)
-    pub fn from_error(err: &ApiError) -> StepOutcome {
+    /// Where a call's error at `now` leaves the step (DESIGN §5): a spent quota defers it
+    /// until the quota resets after `now`, a transient failure that outlasted its retries
+    /// defers it to the next run, a cause outside the sheet blocks it, anything else needs a
+    /// person. (A `stop` error never reaches a step's record: the runner stops the run
+    /// first; it reads as blocked here.)
+    pub fn from_error(err: &ApiError, now: DateTime<Utc>) -> StepOutcome {
         let message = err.to_string();
         let code = err.errcode();
         let hint = err.hint();
         match err.class() {
             ErrClass::Defer => {
-                let now = chrono::Utc::now();
                 let until = code.and_then(defer_until).unwrap_or(DeferUntil::NextDay).not_before(now);
                 StepOutcome { errcode: code, hint, not_before: Some(until.timestamp()), ..deferred(message) }
             }
             ErrClass::Retry => StepOutcome {
                 errcode: code,
                 hint: Some("WeChat did not answer after several tries; the next run tries again.".into()),
-                not_before: Some(chrono::Utc::now().timestamp()),
+                not_before: Some(now.timestamp()),
                 ..deferred(message)
             },
             ErrClass::Blocked | ErrClass::Stop => {
@@ -214,30 +224,82 @@ fn deferred(message: String) -> StepOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    /// A UTC time, written out (Beijing time is 8 hours ahead: 00:00 there is 16:00 UTC the
+    /// day before).
+    fn utc(y: i32, m: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, mi, s).unwrap()
+    }
+
+    /// Unix seconds of a UTC time.
+    fn secs(y: i32, m: u32, d: u32, h: u32) -> i64 {
+        utc(y, m, d, h, 0, 0).timestamp()
+    }
 
     #[test]
     fn errors_map_to_states_by_class() {
         use wechat_open::TokenKind::Authorizer;
+        let now = utc(2026, 3, 10, 4, 0, 0); // 12:00 Beijing time
         let quota = ApiError::WeChat { api: "/a".into(), code: 53200, message: "m".into(), token: Authorizer };
-        let out = StepOutcome::from_error(&quota);
+        let out = StepOutcome::from_error(&quota, now);
         assert_eq!(out.state, StepState::Deferred);
-        assert_eq!(out.not_before, Some(wechat_open::beijing::next_month(chrono::Utc::now()).timestamp()));
+        assert_eq!(out.not_before, Some(secs(2026, 3, 31, 16)));
         let daily = ApiError::WeChat { api: "/a".into(), code: 45009, message: "m".into(), token: Authorizer };
-        assert_eq!(
-            StepOutcome::from_error(&daily).not_before,
-            Some(wechat_open::beijing::next_day(chrono::Utc::now()).timestamp())
-        );
+        assert_eq!(StepOutcome::from_error(&daily, now).not_before, Some(secs(2026, 3, 10, 16)));
         let human = ApiError::WeChat { api: "/a".into(), code: 53201, message: "m".into(), token: Authorizer };
-        let out = StepOutcome::from_error(&human);
+        let out = StepOutcome::from_error(&human, now);
         assert_eq!(out.state, StepState::Failed);
         assert!(out.hint.is_some_and(|h| !h.is_empty()));
         let unauthorized = ApiError::WeChat { api: "/a".into(), code: 48001, message: "m".into(), token: Authorizer };
-        let out = StepOutcome::from_error(&unauthorized);
+        let out = StepOutcome::from_error(&unauthorized, now);
         assert_eq!(out.state, StepState::Blocked);
         assert_eq!(out.hint.as_deref(), errcode::lookup(48001).map(|e| e.hint));
         let no_token = ApiError::NoRefreshToken { appid: "wx1111111111111111".into() };
-        assert_eq!(StepOutcome::from_error(&no_token).state, StepState::Blocked);
+        assert_eq!(StepOutcome::from_error(&no_token, now).state, StepState::Blocked);
         let busy = ApiError::Http { api: "/a".into(), status: 502 };
-        assert_eq!(StepOutcome::from_error(&busy).state, StepState::Deferred);
+        let out = StepOutcome::from_error(&busy, now);
+        assert_eq!((out.state, out.not_before), (StepState::Deferred, Some(now.timestamp())), "due at once");
+    }
+
+    #[test]
+    fn a_spent_quota_waits_for_the_beijing_midnight_after_now_and_flips_exactly_at_it() {
+        use wechat_open::TokenKind::Authorizer;
+        let error = |code| ApiError::WeChat { api: "/a".into(), code, message: "m".into(), token: Authorizer };
+        let (daily, monthly) = (error(45009), error(53200));
+        let not_before = |e: &ApiError, now| StepOutcome::from_error(e, now).not_before;
+
+        // 2026-03-31 23:59:59 Beijing time, its last second: both quotas reset at the coming
+        // midnight, 2026-04-01 00:00 Beijing time.
+        let last = utc(2026, 3, 31, 15, 59, 59);
+        let april = secs(2026, 3, 31, 16);
+        assert_eq!(not_before(&daily, last), Some(april));
+        assert_eq!(not_before(&monthly, last), Some(april));
+        // One second later it is 1 April 00:00:00 there: the day's quota resets on the 2nd,
+        // the month's on 1 May.
+        let first = utc(2026, 3, 31, 16, 0, 0);
+        assert_eq!(not_before(&daily, first), Some(secs(2026, 4, 1, 16)));
+        assert_eq!(not_before(&monthly, first), Some(secs(2026, 4, 30, 16)));
+
+        // The same from a decision: a monthly quota read as spent, the yearly name changes.
+        let month = |now| match Decision::month_spent(now, Some(53200), "signature", "", 5, 5) {
+            Some(Decision::Defer { not_before, .. }) => not_before,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((month(last), month(first)), (april, secs(2026, 4, 30, 16)));
+        assert_eq!(Decision::month_spent(last, Some(53200), "signature", "", 4, 5), None, "a change is left");
+        let year = |now| match Decision::until(wechat_open::errcode::NAME_CHANGES_RESET, now, None, "m") {
+            Decision::Defer { not_before, .. } => not_before,
+            other => panic!("{other:?}"),
+        };
+        // 2026-12-31 23:59:59 and 2027-01-01 00:00:00 Beijing time.
+        assert_eq!(year(utc(2026, 12, 31, 15, 59, 59)), secs(2026, 12, 31, 16));
+        assert_eq!(year(utc(2026, 12, 31, 16, 0, 0)), secs(2027, 12, 31, 16));
+        // plan shows the same date run would record.
+        let plan = |now| match Decision::from_error(&daily, now) {
+            Decision::Defer { not_before, .. } => not_before,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((plan(last), plan(first)), (april, secs(2026, 4, 1, 16)));
     }
 }

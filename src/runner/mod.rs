@@ -22,7 +22,7 @@ use futures::StreamExt;
 
 use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
-use crate::ledger::{now_millis, Ledger, RowRecord};
+use crate::ledger::{Ledger, RowRecord};
 use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
 use crate::wechat::{Api, Hint};
@@ -489,8 +489,10 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
     }
     let before = known.clone();
     let mut record = StepRecord::of_input(known, &row.identity, step);
-    record.begin(&ctx.run_id, now_millis());
-    let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record, live: Default::default() };
+    // The step's clock: read here once, whatever it decides is judged at it.
+    let now = Utc::now();
+    record.begin(&ctx.run_id, now.timestamp_millis());
+    let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record, live: Default::default(), now };
     // Every call of the step, whoever tries it again, counts against one `max_attempts`.
     let attempts = ctx.api.calls.attempts();
     let work = async {
@@ -504,7 +506,7 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
                         format!("in WeChat's audit; asking about it failed ({e})"),
                     )
                 }),
-                other => settle(other),
+                other => settle(other, now),
             },
             _ => attempt(ctx, step.kind, &mut sctx, &attempts).await,
         }
@@ -555,18 +557,19 @@ async fn attempt(
                 ctx.api.calls.pause(kind.as_str(), tries).await?;
                 tries += 1;
             }
-            other => return settle(other),
+            other => return settle(other, sctx.now),
         }
     }
 }
 
-/// Turns a step's error into its outcome; only a ledger failure or a `stop`-class error (the
-/// platform's own credentials or setup) stops the run, leaving the step's record as it was.
-fn settle(result: Result<StepOutcome, StepError>) -> Result<StepOutcome, StepError> {
+/// Turns a step's error at `now` into its outcome; only a ledger failure or a `stop`-class
+/// error (the platform's own credentials or setup) stops the run, leaving the step's record
+/// as it was.
+fn settle(result: Result<StepOutcome, StepError>, now: DateTime<Utc>) -> Result<StepOutcome, StepError> {
     match result {
         Ok(outcome) => Ok(outcome),
         Err(StepError::Api(e)) if e.class() == ErrClass::Stop => Err(StepError::Api(e)),
-        Err(StepError::Api(e)) => Ok(StepOutcome::from_error(&e)),
+        Err(StepError::Api(e)) => Ok(StepOutcome::from_error(&e, now)),
         Err(StepError::Input(message)) => Ok(StepOutcome {
             hint: Some("Fix the file the row names, then run again.".into()),
             ..StepOutcome::state(StepState::Failed, message)

@@ -143,12 +143,14 @@ async fn plan_step(
         return Ok(Decision::Wait("after the registration".into()));
     }
     let record = StepRecord::of_input(record.cloned(), &row.identity, step);
-    let mut ctx =
-        StepCtx { api, ledger, row, appid: appid.unwrap_or_default().to_string(), record, live: Default::default() };
+    // The step's clock, read once, as `run` does.
+    let now = chrono::Utc::now();
+    let appid = appid.unwrap_or_default().to_string();
+    let mut ctx = StepCtx { api, ledger, row, appid, record, live: Default::default(), now };
     match steps::decide(step.kind, &mut ctx).await {
         Ok(decision) => Ok(decision),
         Err(StepError::Api(e)) if e.class() == wechat_open::errcode::ErrClass::Stop => Err(StepError::Api(e)),
-        Err(StepError::Api(e)) => Ok(Decision::from_error(&e)),
+        Err(StepError::Api(e)) => Ok(Decision::from_error(&e, now)),
         Err(e) => Err(e),
     }
 }

@@ -70,7 +70,7 @@ fn settled(ctx: &StepCtx<'_>, change: &CategoryChange, live: &AccountCategories)
 async fn waiting_for_tree(ctx: &StepCtx<'_>, unresolved: &[String]) -> Result<Decision, StepError> {
     ctx.api.all_categories(&ctx.appid).await?;
     Ok(Decision::Defer {
-        not_before: crate::ledger::now_secs(),
+        not_before: ctx.now.timestamp(),
         errcode: None,
         message: format!(
             "the category names {} could not be resolved: the category tree was unreadable when the run started; \
@@ -93,6 +93,7 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     }
     if !t.add.is_empty() && live.limit > 0 && live.quota <= 0 {
         return Ok(Decision::next_month(
+            ctx.now,
             Some(53300),
             format!("this month's category changes are spent (0 of {} left) / 超出每月次数限制", live.limit),
         ));

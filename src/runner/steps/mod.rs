@@ -13,6 +13,7 @@ mod rebind;
 mod register;
 mod signature;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::ledger::{now_secs, Ledger, LedgerError, StepRecord};
@@ -60,6 +61,10 @@ pub struct StepCtx<'a> {
     pub record: StepRecord,
     /// What `decide` read, for `apply` right after it in the same attempt (not read twice).
     pub live: Live,
+    /// The step's clock, read once when the run takes the step up: what every date that
+    /// follows from the time (a quota's reset at Beijing midnight, the month's count of
+    /// registrations, how long a review has lasted) is judged at.
+    pub now: DateTime<Utc>,
 }
 
 /// Live state `decide` read.

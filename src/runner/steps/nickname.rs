@@ -11,7 +11,7 @@
 use serde_json::json;
 
 use super::{load_image, StepCtx, StepError};
-use crate::ledger::{now_secs, StepState};
+use crate::ledger::StepState;
 use crate::lifecycle::{Decision, StepOutcome};
 use wechat_open::api::{CheckWxVerifyNickname, GetAccountBasicInfo, QueryNickname, SetNickname};
 use wechat_open::{api::Endpoint, ApiError};
@@ -52,6 +52,7 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
         if quota > 0 && used >= quota {
             return Ok(Decision::until(
                 wechat_open::errcode::NAME_CHANGES_RESET,
+                ctx.now,
                 None,
                 format!("this year's name changes are spent ({used}/{quota}); they reset on 1 January / 本年度名称修改次数已用完"),
             ));
@@ -129,7 +130,7 @@ async fn settle_without_id(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErr
         Some(name) => format!("the name is still {name:?}"),
         None => "the account has no name yet".to_string(),
     };
-    let now = now_secs();
+    let now = ctx.now.timestamp();
     let since = *ctx.record.started_at.get_or_insert(now);
     let days = (now - since) / 86_400;
     if days >= REVIEW_WITHOUT_ID_DAYS {

@@ -52,7 +52,7 @@ fn month_wait(ctx: &StepCtx<'_>) -> bool {
 /// before, is stale: a fresh one pasted in its place changes the step's input).
 async fn ticket(ctx: &StepCtx<'_>) -> Result<Option<String>, StepError> {
     let since = if month_wait(ctx) {
-        wechat_open::beijing::month_start(chrono::Utc::now()).timestamp()
+        wechat_open::beijing::month_start(ctx.now).timestamp()
     } else if let Some(t) = ctx.row.ticket.clone() {
         return Ok(Some(t));
     } else {
@@ -93,13 +93,19 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
 /// this Beijing-time month spent (what WeChat would answer with 61055).
 async fn month_full(ctx: &StepCtx<'_>) -> Result<Option<Decision>, StepError> {
     let official = official(ctx);
-    let month_start = wechat_open::beijing::month_start(chrono::Utc::now()).timestamp();
+    let month_start = wechat_open::beijing::month_start(ctx.now).timestamp();
     let this_month = ctx.ledger.registrations_since(&official, month_start).await?;
+    Ok(month_full_wait(&official, this_month, ctx.now))
+}
+
+/// Waiting until the first of the Beijing-time month after `now` once `this_month`
+/// registrations of `official` reach the monthly limit; `None` below it.
+fn month_full_wait(official: &str, this_month: i64, now: chrono::DateTime<chrono::Utc>) -> Option<Decision> {
     if this_month < MONTHLY_LIMIT {
-        return Ok(None);
+        return None;
     }
-    let not_before = wechat_open::beijing::next_month(chrono::Utc::now()).timestamp();
-    Ok(Some(Decision::WaitUntil {
+    let not_before = wechat_open::beijing::next_month(now).timestamp();
+    Some(Decision::WaitUntil {
         not_before,
         errcode: Some(MONTH_SPENT),
         message: format!(
@@ -108,7 +114,7 @@ async fn month_full(ctx: &StepCtx<'_>) -> Result<Option<Decision>, StepError> {
             wechat_open::beijing::show(Some(not_before))
         ),
         hint: errcode::lookup(MONTH_SPENT).map(|e| e.hint.to_string()),
-    }))
+    })
 }
 
 pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
@@ -189,7 +195,7 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
 /// waits for the first of next month, Beijing time.
 async fn month_spent(ctx: &StepCtx<'_>, ticket: &str, why: String) -> Result<StepOutcome, StepError> {
     ctx.ledger.use_ticket(TicketKind::FastRegister, &official(ctx), ticket).await?;
-    let not_before = wechat_open::beijing::next_month(chrono::Utc::now()).timestamp();
+    let not_before = wechat_open::beijing::next_month(ctx.now).timestamp();
     Ok(StepOutcome {
         errcode: Some(MONTH_SPENT),
         hint: errcode::lookup(MONTH_SPENT).map(|e| e.hint.to_string()),
@@ -347,4 +353,31 @@ async fn authorizer_info(ctx: &StepCtx<'_>, appid: &str) -> Result<wechat_open::
         authorizer_appid: appid.to_string(),
     };
     Ok(ctx.api.call_component(&req).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn a_full_month_waits_for_the_next_beijing_month_and_flips_exactly_at_midnight() {
+        let official = "wx2222222222222222";
+        let waits_until = |now| match month_full_wait(official, MONTHLY_LIMIT, now) {
+            Some(Decision::WaitUntil { not_before, errcode, .. }) => (not_before, errcode),
+            other => panic!("{other:?}"),
+        };
+        // 2026-03-31 23:59:59 Beijing time (UTC+8): the month's count resets at the coming
+        // midnight, 2026-04-01 00:00 Beijing time.
+        let last = Utc.with_ymd_and_hms(2026, 3, 31, 15, 59, 59).unwrap();
+        let april = Utc.with_ymd_and_hms(2026, 3, 31, 16, 0, 0).unwrap();
+        assert_eq!(waits_until(last), (april.timestamp(), Some(MONTH_SPENT)));
+        // A second later April has begun: a full April waits for May.
+        let may = Utc.with_ymd_and_hms(2026, 4, 30, 16, 0, 0).unwrap();
+        assert_eq!(waits_until(april), (may.timestamp(), Some(MONTH_SPENT)));
+        // The month whose registrations are counted begins at that midnight too.
+        assert_eq!(wechat_open::beijing::month_start(last), Utc.with_ymd_and_hms(2026, 2, 28, 16, 0, 0).unwrap());
+        assert_eq!(wechat_open::beijing::month_start(april), april);
+        assert!(month_full_wait(official, MONTHLY_LIMIT - 1, last).is_none(), "a registration is left");
+    }
 }

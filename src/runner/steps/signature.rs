@@ -19,7 +19,8 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
         return Ok(ctx.already_so("the signature is already as asked"));
     }
     let (used, quota) = (live.modify_used_count, live.modify_quota);
-    if let Some(spent) = Decision::month_spent(Some(53200), "signature", " / 本月功能介绍修改次数已用完", used, quota)
+    if let Some(spent) =
+        Decision::month_spent(ctx.now, Some(53200), "signature", " / 本月功能介绍修改次数已用完", used, quota)
     {
         return Ok(spent);
     }
