@@ -44,7 +44,7 @@ pub struct JobFile {
     pub retry: Retry,
 }
 
-/// Pacing limits (governor quotas).
+/// Pacing limits: calls per second and per minute, each at burst 1 (see `wechat_open::pacing`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {

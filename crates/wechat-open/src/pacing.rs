@@ -1,10 +1,17 @@
-//! Pacing: every call waits its turn under the job's limits (DESIGN §2, governor quotas) —
-//! calls per minute per API path, calls per second per appid, then calls per second for all
-//! APIs together — smooth (burst 1). Tasks that must wait for the global limit first wait a
-//! little jitter, then queue: one at a time waits for the limiter, so a freed slot is taken
-//! on time (by the head of the line, or by a task that just arrived and found it free)
-//! rather than by whichever of many sleeping tasks wakes first — at burst 1, every late
-//! wake-up is a slot lost for good (3–4 % of the limit with the whole herd waiting).
+//! Pacing: every call waits its turn under the job's limits (DESIGN §2) — calls per minute
+//! per API path, calls per second per appid, then calls per second for all APIs together —
+//! smooth (burst 1: calls of one limit at least `1 / rate` apart, never n at once at the start
+//! of a second).
+//!
+//! Each limit hands out slots as tickets (`Spacing`): a call that asks takes the next free
+//! slot and sleeps until it, so tasks waiting for a limit are served first come, first served,
+//! and a task that wakes late loses its own lateness, not the slot after it — with a limiter
+//! that only answers "now or not yet" (governor's GCRA) every late wake-up of the waiting task
+//! is a slot lost for good at burst 1, and a freed slot goes to whichever sleeper wakes first.
+//! The limits are taken one after the other, each once the one before has let the call go, so
+//! no call holds a global slot while it waits for its appid's; and once it goes, its appid's
+//! next call keeps the appid's spacing from then (not from when it took the appid's slot).
+//!
 //! WeChat's own signals adjust it during a run: the limit `quota/get` states for an API
 //! ([`StatedLimits`]) becomes that path's ceiling when it is lower than the job's
 //! ([`Pacer::heed`]); and the errcode catalogue says how the pacer reacts to a code
@@ -13,11 +20,10 @@
 //! own; 45011/53011 (too frequent) pause that API for a while, longer each time it repeats.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Jitter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{QuotaInfo, RateLimit};
@@ -65,8 +71,6 @@ impl StatedLimits {
     }
 }
 
-/// The most jitter added to a wait.
-const JITTER: Duration = Duration::from_millis(5);
 /// The first pause after a frequency error; doubled on each repeat, up to [`MAX_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_secs(1);
 /// The longest pause.
@@ -80,18 +84,127 @@ fn quota_key(appid: Option<&str>, path: &str) -> String {
     }
 }
 
+/// One limit at burst 1: calls at least `spacing` apart, each given the next free slot in the
+/// order it asked (a ticket), so those that must wait go in the order they came.
+struct Spacing {
+    spacing: u64,
+    origin: tokio::time::Instant,
+    /// The next free slot, in nanoseconds since `origin`.
+    next: AtomicU64,
+}
+
+impl Spacing {
+    fn new(spacing: Duration) -> Spacing {
+        Spacing { spacing: nanos(spacing), origin: tokio::time::Instant::now(), next: AtomicU64::new(0) }
+    }
+
+    /// Calls at most `n` per `period`, or `None` when `n` is 0 (unlimited).
+    fn per(n: u32, period: Duration) -> Option<Spacing> {
+        (n > 0).then(|| Spacing::new(period / n))
+    }
+
+    /// Takes the next free slot for a call asking at `now`: when it may go (`now` if at once).
+    fn take(&self, now: tokio::time::Instant) -> tokio::time::Instant {
+        let at = nanos(now.saturating_duration_since(self.origin));
+        let spacing = self.spacing;
+        let free = match self
+            .next
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |next| Some(next.max(at).saturating_add(spacing)))
+        {
+            Ok(next) | Err(next) => next,
+        };
+        self.origin + Duration::from_nanos(free.max(at))
+    }
+
+    /// Waits for the next free slot; returns it if it had to wait.
+    async fn wait(&self) -> Option<tokio::time::Instant> {
+        let now = tokio::time::Instant::now();
+        let slot = self.take(now);
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+            return Some(slot);
+        }
+        None
+    }
+}
+
+/// [`Spacing`] per appid. An appid whose next free slot has passed is as good as unknown, so
+/// such entries are dropped whenever the map has doubled since it was last pruned: a run over
+/// a million appids keeps only those called within the last `spacing`.
+struct KeyedSpacing {
+    spacing: Duration,
+    slots: Mutex<Slots>,
+}
+
+struct Slots {
+    next: HashMap<String, tokio::time::Instant>,
+    prune_at: usize,
+}
+
+/// The fewest appids [`KeyedSpacing`] keeps before it prunes.
+const KEYED_PRUNE_MIN: usize = 1024;
+
+impl KeyedSpacing {
+    fn per_second(n: u32) -> Option<KeyedSpacing> {
+        (n > 0).then(|| KeyedSpacing {
+            spacing: Duration::from_secs(1) / n,
+            slots: Mutex::new(Slots { next: HashMap::new(), prune_at: KEYED_PRUNE_MIN }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes `key`'s next free slot for a call asking at `now`.
+    fn take(&self, key: &str, now: tokio::time::Instant) -> tokio::time::Instant {
+        let mut slots = self.lock();
+        if let Some(next) = slots.next.get_mut(key) {
+            let slot = (*next).max(now);
+            *next = slot + self.spacing;
+            return slot;
+        }
+        if slots.next.len() >= slots.prune_at {
+            slots.next.retain(|_, next| *next > now);
+            slots.prune_at = (slots.next.len() * 2).max(KEYED_PRUNE_MIN);
+        }
+        slots.next.insert(key.to_string(), now + self.spacing);
+        now
+    }
+
+    /// Waits for `key`'s next free slot.
+    async fn wait(&self, key: &str) {
+        let now = tokio::time::Instant::now();
+        let slot = self.take(key, now);
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
+        }
+    }
+
+    /// A call for `key` went only at `went`, later than its slot here (it waited for another
+    /// limit since): its next call keeps the spacing from `went`.
+    fn went_at(&self, key: &str, went: tokio::time::Instant) {
+        if let Some(next) = self.lock().next.get_mut(key) {
+            *next = (*next).max(went + self.spacing);
+        }
+    }
+}
+
+/// A duration in nanoseconds, saturating (585 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// The limiters of one run.
 pub struct Pacer {
-    global: Option<DefaultDirectRateLimiter>,
-    per_appid: Option<DefaultKeyedRateLimiter<String>>,
+    global: Option<Spacing>,
+    per_appid: Option<KeyedSpacing>,
     /// The job's `[limits.per_minute]`.
     job_per_minute: HashMap<String, u32>,
     /// One limiter per limited path: the job's, or a stricter one once WeChat states its limit.
-    per_path: RwLock<HashMap<String, Arc<DefaultDirectRateLimiter>>>,
+    per_path: RwLock<HashMap<String, Arc<Spacing>>>,
     /// The paths whose stated limit this run has looked up (or is looking up), each once.
     stated: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>,
-    /// The line for the global limiter.
-    turn: tokio::sync::Mutex<()>,
     exhausted: Mutex<HashMap<String, i64>>,
     paused: Mutex<HashMap<String, (Instant, u32)>>,
 }
@@ -100,31 +213,27 @@ impl Pacer {
     /// Limiters for `limits`; a rate of 0 means unlimited (for benchmarks).
     pub fn new(limits: impl Into<Limits>) -> Pacer {
         let limits = limits.into();
-        // Burst 1: calls are spread evenly, never n at once at the start of a second.
-        let one = NonZeroU32::MIN;
-        let per_second = |n: u32| NonZeroU32::new(n).map(|n| Quota::per_second(n).allow_burst(one));
+        let second = Duration::from_secs(1);
+        let minute = Duration::from_secs(60);
         Pacer {
-            global: per_second(limits.calls_per_second).map(RateLimiter::direct),
-            per_appid: per_second(limits.per_appid_per_second).map(RateLimiter::keyed),
+            global: Spacing::per(limits.calls_per_second, second),
+            per_appid: KeyedSpacing::per_second(limits.per_appid_per_second),
             job_per_minute: limits.per_minute.iter().map(|(path, &n)| (path.clone(), n)).collect(),
             per_path: RwLock::new(
                 limits
                     .per_minute
                     .iter()
-                    .filter_map(|(path, &n)| {
-                        let quota = Quota::per_minute(NonZeroU32::new(n)?).allow_burst(one);
-                        Some((path.clone(), Arc::new(RateLimiter::direct(quota))))
-                    })
+                    .filter_map(|(path, &n)| Some((path.clone(), Arc::new(Spacing::per(n, minute)?))))
                     .collect(),
             ),
             stated: Mutex::new(HashMap::new()),
-            turn: tokio::sync::Mutex::new(()),
             exhausted: Mutex::new(HashMap::new()),
             paused: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Waits until a call to `path` for `appid` may go.
+    /// Waits until a call to `path` for `appid` may go: its path's slot, then its appid's,
+    /// then a global one, each taken once the one before has come.
     pub async fn ready(&self, appid: Option<&str>, path: &str) {
         let pause = self.paused.lock().unwrap_or_else(|e| e.into_inner()).get(path).map(|(until, _)| *until);
         if let Some(until) = pause {
@@ -132,17 +241,15 @@ impl Pacer {
         }
         let limiter = self.per_path.read().unwrap_or_else(|e| e.into_inner()).get(path).cloned();
         if let Some(limiter) = limiter {
-            limiter.until_ready().await;
+            limiter.wait().await;
         }
-        if let (Some(limiter), Some(appid)) = (&self.per_appid, appid) {
-            limiter.until_key_ready(&appid.to_string()).await;
+        let per_appid = self.per_appid.as_ref().zip(appid);
+        if let Some((limiter, appid)) = per_appid {
+            limiter.wait(appid).await;
         }
         if let Some(limiter) = &self.global {
-            if limiter.check().is_err() {
-                // `Jitter + Duration` draws the random part.
-                tokio::time::sleep(Jitter::up_to(JITTER) + Duration::ZERO).await;
-                let _turn = self.turn.lock().await;
-                limiter.until_ready().await;
+            if let (Some(went), Some((per_appid, appid))) = (limiter.wait().await, per_appid) {
+                per_appid.went_at(appid, went);
             }
         }
     }
@@ -160,11 +267,10 @@ impl Pacer {
         if Some(spacing) != path_spacing(job, &StatedLimits::default(), on_behalf) {
             // Burst 1, as everywhere: calls at least `spacing` apart never put more than the
             // stated count into any window of the stated length.
-            let quota = Quota::with_period(spacing)?.allow_burst(NonZeroU32::MIN);
             self.per_path
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(path.to_string(), Arc::new(RateLimiter::direct(quota)));
+                .insert(path.to_string(), Arc::new(Spacing::new(spacing)));
         }
         Some(spacing)
     }
@@ -256,10 +362,11 @@ mod tests {
             v
         };
         assert_eq!(limited, ["/a", "/job"]);
-        // Two calls to /a: the first goes at once, the second must wait an hour.
+        // Two calls to /a: the first goes at once, the second an hour later.
         let limiter = pacer.per_path.read().unwrap()["/a"].clone();
-        assert!(limiter.check().is_ok());
-        assert!(limiter.check().is_err(), "one call an hour: the second is held back");
+        let now = tokio::time::Instant::now();
+        assert_eq!(limiter.take(now), now);
+        assert_eq!(limiter.take(now), now + Duration::from_secs(3600), "one call an hour: the second is held back");
         assert!(pacer.stated_lookup("/a").set(()).is_ok());
         assert!(pacer.stated_lookup("/a").initialized(), "looked up once per run");
     }
@@ -272,6 +379,106 @@ mod tests {
             pacer.ready(Some("wx1"), "/a").await;
         }
         assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    /// Starts `tasks` (appid, path) in order, each asking the pacer for its turn once the one
+    /// before is waiting (the clock is paused: nothing moves until every task sleeps), and
+    /// returns when each got it, in the order they got it, as milliseconds from the start.
+    async fn turns(pacer: Pacer, tasks: &[(&'static str, &'static str)]) -> Vec<(&'static str, u64)> {
+        let pacer = Arc::new(pacer);
+        let start = tokio::time::Instant::now();
+        let served = Arc::new(Mutex::new(Vec::new()));
+        let mut handles = Vec::new();
+        for &(name, path) in tasks {
+            let (pacer, served) = (pacer.clone(), served.clone());
+            let appid = name.split('.').next().unwrap();
+            handles.push(tokio::spawn(async move {
+                pacer.ready(Some(appid), path).await;
+                let at = tokio::time::Instant::now().duration_since(start).as_millis() as u64;
+                served.lock().unwrap().push((name, at));
+            }));
+            // Let it run until it waits (or is served) before the next one asks.
+            tokio::task::yield_now().await;
+        }
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        Arc::try_unwrap(served).unwrap().into_inner().unwrap()
+    }
+
+    fn limits(calls_per_second: u32, per_appid_per_second: u32) -> Limits {
+        Limits { calls_per_second, per_appid_per_second, per_minute: Default::default() }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tasks_waiting_for_the_global_limit_are_served_in_the_order_they_came() {
+        let tasks: Vec<(&str, &str)> =
+            ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"].into_iter().map(|a| (a, "/p")).collect();
+        let served = turns(Pacer::new(limits(10, 0)), &tasks).await;
+        // One slot every 100 ms, the first at once, each to the next in line.
+        let expected: Vec<(&str, u64)> = tasks.iter().enumerate().map(|(i, (a, _))| (*a, i as u64 * 100)).collect();
+        assert_eq!(served, expected);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tasks_waiting_for_their_appid_or_path_are_served_in_the_order_they_came() {
+        // Two calls a second per appid; nothing else limits.
+        let tasks = [("wx1.a", "/p"), ("wx1.b", "/p"), ("wx1.c", "/p"), ("wx1.d", "/p"), ("wx2.a", "/p")];
+        let served = turns(Pacer::new(limits(0, 2)), &tasks).await;
+        assert_eq!(served, [("wx1.a", 0), ("wx2.a", 0), ("wx1.b", 500), ("wx1.c", 1000), ("wx1.d", 1500)]);
+        // Thirty calls a minute to one path.
+        let mut per_minute = std::collections::BTreeMap::new();
+        per_minute.insert("/slow".to_string(), 30);
+        let pacer = Pacer::new(Limits { per_minute, ..limits(0, 0) });
+        let tasks = [("wx1", "/slow"), ("wx2", "/slow"), ("wx3", "/fast"), ("wx4", "/slow")];
+        let served = turns(pacer, &tasks).await;
+        assert_eq!(served, [("wx1", 0), ("wx3", 0), ("wx2", 2000), ("wx4", 4000)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_waiting_for_its_appid_holds_no_global_slot() {
+        // 10 calls a second in all, one a second per appid: wx1's second and third calls wait
+        // for their appid; wx2, which came after them, takes the next global slot meanwhile.
+        let tasks = [("wx1.a", "/p"), ("wx1.b", "/p"), ("wx1.c", "/p"), ("wx2.a", "/p"), ("wx3.a", "/p")];
+        let served = turns(Pacer::new(limits(10, 1)), &tasks).await;
+        assert_eq!(served, [("wx1.a", 0), ("wx2.a", 100), ("wx3.a", 200), ("wx1.b", 1000), ("wx1.c", 2000)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_appid_keeps_its_spacing_from_when_its_call_went() {
+        // Five calls a second per appid, ten in all. wx0 … wx4 take the global slots of the
+        // first 500 ms; wx9's call, free to go for its appid at 0, goes at 500 ms. Its next call,
+        // asked for at once, goes 200 ms after that — not at 600 ms, 100 ms after the first.
+        let pacer = Arc::new(Pacer::new(limits(10, 5)));
+        let start = tokio::time::Instant::now();
+        let tasks = ["wx0", "wx1", "wx2", "wx3", "wx4"].map(|appid| {
+            let pacer = pacer.clone();
+            tokio::spawn(async move { pacer.ready(Some(appid), "/p").await })
+        });
+        tokio::task::yield_now().await;
+        let mut went = Vec::new();
+        for _ in 0..2 {
+            pacer.ready(Some("wx9"), "/p").await;
+            went.push(tokio::time::Instant::now().duration_since(start).as_millis());
+        }
+        assert_eq!(went, [500, 700]);
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
+
+    #[test]
+    fn appids_whose_slot_has_passed_are_forgotten() {
+        let keyed = KeyedSpacing::per_second(10).unwrap();
+        let start = tokio::time::Instant::now();
+        for i in 0..KEYED_PRUNE_MIN {
+            keyed.take(&format!("wx{i}"), start);
+        }
+        // Every slot so far is 100 ms out; a second later they have passed and go.
+        let later = start + Duration::from_secs(1);
+        keyed.take("wx-new", later);
+        assert_eq!(keyed.lock().next.len(), 1);
+        assert_eq!(keyed.take("wx-new", later), later + Duration::from_millis(100), "the one kept is still spaced");
     }
 
     #[test]
