@@ -188,6 +188,41 @@ impl StepRecord {
         self.started_info = Some(before.to_string());
     }
 
+    /// When the state-changing call an earlier try started, and never saw finish, was sent
+    /// (Unix s); `None` when no call is out.
+    pub fn started_call_at(&self) -> Option<i64> {
+        self.started_at.filter(|_| self.started_api.is_some())
+    }
+
+    /// The review the step is now in was opened by the call sent at `sent` (an earlier try's,
+    /// whose answer was lost), not by the one just started: the review began then.
+    pub fn review_opened_at(&mut self, sent: Option<i64>) {
+        if sent.is_some() {
+            self.started_at = sent;
+        }
+    }
+
+    /// When the review the step is in began (Unix s): when the call that opened it was
+    /// started, or — a review recorded without that time (an older ledger) — `now`, from
+    /// which it is counted from now on.
+    pub fn review_since(&mut self, now: i64) -> i64 {
+        *self.started_at.get_or_insert(now)
+    }
+
+    /// What the ledger must be told when a `stop`-class error ends the run during this try,
+    /// so that the step is left as it was before the run took it up (`before`, its record
+    /// for the input as loaded): only a call marked as started reached the ledger during the
+    /// try, so there is nothing to undo unless one was.
+    pub fn undo<'a>(&self, before: Option<&'a StepRecord>) -> Undo<'a> {
+        if self.started_api == before.and_then(|r| r.started_api.clone()) {
+            return Undo::Nothing;
+        }
+        match before {
+            Some(record) => Undo::Restore(record),
+            None => Undo::Forget,
+        }
+    }
+
     /// Where the step stands as recorded, for a step a run leaves alone.
     pub fn outcome(&self) -> StepOutcome {
         StepOutcome {
@@ -253,6 +288,17 @@ impl StepRecord {
         }
         self.run_id = Some(run_id.to_string());
     }
+}
+
+/// How a try a `stop`-class error ended is taken back in the ledger ([`StepRecord::undo`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Undo<'a> {
+    /// Nothing of the try reached the ledger.
+    Nothing,
+    /// Save this record, the step's as it was, over the one the try wrote.
+    Restore(&'a StepRecord),
+    /// The step had no record for its input: delete the one the try wrote.
+    Forget,
 }
 
 /// What the ledger decides for a step before any call.
@@ -452,6 +498,35 @@ mod tests {
         let fresh = StepRecord::of_input(Some(StepRecord { input_hash: "h0".into(), ..r.clone() }), "id", &step());
         assert_eq!((fresh.state, fresh.attempts, fresh.identity.as_str()), (StepState::Pending, 0, "id"));
         assert_eq!(StepRecord::of_input(Some(r.clone()), "id", &step()), r);
+    }
+
+    #[test]
+    fn a_try_a_stop_ended_is_undone_only_where_it_reached_the_ledger() {
+        let before = StepRecord { message: Some("m".into()), ..record(StepState::Failed) };
+        let mut tried = before.clone();
+        tried.begin("run-2", 1_700_000_000_000);
+        assert_eq!(tried.undo(Some(&before)), Undo::Nothing, "a try that started no call saved nothing");
+        tried.start("/cgi-bin/account/modifysignature", &serde_json::json!({}), 1_700_000_000);
+        assert_eq!(tried.undo(Some(&before)), Undo::Restore(&before));
+        assert_eq!(tried.undo(None), Undo::Forget, "no record before: the started one goes");
+    }
+
+    #[test]
+    fn a_review_began_when_the_call_that_opened_it_was_sent() {
+        let mut r = record(StepState::Pending);
+        assert_eq!(r.started_call_at(), None);
+        r.start("/wxa/setnickname", &serde_json::json!({}), 100);
+        // A later try finds the call out, sends again and learns a review is open (91019).
+        let earlier = r.started_call_at();
+        assert_eq!(earlier, Some(100));
+        r.start("/wxa/setnickname", &serde_json::json!({}), 200);
+        r.review_opened_at(earlier);
+        assert_eq!(r.started_at, Some(100), "opened by the earlier call");
+        r.review_opened_at(None);
+        assert_eq!(r.started_at, Some(100), "no earlier call: the review began with this one");
+        assert_eq!(r.review_since(900), 100);
+        let mut old = record(StepState::InReview);
+        assert_eq!((old.review_since(900), old.started_at), (900, Some(900)), "counted from now on");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use futures::StreamExt;
 use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
 use crate::ledger::{Ledger, RowRecord};
-use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState};
+use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState, Undo};
 use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
 use crate::wechat::{Api, Hint};
 use steps::{StepCtx, StepError};
@@ -519,11 +519,10 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
         // left as it was before this run touched it (a call marked as started is unmarked).
         Err(StepError::Api(e)) if e.class() == ErrClass::Stop => {
             ctx.api.calls.stop(format!("the run stopped: {}", e.with_hint()));
-            if sctx.record.started_api != before.as_ref().and_then(|r| r.started_api.clone()) {
-                match &before {
-                    Some(record) => ctx.ledger.save_step(record).await?,
-                    None => ctx.ledger.delete_step(&row.identity, step.kind).await?,
-                }
+            match sctx.record.undo(before.as_ref()) {
+                Undo::Nothing => {}
+                Undo::Restore(record) => ctx.ledger.save_step(record).await?,
+                Undo::Forget => ctx.ledger.delete_step(&row.identity, step.kind).await?,
             }
             return Ok(StepRecord::of_input(before, &row.identity, step).outcome());
         }

@@ -90,7 +90,7 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let req = req.with_materials(&materials);
     // A call an earlier attempt started and never saw answered: the review, if it opened
     // one, began then.
-    let first_sent = ctx.record.started_at.filter(|_| ctx.was_started());
+    let first_sent = ctx.record.started_call_at();
     ctx.mark_started(SetNickname::PATH, json!({})).await?;
     match ctx.api.call(&ctx.appid, &req).await {
         Ok(set) if set.audit_id > 0 => Ok(StepOutcome {
@@ -101,7 +101,7 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
         // Under review — by the audit that earlier call opened (its id lost with its answer),
         // or by one started elsewhere: settled from the account's name from now on.
         Err(ApiError::WeChat { code: UNDER_REVIEW, .. }) => {
-            ctx.record.started_at = first_sent.or(ctx.record.started_at);
+            ctx.record.review_opened_at(first_sent);
             let by = if first_sent.is_some() {
                 "by the audit an earlier call opened, whose answer was lost"
             } else {
@@ -131,7 +131,7 @@ async fn settle_without_id(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErr
         None => "the account has no name yet".to_string(),
     };
     let now = ctx.now.timestamp();
-    let since = *ctx.record.started_at.get_or_insert(now);
+    let since = ctx.record.review_since(now);
     let days = (now - since) / 86_400;
     if days >= REVIEW_WITHOUT_ID_DAYS {
         return Ok(StepOutcome {
