@@ -21,6 +21,9 @@
 //!   sampled from `/proc/PID/status` every 5 ms while it runs (a lower bound; `ru_maxrss` can
 //!   include this process's own peak when the child was started with vfork, so this process
 //!   keeps itself small and prints its own VmHWM for comparison).
+//! - (e) the ledger's size after (c), compacted with `wxprov ledger vacuum`: per thousand rows
+//!   (a compacted copy with its event log emptied) and per thousand calls (the rest, over the
+//!   events the log holds).
 //!
 //! The first run of the 100k job (to make it finished) is timed too: no latency, no limit,
 //! concurrency 64. Rows are fast-registered mini-programs (`wx` + 16 hex) from a generated
@@ -39,7 +42,7 @@
 //! `BENCH_RESUME_ROWS` (100000), `BENCH_CATEGORIES` (1: the (a)/(b) rows also ask for a
 //! category; 0: signature only), `BENCH_KEEP=1` keeps the temp folder, `WXPROV_BIN` the binary
 //! (default: `wxprov` beside `examples/`), `BENCH_PARTS` which parts run (`abc`, the default:
-//! (a), (b), and (c) with (d)), `BENCH_CALLGRIND=1` one more fresh (b) run under
+//! (a), (b), and (c) with (d) and (e)), `BENCH_CALLGRIND=1` one more fresh (b) run under
 //! `valgrind --tool=callgrind`, whose instruction count does not move with the machine's load
 //! (the figure to compare two builds by; a minute or two).
 
@@ -543,6 +546,50 @@ fn main() -> Res<()> {
         figures.push(figure(
             "(d) resume peak memory",
             format!("{:.1} MiB", m.maxrss_kib.max(m.hwm_kib) as f64 / 1024.0),
+            "(reported)",
+            None,
+        ));
+
+        // (e) the ledger's size once compacted, split into what the rows take and what the
+        // event log takes: a copy without the events, compacted too, is the rows' share.
+        let vacuum = sc.run(&sim, "vacuum", &["ledger", "vacuum", "job.toml"], Duration::from_secs(300))?;
+        let out = std::fs::read_to_string(sc.dir.join("vacuum.out"))?;
+        let total: u64 = out
+            .lines()
+            .find_map(|l| l.strip_prefix("size after: ")?.strip_suffix(" bytes")?.parse().ok())
+            .ok_or("ledger vacuum printed no size")?;
+        let ledger = sc.dir.join("wxprov.db");
+        let count = |conn: &rusqlite::Connection, table: &str| -> Res<u64> {
+            Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+        };
+        let conn = rusqlite::Connection::open(&ledger)?;
+        let (rows, steps, events) = (count(&conn, "rows")?, count(&conn, "steps")?, count(&conn, "events")?);
+        let without = sc.dir.join("without-events.db");
+        conn.execute("VACUUM INTO ?1", [without.to_string_lossy()])?;
+        drop(conn);
+        let conn = rusqlite::Connection::open(&without)?;
+        conn.execute_batch("DELETE FROM events; VACUUM;")?;
+        drop(conn);
+        let rows_share = std::fs::metadata(&without)?.len();
+        let per_thousand_rows = rows_share as f64 * 1000.0 / rows.max(1) as f64;
+        let per_thousand_calls = total.saturating_sub(rows_share) as f64 * 1000.0 / events.max(1) as f64;
+        println!(
+            "(e) the ledger compacted (`ledger vacuum`, {:.2} s): {total} bytes for {rows} rows, {steps} steps and \
+             {events} events; without the events {rows_share} bytes: {:.0} KiB per thousand rows, {:.0} KiB per \
+             thousand calls",
+            secs(vacuum.wall),
+            per_thousand_rows / 1024.0,
+            per_thousand_calls / 1024.0
+        );
+        figures.push(figure(
+            "(e) ledger per thousand rows",
+            format!("{:.0} KiB", per_thousand_rows / 1024.0),
+            "(reported)",
+            None,
+        ));
+        figures.push(figure(
+            "(e) ledger per thousand calls",
+            format!("{:.0} KiB", per_thousand_calls / 1024.0),
             "(reported)",
             None,
         ));
