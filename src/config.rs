@@ -38,6 +38,8 @@ pub struct JobFile {
     /// The event log is pruned to this age, in days, at the end of a run and by `ledger
     /// vacuum` (DESIGN §2); default 180.
     pub keep_events_days: Option<u32>,
+    /// Where `serve` shows the status page (`--status-listen` wins); none by default.
+    pub status_listen: Option<String>,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]

@@ -11,6 +11,7 @@
 //! - [`callback`]: the callback receiver `serve` runs (the message encryption it opens pushes
 //!   with is `wechat_open`'s).
 //! - [`interrupt`]: SIGINT/SIGTERM during a run: no new call, the reports written.
+//! - [`status_page`]: the page `serve --status-listen` shows ops staff, read from the ledger.
 //!
 //! The simulator that `wxprov sim` and the rehearsals (`--api-base sim`) run is the
 //! `wechat_sim` crate.
@@ -31,4 +32,5 @@ pub mod report;
 // linking to private items.
 #[allow(unreachable_pub, rustdoc::private_intra_doc_links)]
 pub mod runner;
+pub mod status_page;
 pub mod wechat;

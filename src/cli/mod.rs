@@ -138,6 +138,7 @@ struct Taken<'a> {
     concurrency: Option<usize>,
     manifest: Option<&'a manifest_args::ManifestArgs>,
     log: Option<&'a LogOpts>,
+    status_listen: Option<String>,
 }
 
 impl GlobalOpts {
@@ -186,6 +187,13 @@ impl GlobalOpts {
             sheet: taken.manifest.and_then(|m| m.sheet.clone()),
             ignore_columns: taken.manifest.map(|m| m.ignore_columns.clone()).unwrap_or_default(),
             max_rows: taken.manifest.and_then(|m| m.max_rows),
+            status_listen: sourced(
+                taken.status_listen,
+                matches,
+                "status_listen",
+                "--status-listen",
+                "WXPROV_STATUS_LISTEN",
+            ),
         };
         GlobalOpts {
             given,
@@ -240,7 +248,7 @@ impl Command {
             },
             Command::Status(a) => common(&a.ledger, &a.log),
             Command::Links(a) => Taken { manifest: Some(&a.manifest), ..common(&a.ledger, &a.log) },
-            Command::Serve(a) => common(&a.ledger, &a.log),
+            Command::Serve(a) => Taken { status_listen: a.status_listen.clone(), ..common(&a.ledger, &a.log) },
             Command::Tokens(a) => {
                 let (ledger, log) = a.common();
                 common(ledger, log)

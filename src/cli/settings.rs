@@ -9,12 +9,14 @@
 //! simulator's fixture, the environment not read at all.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::rehearsal;
 use crate::config::{JobFile, Limits, Secrets, DEFAULT_API_BASE};
 use crate::exit::usage;
 use crate::manifest::{Encoding, ReadOptions};
+use wechat_open::secret::Secret;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +106,8 @@ pub struct Given {
     pub ignore_columns: Vec<String>,
     /// `--max-rows`.
     pub max_rows: Option<usize>,
+    /// `serve --status-listen` (or `WXPROV_STATUS_LISTEN`).
+    pub status_listen: Option<Sourced<String>>,
 }
 
 /// What a command works on, resolved once.
@@ -137,7 +141,16 @@ pub struct Settings {
     /// The platform's identity and secrets: the environment's, or in a rehearsal the
     /// simulator fixture's.
     pub secrets: Secrets,
+    /// Where `serve` shows the status page (`--status-listen`, `WXPROV_STATUS_LISTEN`, the job
+    /// file's `status_listen`); none by default.
+    pub status_listen: Option<Sourced<SocketAddr>>,
+    /// `WXPROV_STATUS_TOKEN`, which the status page asks for by HTTP Basic auth: from the
+    /// environment only (and never in a rehearsal, which reads none).
+    pub status_token: Option<Secret>,
 }
+
+/// The environment variable of the status page's token.
+const STATUS_TOKEN_VAR: &str = "WXPROV_STATUS_TOKEN";
 
 /// Rows worked on at once unless told otherwise.
 const DEFAULT_CONCURRENCY: usize = 16;
@@ -186,8 +199,31 @@ impl Settings {
                 "must be at least 1 (today's calls count against WeChat's daily quotas)",
             ));
         }
+        let status_listen = match (&given.status_listen, &file.status_listen) {
+            (Some(given), _) => Some(given.clone()),
+            (None, Some(job)) => Some(Sourced::new(job.clone(), Source::Job("status_listen"))),
+            (None, None) => None,
+        };
+        let status_listen = match status_listen {
+            Some(addr) => match addr.value.trim().parse::<SocketAddr>() {
+                Ok(parsed) => Some(Sourced::new(parsed, addr.source)),
+                Err(_) => {
+                    return Err(bad(
+                        "status address",
+                        &addr.value,
+                        addr.source,
+                        "is not an address like 127.0.0.1:8081",
+                    ))
+                }
+            },
+            None => None,
+        };
         let rehearsal = api_base.value == ApiBase::Sim;
         let secrets = if rehearsal { rehearsal::secrets(&wechat_sim::Fixture::example()) } else { Secrets::read(env)? };
+        let status_token = match rehearsal {
+            true => None,
+            false => env(STATUS_TOKEN_VAR).filter(|t| !t.trim().is_empty()).map(Secret::new),
+        };
         let (ledger, report_dir) = if rehearsal {
             (rehearsal::ledger_path(&real_ledger.value), real_report_dir.value.join(rehearsal::REPORT_SUBDIR))
         } else {
@@ -214,6 +250,8 @@ impl Settings {
             limits: file.limits.clone(),
             keep_events_days,
             secrets,
+            status_listen,
+            status_token,
         })
     }
 
@@ -367,6 +405,31 @@ mod tests {
         assert_eq!(s.secrets.component_appid.as_deref(), Some("wx0c0c0c0c0c0c0c0c"));
         assert_eq!(s.secrets.component_secret.as_ref().map(|s| s.expose()), Some("s3cret"));
         assert_eq!(s.secrets.token_command, None, "an empty variable counts as unset");
+    }
+
+    #[test]
+    fn the_status_page_address_flag_or_variable_over_the_job_file_and_its_token_from_the_environment() {
+        let job = JobFile { status_listen: Some("127.0.0.1:8081".into()), ..JobFile::default() };
+        assert_eq!(resolve(&Given::default(), None).status_listen, None, "off by default");
+        let s = resolve(&Given::default(), Some(&job));
+        assert_eq!(
+            s.status_listen,
+            Some(Sourced::new("127.0.0.1:8081".parse().unwrap(), Source::Job("status_listen")))
+        );
+        for source in [Source::Env("WXPROV_STATUS_LISTEN"), Source::Flag("--status-listen")] {
+            let given = Given { status_listen: Some(Sourced::new("[::1]:0".into(), source)), ..Given::default() };
+            let s = resolve(&given, Some(&job));
+            assert_eq!(s.status_listen, Some(Sourced::new("[::1]:0".parse().unwrap(), source)));
+        }
+        let env = |name: &str| (name == "WXPROV_STATUS_TOKEN").then(|| "t0ken".to_string());
+        let s = Settings::resolve(&Given::default(), None, &env).unwrap();
+        assert_eq!(s.status_token.as_ref().map(Secret::expose), Some("t0ken"));
+        assert!(!format!("{s:?}").contains("t0ken"), "the token never prints");
+        let given = Given { status_listen: flag("localhost".into(), "--status-listen"), ..Given::default() };
+        assert_eq!(
+            error(&given, None, &no_env),
+            "status address \"localhost\" from --status-listen: is not an address like 127.0.0.1:8081"
+        );
     }
 
     fn error(given: &Given, job: Option<&JobFile>, env: &dyn Fn(&str) -> Option<String>) -> String {

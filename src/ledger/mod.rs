@@ -21,6 +21,7 @@
 mod cache;
 mod callbacks;
 mod events;
+mod fleet;
 mod link_key;
 mod lock;
 mod media;
@@ -44,6 +45,7 @@ use rusqlite::Connection;
 pub use crate::lifecycle::{StepRecord, StepState};
 pub use callbacks::{AuditKind, CallbackOutcome};
 pub use events::CallEvent;
+pub use fleet::{daily_limit_key, CallDay, Fleet, FleetReader, FleetStep, CALL_DAYS, LISTED};
 pub use link_key::LINK_KEY_LEN;
 pub use lock::RunLock;
 pub use registrations::Registration;

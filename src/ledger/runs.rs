@@ -28,7 +28,7 @@ impl RunStatus {
         }
     }
 
-    fn parse(s: &str) -> RunStatus {
+    pub(super) fn parse(s: &str) -> RunStatus {
         match s {
             "finished" => RunStatus::Finished,
             "interrupted" => RunStatus::Interrupted,

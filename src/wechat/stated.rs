@@ -68,7 +68,15 @@ impl Api {
             })
             .await;
         let stated = match answer {
-            Ok(answer) => StatedLimits::of(&answer),
+            Ok(answer) => {
+                // The daily quota it states for this account, which the status page shows
+                // beside the calls per day.
+                let daily = answer.quota.daily_limit.to_string();
+                if let Err(e) = self.ledger.cache_put(&crate::ledger::daily_limit_key(path), &daily).await {
+                    tracing::warn!("could not cache the daily limit of {path}: {e}");
+                }
+                StatedLimits::of(&answer)
+            }
             Err(e) => match StatedLimits::of_error(&e) {
                 Some(none) => {
                     tracing::debug!("no stated rate limit for {path}: {e}");

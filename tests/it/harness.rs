@@ -297,6 +297,8 @@ pub fn assert_no_secret(what: &str, haystack: &str, secrets: &[String]) {
 pub struct Serve {
     child: Option<Child>,
     pub url: String,
+    /// The status page's URL, when started with `--status-listen`.
+    pub status_url: Option<String>,
     stderr: PathBuf,
     http: reqwest::blocking::Client,
 }
@@ -327,14 +329,28 @@ impl Serve {
             .spawn()
             .expect("start wxprov serve");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("serve output");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line).expect("serve output");
         let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+        let stderr_text = || std::fs::read_to_string(&stderr).unwrap_or_default();
         assert!(
             line.starts_with("wxprov serve listening on http://127.0.0.1:") && !url.ends_with(":0"),
             "serve printed {line:?}; stderr:\n{}",
-            std::fs::read_to_string(&stderr).unwrap_or_default()
+            stderr_text()
         );
-        Serve { child: Some(child), url, stderr, http: reqwest::blocking::Client::new() }
+        // The status page's line follows the receiver's.
+        let status_url = flags.iter().any(|f| f.starts_with("--status-listen")).then(|| {
+            let mut line = String::new();
+            out.read_line(&mut line).expect("serve output");
+            let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+            assert!(
+                line.starts_with("wxprov serve status page on http://") && !url.ends_with(":0/"),
+                "serve printed {line:?}; stderr:\n{}",
+                stderr_text()
+            );
+            url
+        });
+        Serve { child: Some(child), url, status_url, stderr, http: reqwest::blocking::Client::new() }
     }
 
     /// GET `path` (with its query); the status and body.

@@ -48,6 +48,7 @@ mod sheet_columns;
 mod sheet_text;
 mod sheet_values;
 mod sheet_xlsx;
+mod status_page;
 mod stop;
 mod template;
 mod token_refresh;

@@ -1,0 +1,238 @@
+//! The status page (`serve --status-listen`, #13 item 5, DESIGN §7), read from a real ledger:
+//! two runs against the simulator leave a row done, one blocked (no refresh token), one in
+//! WeChat's audit and then rejected with a reason that quotes the sheet's name —
+//! `<script>alert(1)</script>`. The page's counts per state are the ledger's, its chart has a
+//! bar per run, the script is shown as text, nothing secret is in it, a wrong `Host` is
+//! refused, and off loopback it will not start without WXPROV_STATUS_TOKEN and then asks for
+//! it by HTTP Basic auth.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use base64::Engine;
+use serde_json::json;
+
+use crate::harness::{Serve, Sim, Workspace};
+use crate::run::{job, CONFIGURED, FRESH};
+
+/// A mini-program of the example fixture whose refresh token the test does not import.
+const NO_TOKEN: &str = "wxa1b2c3d4e5f60102";
+
+/// What the sheet asks for the name, and what WeChat's rejection quotes.
+const SCRIPT: &str = "<script>alert(1)</script>";
+
+const STATUS_TOKEN: &str = "st4tus-t0ken-for-the-page";
+
+/// A ledger of two runs: FRESH's signature done, NO_TOKEN's blocked, CONFIGURED's name sent to
+/// the audit in the first run and rejected before the second.
+fn fleet(sim: &Sim, ws: &Workspace) -> String {
+    let job = job(
+        ws,
+        &format!(
+            "appid,nickname,signature\n{FRESH},,提供好用的在线工具。\n{CONFIGURED},{SCRIPT},\n{NO_TOKEN},,提供好用的在线工具。\n"
+        ),
+    );
+    ws.write(
+        "tokens.csv",
+        format!("{FRESH},refreshtoken@@@mp-fresh-0001\n{CONFIGURED},refreshtoken@@@mp-configured-0002\n"),
+    );
+    ws.test().args(["tokens", "import", "tokens.csv"]).run();
+    ws.test_on(sim).args(["run", &job]).status(3).run();
+    sim.post("/__sim/audit", json!({"appid": CONFIGURED, "result": 2, "reason": format!("名称“{SCRIPT}”不符合规范")}));
+    ws.test_on(sim).args(["run", &job]).status(3).run();
+    job
+}
+
+/// One GET of `/` from the page at `addr` with `host` as the `Host` header and `auth` (user,
+/// password) by Basic auth: the status and the body. Written by hand so that the `Host`
+/// is exactly what the test says.
+fn get(addr: &str, host: &str, auth: Option<(&str, &str)>) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect to the status page");
+    let auth = auth
+        .map(|(user, password)| {
+            let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            format!("Authorization: Basic {pair}\r\n")
+        })
+        .unwrap_or_default();
+    write!(stream, "GET / HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, body.to_string())
+}
+
+/// `http://127.0.0.1:PORT/` → `127.0.0.1:PORT`.
+fn host_of(url: &str) -> String {
+    url.trim_start_matches("http://").trim_end_matches('/').to_string()
+}
+
+/// The page's steps table: (kind, state) → count, for the counts above zero.
+pub fn page_counts(html: &str) -> BTreeMap<(String, String), i64> {
+    let doc = scraper::Html::parse_document(html);
+    let cells = scraper::Selector::parse("td[data-kind][data-state]").unwrap();
+    doc.select(&cells)
+        .map(|td| {
+            let v = td.value();
+            let n: i64 = td.text().collect::<String>().trim().parse().expect("a count");
+            ((v.attr("data-kind").unwrap().to_string(), v.attr("data-state").unwrap().to_string()), n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// The ledger's steps: (kind, state) → count.
+pub fn ledger_counts(ws: &Workspace) -> BTreeMap<(String, String), i64> {
+    ws.query("SELECT kind, state, count(*) FROM steps GROUP BY kind, state")
+        .into_iter()
+        .map(|r| ((r[0].clone(), r[1].clone()), r[2].parse().unwrap()))
+        .collect()
+}
+
+/// The chart's bars: (run id, value), oldest first.
+fn bars(html: &str) -> Vec<(String, i64)> {
+    let doc = scraper::Html::parse_document(html);
+    let bar = scraper::Selector::parse("svg rect.bar").unwrap();
+    doc.select(&bar)
+        .map(|r| {
+            (r.value().attr("data-run").unwrap().to_string(), r.value().attr("data-value").unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+/// The calls table: (Beijing day, API) → calls, and API → the daily limit shown.
+fn page_calls(html: &str) -> (BTreeMap<(String, String), i64>, BTreeMap<String, String>) {
+    let doc = scraper::Html::parse_document(html);
+    let cells = scraper::Selector::parse("td[data-api][data-day]").unwrap();
+    let calls = doc
+        .select(&cells)
+        .filter_map(|td| {
+            let text = td.text().next()?.trim().to_string();
+            let v = td.value();
+            Some(((v.attr("data-day")?.to_string(), v.attr("data-api")?.to_string()), text.parse().ok()?))
+        })
+        .collect();
+    let limits = scraper::Selector::parse("td[data-limit]").unwrap();
+    let limits = doc
+        .select(&limits)
+        .map(|td| {
+            (td.value().attr("data-limit").unwrap().to_string(), td.text().collect::<String>().trim().to_string())
+        })
+        .collect();
+    (calls, limits)
+}
+
+/// The text of the rows of the table of `state` (`failed`, `blocked`).
+fn rows_of(html: &str, state: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let rows = scraper::Selector::parse(&format!("tr.{state}")).unwrap();
+    doc.select(&rows).map(|r| r.text().collect::<Vec<_>>().join("|")).collect()
+}
+
+#[test]
+fn the_page_shows_the_ledger_escaped_and_without_secrets() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    fleet(&sim, &ws);
+    let serve = Serve::start_with(&ws, &[], &["--status-listen", "127.0.0.1:0"]);
+    let url = serve.status_url.clone().expect("the status page's URL");
+    let host = host_of(&url);
+    let (status, html) = get(&host, &host, None);
+    assert_eq!(status, 200, "{html}");
+
+    let ledger = ledger_counts(&ws);
+    assert_eq!(page_counts(&html), ledger);
+    let want: BTreeMap<(String, String), i64> =
+        [("nickname", "failed"), ("signature", "blocked"), ("signature", "done")]
+            .into_iter()
+            .map(|(k, s)| ((k.to_string(), s.to_string()), 1))
+            .collect();
+    assert_eq!(ledger, want, "the fleet the test built");
+
+    let runs = ws.query("SELECT id, rows FROM runs ORDER BY started_at, id");
+    let want: Vec<(String, i64)> = runs.iter().map(|r| (r[0].clone(), r[1].parse().unwrap())).collect();
+    assert_eq!(want.len(), 2);
+    assert_eq!(bars(&html), want, "one bar per run, oldest first, its height the run's rows");
+
+    // The calls that reached WeChat per Beijing day and API, as the event log has them, and
+    // the daily limit quota/get stated (the fixture's 500 for modifysignature).
+    let logged: BTreeMap<(String, String), i64> = ws
+        .query(
+            "SELECT date(at_ms / 1000, 'unixepoch', '+8 hours'), api, count(*) FROM events
+              WHERE errcode IS NOT NULL GROUP BY 1, 2",
+        )
+        .into_iter()
+        .map(|r| ((r[0].clone(), r[1].clone()), r[2].parse().unwrap()))
+        .collect();
+    let (calls, limits) = page_calls(&html);
+    assert!(logged.keys().any(|(_, api)| api == "/cgi-bin/account/modifysignature"), "{logged:?}");
+    assert_eq!(calls, logged);
+    assert_eq!(limits.get("/cgi-bin/account/modifysignature").map(String::as_str), Some("500"), "{limits:?}");
+
+    // The rejection quotes the sheet's name: shown as text, never as markup.
+    assert!(!html.contains("<script"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    let failed = rows_of(&html, "failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains(CONFIGURED) && failed[0].contains(SCRIPT), "{failed:?}");
+    let blocked = rows_of(&html, "blocked");
+    let hint = &ws.query(&format!("SELECT hint FROM steps WHERE identity = '{NO_TOKEN}'"))[0][0];
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    assert!(blocked[0].contains(NO_TOKEN) && blocked[0].contains(hint.as_str()), "the hint is shown: {blocked:?}");
+
+    let mut secrets = sim.secrets();
+    secrets.extend([sim.component_secret.clone(), sim.verify_ticket.clone()]);
+    crate::harness::assert_no_secret("the status page", &html, &secrets);
+
+    // Another Host — a name another site could make resolve here — is refused.
+    let port = host.rsplit(':').next().unwrap();
+    for wrong in
+        [format!("evil.example:{port}"), format!("127.0.0.1:{}", port.parse::<u16>().unwrap() ^ 1), String::new()]
+    {
+        let (status, body) = get(&host, &wrong, None);
+        assert_eq!(status, 421, "Host {wrong:?}: {body}");
+        assert!(!body.contains(CONFIGURED), "nothing of the ledger with a wrong Host");
+    }
+    assert_eq!(get(&host, &format!("localhost:{port}"), None).0, 200, "localhost is loopback's name");
+    serve.stop();
+}
+
+#[test]
+fn off_loopback_it_needs_the_token_and_asks_for_it() {
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    fleet(&sim, &ws);
+    let refused = ws
+        .test()
+        .args(["serve", "--listen", "127.0.0.1:0", "--status-listen", "0.0.0.0:0"])
+        .status(2)
+        .stderr_has("WXPROV_STATUS_TOKEN")
+        .stderr_has("0.0.0.0:0 (from --status-listen) is not on loopback")
+        .run();
+    assert!(refused.stdout.is_empty(), "nothing listened: {}", refused.stdout);
+    // The same from the environment, named so.
+    ws.test()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WXPROV_STATUS_LISTEN", "0.0.0.0:0")
+        .status(2)
+        .stderr_has("(from WXPROV_STATUS_LISTEN) is not on loopback: set WXPROV_STATUS_TOKEN")
+        .run();
+
+    let serve = Serve::start_with(&ws, &[("WXPROV_STATUS_TOKEN", STATUS_TOKEN)], &["--status-listen", "0.0.0.0:0"]);
+    let url = serve.status_url.clone().unwrap();
+    let port = url.trim_end_matches('/').rsplit(':').next().unwrap().to_string();
+    assert!(url.starts_with("http://0.0.0.0:"), "{url}");
+    let addr = format!("127.0.0.1:{port}");
+    let (status, body) = get(&addr, &addr, None);
+    assert_eq!(status, 401, "{body}");
+    assert!(!body.contains(CONFIGURED));
+    assert_eq!(get(&addr, &addr, Some(("ops", "not-the-token"))).0, 401);
+    let (status, html) = get(&addr, &addr, Some(("ops", STATUS_TOKEN)));
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(page_counts(&html), ledger_counts(&ws));
+    assert!(!html.contains(STATUS_TOKEN), "the token is not in the page");
+    let stderr = serve.stop();
+    assert!(!stderr.contains(STATUS_TOKEN), "nor in serve's log");
+}
