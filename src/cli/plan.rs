@@ -11,8 +11,9 @@ use clap::ValueEnum;
 use super::manifest_args::{self, ManifestArgs};
 use super::Context;
 use crate::exit::Exit;
-use crate::runner::plan::{plan, Planned};
-use crate::runner::{self, RunConfig};
+use crate::interrupt::Interrupt;
+use crate::lifecycle::StepState;
+use crate::runner::{self, Mode, RowResult, RunConfig};
 use crate::wechat::CallOptions;
 use wechat_open::pacing::Pacer;
 
@@ -73,47 +74,90 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         retry_failed: args.retry_failed,
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
-    let planned = plan(api, ledger, loaded, concurrency, args.retry_failed).await?;
+    // `run`'s own loop, deciding only. Never listened to: a signal ends `plan` at once, as
+    // it changes nothing.
+    let result = runner::run(api, ledger, Mode::Plan, cfg, loaded, &Interrupt::new()).await?;
+    let planned = lines(&result.rows);
     match args.format {
         Format::Table => print!("{}", super::rehearsal::mark_lines(&table(&planned))),
         Format::Csv => csv_out(&planned)?,
         Format::Json => println!("{}", serde_json::to_string_pretty(&planned)?),
     }
     // The code `run` would exit with on this sheet now (DESIGN §6).
-    Ok(runner::exit_for_states(false, planned.iter().map(Planned::state)))
+    Ok(result.exit)
 }
 
-fn counts(planned: &[Planned]) -> BTreeMap<&str, usize> {
+/// One line of the plan: a step of a row and what `run` would do about it, or a row
+/// rejected by validation (step `row`). `--format json` shows each as these fields.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    line: u64,
+    identity: &'a str,
+    step: &'static str,
+    action: &'static str,
+    detail: &'a str,
+}
+
+/// The plan's lines, row by row in line order, a row's steps in run order.
+fn lines(rows: &[RowResult]) -> Vec<Line<'_>> {
+    let mut lines = Vec::new();
+    for row in rows {
+        if row.invalid {
+            lines.push(Line { line: row.line, identity: "", step: "row", action: "fail", detail: &row.message });
+        }
+        for step in &row.planned {
+            lines.push(Line {
+                line: row.line,
+                identity: &row.identity,
+                step: step.kind.as_str(),
+                action: action(step.outcome.state),
+                detail: step.outcome.message.as_deref().unwrap_or_default(),
+            });
+        }
+    }
+    lines
+}
+
+/// The word the plan shows for a step its decision leaves in `state`: `set` for a change to
+/// make (pending until `run` makes it), `done` for one an earlier run's call made, `skip`
+/// for one already so, else what the step waits for or why it cannot go on.
+fn action(state: StepState) -> &'static str {
+    match state {
+        StepState::Pending => "set",
+        StepState::Done => "done",
+        StepState::Skipped => "skip",
+        StepState::Deferred => "defer",
+        StepState::Failed => "fail",
+        StepState::Blocked => "block",
+        StepState::Waiting => "wait",
+        StepState::InReview => "review",
+    }
+}
+
+fn counts<'a>(planned: &[Line<'a>]) -> BTreeMap<&'a str, usize> {
     let mut counts = BTreeMap::new();
     for p in planned {
-        *counts.entry(p.action()).or_default() += 1;
+        *counts.entry(p.action).or_default() += 1;
     }
     counts
 }
 
-fn table(planned: &[Planned]) -> String {
+fn table(planned: &[Line<'_>]) -> String {
     let mut out = format!("{:>5}  {:<20} {:<13} {:<7} {}\n", "line", "row", "step", "action", "detail");
     for p in planned {
-        out.push_str(&format!(
-            "{:>5}  {:<20} {:<13} {:<7} {}\n",
-            p.line,
-            p.identity,
-            p.step_name(),
-            p.action(),
-            p.detail()
-        ));
+        out.push_str(&format!("{:>5}  {:<20} {:<13} {:<7} {}\n", p.line, p.identity, p.step, p.action, p.detail));
     }
     let total: Vec<String> = counts(planned).into_iter().map(|(a, n)| format!("{a} {n}")).collect();
     out.push_str(&format!("\n{}\n", total.join(", ")));
     out
 }
 
-fn csv_out(planned: &[Planned]) -> anyhow::Result<()> {
+fn csv_out(planned: &[Line<'_>]) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut w = csv::Writer::from_writer(stdout.lock());
     w.write_record(["line", "row", "step", "action", "detail"])?;
     for p in planned {
-        w.write_record([&p.line.to_string(), &p.identity, p.step_name(), p.action(), p.detail()])?;
+        w.write_record([&p.line.to_string(), p.identity, p.step, p.action, p.detail])?;
     }
     w.flush()?;
     Ok(())

@@ -76,7 +76,8 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         loaded.rejected.len()
     );
     let work = async {
-        let result = runner::run(api.clone(), ledger.clone(), &run_id, cfg, loaded, &interrupt).await?;
+        let mode = runner::Mode::Apply { run_id: run_id.clone() };
+        let result = runner::run(api.clone(), ledger.clone(), mode, cfg, loaded, &interrupt).await?;
         let summary = Summary {
             run_id: run_id.clone(),
             started_at: wechat_open::beijing::rfc3339(started_at),

@@ -39,61 +39,6 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The word `plan` prints.
-    pub fn action(&self) -> &'static str {
-        match self {
-            Decision::Skip(_) => "skip",
-            Decision::Reconciled(_) => "done",
-            Decision::Set(_) => "set",
-            Decision::Defer { .. } => "defer",
-            Decision::Fail { .. } => "fail",
-            Decision::Block { .. } => "block",
-            Decision::Wait(_) | Decision::WaitUntil { .. } => "wait",
-            Decision::Review { .. } => "review",
-        }
-    }
-
-    pub fn detail(&self) -> &str {
-        match self {
-            Decision::Skip(m) | Decision::Reconciled(m) | Decision::Set(m) | Decision::Wait(m) => m,
-            Decision::Defer { message, .. }
-            | Decision::Fail { message, .. }
-            | Decision::Block { message, .. }
-            | Decision::WaitUntil { message, .. }
-            | Decision::Review { message, .. } => message,
-        }
-    }
-
-    /// The state `run` leaves the step in when what this decides goes through (a change is
-    /// taken as made): what `plan`'s exit code is judged on, as `run`'s is on the states.
-    pub fn expected_state(&self) -> StepState {
-        match self {
-            Decision::Skip(_) => StepState::Skipped,
-            Decision::Reconciled(_) | Decision::Set(_) => StepState::Done,
-            Decision::Defer { .. } => StepState::Deferred,
-            Decision::Fail { .. } => StepState::Failed,
-            Decision::Block { .. } => StepState::Blocked,
-            Decision::Wait(_) | Decision::WaitUntil { .. } => StepState::Waiting,
-            Decision::Review { .. } => StepState::InReview,
-        }
-    }
-
-    /// What `plan` shows for a reading of live state that failed with `err` at `now`: the
-    /// step as [`StepOutcome::from_error`] would leave it.
-    pub fn from_error(err: &ApiError, now: DateTime<Utc>) -> Decision {
-        let outcome = StepOutcome::from_error(err, now);
-        let (errcode, message) = (err.errcode(), err.to_string());
-        match outcome.state {
-            StepState::Deferred => Decision::Defer {
-                not_before: outcome.not_before.unwrap_or_default(),
-                errcode: outcome.errcode,
-                message,
-            },
-            StepState::Blocked => Decision::Block { errcode, message, hint: outcome.hint },
-            _ => Decision::Fail { errcode, message, hint: outcome.hint },
-        }
-    }
-
     /// A failure from a catalogued errcode, with its hint.
     pub fn fail(code: i64, message: impl Into<String>) -> Decision {
         Decision::Fail {
@@ -155,6 +100,16 @@ impl StepOutcome {
 
     pub fn done(message: impl Into<String>) -> StepOutcome {
         StepOutcome::state(StepState::Done, message)
+    }
+
+    /// The state `run` leaves the step in once what this says goes through: a change to make
+    /// (`pending`, [`Decision::Set`]) is taken as made. What `plan`'s exit code is judged on,
+    /// as `run`'s is on the states it leaves.
+    pub fn expected_state(&self) -> StepState {
+        match self.state {
+            StepState::Pending => StepState::Done,
+            state => state,
+        }
     }
 
     /// The outcome of a decision that needs no call.
@@ -295,11 +250,5 @@ mod tests {
         // 2026-12-31 23:59:59 and 2027-01-01 00:00:00 Beijing time.
         assert_eq!(year(utc(2026, 12, 31, 15, 59, 59)), secs(2026, 12, 31, 16));
         assert_eq!(year(utc(2026, 12, 31, 16, 0, 0)), secs(2027, 12, 31, 16));
-        // plan shows the same date run would record.
-        let plan = |now| match Decision::from_error(&daily, now) {
-            Decision::Defer { not_before, .. } => not_before,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!((plan(last), plan(first)), (april, secs(2026, 4, 1, 16)));
     }
 }

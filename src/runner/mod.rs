@@ -1,5 +1,7 @@
 //! The runner: brings every row of a manifest as far as WeChat allows, step by step, and
 //! remembers where each step got to in the ledger, so the next run continues exactly there.
+//! `plan` is the same pass over the rows in [`Mode::Plan`]: each step stops at its decision,
+//! and nothing is written.
 //!
 //! For each step, the ledger record and the row's input hash decide what happens (DESIGN §4):
 //! a done or skipped step with the same hash makes no call; a changed hash runs the step
@@ -8,8 +10,14 @@
 //! ([`steps::decide`]), which also reconciles a call a crashed run had started, and only then
 //! sends its state-changing call ([`steps::apply`]). Rows run concurrently; a row's steps run
 //! in order.
+//!
+//! One row's path: [`run`] sets up (the ledger's records, identities, what may have
+//! unblocked a step), then [`process_row`] takes the row's steps in order through
+//! [`run_step`] (left as recorded, waiting for the registration, or taken up: [`attempt`]
+//! decides and applies, [`settle`] turns an error into an outcome, [`save`] records it), and
+//! each step's [`StepResult`] is folded into the row's [`RowResult`] ([`RowResult::push`]),
+//! which the reports and `plan`'s lines are built from.
 
-pub mod plan;
 pub mod progress;
 pub mod steps;
 
@@ -38,13 +46,38 @@ pub struct RunConfig {
     pub retry_failed: bool,
 }
 
-/// One manifest row's result, for the reports.
+/// What a pass over the rows does with the steps it takes up: `run` and `plan` are one loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// `plan`: live state is read with read-only calls and each step stops at its
+    /// [`Decision`]; nothing is written to the ledger, nothing changes at WeChat.
+    Plan,
+    /// `run`, as run `run_id`: each decision is acted on, and where each step ends up is
+    /// recorded.
+    Apply { run_id: String },
+}
+
+/// One step of a row as a pass leaves it: what a row's [`RowResult`], and so the reports
+/// and `plan`'s lines, are built from.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub kind: StepKind,
+    /// Where `run` left the step; for `plan`, where its decision leaves it (a change to
+    /// make is `pending`, [`StepOutcome::from_decision`]; a step the ledger settles shows
+    /// what its record stands for, [`StepRecord::kept`]).
+    pub outcome: StepOutcome,
+}
+
+/// One manifest row's result, for the reports and `plan`.
 #[derive(Debug, Clone, Default)]
 pub struct RowResult {
     pub line: u64,
+    /// The row's identity in the ledger (empty for a rejected row).
+    pub identity: String,
     pub appid: String,
     pub official_appid: String,
-    /// The state of each step the row asks for.
+    /// The state of each step the row asks for: where `run` left it, or where `run` would
+    /// leave it for `plan` ([`StepOutcome::expected_state`]).
     pub steps: BTreeMap<StepKind, StepState>,
     /// The step that most needs attention ([`ATTENTION`]); `errcode`, `message` and `hint`
     /// are its. `None` when every step is settled, or the row was rejected (the validation
@@ -59,6 +92,10 @@ pub struct RowResult {
     pub invalid: bool,
     /// The run was interrupted before the row's work was done.
     pub unfinished: bool,
+    /// `plan` only: each step's result, in run order, for its lines. `run` keeps only the
+    /// states and the words of the step most in need: 100,000 rows' messages would otherwise
+    /// be held until the reports are written.
+    pub planned: Vec<StepResult>,
 }
 
 impl RowResult {
@@ -80,6 +117,28 @@ impl RowResult {
 }
 
 impl RowResult {
+    /// Takes in the result of the row's next step: its state — for `plan`, the one `run`
+    /// would leave — and, when it needs attention more than the steps before it, its words
+    /// ([`ATTENTION`]; the first in run order among equals). `plan` keeps the result too.
+    fn push(&mut self, result: StepResult, mode: &Mode) {
+        let state = match mode {
+            Mode::Plan => result.outcome.expected_state(),
+            Mode::Apply { .. } => result.outcome.state,
+        };
+        let most = self.step.and_then(|kind| self.steps.get(&kind)).and_then(|s| attention(*s));
+        self.steps.insert(result.kind, state);
+        if attention(state).is_some_and(|rank| most.is_none_or(|m| rank < m)) {
+            let outcome = &result.outcome;
+            self.step = Some(result.kind);
+            self.errcode = outcome.errcode;
+            self.message = outcome.message.clone().unwrap_or_default();
+            self.hint = outcome.hint.clone().unwrap_or_default();
+        }
+        if *mode == Mode::Plan {
+            self.planned.push(result);
+        }
+    }
+
     /// True when the row is in `failed.csv`: a step failed or the row is invalid.
     pub fn needs_person(&self) -> bool {
         self.invalid || self.steps.values().any(|s| *s == StepState::Failed)
@@ -129,7 +188,7 @@ impl RunResult {
     }
 }
 
-/// The exit code for these rows (DESIGN §6).
+/// The exit code for these rows (DESIGN §6): for `plan`, the code `run` would exit with.
 pub fn exit_for(rows: &[RowResult]) -> Exit {
     exit_for_states(rows.iter().any(|r| r.invalid), rows.iter().flat_map(|r| r.steps.values().copied()))
 }
@@ -208,21 +267,32 @@ impl Unblocks {
     }
 }
 
-/// Shared by every row of a run.
+/// Shared by every row of a pass.
 struct RunCtx {
     api: Arc<Api>,
     ledger: Ledger,
-    run_id: String,
+    mode: Mode,
     cfg: RunConfig,
     known: HashMap<(String, StepKind), StepRecord>,
     appids: HashMap<String, String>,
     unblocks: Unblocks,
-    /// The run's start, against which the ledger's records are judged.
+    /// The pass's start, against which the ledger's records are judged.
     now: DateTime<Utc>,
-    progress: progress::Progress,
+    /// `run`'s progress (`plan` shows none: its output is the plan).
+    progress: Option<progress::Progress>,
 }
 
-/// Runs every valid row of `loaded` and returns their results, rejected rows included.
+impl RunCtx {
+    /// `rows` more rows are done.
+    fn advance(&self, rows: u64) {
+        if let Some(progress) = &self.progress {
+            progress.inc(rows);
+        }
+    }
+}
+
+/// Takes every valid row of `loaded` through its steps as `mode` says — `run` applies,
+/// `plan` only decides — and returns their results, rejected rows included.
 ///
 /// Once `interrupt` is signalled no row starts and no call is sent; the rows at work get
 /// [`GRACE`] to finish what they had in flight, and are then given up on. Every row still
@@ -230,7 +300,7 @@ struct RunCtx {
 pub async fn run(
     api: Arc<Api>,
     ledger: Ledger,
-    run_id: &str,
+    mode: Mode,
     cfg: RunConfig,
     mut loaded: Loaded,
     interrupt: &Interrupt,
@@ -240,11 +310,103 @@ pub async fn run(
     adopt_identities(&mut loaded.rows, &appids);
     let unblocks = Unblocks::read(&ledger).await?;
     let now = Utc::now();
+    let mut ctx =
+        RunCtx { api: api.clone(), ledger, mode, cfg: cfg.clone(), known, appids, unblocks, now, progress: None };
+    if let Mode::Apply { run_id } = &ctx.mode {
+        prepare(&ctx, run_id, &loaded).await?;
+        let total = loaded.rows.len() + loaded.rejected.len();
+        ctx.progress = Some(progress::Progress::start(total as u64, api.calls.clone()));
+    }
+    let ctx = Arc::new(ctx);
+    let mut results: Vec<RowResult> = loaded.rejected.iter().map(rejected_result).collect();
+    ctx.advance(loaded.rejected.len() as u64);
+    // Rows are taken one by one, and none once the run is interrupted: those left stay here.
+    let mut waiting = loaded.rows.into_iter();
+    // The rows at work, by line: those given up on at the end of the grace are reported too.
+    let at_work: Arc<AtWork> = Arc::default();
+    let next_row = std::iter::from_fn(|| interrupt.check().ok().and_then(|()| waiting.next()));
+    let mut stream = futures::stream::iter(next_row.map(|row| {
+        let (ctx, at_work) = (ctx.clone(), at_work.clone());
+        async move {
+            let line = row.line;
+            let result = process_row(&ctx, row, interrupt, &at_work).await;
+            lock(&at_work).remove(&line);
+            ctx.advance(1);
+            result
+        }
+    }))
+    .buffer_unordered(cfg.concurrency.max(1));
+    let mut fatal = None;
+    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    loop {
+        let next = match grace.as_mut() {
+            None => tokio::select! {
+                next = stream.next() => next,
+                () = interrupt.signals(1) => {
+                    grace = Some(Box::pin(tokio::time::sleep(GRACE)));
+                    continue;
+                }
+            },
+            Some(deadline) => tokio::select! {
+                next = stream.next() => next,
+                () = deadline => break,
+                () = interrupt.signals(2) => break,
+            },
+        };
+        match next {
+            Some(Ok(row)) => results.push(row),
+            // `run` lets the rows at work finish what they started; `plan`'s only read.
+            Some(Err(e)) if ctx.mode == Mode::Plan => return Err(e.into()),
+            Some(Err(e)) => {
+                fatal.get_or_insert(e);
+            }
+            None => break,
+        }
+    }
+    drop(stream);
+    if let Some(progress) = &ctx.progress {
+        progress.finish();
+    }
+    if let Some(signal) = interrupt.signal() {
+        let given_up: Vec<(u64, (String, Vec<Step>))> = lock(&at_work).drain().collect();
+        if !given_up.is_empty() {
+            tracing::warn!("{}: gave up on {} rows with a call still in flight", signal.name(), given_up.len());
+        }
+        for (line, (identity, steps)) in given_up {
+            results.push(RowResult::unfinished(line, &identity, &steps, &ctx.known));
+        }
+        for row in waiting {
+            let mut result = RowResult::unfinished(row.line, &row.identity, &row.steps, &ctx.known);
+            result.appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned()).unwrap_or_default();
+            result.official_appid = row.official_appid.clone().unwrap_or_default();
+            result.identity = row.identity;
+            result.cells = row.cells;
+            results.push(result);
+        }
+    }
+    if let Some(e) = fatal {
+        return Err(crate::exit::fail(format!("the run stopped: {e}")));
+    }
+    results.sort_by_key(|r| r.line);
+    let stopped = api.calls.stopped();
+    let exit = match (&stopped, interrupt.signal()) {
+        (Some(_), _) => Exit::Failure,
+        (None, Some(signal)) => signal.exit(),
+        (None, None) => exit_for(&results),
+    };
+    Ok(RunResult { rows: results, header: loaded.header, manifest: cfg.manifest, exit, stopped })
+}
+
+/// What a run does before its rows, and `plan` does not: when some step is due, make sure
+/// the platform's own token can be had (a `stop`-class failure stops the run before any row
+/// is touched) and read every authorizer's tokens at once; then record the sheet's rows.
+async fn prepare(ctx: &RunCtx, run_id: &str, loaded: &Loaded) -> anyhow::Result<()> {
+    let (api, ledger) = (&ctx.api, &ctx.ledger);
     let work = loaded.rows.iter().any(|row| {
-        let changed = unblocks.for_row(row, &appids);
+        let changed = ctx.unblocks.for_row(row, &ctx.appids);
         row.steps.iter().any(|s| {
-            let record = known.get(&(row.identity.clone(), s.kind));
-            due(record, s, cfg.retry_failed, now, changed) != Due::Keep
+            let record = ctx.known.get(&(row.identity.clone(), s.kind));
+            due(record, s, ctx.cfg.retry_failed, ctx.now, changed) != Due::Keep
         })
     });
     if work {
@@ -279,91 +441,7 @@ pub async fn run(
         })
         .collect();
     ledger.save_rows(records, run_id).await?;
-
-    let total = loaded.rows.len() + loaded.rejected.len();
-    let ctx = Arc::new(RunCtx {
-        api: api.clone(),
-        ledger,
-        run_id: run_id.to_string(),
-        cfg: cfg.clone(),
-        known,
-        appids,
-        unblocks,
-        now,
-        progress: progress::Progress::start(total as u64, api.calls.clone()),
-    });
-    let mut results: Vec<RowResult> = loaded.rejected.iter().map(rejected_result).collect();
-    ctx.progress.inc(loaded.rejected.len() as u64);
-    // Rows are taken one by one, and none once the run is interrupted: those left stay here.
-    let mut waiting = loaded.rows.into_iter();
-    // The rows at work, by line: those given up on at the end of the grace are reported too.
-    let at_work: Arc<AtWork> = Arc::default();
-    let next_row = std::iter::from_fn(|| interrupt.check().ok().and_then(|()| waiting.next()));
-    let mut stream = futures::stream::iter(next_row.map(|row| {
-        let (ctx, at_work) = (ctx.clone(), at_work.clone());
-        async move {
-            let line = row.line;
-            let result = process_row(&ctx, row, interrupt, &at_work).await;
-            lock(&at_work).remove(&line);
-            ctx.progress.inc(1);
-            result
-        }
-    }))
-    .buffer_unordered(cfg.concurrency.max(1));
-    let mut fatal = None;
-    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-    loop {
-        let next = match grace.as_mut() {
-            None => tokio::select! {
-                next = stream.next() => next,
-                () = interrupt.signals(1) => {
-                    grace = Some(Box::pin(tokio::time::sleep(GRACE)));
-                    continue;
-                }
-            },
-            Some(deadline) => tokio::select! {
-                next = stream.next() => next,
-                () = deadline => break,
-                () = interrupt.signals(2) => break,
-            },
-        };
-        match next {
-            Some(Ok(row)) => results.push(row),
-            Some(Err(e)) => {
-                fatal.get_or_insert(e);
-            }
-            None => break,
-        }
-    }
-    drop(stream);
-    ctx.progress.finish();
-    if let Some(signal) = interrupt.signal() {
-        let given_up: Vec<(u64, (String, Vec<Step>))> = lock(&at_work).drain().collect();
-        if !given_up.is_empty() {
-            tracing::warn!("{}: gave up on {} rows with a call still in flight", signal.name(), given_up.len());
-        }
-        for (line, (identity, steps)) in given_up {
-            results.push(RowResult::unfinished(line, &identity, &steps, &ctx.known));
-        }
-        for row in waiting {
-            let mut result = RowResult::unfinished(row.line, &row.identity, &row.steps, &ctx.known);
-            result.appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned()).unwrap_or_default();
-            result.official_appid = row.official_appid.clone().unwrap_or_default();
-            result.cells = row.cells;
-            results.push(result);
-        }
-    }
-    if let Some(e) = fatal {
-        return Err(crate::exit::fail(format!("the run stopped: {e}")));
-    }
-    results.sort_by_key(|r| r.line);
-    let stopped = api.calls.stopped();
-    let exit = match (&stopped, interrupt.signal()) {
-        (Some(_), _) => Exit::Failure,
-        (None, Some(signal)) => signal.exit(),
-        (None, None) => exit_for(&results),
-    };
-    Ok(RunResult { rows: results, header: loaded.header, manifest: cfg.manifest, exit, stopped })
+    Ok(())
 }
 
 /// A row whose appid the ledger knows under another identity — a registration row, keyed by
@@ -406,6 +484,7 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The rows at work when the run was interrupted, by line.
 type AtWork = std::sync::Mutex<HashMap<u64, (String, Vec<Step>)>>;
 
+/// Takes one row's steps in order ([`run_step`]) and folds their results into the row's.
 async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &AtWork) -> Result<RowResult, StepError> {
     // Remembered when the run is interrupted while the row is at work, so that a row given
     // up on at the end of the grace is still reported (rows started before cost nothing).
@@ -419,85 +498,89 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         official_appid: row.official_appid.clone().unwrap_or_default(),
         ..RowResult::default()
     };
-    // The step that most needs attention so far: (its rank in ATTENTION, kind, outcome).
-    let mut most: Option<(usize, StepKind, StepOutcome)> = None;
     for (i, step) in row.steps.iter().enumerate() {
-        let key = (row.identity.clone(), step.kind);
         if interrupt.check().is_err() {
             note();
         }
-        let outcome = if ctx.api.calls.stopped().is_some() {
-            // The run is stopping: nothing new starts, the step stays as recorded.
-            StepRecord::of_input(ctx.known.get(&key).cloned(), &row.identity, step).outcome()
-        } else if awaits_registration(step.kind, appid.as_deref()) {
-            let waiting = StepOutcome::state(StepState::Waiting, "waiting for the registration to finish");
-            save(ctx, &row, step, ctx.known.get(&key).cloned(), &waiting).await?;
-            waiting
-        } else {
-            let run = tokio::select! {
-                biased;
-                outcome = run_step(ctx, &row, step, appid.clone().unwrap_or_default()) => outcome,
-                // Noted at the signal: this row may be given up on mid-call.
-                () = async {
-                    interrupt.signals(1).await;
-                    note();
-                    std::future::pending::<()>().await
-                } => unreachable!("pending never resolves"),
-            };
-            match run {
-                Ok(outcome) => outcome,
-                // No call for this step: it and the steps after it stay as the ledger has them.
-                Err(StepError::Interrupted) => {
-                    let rest = RowResult::unfinished(row.line, &row.identity, &row.steps[i..], &ctx.known);
-                    result.steps.extend(rest.steps);
-                    most = None;
-                    result.step = rest.step.or(Some(step.kind));
-                    result.message = rest.message;
-                    result.unfinished = true;
-                    break;
-                }
-                Err(e) => return Err(e),
-            }
+        let taken = tokio::select! {
+            biased;
+            outcome = run_step(ctx, &row, step, appid.as_deref()) => outcome,
+            // Noted at the signal: this row may be given up on mid-call.
+            () = async {
+                interrupt.signals(1).await;
+                note();
+                std::future::pending::<()>().await
+            } => unreachable!("pending never resolves"),
         };
+        let outcome = match taken {
+            Ok(outcome) => outcome,
+            // No call for this step: it and the steps after it stay as the ledger has them.
+            Err(StepError::Interrupted) => {
+                let rest = RowResult::unfinished(row.line, &row.identity, &row.steps[i..], &ctx.known);
+                result.steps.extend(rest.steps);
+                result.step = rest.step.or(Some(step.kind));
+                result.errcode = None;
+                result.message = rest.message;
+                result.hint.clear();
+                result.unfinished = true;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        // The mini-program exists now: the steps after this one work on it.
         if step.kind == StepKind::Register && outcome.state.is_settled() {
             appid = ctx.ledger.row_appid(&row.identity).await?;
             result.appid = appid.clone().unwrap_or_default();
         }
-        if let Some(rank) = attention(outcome.state).filter(|r| most.as_ref().is_none_or(|(m, _, _)| r < m)) {
-            most = Some((rank, step.kind, outcome.clone()));
-        }
-        result.steps.insert(step.kind, outcome.state);
-    }
-    if let Some((_, kind, problem)) = most.filter(|_| result.message.is_empty()) {
-        result.step = Some(kind);
-        result.errcode = problem.errcode;
-        result.message = problem.message.unwrap_or_default();
-        result.hint = problem.hint.unwrap_or_default();
+        result.push(StepResult { kind: step.kind, outcome }, &ctx.mode);
     }
     // Moved, not copied: a 100,000-row run holds every row's cells for the reports.
+    result.identity = row.identity;
     result.cells = row.cells;
     Ok(result)
 }
 
-async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result<StepOutcome, StepError> {
-    let key = (row.identity.clone(), step.kind);
-    let known = ctx.known.get(&key).filter(|r| r.input_hash == step.input_hash).cloned();
-    let changed = ctx.unblocks.for_row(row, &ctx.appids);
-    let due = due(known.as_ref(), step, ctx.cfg.retry_failed, ctx.now, changed);
-    if due == Due::Keep {
-        return Ok(StepRecord::of_input(known, &row.identity, step).outcome());
+/// One step of a row (DESIGN §4): left as the ledger has it while the run is stopping or
+/// when the step is not due, waiting while the row's mini-program does not exist, and
+/// otherwise taken up — live state read and decided ([`attempt`]) and, when applying, acted
+/// on and recorded ([`save`]).
+async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: Option<&str>) -> Result<StepOutcome, StepError> {
+    let known = ctx.known.get(&(row.identity.clone(), step.kind)).filter(|r| r.input_hash == step.input_hash);
+    // The run is stopping (a `stop`-class error): nothing new starts.
+    if ctx.api.calls.stopped().is_some() {
+        return Ok(StepRecord::of_input(known.cloned(), &row.identity, step).outcome());
     }
-    let before = known.clone();
-    let mut record = StepRecord::of_input(known, &row.identity, step);
+    if awaits_registration(step.kind, appid) {
+        return Ok(match &ctx.mode {
+            Mode::Plan => StepOutcome::from_decision(Decision::Wait("after the registration".into())),
+            Mode::Apply { run_id } => {
+                let waiting = StepOutcome::state(StepState::Waiting, "waiting for the registration to finish");
+                save(run_id, row, step, known.cloned(), &waiting, &ctx.ledger);
+                waiting
+            }
+        });
+    }
+    let changed = ctx.unblocks.for_row(row, &ctx.appids);
+    let due = due(known, step, ctx.cfg.retry_failed, ctx.now, changed);
+    if let (Due::Keep, Some(record)) = (due, known) {
+        return Ok(match ctx.mode {
+            Mode::Plan => StepOutcome::from_decision(record.kept()),
+            Mode::Apply { .. } => record.outcome(),
+        });
+    }
+    let mut record = StepRecord::of_input(known.cloned(), &row.identity, step);
     // The step's clock: read here once, whatever it decides is judged at it.
     let now = Utc::now();
-    record.begin(&ctx.run_id, now.timestamp_millis());
+    if let Mode::Apply { run_id } = &ctx.mode {
+        record.begin(run_id, now.timestamp_millis());
+    }
+    let appid = appid.unwrap_or_default().to_string();
     let mut sctx = StepCtx { api: &ctx.api, ledger: &ctx.ledger, row, appid, record, live: Default::default(), now };
     // Every call of the step, whoever tries it again, counts against one `max_attempts`.
     let attempts = ctx.api.calls.attempts();
     let work = async {
-        match due {
-            Due::Poll => match steps::poll(step.kind, &mut sctx).await {
+        match (&ctx.mode, due) {
+            (Mode::Apply { .. }, Due::Poll) => match steps::poll(step.kind, &mut sctx).await {
                 // The audit goes on whatever our question met: stay in review, ask next run.
                 Err(StepError::Api(e)) if matches!(e.class(), ErrClass::Retry | ErrClass::Defer) => Ok(StepOutcome {
                     audit_id: sctx.record.audit_id,
@@ -508,50 +591,53 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: String) -> Result
                 }),
                 other => settle(other, now),
             },
+            // `plan` reads a step in review as it reads any other.
             _ => attempt(ctx, step.kind, &mut sctx, &attempts).await,
         }
     };
     // Boxed: inline, the largest step's decide/apply state (and the task-local scope's copy
     // of it) made every row's future that large, moved and polled as a whole.
     let outcome = attempts.clone().scope(Box::pin(work)).await;
+    let Mode::Apply { run_id } = &ctx.mode else { return outcome };
     let outcome = match outcome {
         // The platform's credentials or setup (DESIGN §5): the run stops, and the step is
         // left as it was before this run touched it (a call marked as started is unmarked).
         Err(StepError::Api(e)) if e.class() == ErrClass::Stop => {
             ctx.api.calls.stop(format!("the run stopped: {}", e.with_hint()));
-            match sctx.record.undo(before.as_ref()) {
+            match sctx.record.undo(known) {
                 Undo::Nothing => {}
                 Undo::Restore(record) => ctx.ledger.save_step(record).await?,
                 Undo::Forget => ctx.ledger.delete_step(&row.identity, step.kind).await?,
             }
-            return Ok(StepRecord::of_input(before, &row.identity, step).outcome());
+            return Ok(StepRecord::of_input(known.cloned(), &row.identity, step).outcome());
         }
         other => other?,
     };
-    let record = sctx.record;
-    save(ctx, row, step, Some(record), &outcome).await?;
+    save(run_id, row, step, Some(sctx.record), &outcome, &ctx.ledger);
     Ok(outcome)
 }
 
-/// Decides and applies a step, trying again after a transient failure the call log did not
-/// retry (an uncertain state-changing call) while every call of the step may still be sent
-/// ([`Attempts`]): each try reads live state first, so a call that took effect without an
-/// answer is not sent again.
+/// Decides a step and, when applying, carries out a `Set` decision, trying again after a
+/// transient failure the call log did not retry (an uncertain state-changing call) while
+/// every call of the step may still be sent ([`Attempts`]): each try reads live state
+/// first, so a call that took effect without an answer is not sent again. `plan` stops at
+/// the decision, and sends nothing whose answer could be lost.
 async fn attempt(
     ctx: &RunCtx,
     kind: StepKind,
     sctx: &mut StepCtx<'_>,
     attempts: &Attempts,
 ) -> Result<StepOutcome, StepError> {
+    let applies = ctx.mode != Mode::Plan;
     let mut tries = 1;
     loop {
         let result = match steps::decide(kind, sctx).await {
-            Ok(Decision::Set(_)) => steps::apply(kind, sctx).await,
+            Ok(Decision::Set(_)) if applies => steps::apply(kind, sctx).await,
             Ok(decision) => Ok(StepOutcome::from_decision(decision)),
             Err(e) => Err(e),
         };
         match result {
-            Err(StepError::Api(e)) if e.class() == ErrClass::Retry && attempts.left() => {
+            Err(StepError::Api(e)) if applies && e.class() == ErrClass::Retry && attempts.left() => {
                 tracing::debug!("line {}: {kind}: {e}; reconciling and trying again", sctx.row.line);
                 ctx.api.calls.pause(kind.as_str(), tries).await?;
                 tries += 1;
@@ -563,7 +649,7 @@ async fn attempt(
 
 /// Turns a step's error at `now` into its outcome; only a ledger failure or a `stop`-class
 /// error (the platform's own credentials or setup) stops the run, leaving the step's record
-/// as it was.
+/// as it was (and `plan`, with the error).
 fn settle(result: Result<StepOutcome, StepError>, now: DateTime<Utc>) -> Result<StepOutcome, StepError> {
     match result {
         Ok(outcome) => Ok(outcome),
@@ -577,16 +663,10 @@ fn settle(result: Result<StepOutcome, StepError>, now: DateTime<Utc>) -> Result<
     }
 }
 
-async fn save(
-    ctx: &RunCtx,
-    row: &Row,
-    step: &Step,
-    record: Option<StepRecord>,
-    outcome: &StepOutcome,
-) -> Result<(), StepError> {
+/// Records where run `run_id` left a step (`record`: as loaded or as the try left it).
+fn save(run_id: &str, row: &Row, step: &Step, record: Option<StepRecord>, outcome: &StepOutcome, ledger: &Ledger) {
     let mut record = StepRecord::of_input(record, &row.identity, step);
-    record.settle(outcome, &ctx.run_id);
+    record.settle(outcome, run_id);
     tracing::debug!("line {}: {} → {}", row.line, step.kind, outcome.state.as_str());
-    ctx.ledger.save_step_later(&record);
-    Ok(())
+    ledger.save_step_later(&record);
 }
