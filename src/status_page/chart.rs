@@ -47,7 +47,7 @@ pub fn bars(bars: &[Bar], caption: &str) -> String {
         .add(axis_label(LEFT - 6.0, TOP + 4.0, &max.to_string()))
         .add(axis_label(LEFT - 6.0, baseline, "0"));
     let slot = plot_w / bars.len().max(1) as f64;
-    let width = (slot * 0.7).max(1.0);
+    let width = (slot * 0.7).clamp(1.0, 48.0);
     for (i, bar) in bars.iter().enumerate() {
         let h = plot_h * bar.value.max(0) as f64 / max as f64;
         let x = LEFT + slot * i as f64 + (slot - width) / 2.0;

@@ -236,3 +236,101 @@ fn off_loopback_it_needs_the_token_and_asks_for_it() {
     let stderr = serve.stop();
     assert!(!stderr.contains(STATUS_TOKEN), "nor in serve's log");
 }
+
+/// Debian's Chromium, which `.ci/run` installs; `None` (the test skipped, saying so) only
+/// outside CI — in CI (`CI` set, as `.ci/run` exports it) a missing Chromium fails the test.
+fn chromium() -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("chromium")).find(|p| p.is_file()))
+        .unwrap_or_default();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have chromium (.ci/run installs Debian's package): the status page is checked in it"
+        );
+        eprintln!("skipped: chromium is not installed here (apt-get install chromium); CI installs it and runs this");
+    }
+    found
+}
+
+/// Runs headless Chromium on `url` with `what` (`--dump-dom`, `--screenshot=PATH`), as root
+/// and on a closed network (no sandbox, no background connections), in a profile of its own;
+/// its stdout.
+fn headless(chromium: &std::path::Path, what: &[&str], url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1800",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(what)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "chromium {what:?} {url}: {status}");
+    out
+}
+
+#[test]
+fn chromium_renders_the_ledgers_numbers_and_reloads_itself() {
+    let Some(chromium) = chromium() else { return };
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    fleet(&sim, &ws);
+    let serve = Serve::start_with(&ws, &[], &["--status-listen", "127.0.0.1:0"]);
+    let url = serve.status_url.clone().unwrap();
+
+    let dom = headless(&chromium, &["--dump-dom"], &url);
+    let before = ledger_counts(&ws);
+    assert_eq!(page_counts(&dom), before, "{dom}");
+    let doc = scraper::Html::parse_document(&dom);
+    let one = |css: &str| doc.select(&scraper::Selector::parse(css).unwrap()).next().map(|e| e.to_owned());
+    let rows = one("#rows").expect("the row count").text().collect::<String>();
+    assert_eq!(rows, ws.query("SELECT count(*) FROM rows")[0][0]);
+    assert_eq!(bars(&dom).len(), 2, "a bar per run");
+    // It reloads itself every 15 s: the refresh Chromium kept in the document's head. (Past it,
+    // --virtual-time-budget makes Chromium 156 reload without end, so the reload is not waited
+    // for here: each load shows the ledger as it is then, below.)
+    let refresh = one("head meta[http-equiv=\"refresh\"]").expect("a meta refresh");
+    assert_eq!(refresh.value().attr("content"), Some("15"));
+    assert!(one("script").is_none(), "no script");
+
+    // The blocked row's token came: the next load shows the ledger as it is now.
+    let conn = rusqlite::Connection::open(ws.ledger()).unwrap();
+    conn.execute(
+        "UPDATE steps SET state = 'done', message = 'signature set', hint = NULL WHERE identity = ?1",
+        [NO_TOKEN],
+    )
+    .unwrap();
+    drop(conn);
+    let after = ledger_counts(&ws);
+    assert_ne!(after, before);
+    let dom = headless(&chromium, &["--dump-dom"], &url);
+    assert_eq!(page_counts(&dom), after);
+    assert!(rows_of(&dom, "blocked").is_empty());
+
+    // And it paints: a screenshot of the page, as a PNG of the window's size.
+    let shots = tempfile::tempdir().unwrap();
+    let png = shots.path().join("page.png");
+    headless(&chromium, &[&format!("--screenshot={}", png.display())], &url);
+    let bytes = std::fs::read(&png).expect("the screenshot");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let (width, height) =
+        (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()));
+    assert_eq!((width, height), (1280, 1800));
+    serve.stop();
+}
