@@ -105,10 +105,11 @@ fn lines(rows: &[RowResult]) -> Vec<Line<'_>> {
         if row.invalid {
             lines.push(Line { line: row.line, identity: "", step: "row", action: "fail", detail: &row.message });
         }
-        for step in &row.planned {
+        let Some(plan) = &row.planned else { continue };
+        for step in &plan.steps {
             lines.push(Line {
                 line: row.line,
-                identity: &row.identity,
+                identity: &plan.identity,
                 step: step.kind.as_str(),
                 action: action(step.outcome.state),
                 detail: step.outcome.message.as_deref().unwrap_or_default(),

@@ -72,8 +72,6 @@ pub struct StepResult {
 #[derive(Debug, Clone, Default)]
 pub struct RowResult {
     pub line: u64,
-    /// The row's identity in the ledger (empty for a rejected row).
-    pub identity: String,
     pub appid: String,
     pub official_appid: String,
     /// The state of each step the row asks for: where `run` left it, or where `run` would
@@ -92,10 +90,19 @@ pub struct RowResult {
     pub invalid: bool,
     /// The run was interrupted before the row's work was done.
     pub unfinished: bool,
-    /// `plan` only: each step's result, in run order, for its lines. `run` keeps only the
-    /// states and the words of the step most in need: 100,000 rows' messages would otherwise
-    /// be held until the reports are written.
-    pub planned: Vec<StepResult>,
+    /// `plan` only: what it shows of the row. `run` keeps only the states and the words of
+    /// the step most in need: 100,000 rows' messages (and identities) would otherwise be held
+    /// until the reports are written.
+    pub planned: Option<Box<RowPlan>>,
+}
+
+/// What `plan` keeps of a row for its lines.
+#[derive(Debug, Clone, Default)]
+pub struct RowPlan {
+    /// The row's identity in the ledger.
+    pub identity: String,
+    /// Each step's result, in run order.
+    pub steps: Vec<StepResult>,
 }
 
 impl RowResult {
@@ -135,7 +142,7 @@ impl RowResult {
             self.hint = outcome.hint.clone().unwrap_or_default();
         }
         if *mode == Mode::Plan {
-            self.planned.push(result);
+            self.planned.get_or_insert_default().steps.push(result);
         }
     }
 
@@ -379,7 +386,6 @@ pub async fn run(
             let mut result = RowResult::unfinished(row.line, &row.identity, &row.steps, &ctx.known);
             result.appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned()).unwrap_or_default();
             result.official_appid = row.official_appid.clone().unwrap_or_default();
-            result.identity = row.identity;
             result.cells = row.cells;
             results.push(result);
         }
@@ -534,8 +540,10 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         }
         result.push(StepResult { kind: step.kind, outcome }, &ctx.mode);
     }
+    if let Some(plan) = &mut result.planned {
+        plan.identity = row.identity;
+    }
     // Moved, not copied: a 100,000-row run holds every row's cells for the reports.
-    result.identity = row.identity;
     result.cells = row.cells;
     Ok(result)
 }
