@@ -278,8 +278,20 @@ fn headless(chromium: &std::path::Path, what: &[&str], url: &str) -> String {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start chromium");
-    let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    // Read on a thread so a browser that hangs (it does, reloading, with some flags) fails
+    // the test after a while instead of holding CI until its own limit.
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = stdout.read_to_string(&mut out);
+        let _ = tx.send(out);
+    });
+    let Ok(out) = rx.recv_timeout(std::time::Duration::from_secs(120)) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("chromium {what:?} {url} gave no answer in 120 s and was killed");
+    };
     let status = child.wait().unwrap();
     assert!(status.success(), "chromium {what:?} {url}: {status}");
     out
