@@ -28,8 +28,8 @@
 //! The first run of the 100k job (to make it finished) is timed too: no latency, no limit,
 //! concurrency 64. Rows are fast-registered mini-programs (`wx` + 16 hex) from a generated
 //! fixture; each asks for a new signature (and for (a)/(b) a category by id, `287/612`), so a
-//! row makes 3 calls (authorizer token, getaccountbasicinfo, modifysignature) or 7 (plus
-//! getcategory three times and addcategory). Refresh tokens reach the ledger with `wxprov tokens import`.
+//! row makes 3 calls (authorizer token, getaccountbasicinfo, modifysignature) or 5 (plus
+//! getcategory and addcategory). Refresh tokens reach the ledger with `wxprov tokens import`.
 //!
 //! Run (about 3 minutes on 2 cores, most of it (a): 14,000 calls at 100/s):
 //!
