@@ -27,10 +27,6 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod manifest;
 pub mod report;
-// Transitional: runner/ is being reworked into one step lifecycle (issue #12); its `pub`
-// items that nothing outside the crate reaches become `pub(crate)` then, and its docs stop
-// linking to private items.
-#[allow(unreachable_pub, rustdoc::private_intra_doc_links)]
 pub mod runner;
 pub mod status_page;
 pub mod wechat;

@@ -57,7 +57,7 @@ pub struct Fleet {
     pub rows: i64,
     /// (kind, state) → steps.
     pub step_counts: BTreeMap<(String, String), i64>,
-    /// The newest runs first, at most [`RUNS`].
+    /// The newest runs first, at most `RUNS` (20).
     pub runs: Vec<RunRecord>,
     /// State → its steps, at most [`LISTED`], the longest waiting first.
     pub steps: BTreeMap<String, Vec<FleetStep>>,

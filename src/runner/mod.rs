@@ -12,10 +12,10 @@
 //! in order.
 //!
 //! One row's path: [`run`] sets up (the ledger's records, identities, what may have
-//! unblocked a step), then [`process_row`] takes the row's steps in order through
-//! [`run_step`] (left as recorded, waiting for the registration, or taken up: [`attempt`]
-//! decides and applies, [`settle`] turns an error into an outcome, [`save`] records it), and
-//! each step's [`StepResult`] is folded into the row's [`RowResult`] ([`RowResult::push`]),
+//! unblocked a step), then `process_row` takes the row's steps in order through
+//! `run_step` (left as recorded, waiting for the registration, or taken up: `attempt`
+//! decides and applies, `settle` turns an error into an outcome, `save` records it), and
+//! each step's [`StepResult`] is folded into the row's [`RowResult`] (`RowResult::push`),
 //! which the reports and `plan`'s lines are built from.
 
 pub mod progress;

@@ -10,7 +10,7 @@ use crate::lifecycle::{Decision, StepOutcome};
 use wechat_open::api::Endpoint;
 use wechat_open::api::{GetAccountBasicInfo, ModifyHeadImage};
 
-pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
     ctx.live.info = Some(info.clone());
     let live = info.head_image_info.unwrap_or_default();
@@ -35,7 +35,7 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     )))
 }
 
-pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(change) = &ctx.row.avatar else { return Ok(StepOutcome::done("nothing asked")) };
     // The live state just before the call (as `decide` read it): what reconciling compares
     // against.

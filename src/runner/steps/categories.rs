@@ -80,7 +80,7 @@ async fn waiting_for_tree(ctx: &StepCtx<'_>, unresolved: &[String]) -> Result<De
     })
 }
 
-pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let Some(change) = &ctx.row.categories else { return Ok(Decision::Skip("nothing asked".into())) };
     if !change.unresolved.is_empty() {
         return waiting_for_tree(ctx, &change.unresolved).await;
@@ -129,7 +129,7 @@ async fn certificates(ctx: &StepCtx<'_>, add: &CategoryAdd) -> Result<Vec<Certif
     Ok(certs)
 }
 
-pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(change) = ctx.row.categories.clone() else { return Ok(StepOutcome::done("nothing asked")) };
     let live = ctx.account_categories().await?;
     let t = todo(&change, &live);
@@ -161,7 +161,7 @@ pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     poll(ctx).await
 }
 
-pub async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(change) = ctx.row.categories.clone() else { return Ok(StepOutcome::done("nothing asked")) };
     let live = ctx.api.call(&ctx.appid, &GetCategory).await?;
     let t = todo(&change, &live);

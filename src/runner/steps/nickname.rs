@@ -20,7 +20,7 @@ use wechat_open::{api::Endpoint, ApiError};
 const UNDER_REVIEW: i64 = 91019;
 
 /// How long a name review with no audit id may go on before it needs a person (DESIGN §4).
-pub const REVIEW_WITHOUT_ID_DAYS: i64 = 14;
+pub(crate) const REVIEW_WITHOUT_ID_DAYS: i64 = 14;
 
 const REVIEW_WITHOUT_ID_HINT: &str = "WeChat said the mini-program was under review (91019) and wxprov has no \
     audit id to ask about. Look in the mini-program's console for what is under review (a name, code or \
@@ -34,7 +34,7 @@ fn has_materials(ctx: &StepCtx<'_>) -> bool {
     ctx.row.nickname.as_ref().is_some_and(|n| n.license.is_some() || n.id_card.is_some() || !n.materials.is_empty())
 }
 
-pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
     if info.current_nickname() == Some(wanted(ctx)) {
         return Ok(ctx.already_so("the name is already as asked"));
@@ -74,7 +74,7 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     Ok(Decision::Set(format!("set the name to {:?}{note}", wanted(ctx))))
 }
 
-pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(change) = ctx.row.nickname.clone() else { return Ok(StepOutcome::done("nothing asked")) };
     let mut req = SetNickname { nick_name: change.nickname.clone(), ..Default::default() };
     if let Some(file) = &change.license {
@@ -157,7 +157,7 @@ async fn settle_without_id(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErr
     })
 }
 
-pub async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(audit_id) = ctx.record.audit_id else { return settle_without_id(ctx).await };
     let audit = ctx.api.call(&ctx.appid, &QueryNickname { audit_id }).await?;
     Ok(match audit.audit_stat {

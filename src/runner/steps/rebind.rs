@@ -20,7 +20,7 @@ async fn taskid(ctx: &StepCtx<'_>) -> Result<Option<String>, StepError> {
     Ok(ctx.ledger.newest_ticket(TicketKind::Rebind, &ctx.appid, 0).await?)
 }
 
-pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     match taskid(ctx).await? {
         Some(_) => Ok(Decision::Set("rebind the admin with the captured taskid".into())),
         None => Ok(Decision::Wait(
@@ -29,7 +29,7 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     }
 }
 
-pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let Some(taskid) = taskid(ctx).await? else {
         return Ok(StepOutcome::from_decision(decide(ctx).await?));
     };

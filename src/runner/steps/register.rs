@@ -61,7 +61,7 @@ async fn ticket(ctx: &StepCtx<'_>) -> Result<Option<String>, StepError> {
     Ok(ctx.ledger.newest_ticket(TicketKind::FastRegister, &official(ctx), since).await?)
 }
 
-pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let official = official(ctx);
     if let Some(appid) = ctx.ledger.row_appid(&ctx.row.identity).await? {
         if ctx.ledger.refresh_token(&appid).await?.is_some() {
@@ -117,7 +117,7 @@ fn month_full_wait(official: &str, this_month: i64, now: chrono::DateTime<chrono
     })
 }
 
-pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let official = official(ctx);
     let latest = ctx.ledger.latest_registration(&official).await?;
     if let Some(reg) = latest.clone().filter(|r| r.appid.is_some() && r.exchanged_at.is_none()) {

@@ -12,7 +12,7 @@ fn wanted<'a>(ctx: &'a StepCtx<'_>) -> &'a str {
     ctx.row.signature.as_deref().unwrap_or_default()
 }
 
-pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
+pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     let info = ctx.api.call(&ctx.appid, &GetAccountBasicInfo).await?;
     let live = info.signature_info.unwrap_or_default();
     if live.signature == wanted(ctx) {
@@ -30,7 +30,7 @@ pub async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     )))
 }
 
-pub async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
+pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     ctx.mark_started(ModifySignature::PATH, json!({})).await?;
     let req = ModifySignature { signature: wanted(ctx).to_string() };
     ctx.api.call(&ctx.appid, &req).await?;
