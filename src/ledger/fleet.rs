@@ -15,7 +15,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{LedgerError, RunRecord, RunStatus, TicketKind};
+use super::{LedgerError, RunRecord, TicketKind};
 
 /// Steps listed per state (the counts are whole).
 pub const LISTED: usize = 50;
@@ -187,27 +187,7 @@ impl FleetReader {
     }
 
     fn runs(&self) -> Result<Vec<RunRecord>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, command, job, started_at, finished_at, rows, calls, exit_code, status, reason
-             FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
-        )?;
-        let runs = stmt
-            .query_map([RUNS as i64], |r| {
-                Ok(RunRecord {
-                    id: r.get(0)?,
-                    command: r.get(1)?,
-                    job: r.get(2)?,
-                    started_at: r.get(3)?,
-                    finished_at: r.get(4)?,
-                    rows: r.get(5)?,
-                    calls: r.get(6)?,
-                    exit_code: r.get(7)?,
-                    status: RunStatus::parse(&r.get::<_, String>(8)?),
-                    reason: r.get(9)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(runs)
+        Ok(super::runs::recent_runs(&self.conn, RUNS)?)
     }
 
     fn daily_limits(&self) -> Result<BTreeMap<String, i64>, LedgerError> {

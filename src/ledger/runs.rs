@@ -100,29 +100,32 @@ impl Ledger {
 
     /// The newest runs first.
     pub async fn recent_runs(&self, limit: usize) -> Result<Vec<RunRecord>, LedgerError> {
-        self.call(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT id, command, job, started_at, finished_at, rows, calls, exit_code, status, reason
-                 FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
-            )?;
-            let rows = stmt
-                .query_map([limit as i64], |r| {
-                    Ok(RunRecord {
-                        id: r.get(0)?,
-                        command: r.get(1)?,
-                        job: r.get(2)?,
-                        started_at: r.get(3)?,
-                        finished_at: r.get(4)?,
-                        rows: r.get(5)?,
-                        calls: r.get(6)?,
-                        exit_code: r.get(7)?,
-                        status: RunStatus::parse(&r.get::<_, String>(8)?),
-                        reason: r.get(9)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-        .await
+        self.call(move |c| Ok(recent_runs(c, limit)?)).await
     }
+}
+
+/// The newest `limit` runs, first the newest, on `conn` (the ledger's own connection, or the
+/// status page's read-only one).
+pub(crate) fn recent_runs(conn: &rusqlite::Connection, limit: usize) -> rusqlite::Result<Vec<RunRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, command, job, started_at, finished_at, rows, calls, exit_code, status, reason
+         FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
+    )?;
+    let runs = stmt
+        .query_map([limit as i64], |r| {
+            Ok(RunRecord {
+                id: r.get(0)?,
+                command: r.get(1)?,
+                job: r.get(2)?,
+                started_at: r.get(3)?,
+                finished_at: r.get(4)?,
+                rows: r.get(5)?,
+                calls: r.get(6)?,
+                exit_code: r.get(7)?,
+                status: RunStatus::parse(&r.get::<_, String>(8)?),
+                reason: r.get(9)?,
+            })
+        })?
+        .collect();
+    runs
 }
