@@ -83,24 +83,6 @@ pub fn daily_limit_key(path: &str) -> String {
     format!("quota/get daily_limit {path}")
 }
 
-/// Steps per (kind, state), counted here from one plain scan: SQLite's `GROUP BY` sorts the
-/// million rows through a temporary b-tree first (0.75 s on a million steps, against 0.2 s for
-/// the scan), and there are only a few dozen pairs to count.
-fn step_counts(c: &Connection) -> Result<BTreeMap<(String, String), i64>, LedgerError> {
-    let mut counts: Vec<((String, String), i64)> = Vec::new();
-    let mut stmt = c.prepare_cached("SELECT kind, state FROM steps")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let text = |i| r.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
-        let (kind, state) = (text(0)?, text(1)?);
-        match counts.iter_mut().find(|((k, s), _)| k == kind && s == state) {
-            Some((_, n)) => *n += 1,
-            None => counts.push(((kind.to_string(), state.to_string()), 1)),
-        }
-    }
-    Ok(counts.into_iter().collect())
-}
-
 /// A read-only connection on a ledger, and the calls counted so far.
 pub struct FleetReader {
     conn: Connection,
@@ -131,7 +113,7 @@ impl FleetReader {
     pub fn read(&mut self, now: i64) -> Result<Fleet, LedgerError> {
         let c = &self.conn;
         let rows = c.query_row("SELECT count(*) FROM rows", [], |r| r.get(0))?;
-        let step_counts = step_counts(c)?;
+        let step_counts = super::status::step_counts(c)?;
         let steps = self.listed_steps()?;
         let runs = self.runs()?;
         let verify_ticket_at = self
