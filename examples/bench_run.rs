@@ -1,61 +1,72 @@
 //! Benchmark: the release `wxprov run` against `wxprov sim` on loopback, as separate processes,
-//! with the figures the issue asks for:
+//! with the figures issue #13 asks for (and #12's overhead figure), one function per part:
 //!
-//! - (a) pacing: N rows (2,000) through the simulator with 50 ms latency under
-//!   `calls_per_second = 100` (per-appid limit high, concurrency 64). The achieved rate comes
-//!   from the simulator's call log (`GET /__sim/calls`, `at_ms` = when each call arrived):
-//!   `(calls − 1) / (last at_ms − first at_ms)`, so start-up (ledger, manifest, process) is not
-//!   counted. Target: achieved ÷ limit ≥ 0.98.
-//! - (b) overhead: the same rows, no latency, no effective limit (`calls_per_second =
-//!   1000000`): CPU time (user + sys) of the `wxprov run` process per API call. Target ≤ 50 µs.
-//!   The simulator is a separate process started before, and the run is reaped with
-//!   `wait4(pid)`, whose rusage is that child's alone (plus its own reaped children: none);
-//!   the `getrusage(RUSAGE_CHILDREN)` difference around the same wait is printed as a check
-//!   (no other child is reaped in between). Also shown: the fixed cost (a run of the finished
-//!   job, which makes no call) and the per-call figure net of it. Repeated `BENCH_REPEAT`
-//!   times from scratch; the figure is the median, with the lowest and highest.
-//! - (c) resume: a finished 100,000-row job run again: wall time (spawn to exit; target ≤ 3 s)
-//!   and API calls (must be 0: the simulator's call log, cleared after the first run, stays
-//!   empty, and summary.json counts no call).
-//! - (d) peak memory of the `wxprov run` process in (c): `ru_maxrss` from `wait4`, and VmHWM
-//!   sampled from `/proc/PID/status` every 5 ms while it runs (a lower bound; `ru_maxrss` can
-//!   include this process's own peak when the child was started with vfork, so this process
-//!   keeps itself small and prints its own VmHWM for comparison).
-//! - (e) the ledger's size after (c), compacted with `wxprov ledger vacuum`: per thousand rows
-//!   (a compacted copy with its event log emptied) and per thousand calls (the rest, over the
-//!   events the log holds).
+//! - (a) scale: a 100,000-row and a 1,000,000-row sheet (signatures only, no images; a tenth
+//!   of `BENCH_SCALE_ROWS` and `BENCH_SCALE_ROWS` itself) through `wxprov run`, no latency, no
+//!   limit, concurrency 64, then the finished job run again (the resume). For each process:
+//!   peak memory (`ru_maxrss` from `wait4`, and VmHWM sampled from `/proc/PID/status` every
+//!   5 ms, a lower bound), wall time (spawn to exit), API calls (the simulator's call log,
+//!   counted as it streams in, and summary.json), calls per second. Goals: peak ≤ 150 MB
+//!   (10⁶ bytes) in each; the large sheet's peak ≤ 1.3 × the small one's (first run and resume
+//!   alike); the large resume ≤ 10 s with 0 calls; the large first run's calls/s not below the
+//!   small one's. Then the ledger: its file as the two runs left it, compacted by `wxprov
+//!   ledger vacuum`, split into what the rows take (a compacted copy with the event log
+//!   emptied) per thousand rows and what the event log takes per thousand calls (events).
+//! - (b) a realistic regime: `BENCH_ROWS` rows (2,000, each asking for a new signature and a
+//!   category by id, `287/612`: 5 calls a row) through the simulator with 50 ms latency under
+//!   `calls_per_second = 100` (per-appid limit high, concurrency 64). CPU (user + sys) of the
+//!   `wxprov run` process per call, goal ≤ 150 µs; pacing, achieved ÷ limit from the call log's
+//!   `at_ms` (when each call arrived: `(calls − 1) / (last − first)`, so start-up is not
+//!   counted), goal ≥ 0.98.
+//! - (c) the status page: `BENCH_PAGE_ROWS` rows (100,000, signatures only, no latency, no
+//!   limit) run `BENCH_PAGE_PAIRS` times (2) each way, alternately (plain first, then with the
+//!   page first): plain, and with `wxprov serve JOB --status-listen 127.0.0.1:0` started on the
+//!   ledger before the run and its page fetched every second (fifteen times as often as it
+//!   reloads itself) until the run ends. Calls per second of each run, side by side, and what
+//!   the page cost: its fetches, their latency, the serve process's CPU.
+//! - (d) `wxprov status` on a ledger of `BENCH_SCALE_ROWS` steps (1,000,000; (a)'s large ledger
+//!   when (a) ran, else a run made for it): wall time of `BENCH_REPEAT` calls, goal ≤ 1 s.
+//! - (e) overhead, #12's figure to compare builds by (not in the default parts): the rows of (b),
+//!   no latency, no limit, CPU per call of `BENCH_REPEAT` fresh runs (median; goal ≤ 50 µs),
+//!   with the fixed cost (the finished job again, no call) and the figure net of it;
+//!   `BENCH_CALLGRIND=1` adds one more run under `valgrind --tool=callgrind`, whose instruction
+//!   count does not move with the machine's load.
 //!
-//! The first run of the 100k job (to make it finished) is timed too: no latency, no limit,
-//! concurrency 64. Rows are fast-registered mini-programs (`wx` + 16 hex) from a generated
-//! fixture; each asks for a new signature (and for (a)/(b) a category by id, `287/612`), so a
-//! row makes 3 calls (authorizer token, getaccountbasicinfo, modifysignature) or 5 (plus
-//! getcategory and addcategory). Refresh tokens reach the ledger with `wxprov tokens import`.
+//! Each measured process is reaped with `wait4(pid)`, whose rusage is that child's alone. A
+//! child started by `posix_spawn` (vfork) inherits this process's peak RSS in its
+//! `ru_maxrss`, so this process keeps itself small (the call log is counted as it streams, not
+//! held) and prints its own VmHWM for comparison. Rows are fast-registered mini-programs
+//! (`wx` + 16 hex) of a generated fixture; refresh tokens reach the ledger with
+//! `wxprov tokens import`. The load average is printed at the start and the end.
 //!
-//! Run (about 3 minutes on 2 cores, most of it (a): 14,000 calls at 100/s):
+//! Run (about 20 minutes on 2 cores, most of it (a)'s million rows and (b)'s 10,000 calls at
+//! 100/s):
 //!
 //! ```sh
 //! cargo build --release --bin wxprov --example bench_run && target/release/examples/bench_run
 //! ```
 //!
-//! Environment: `BENCH_ROWS` (2000), `BENCH_REPEAT` (5: fresh runs of (b), whose median is the
-//! figure; one run lasts half a second, too short to stand for the machine),
-//! `BENCH_RESUME_ROWS` (100000), `BENCH_CATEGORIES` (1: the (a)/(b) rows also ask for a
-//! category; 0: signature only), `BENCH_KEEP=1` keeps the temp folder, `WXPROV_BIN` the binary
-//! (default: `wxprov` beside `examples/`), `BENCH_PARTS` which parts run (`abc`, the default:
-//! (a), (b), and (c) with (d) and (e)), `BENCH_CALLGRIND=1` one more fresh (b) run under
-//! `valgrind --tool=callgrind`, whose instruction count does not move with the machine's load
-//! (the figure to compare two builds by; a minute or two).
+//! Environment: `BENCH_PARTS` which parts run (`abcd`, the default; add `e` for (e)),
+//! `BENCH_SCALE_ROWS` (1000000), `BENCH_ROWS` (2000), `BENCH_PAGE_ROWS` (100000),
+//! `BENCH_PAGE_PAIRS` (2), `BENCH_REPEAT` (3: (d)'s calls, (e)'s runs), `BENCH_CALLGRIND=1`,
+//! `BENCH_KEEP=1` keeps the temp folder, `WXPROV_BIN` the binary (default: `wxprov` beside
+//! `examples/`).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const EXAMPLE_FIXTURE: &str = include_str!("../crates/wechat-sim/fixtures/example.json");
+
+/// The unit of the memory goals: 10⁶ bytes, in KiB.
+const MB_KIB: f64 = 1e6 / 1024.0;
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
@@ -81,16 +92,22 @@ fn vm_hwm_kib(pid: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
 fn tv(t: libc::timeval) -> Duration {
     Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
 
-/// User + sys CPU of every reaped child of this process.
-fn children_cpu() -> Duration {
-    // SAFETY: getrusage fills the zeroed struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn mb(kib: u64) -> f64 {
+    kib as f64 / MB_KIB
 }
 
 /// One `wxprov` process, measured.
@@ -104,26 +121,22 @@ struct Measured {
     maxrss_kib: u64,
     /// The highest VmHWM seen while polling (KiB).
     hwm_kib: u64,
-    /// `getrusage(RUSAGE_CHILDREN)` after − before: the same CPU, measured the other way.
-    children_delta: Duration,
 }
 
 impl Measured {
     fn cpu(&self) -> Duration {
         self.user + self.sys
     }
+
+    fn peak_kib(&self) -> u64 {
+        self.maxrss_kib.max(self.hwm_kib)
+    }
 }
 
-/// Spawns `cmd`, polls it (VmHWM) until it exits, reaps it with `wait4` for its own rusage.
-/// Killed after `timeout`.
-fn run_measured(mut cmd: Command, timeout: Duration) -> Res<Measured> {
-    let before = children_cpu();
-    let started = Instant::now();
-    let child: Child = cmd.spawn()?;
-    let pid = child.id() as libc::pid_t;
+/// Waits for the spawned child `pid` (polling VmHWM every 5 ms) and reaps it with `wait4`
+/// for its own rusage; sends it SIGKILL after `timeout`.
+fn wait_measured(pid: libc::pid_t, started: Instant, timeout: Duration) -> Res<Measured> {
     let pid_s = pid.to_string();
-    // Reaped below with wait4, never through `child` (dropping a Child neither waits nor kills).
-    drop(child);
     let mut hwm = 0;
     let mut killed = false;
     loop {
@@ -144,7 +157,6 @@ fn run_measured(mut cmd: Command, timeout: Duration) -> Res<Measured> {
                 sys: tv(ru.ru_stime),
                 maxrss_kib: ru.ru_maxrss as u64,
                 hwm_kib: hwm,
-                children_delta: children_cpu().saturating_sub(before),
             });
         }
         if r < 0 {
@@ -159,6 +171,33 @@ fn run_measured(mut cmd: Command, timeout: Duration) -> Res<Measured> {
             killed = true;
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Spawns `cmd` and measures it until it exits.
+fn run_measured(mut cmd: Command, timeout: Duration) -> Res<Measured> {
+    let started = Instant::now();
+    let child: Child = cmd.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    // Reaped by wait_measured with wait4, never through `child` (dropping a Child neither
+    // waits nor kills).
+    drop(child);
+    wait_measured(pid, started, timeout)
+}
+
+/// What the simulator's call log holds, counted as it streams in (it can be millions of
+/// calls; this process must stay small, see the module doc).
+#[derive(Debug, Default)]
+struct CallStats {
+    calls: u64,
+    first_ms: u64,
+    last_ms: u64,
+}
+
+impl CallStats {
+    /// Calls per second between the first call's arrival and the last's.
+    fn rate(&self) -> f64 {
+        self.calls.saturating_sub(1) as f64 * 1000.0 / self.last_ms.saturating_sub(self.first_ms).max(1) as f64
     }
 }
 
@@ -187,13 +226,30 @@ impl Sim {
             let _ = child.wait();
             return Err(format!("wxprov sim printed {line:?}").into());
         }
-        let http = reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(120)).build()?;
+        let http = reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(600)).build()?;
         Ok(Sim { child, url, http })
     }
 
-    fn calls(&self) -> Res<Vec<Value>> {
-        let v: Value = self.http.get(format!("{}/__sim/calls", self.url)).send()?.error_for_status()?.json()?;
-        Ok(v.as_array().cloned().unwrap_or_default())
+    /// Calls `each` with the arrival time (`at_ms`) of every call in the log, reading the
+    /// JSON as it streams: a record's `"at_ms":N` sits between two commas.
+    fn scan_calls(&self, mut each: impl FnMut(u64)) -> Res<()> {
+        let answer = self.http.get(format!("{}/__sim/calls", self.url)).send()?.error_for_status()?;
+        for field in BufReader::with_capacity(1 << 16, answer).split(b',') {
+            if let Some(n) = field?.strip_prefix(b"\"at_ms\":") {
+                each(std::str::from_utf8(n)?.trim().parse()?);
+            }
+        }
+        Ok(())
+    }
+
+    fn call_stats(&self) -> Res<CallStats> {
+        let mut s = CallStats { first_ms: u64::MAX, ..CallStats::default() };
+        self.scan_calls(|at| {
+            s.calls += 1;
+            s.first_ms = s.first_ms.min(at);
+            s.last_ms = s.last_ms.max(at);
+        })?;
+        Ok(s)
     }
 
     fn clear_calls(&self) -> Res<()> {
@@ -219,7 +275,8 @@ struct Scenario {
 
 impl Scenario {
     /// Writes the fixture (the example's category tree and component, `rows` fresh
-    /// mini-programs), `tokens.csv` and `manifest.csv`.
+    /// mini-programs), `tokens.csv` and `manifest.csv`; `categories`: each row also asks for
+    /// a category.
     fn new(root: &Path, name: &str, bin: &Path, rows: usize, categories: bool) -> Res<Scenario> {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir)?;
@@ -270,8 +327,13 @@ impl Scenario {
         Ok(())
     }
 
-    /// `wxprov ARGS` in this folder against `sim`, output to `NAME.out` / `NAME.err`.
-    fn command(&self, sim: &Sim, name: &str, args: &[&str]) -> Res<Command> {
+    fn ledger(&self) -> PathBuf {
+        self.dir.join("wxprov.db")
+    }
+
+    /// `wxprov ARGS` in this folder (against `sim`, if given), output to `NAME.out` /
+    /// `NAME.err`.
+    fn command(&self, sim: Option<&Sim>, name: &str, args: &[&str]) -> Res<Command> {
         let mut cmd = Command::new(&self.bin);
         cmd.args(args).current_dir(&self.dir).stdin(Stdio::null());
         for (key, _) in std::env::vars_os() {
@@ -280,19 +342,20 @@ impl Scenario {
             }
         }
         let s = |k: &str| self.component[k].as_str().unwrap_or_default().to_string();
-        cmd.env("NO_COLOR", "1")
-            .env("WXPROV_LEDGER", self.dir.join("wxprov.db"))
-            .env("WXPROV_API_BASE", &sim.url)
-            .env("WXPROV_COMPONENT_APPID", s("appid"))
-            .env("WXPROV_COMPONENT_SECRET", s("secret"))
-            .env("WXPROV_COMPONENT_VERIFY_TICKET", s("verify_ticket"))
-            .stdout(std::fs::File::create(self.dir.join(format!("{name}.out")))?)
+        cmd.env("NO_COLOR", "1").env("WXPROV_LEDGER", self.ledger());
+        if let Some(sim) = sim {
+            cmd.env("WXPROV_API_BASE", &sim.url)
+                .env("WXPROV_COMPONENT_APPID", s("appid"))
+                .env("WXPROV_COMPONENT_SECRET", s("secret"))
+                .env("WXPROV_COMPONENT_VERIFY_TICKET", s("verify_ticket"));
+        }
+        cmd.stdout(std::fs::File::create(self.dir.join(format!("{name}.out")))?)
             .stderr(std::fs::File::create(self.dir.join(format!("{name}.err")))?);
         Ok(cmd)
     }
 
     /// Runs `wxprov ARGS`, measured; fails unless it exits 0.
-    fn run(&self, sim: &Sim, name: &str, args: &[&str], timeout: Duration) -> Res<Measured> {
+    fn run(&self, sim: Option<&Sim>, name: &str, args: &[&str], timeout: Duration) -> Res<Measured> {
         let m = run_measured(self.command(sim, name, args)?, timeout)
             .map_err(|e| format!("wxprov {} ({name}): {e}", args.join(" ")))?;
         if m.code != 0 {
@@ -305,7 +368,7 @@ impl Scenario {
     }
 
     fn import_tokens(&self, sim: &Sim) -> Res<Measured> {
-        self.run(sim, "import", &["tokens", "import", "tokens.csv"], Duration::from_secs(600))
+        self.run(Some(sim), "import", &["tokens", "import", "tokens.csv"], Duration::from_secs(1800))
     }
 
     /// The latest run's summary.json, and its total API calls.
@@ -316,22 +379,24 @@ impl Scenario {
         Ok((v, calls))
     }
 
-    /// Every step done (or skipped) in the latest run.
-    fn check_all_done(&self, summary: &Value) -> Res<()> {
+    /// `wxprov run job.toml` against `sim`, which must leave every step done (or skipped):
+    /// the process's figures and summary.json's call count.
+    fn run_job(&self, sim: &Sim, name: &str, timeout: Duration) -> Res<(Measured, u64)> {
+        let m = self.run(Some(sim), name, &["run", "job.toml"], timeout)?;
+        let (summary, calls) = self.summary()?;
         let steps = summary["steps"].as_object().ok_or("summary.json has no steps")?;
         let settled: u64 = ["done", "skipped"].iter().filter_map(|k| steps.get(*k)).filter_map(Value::as_u64).sum();
         let all: u64 = steps.values().filter_map(Value::as_u64).sum();
         if settled != all || summary["rows"].as_u64() != Some(self.rows as u64) {
-            return Err(format!("not every step ended done: rows {}, steps {:?}", summary["rows"], steps).into());
+            return Err(
+                format!("{name}: not every step ended done: rows {}, steps {:?}", summary["rows"], steps).into()
+            );
         }
-        Ok(())
+        Ok((m, calls))
     }
 }
 
-fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
-}
-
+/// One line of the closing table.
 struct Figure {
     name: String,
     value: String,
@@ -339,20 +404,498 @@ struct Figure {
     pass: Option<bool>,
 }
 
-fn figure(name: &str, value: String, target: &str, pass: Option<bool>) -> Figure {
-    Figure { name: name.into(), value, target: target.into(), pass }
+/// The benchmark's state: where it works and the figures so far.
+struct Bench {
+    bin: PathBuf,
+    root: PathBuf,
+    figures: Vec<Figure>,
 }
 
-/// A fresh (b) run with `wxprov run` under `valgrind --tool=callgrind`: the instructions it
+impl Bench {
+    fn figure(&mut self, name: &str, value: String, target: &str, pass: Option<bool>) {
+        self.figures.push(Figure { name: name.into(), value, target: target.into(), pass });
+    }
+
+    fn scenario(&self, name: &str, rows: usize, categories: bool) -> Res<Scenario> {
+        Scenario::new(&self.root, name, &self.bin, rows, categories)
+    }
+
+    fn print_figures(&self) {
+        println!("\n{:<44} {:>30}  {:<16} result", "figure", "value", "goal");
+        for f in &self.figures {
+            let result = match f.pass {
+                Some(true) => "PASS",
+                Some(false) => "FAIL",
+                None => "",
+            };
+            println!("{:<44} {:>30}  {:<16} {result}", f.name, f.value, f.target);
+        }
+    }
+}
+
+/// (a) for one sheet size: the first run and the resume, and the ledger they leave.
+struct ScaleRun {
+    rows: usize,
+    first: Measured,
+    first_calls: CallStats,
+    resume: Measured,
+    resume_calls: (u64, u64),
+    scenario: Scenario,
+}
+
+impl ScaleRun {
+    fn calls_per_second(&self) -> f64 {
+        self.first_calls.calls as f64 / secs(self.first.wall)
+    }
+}
+
+fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
+    let sc = bench.scenario(&format!("a-scale-{rows}"), rows, false)?;
+    let sim = Sim::start(&bench.bin, &sc.dir.join("fixture.json"), 0)?;
+    let imp = sc.import_tokens(&sim)?;
+    sc.job(1_000_000, 1_000_000, 64)?;
+    println!("\n(a) {rows} rows (signature only); tokens import took {:.1} s", secs(imp.wall));
+    let (first, summary_calls) = sc.run_job(&sim, "first", Duration::from_secs(3600))?;
+    let first_calls = sim.call_stats()?;
+    println!(
+        "    first run: {} calls ({summary_calls} in summary.json) in {:.1} s wall = {:.0} calls/s ({:.0} calls/s \
+         between the first call and the last); CPU {:.1} s = {:.1} µs a call; peak RSS {:.1} MB (ru_maxrss {} KiB, \
+         VmHWM seen {} KiB)",
+        first_calls.calls,
+        secs(first.wall),
+        first_calls.calls as f64 / secs(first.wall),
+        first_calls.rate(),
+        secs(first.cpu()),
+        secs(first.cpu()) * 1e6 / first_calls.calls.max(1) as f64,
+        mb(first.peak_kib()),
+        first.maxrss_kib,
+        first.hwm_kib
+    );
+    if first_calls.calls != summary_calls {
+        return Err(
+            format!("the simulator saw {} calls, summary.json counts {summary_calls}", first_calls.calls).into()
+        );
+    }
+    sim.clear_calls()?;
+    let (resume, resume_summary_calls) = sc.run_job(&sim, "resume", Duration::from_secs(1200))?;
+    let resume_sim_calls = sim.call_stats()?.calls;
+    println!(
+        "    resume: {:.2} s wall, CPU {:.2} s, {resume_sim_calls} calls at the simulator ({resume_summary_calls} in \
+         summary.json); peak RSS {:.1} MB (ru_maxrss {} KiB, VmHWM seen {} KiB); this process's own VmHWM {} KiB",
+        secs(resume.wall),
+        secs(resume.cpu()),
+        mb(resume.peak_kib()),
+        resume.maxrss_kib,
+        resume.hwm_kib,
+        vm_hwm_kib("self").unwrap_or(0)
+    );
+    Ok(ScaleRun {
+        rows,
+        first,
+        first_calls,
+        resume,
+        resume_calls: (resume_sim_calls, resume_summary_calls),
+        scenario: sc,
+    })
+}
+
+/// (a)'s ledger, in bytes: as the runs left it, compacted, and its shares.
+struct LedgerSize {
+    left: u64,
+    total: u64,
+    per_thousand_rows: f64,
+    per_thousand_calls: f64,
+    vacuum_wall: Duration,
+    disk_taken: u64,
+}
+
+/// The file system's free space, sampled every 5 ms from a thread: how much of it a command
+/// took at most while it ran (other writers on the same file system count too).
+struct DiskWatch {
+    stop: Arc<AtomicBool>,
+    sampler: std::thread::JoinHandle<Res<u64>>,
+}
+
+impl DiskWatch {
+    fn free_bytes(path: &Path) -> Res<u64> {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())?;
+        // SAFETY: statvfs fills the zeroed struct it is given, for a NUL-terminated path.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+            return Err(std::io::Error::last_os_error().into());
+        }
+        Ok(st.f_bavail as u64 * st.f_frsize as u64)
+    }
+
+    fn start(path: &Path) -> Res<DiskWatch> {
+        let path = path.to_path_buf();
+        let before = DiskWatch::free_bytes(&path)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let sampler = std::thread::spawn(move || -> Res<u64> {
+            let mut least = before;
+            while !flag.load(Ordering::Relaxed) {
+                least = least.min(DiskWatch::free_bytes(&path)?);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(before.saturating_sub(least))
+        });
+        Ok(DiskWatch { stop, sampler })
+    }
+
+    /// The most bytes taken beyond what was taken at the start.
+    fn stop(self) -> Res<u64> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.sampler.join().map_err(|_| "the disk sampler panicked")?
+    }
+}
+
+/// The ledger's file as the runs left it, then compacted: what the rows take (a compacted copy
+/// with the event log emptied) per thousand rows, what the event log takes per thousand events
+/// (one an API call).
+fn ledger_size(run: &ScaleRun) -> Res<LedgerSize> {
+    let sc = &run.scenario;
+    let ledger = sc.ledger();
+    let on_disk = |p: &Path| -> u64 {
+        ["", "-wal"].iter().filter_map(|s| std::fs::metadata(format!("{}{s}", p.display())).ok()).map(|m| m.len()).sum()
+    };
+    let left = on_disk(&ledger);
+    let disk = DiskWatch::start(&sc.dir)?;
+    let vacuum = sc.run(None, "vacuum", &["ledger", "vacuum", "job.toml"], Duration::from_secs(1800))?;
+    let disk_taken = disk.stop()?;
+    let total = on_disk(&ledger);
+    let count = |conn: &rusqlite::Connection, table: &str| -> Res<u64> {
+        Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    };
+    let conn = rusqlite::Connection::open(&ledger)?;
+    let (rows, steps, events) = (count(&conn, "rows")?, count(&conn, "steps")?, count(&conn, "events")?);
+    let without = sc.dir.join("without-events.db");
+    conn.execute("VACUUM INTO ?1", [without.to_string_lossy()])?;
+    drop(conn);
+    let conn = rusqlite::Connection::open(&without)?;
+    conn.execute_batch("DELETE FROM events; VACUUM;")?;
+    drop(conn);
+    let rows_share = std::fs::metadata(&without)?.len();
+    std::fs::remove_file(&without)?;
+    let per_thousand_rows = rows_share as f64 * 1000.0 / rows.max(1) as f64;
+    let per_thousand_calls = total.saturating_sub(rows_share) as f64 * 1000.0 / events.max(1) as f64;
+    println!(
+        "    ledger: {:.1} MB as the two runs left it; `ledger vacuum` ({:.1} s, peak RSS {:.1} MB, at most {:.1} MB \
+         more of the file system taken while it ran) {:.1} MB for {rows} rows, {steps} steps and {events} events; \
+         without the events {:.1} MB: {:.0} KiB per thousand rows, {:.0} KiB per thousand calls",
+        left as f64 / 1e6,
+        secs(vacuum.wall),
+        mb(vacuum.peak_kib()),
+        disk_taken as f64 / 1e6,
+        total as f64 / 1e6,
+        rows_share as f64 / 1e6,
+        per_thousand_rows / 1024.0,
+        per_thousand_calls / 1024.0
+    );
+    Ok(LedgerSize { left, total, per_thousand_rows, per_thousand_calls, vacuum_wall: vacuum.wall, disk_taken })
+}
+
+/// (a) scale: the small and the large sheet, each run and resumed; returns the large one's
+/// scenario for (d).
+fn part_scale(bench: &mut Bench, large: usize) -> Res<Scenario> {
+    let small = scale_one(bench, large / 10)?;
+    let small_ledger = ledger_size(&small)?;
+    let big = scale_one(bench, large)?;
+    let big_ledger = ledger_size(&big)?;
+    let goal_kib = 150.0 * MB_KIB;
+    for (run, ledger) in [(&small, &small_ledger), (&big, &big_ledger)] {
+        let n = run.rows;
+        bench.figure(
+            &format!("(a) {n}: first run peak RSS"),
+            format!("{:.1} MB", mb(run.first.peak_kib())),
+            "≤ 150 MB",
+            Some(run.first.peak_kib() as f64 <= goal_kib),
+        );
+        bench.figure(
+            &format!("(a) {n}: first run wall, calls/s"),
+            format!("{:.1} s, {} calls, {:.0}/s", secs(run.first.wall), run.first_calls.calls, run.calls_per_second()),
+            "(reported)",
+            None,
+        );
+        bench.figure(
+            &format!("(a) {n}: resume peak RSS"),
+            format!("{:.1} MB", mb(run.resume.peak_kib())),
+            "≤ 150 MB",
+            Some(run.resume.peak_kib() as f64 <= goal_kib),
+        );
+        let (sim_calls, summary_calls) = run.resume_calls;
+        bench.figure(
+            &format!("(a) {n}: resume wall, calls"),
+            format!("{:.2} s, {sim_calls} calls (summary {summary_calls})", secs(run.resume.wall)),
+            if n == large { "≤ 10 s, 0 calls" } else { "0 calls" },
+            Some((n != large || secs(run.resume.wall) <= 10.0) && sim_calls == 0 && summary_calls == 0),
+        );
+        bench.figure(
+            &format!("(a) {n}: ledger, compacted (as left)"),
+            format!("{:.1} MB ({:.1} MB)", ledger.total as f64 / 1e6, ledger.left as f64 / 1e6),
+            "(reported)",
+            None,
+        );
+        bench.figure(
+            &format!("(a) {n}: ledger per 1000 rows / calls"),
+            format!("{:.0} KiB / {:.0} KiB", ledger.per_thousand_rows / 1024.0, ledger.per_thousand_calls / 1024.0),
+            "(reported)",
+            None,
+        );
+        bench.figure(
+            &format!("(a) {n}: ledger vacuum: wall, disk taken"),
+            format!("{:.1} s, {:.1} MB", secs(ledger.vacuum_wall), ledger.disk_taken as f64 / 1e6),
+            "(reported)",
+            None,
+        );
+    }
+    let ratio = |a: &Measured, b: &Measured| a.peak_kib() as f64 / b.peak_kib().max(1) as f64;
+    let first_ratio = ratio(&big.first, &small.first);
+    let resume_ratio = ratio(&big.resume, &small.resume);
+    bench.figure(
+        "(a) peak RSS large ÷ small: first run",
+        format!("{first_ratio:.2}"),
+        "≤ 1.3",
+        Some(first_ratio <= 1.3),
+    );
+    bench.figure(
+        "(a) peak RSS large ÷ small: resume",
+        format!("{resume_ratio:.2}"),
+        "≤ 1.3",
+        Some(resume_ratio <= 1.3),
+    );
+    let (big_rate, small_rate) = (big.calls_per_second(), small.calls_per_second());
+    bench.figure(
+        "(a) calls/s large ÷ small (first run)",
+        format!("{:.2} ({big_rate:.0} / {small_rate:.0})", big_rate / small_rate),
+        "≥ 1",
+        Some(big_rate >= small_rate),
+    );
+    Ok(big.scenario)
+}
+
+/// (b) the realistic regime: 50 ms latency, 100 calls/s; CPU per call and pacing.
+fn part_realistic(bench: &mut Bench, rows: usize) -> Res<()> {
+    let limit = 100u32;
+    let sc = bench.scenario("b-realistic", rows, true)?;
+    let sim = Sim::start(&bench.bin, &sc.dir.join("fixture.json"), 50)?;
+    sc.import_tokens(&sim)?;
+    sc.job(limit, 100_000, 64)?;
+    println!("\n(b) {rows} rows, 50 ms latency, calls_per_second = {limit}, concurrency 64 …");
+    let (m, summary_calls) = sc.run_job(&sim, "run", Duration::from_secs(1200))?;
+    let mut at = Vec::new();
+    sim.scan_calls(|t| at.push(t))?;
+    at.sort_unstable();
+    let stats = CallStats {
+        calls: at.len() as u64,
+        first_ms: at.first().copied().unwrap_or(0),
+        last_ms: at.last().copied().unwrap_or(0),
+    };
+    let rate = stats.rate();
+    let first_second = at.iter().take_while(|&&t| t < stats.first_ms + 1000).count();
+    // Steady state: from 1 s after the first call to the last, leaving out the opening burst.
+    let after = at.iter().filter(|&&t| t >= stats.first_ms + 1000).count();
+    let span_ms = stats.last_ms - stats.first_ms;
+    let steady = after.saturating_sub(1) as f64 * 1000.0 / (span_ms.saturating_sub(1000)).max(1) as f64;
+    let per_call = secs(m.cpu()) * 1e6 / stats.calls.max(1) as f64;
+    println!(
+        "    {} calls reached the simulator ({summary_calls} in summary.json) in {:.2} s between the first and the \
+         last; run wall {:.2} s; CPU user {:.3} s + sys {:.3} s = {per_call:.1} µs a call; peak RSS {:.1} MB",
+        stats.calls,
+        span_ms as f64 / 1000.0,
+        secs(m.wall),
+        secs(m.user),
+        secs(m.sys),
+        mb(m.peak_kib())
+    );
+    println!(
+        "    achieved {rate:.2} calls/s = {:.3} × limit; first second {first_second} calls; after it {steady:.2} \
+         calls/s = {:.3} × limit",
+        rate / limit as f64,
+        steady / limit as f64
+    );
+    bench.figure(
+        "(b) CPU per call, 50 ms latency, 100/s",
+        format!("{per_call:.1} µs ({} calls)", stats.calls),
+        "≤ 150 µs",
+        Some(per_call <= 150.0),
+    );
+    bench.figure(
+        "(b) pacing: achieved ÷ limit",
+        format!("{:.3} ({rate:.1}/s)", rate / limit as f64),
+        "≥ 0.98",
+        Some(rate / limit as f64 >= 0.98),
+    );
+    Ok(())
+}
+
+/// `wxprov serve --status-listen` on a scenario's ledger, with a thread fetching its page
+/// every second.
+struct PageWatcher {
+    pid: libc::pid_t,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+    fetcher: std::thread::JoinHandle<Res<Vec<(u16, Duration)>>>,
+}
+
+impl PageWatcher {
+    fn start(sc: &Scenario) -> Res<PageWatcher> {
+        let mut cmd = sc.command(
+            None,
+            "serve",
+            &["serve", "job.toml", "--listen", "127.0.0.1:0", "--status-listen", "127.0.0.1:0"],
+        )?;
+        let started = Instant::now();
+        let mut child = cmd.stdout(Stdio::piped()).spawn()?;
+        let pid = child.id() as libc::pid_t;
+        let mut out = BufReader::new(child.stdout.take().ok_or("no serve stdout")?);
+        drop(child);
+        let mut url = None;
+        let mut line = String::new();
+        while url.is_none() && out.read_line(&mut line)? > 0 {
+            url = line.trim().strip_prefix("wxprov serve status page on ").map(str::to_string);
+            line.clear();
+        }
+        let Some(url) = url else {
+            // SAFETY: our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            wait_measured(pid, started, Duration::from_secs(10))?;
+            return Err("wxprov serve printed no status page URL".into());
+        };
+        // Its stdout stays open (a closed pipe would fail a later print), drained by the fetcher.
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let fetcher = std::thread::spawn(move || -> Res<Vec<(u16, Duration)>> {
+            let _out = out;
+            let http = reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build()?;
+            let mut fetches = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let answer = http.get(&url).send()?;
+                let status = answer.status().as_u16();
+                let body = answer.text()?;
+                if status != 200 || !body.trim_end().ends_with("</html>") {
+                    return Err(format!("the status page answered {status}: {body:.300}").into());
+                }
+                fetches.push((status, t.elapsed()));
+                std::thread::sleep(Duration::from_secs(1).saturating_sub(t.elapsed()));
+            }
+            Ok(fetches)
+        });
+        Ok(PageWatcher { pid, started, stop, fetcher })
+    }
+
+    /// Stops the fetching and `serve` (SIGTERM): the fetches' latencies, and serve's figures.
+    fn stop(self) -> Res<(Vec<Duration>, Measured)> {
+        self.stop.store(true, Ordering::Relaxed);
+        let fetches = self.fetcher.join().map_err(|_| "the page fetcher panicked")??;
+        // SAFETY: our own child, not yet reaped.
+        unsafe { libc::kill(self.pid, libc::SIGTERM) };
+        let serve = wait_measured(self.pid, self.started, Duration::from_secs(30))?;
+        Ok((fetches.into_iter().map(|(_, d)| d).collect(), serve))
+    }
+}
+
+/// (c) calls per second of a run with the status page open and fetched every second, and
+/// without it, alternately.
+fn part_status_page(bench: &mut Bench, rows: usize, pairs: usize) -> Res<()> {
+    println!("\n(c) status page: {rows} rows, no latency, no limit, {pairs} runs with the page and {pairs} without …");
+    let (mut plain, mut watched) = (Vec::new(), Vec::new());
+    for i in 0..pairs * 2 {
+        let with_page = (i % 2 == 1) != (i / 2 % 2 == 1);
+        let sc = bench.scenario(&format!("c-page-{i}"), rows, false)?;
+        let sim = Sim::start(&bench.bin, &sc.dir.join("fixture.json"), 0)?;
+        sc.import_tokens(&sim)?;
+        sc.job(1_000_000, 1_000_000, 64)?;
+        let watcher = with_page.then(|| PageWatcher::start(&sc)).transpose()?;
+        let (m, calls) = sc.run_job(&sim, "run", Duration::from_secs(1800))?;
+        let rate = calls as f64 / secs(m.wall);
+        match watcher {
+            Some(w) => {
+                let (mut fetches, serve) = w.stop()?;
+                fetches.sort();
+                let median = fetches.get(fetches.len() / 2).copied().unwrap_or_default();
+                let max = fetches.last().copied().unwrap_or_default();
+                println!(
+                    "    with the page: {calls} calls in {:.1} s = {rate:.0} calls/s; {} fetches, median {:.0} ms, \
+                     max {:.0} ms; serve's CPU {:.2} s, peak RSS {:.1} MB",
+                    secs(m.wall),
+                    fetches.len(),
+                    secs(median) * 1e3,
+                    secs(max) * 1e3,
+                    secs(serve.cpu()),
+                    mb(serve.peak_kib())
+                );
+                watched.push(rate);
+            }
+            None => {
+                println!("    without:       {calls} calls in {:.1} s = {rate:.0} calls/s", secs(m.wall));
+                plain.push(rate);
+            }
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let list = |v: &[f64]| v.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ");
+    bench.figure("(c) calls/s without the page", format!("{} (mean {:.0})", list(&plain), mean(&plain)), "", None);
+    bench.figure(
+        "(c) calls/s with the page fetched 1/s",
+        format!("{} (mean {:.0})", list(&watched), mean(&watched)),
+        "",
+        None,
+    );
+    bench.figure("(c) with ÷ without (means)", format!("{:.2}", mean(&watched) / mean(&plain)), "(reported)", None);
+    Ok(())
+}
+
+/// (d) `wxprov status` on a ledger of a million steps: `scale`'s, or one made here.
+fn part_status_wall(bench: &mut Bench, scale: Option<Scenario>, rows: usize, repeat: usize) -> Res<()> {
+    let sc = match scale {
+        Some(sc) => sc,
+        None => {
+            let sc = bench.scenario("d-status", rows, false)?;
+            let sim = Sim::start(&bench.bin, &sc.dir.join("fixture.json"), 0)?;
+            sc.import_tokens(&sim)?;
+            sc.job(1_000_000, 1_000_000, 64)?;
+            println!("\n(d) a {rows}-row run to make the ledger …");
+            sc.run_job(&sim, "first", Duration::from_secs(3600))?;
+            sc
+        }
+    };
+    let conn = rusqlite::Connection::open(sc.ledger())?;
+    let steps: u64 = conn.query_row("SELECT count(*) FROM steps", [], |r| r.get(0))?;
+    drop(conn);
+    println!("\n(d) `wxprov status` on a ledger of {steps} steps, {repeat} times …");
+    let mut walls = Vec::new();
+    for i in 0..repeat {
+        let m = sc.run(None, &format!("status-{i}"), &["status", "job.toml"], Duration::from_secs(120))?;
+        let out = std::fs::read_to_string(sc.dir.join(format!("status-{i}.out")))?;
+        if !out.contains(&steps.to_string()) {
+            return Err(format!("status does not show the {steps} steps:\n{out}").into());
+        }
+        println!("    {:.3} s wall, CPU {:.3} s, peak RSS {:.1} MB", secs(m.wall), secs(m.cpu()), mb(m.peak_kib()));
+        walls.push(secs(m.wall));
+    }
+    walls.sort_by(f64::total_cmp);
+    let median = walls[walls.len() / 2];
+    bench.figure(
+        &format!("(d) status wall, {steps} steps"),
+        format!("{median:.2} s ({:.2}–{:.2})", walls[0], walls[walls.len() - 1]),
+        "≤ 1 s",
+        Some(median <= 1.0),
+    );
+    Ok(())
+}
+
+/// A fresh (e) run with `wxprov run` under `valgrind --tool=callgrind`: the instructions it
 /// executed (callgrind's `summary:` line) and the calls the simulator received.
-fn callgrind_run(root: &Path, bin: &Path, rows: usize, categories: bool) -> Res<(u64, u64)> {
-    let sc = Scenario::new(root, "b-callgrind", bin, rows, categories)?;
-    let sim = Sim::start(bin, &sc.dir.join("fixture.json"), 0)?;
+fn callgrind_run(bench: &Bench, rows: usize) -> Res<(u64, u64)> {
+    let sc = bench.scenario("e-callgrind", rows, true)?;
+    let sim = Sim::start(&bench.bin, &sc.dir.join("fixture.json"), 0)?;
     sc.import_tokens(&sim)?;
     sc.job(1_000_000, 1_000_000, 64)?;
     println!("    callgrind: one more fresh run under valgrind …");
     let out = sc.dir.join("callgrind.out");
-    let run = sc.command(&sim, "callgrind", &["run", "job.toml"])?;
+    let run = sc.command(Some(&sim), "callgrind", &["run", "job.toml"])?;
     let mut cmd = Command::new("valgrind");
     cmd.arg("--tool=callgrind").arg(format!("--callgrind-out-file={}", out.display())).arg(run.get_program());
     cmd.args(run.get_args()).current_dir(&sc.dir).stdin(Stdio::null());
@@ -367,9 +910,7 @@ fn callgrind_run(root: &Path, bin: &Path, rows: usize, categories: bool) -> Res<
     if m.code != 0 {
         return Err(format!("wxprov run under valgrind exited {} (see {})", m.code, sc.dir.display()).into());
     }
-    let (summary, _) = sc.summary()?;
-    sc.check_all_done(&summary)?;
-    let calls = sim.calls()?.len() as u64;
+    let calls = sim.call_stats()?.calls;
     let text = std::fs::read_to_string(&out)?;
     let instructions = text
         .lines()
@@ -380,231 +921,95 @@ fn callgrind_run(root: &Path, bin: &Path, rows: usize, categories: bool) -> Res<
     Ok((instructions, calls))
 }
 
-fn main() -> Res<()> {
-    let bin = wxprov_bin()?;
-    let rows = env_num("BENCH_ROWS", 2000);
-    let resume_rows = env_num("BENCH_RESUME_ROWS", 100_000);
-    let categories = env_num("BENCH_CATEGORIES", 1) != 0;
-    let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "abc".into());
-    let tmp = tempfile::Builder::new().prefix("wxprov-bench-run-").tempdir()?;
-    let root = tmp.path().to_path_buf();
-    println!("wxprov: {}\ntemp folder: {}", bin.display(), root.display());
-    let bench_started = Instant::now();
-    let mut figures = Vec::new();
-
-    // (a) pacing.
-    if parts.contains('a') {
-        let limit = 100u32;
-        let sc = Scenario::new(&root, "a-pacing", &bin, rows, categories)?;
-        let sim = Sim::start(&bin, &sc.dir.join("fixture.json"), 50)?;
+/// (e) overhead: `repeat` fresh runs (a new ledger and simulator each) with no latency and
+/// no limit, the median CPU per call.
+fn part_overhead(bench: &mut Bench, rows: usize, repeat: usize) -> Res<()> {
+    println!("\n(e) overhead: {rows} rows, no latency, no limit, {repeat} times …");
+    let (mut per_calls, mut nets) = (Vec::new(), Vec::new());
+    for i in 1..=repeat {
+        let sc = bench.scenario(&format!("e-overhead-{i}"), rows, true)?;
+        let sim = Sim::start(&bench.bin, &sc.dir.join("fixture.json"), 0)?;
         sc.import_tokens(&sim)?;
-        sc.job(limit, 100_000, 64)?;
-        println!("\n(a) pacing: {rows} rows, 50 ms latency, calls_per_second = {limit}, concurrency 64 …");
-        let m = sc.run(&sim, "run", &["run", "job.toml"], Duration::from_secs(400))?;
-        let (summary, summary_calls) = sc.summary()?;
-        sc.check_all_done(&summary)?;
-        let mut at: Vec<u64> = sim.calls()?.iter().filter_map(|c| c["at_ms"].as_u64()).collect();
-        at.sort_unstable();
-        let n = at.len();
-        let span_ms = at.last().copied().unwrap_or(0).saturating_sub(at.first().copied().unwrap_or(0));
-        let rate = (n.saturating_sub(1)) as f64 * 1000.0 / span_ms.max(1) as f64;
-        let first_second = at.iter().take_while(|&&t| t < at[0] + 1000).count();
-        // Steady state: from 1 s after the first call to the last, leaving out the opening burst.
-        let after = at.iter().filter(|&&t| t >= at[0] + 1000).count();
-        let steady = after.saturating_sub(1) as f64 * 1000.0 / (span_ms.saturating_sub(1000)).max(1) as f64;
-        println!(
-            "    {n} calls reached the simulator ({summary_calls} in summary.json) in {:.2} s between the first and \
-             the last; run wall {:.2} s",
-            span_ms as f64 / 1000.0,
-            secs(m.wall)
-        );
-        println!(
-            "    achieved {rate:.2} calls/s = {:.3} × limit; first second {first_second} calls; after it {steady:.2} \
-             calls/s = {:.3} × limit",
-            rate / limit as f64,
-            steady / limit as f64
-        );
-        figures.push(figure(
-            "(a) pacing: achieved ÷ limit",
-            format!("{:.3} ({rate:.1}/s)", rate / limit as f64),
-            "≥ 0.98",
-            Some(rate / limit as f64 >= 0.98),
-        ));
-    }
-
-    // (b) overhead: `BENCH_REPEAT` fresh runs (a new ledger and simulator each), the median.
-    if parts.contains('b') {
-        let repeat = env_num("BENCH_REPEAT", 5).max(1);
-        println!("\n(b) overhead: the same {rows} rows, no latency, no limit, {repeat} times …");
-        let (mut per_calls, mut nets) = (Vec::new(), Vec::new());
-        for i in 1..=repeat {
-            let sc = Scenario::new(&root, &format!("b-overhead-{i}"), &bin, rows, categories)?;
-            let sim = Sim::start(&bin, &sc.dir.join("fixture.json"), 0)?;
-            sc.import_tokens(&sim)?;
-            sc.job(1_000_000, 1_000_000, 64)?;
-            let m = sc.run(&sim, "run", &["run", "job.toml"], Duration::from_secs(300))?;
-            let (summary, summary_calls) = sc.summary()?;
-            sc.check_all_done(&summary)?;
-            let calls = sim.calls()?.len() as u64;
-            let per_call = m.cpu().as_secs_f64() * 1e6 / calls.max(1) as f64;
-            // The fixed cost: the finished job again (reads the manifest and ledger, writes
-            // reports, no call).
-            let again = sc.run(&sim, "again", &["run", "job.toml"], Duration::from_secs(120))?;
-            let (_, again_calls) = sc.summary()?;
-            let net = (m.cpu().saturating_sub(again.cpu())).as_secs_f64() * 1e6 / calls.max(1) as f64;
-            println!(
-                "    {i}: {calls} calls ({summary_calls} in summary.json) in {:.2} s wall = {:.0} calls/s; wxprov CPU \
-                 user {:.3} s + sys {:.3} s = {per_call:.1} µs per call (RUSAGE_CHILDREN delta {:.3} s); peak RSS {} \
-                 KiB; fixed cost (the finished job again, {again_calls} calls) {:.3} s, net of it {net:.1} µs per call",
-                secs(m.wall),
-                calls as f64 / secs(m.wall),
-                secs(m.user),
-                secs(m.sys),
-                secs(m.children_delta),
-                m.maxrss_kib,
-                secs(again.cpu())
-            );
-            per_calls.push(per_call);
-            nets.push(net);
-        }
-        let median = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
-        let (lo, hi) =
-            (per_calls.iter().copied().fold(f64::MAX, f64::min), per_calls.iter().copied().fold(0.0, f64::max));
-        let per_call = median(&mut per_calls);
-        figures.push(figure(
-            "(b) CPU per API call (user+sys), median",
-            format!("{per_call:.1} µs ({lo:.1}–{hi:.1})"),
-            "≤ 50 µs",
-            Some(per_call <= 50.0),
-        ));
-        figures.push(figure("    net of the fixed cost, median", format!("{:.1} µs", median(&mut nets)), "", None));
-        if std::env::var_os("BENCH_CALLGRIND").is_some() {
-            let (instructions, calls) = callgrind_run(&root, &bin, rows, categories)?;
-            figures.push(figure(
-                "(b) instructions, callgrind",
-                format!("{:.1} M ({:.0}/call)", instructions as f64 / 1e6, instructions as f64 / calls.max(1) as f64),
-                "",
-                None,
-            ));
-        }
-    }
-
-    // (c), (d): a finished 100k-row job run again.
-    if parts.contains('c') {
-        let sc = Scenario::new(&root, "c-resume", &bin, resume_rows, false)?;
-        let sim = Sim::start(&bin, &sc.dir.join("fixture.json"), 0)?;
-        let imp = sc.import_tokens(&sim)?;
-        println!("\n(c) resume: {resume_rows} rows (signature only); tokens import took {:.2} s", secs(imp.wall));
         sc.job(1_000_000, 1_000_000, 64)?;
-        let first = sc.run(&sim, "first", &["run", "job.toml"], Duration::from_secs(900))?;
-        let (summary, first_calls) = sc.summary()?;
-        sc.check_all_done(&summary)?;
+        let (m, summary_calls) = sc.run_job(&sim, "run", Duration::from_secs(300))?;
+        let calls = sim.call_stats()?.calls;
+        let per_call = secs(m.cpu()) * 1e6 / calls.max(1) as f64;
+        // The fixed cost: the finished job again (reads the manifest and ledger, writes
+        // reports, no call).
+        let (again, again_calls) = sc.run_job(&sim, "again", Duration::from_secs(120))?;
+        let net = secs(m.cpu().saturating_sub(again.cpu())) * 1e6 / calls.max(1) as f64;
         println!(
-            "    first run: {first_calls} calls in {:.2} s wall = {:.0} calls/s ({:.1} µs CPU per call, peak RSS {} KiB)",
-            secs(first.wall),
-            first_calls as f64 / secs(first.wall),
-            first.cpu().as_secs_f64() * 1e6 / first_calls.max(1) as f64,
-            first.maxrss_kib
+            "    {i}: {calls} calls ({summary_calls} in summary.json) in {:.2} s wall = {:.0} calls/s; CPU user {:.3} \
+             s + sys {:.3} s = {per_call:.1} µs a call; fixed cost (the finished job again, {again_calls} calls) \
+             {:.3} s, net of it {net:.1} µs a call",
+            secs(m.wall),
+            calls as f64 / secs(m.wall),
+            secs(m.user),
+            secs(m.sys),
+            secs(again.cpu())
         );
-        figures.push(figure(
-            "first 100k run: wall",
-            format!("{:.1} s, {:.0} calls/s", secs(first.wall), first_calls as f64 / secs(first.wall)),
+        per_calls.push(per_call);
+        nets.push(net);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (lo, hi) = (per_calls.iter().copied().fold(f64::MAX, f64::min), per_calls.iter().copied().fold(0.0, f64::max));
+    let per_call = median(&mut per_calls);
+    bench.figure(
+        "(e) CPU per call, no latency, median",
+        format!("{per_call:.1} µs ({lo:.1}–{hi:.1})"),
+        "≤ 50 µs",
+        Some(per_call <= 50.0),
+    );
+    bench.figure("    net of the fixed cost, median", format!("{:.1} µs", median(&mut nets)), "", None);
+    if std::env::var_os("BENCH_CALLGRIND").is_some() {
+        let (instructions, calls) = callgrind_run(bench, rows)?;
+        bench.figure(
+            "(e) instructions, callgrind",
+            format!("{:.1} M ({:.0}/call)", instructions as f64 / 1e6, instructions as f64 / calls.max(1) as f64),
             "",
             None,
-        ));
-        sim.clear_calls()?;
-        let own_hwm = vm_hwm_kib("self").unwrap_or(0);
-        let m = sc.run(&sim, "resume", &["run", "job.toml"], Duration::from_secs(120))?;
-        let (summary, summary_calls) = sc.summary()?;
-        sc.check_all_done(&summary)?;
-        let sim_calls = sim.calls()?.len();
-        println!(
-            "    resume: {:.3} s wall, CPU {:.3} s; API calls: {sim_calls} at the simulator, {summary_calls} in \
-             summary.json",
-            secs(m.wall),
-            secs(m.cpu())
         );
-        println!(
-            "(d) peak memory of that run: ru_maxrss {} KiB, VmHWM seen {} KiB (this process's own VmHWM {own_hwm} KiB)",
-            m.maxrss_kib, m.hwm_kib
-        );
-        figures.push(figure(
-            "(c) resume wall time",
-            format!("{:.2} s", secs(m.wall)),
-            "≤ 3 s",
-            Some(secs(m.wall) <= 3.0),
-        ));
-        figures.push(figure(
-            "(c) resume API calls",
-            format!("{sim_calls} (summary {summary_calls})"),
-            "= 0",
-            Some(sim_calls == 0 && summary_calls == 0),
-        ));
-        figures.push(figure(
-            "(d) resume peak memory",
-            format!("{:.1} MiB", m.maxrss_kib.max(m.hwm_kib) as f64 / 1024.0),
-            "(reported)",
-            None,
-        ));
+    }
+    Ok(())
+}
 
-        // (e) the ledger's size once compacted, split into what the rows take and what the
-        // event log takes: a copy without the events, compacted too, is the rows' share.
-        let vacuum = sc.run(&sim, "vacuum", &["ledger", "vacuum", "job.toml"], Duration::from_secs(300))?;
-        let out = std::fs::read_to_string(sc.dir.join("vacuum.out"))?;
-        let total: u64 = out
-            .lines()
-            .find_map(|l| l.strip_prefix("size after: ")?.strip_suffix(" bytes")?.parse().ok())
-            .ok_or("ledger vacuum printed no size")?;
-        let ledger = sc.dir.join("wxprov.db");
-        let count = |conn: &rusqlite::Connection, table: &str| -> Res<u64> {
-            Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
-        };
-        let conn = rusqlite::Connection::open(&ledger)?;
-        let (rows, steps, events) = (count(&conn, "rows")?, count(&conn, "steps")?, count(&conn, "events")?);
-        let without = sc.dir.join("without-events.db");
-        conn.execute("VACUUM INTO ?1", [without.to_string_lossy()])?;
-        drop(conn);
-        let conn = rusqlite::Connection::open(&without)?;
-        conn.execute_batch("DELETE FROM events; VACUUM;")?;
-        drop(conn);
-        let rows_share = std::fs::metadata(&without)?.len();
-        let per_thousand_rows = rows_share as f64 * 1000.0 / rows.max(1) as f64;
-        let per_thousand_calls = total.saturating_sub(rows_share) as f64 * 1000.0 / events.max(1) as f64;
-        println!(
-            "(e) the ledger compacted (`ledger vacuum`, {:.2} s): {total} bytes for {rows} rows, {steps} steps and \
-             {events} events; without the events {rows_share} bytes: {:.0} KiB per thousand rows, {:.0} KiB per \
-             thousand calls",
-            secs(vacuum.wall),
-            per_thousand_rows / 1024.0,
-            per_thousand_calls / 1024.0
-        );
-        figures.push(figure(
-            "(e) ledger per thousand rows",
-            format!("{:.0} KiB", per_thousand_rows / 1024.0),
-            "(reported)",
-            None,
-        ));
-        figures.push(figure(
-            "(e) ledger per thousand calls",
-            format!("{:.0} KiB", per_thousand_calls / 1024.0),
-            "(reported)",
-            None,
-        ));
+fn main() -> Res<()> {
+    let bin = wxprov_bin()?;
+    let parts = std::env::var("BENCH_PARTS").unwrap_or_else(|_| "abcd".into());
+    let scale_rows = env_num("BENCH_SCALE_ROWS", 1_000_000);
+    let rows = env_num("BENCH_ROWS", 2000);
+    let repeat = env_num("BENCH_REPEAT", 3).max(1);
+    let tmp = tempfile::Builder::new().prefix("wxprov-bench-run-").tempdir()?;
+    let version = Command::new(&bin).arg("--version").output()?;
+    println!(
+        "{} ({})\ntemp folder: {}\nload average at the start: {}",
+        bin.display(),
+        String::from_utf8_lossy(&version.stdout).trim(),
+        tmp.path().display(),
+        load_average()
+    );
+    let mut bench = Bench { bin, root: tmp.path().to_path_buf(), figures: Vec::new() };
+    let started = Instant::now();
+
+    let scale = if parts.contains('a') { Some(part_scale(&mut bench, scale_rows)?) } else { None };
+    if parts.contains('b') {
+        part_realistic(&mut bench, rows)?;
+    }
+    if parts.contains('c') {
+        part_status_page(&mut bench, env_num("BENCH_PAGE_ROWS", 100_000), env_num("BENCH_PAGE_PAIRS", 2).max(1))?;
+    }
+    if parts.contains('d') {
+        part_status_wall(&mut bench, scale, scale_rows, repeat)?;
+    }
+    if parts.contains('e') {
+        part_overhead(&mut bench, rows, repeat)?;
     }
 
-    println!("\n{:<34} {:>24}  {:<11} result", "figure", "value", "target");
-    for f in &figures {
-        let result = match f.pass {
-            Some(true) => "PASS",
-            Some(false) => "MISS",
-            None => "",
-        };
-        println!("{:<34} {:>24}  {:<11} {result}", f.name, f.value, f.target);
-    }
-    println!("(benchmark took {:.0} s)", secs(bench_started.elapsed()));
+    bench.print_figures();
+    println!("(benchmark took {:.0} s; load average at the end: {})", secs(started.elapsed()), load_average());
     if std::env::var_os("BENCH_KEEP").is_some() {
         println!("kept {}", tmp.keep().display());
     }
