@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::exit::{fail, usage};
+use crate::golive::GoLiveDefaults;
 use wechat_open::secret::Secret;
 use wechat_open::Appid;
 
@@ -44,6 +45,9 @@ pub struct JobFile {
     pub limits: Limits,
     #[serde(default)]
     pub retry: Retry,
+    /// Go-live's defaults for rows whose cell is empty (DESIGN §9).
+    #[serde(default, skip_serializing_if = "GoLiveDefaults::is_empty")]
+    pub golive: GoLiveDefaults,
 }
 
 /// Pacing limits: calls per second and per minute, each at burst 1 (see `wechat_open::pacing`).
@@ -118,6 +122,8 @@ impl JobFile {
         if job.limits.per_minute.values().any(|&v| v == 0) {
             return Err(usage(format!("{}: [limits.per_minute] rates must be at least 1", path.display())));
         }
+        job.golive =
+            std::mem::take(&mut job.golive).load(base).map_err(|e| usage(format!("{}: {e}", path.display())))?;
         Ok(job)
     }
 
@@ -143,8 +149,13 @@ impl JobFile {
                 ignored.push(name.clone());
             }
         }
+        let mut golive = self.golive.clone();
+        for file in [&mut golive.ext_json, &mut golive.privacy].into_iter().flatten() {
+            *file = relative_to(dir, file);
+        }
         JobFile {
             manifest: PathBuf::from("failed.csv"),
+            golive,
             sheet: None,
             ignore_columns: ignored,
             ledger: Some(relative_to(dir, ledger)),
@@ -268,6 +279,29 @@ mod tests {
         assert_eq!(job.limits.per_appid_per_second, 5);
         assert_eq!(job.limits.per_minute["/a"], 20);
         assert_eq!(job.retry.max_attempts, 5);
+    }
+
+    #[test]
+    fn failed_toml_carries_the_golive_section_with_its_files_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = dir.path().join("jobs");
+        std::fs::create_dir_all(jobs.join("golive")).unwrap();
+        std::fs::write(jobs.join("golive/ext.json"), "{}").unwrap();
+        let path = jobs.join("x.toml");
+        std::fs::write(&path, "manifest = \"m.csv\"\n[golive]\ntemplate_id = 128\next_json = \"golive/ext.json\"\n")
+            .unwrap();
+        let job = JobFile::load(&path).unwrap();
+        let reports = dir.path().join("reports/run-1");
+        std::fs::create_dir_all(&reports).unwrap();
+        let failed = job.for_failed(&reports, &dir.path().join("l.db"), &dir.path().join("reports"), None, &[]);
+        let text = toml::to_string(&failed).unwrap();
+        assert!(text.ends_with("[golive]\ntemplate_id = 128\next_json = \"../../jobs/golive/ext.json\"\n"), "{text}");
+        std::fs::write(reports.join("failed.toml"), &text).unwrap();
+        let again = JobFile::load(&reports.join("failed.toml")).unwrap();
+        assert_eq!(
+            again.golive.ext_json.unwrap().canonicalize().unwrap(),
+            jobs.join("golive/ext.json").canonicalize().unwrap()
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! order a run touches them:
 //! - [`config`]: job files, common options and the secrets read from the environment.
 //! - [`manifest`]: the spreadsheet ops staff fill, read and validated into rows and steps.
+//! - [`golive`]: which rows go live and with what values (the job's `[golive]`, the go-live
+//!   columns).
 //! - [`wechat`]: the typed WeChat API client, the errcode catalogue, tokens and media; the
 //!   protocol pieces with no storage of their own are in the `wechat_open` crate, and
 //!   [`hints`] holds wxprov's hint for each of its errcodes.
@@ -20,6 +22,7 @@ pub mod callback;
 pub mod cli;
 pub mod config;
 pub mod exit;
+pub mod golive;
 pub mod hints;
 pub mod image;
 pub mod interrupt;

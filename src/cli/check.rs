@@ -20,6 +20,7 @@ use super::manifest_args::{self, ManifestArgs};
 use super::Context;
 use crate::config::Secrets;
 use crate::exit::Exit;
+use crate::golive;
 use crate::ledger::{now_secs, Ledger, RunLock, TicketKind};
 use crate::manifest::{Loaded, StepKind};
 use crate::runner::{self, RunConfig};
@@ -104,6 +105,7 @@ const REPORTS: &str = "report folder";
 const SHEET: &str = "sheet";
 const TOKENS: &str = "refresh tokens";
 const PERMISSIONS: &str = "permission sets";
+const GOLIVE: &str = "go-live";
 
 pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
@@ -129,6 +131,9 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
     lines.push(sheet(&loaded));
+    if golive::requested(manifest.columns(), &settings.read.golive) {
+        lines.push(golive_line(&loaded));
+    }
     if lines[0].verdict == Verdict::Fail && settings.ledger.exists() {
         // The ledger that holds the tokens could not be opened: saying they are missing would
         // blame the accounts.
@@ -436,6 +441,26 @@ fn sheet(loaded: &Loaded) -> Line {
             format!("{bad} of {total} rows are invalid and not checked here (`wxprov plan JOB` says why)"),
         ),
     }
+}
+
+/// The sheet's go-live: which rows go live, every problem of a go-live cell (line and
+/// column), and that `run` refuses the job while this build has no go-live steps.
+fn golive_line(loaded: &Loaded) -> Line {
+    let lines: Vec<String> = loaded.rows.iter().filter(|r| r.golive.is_some()).map(|r| r.line.to_string()).collect();
+    let mut detail = match lines.len() {
+        0 => "no row goes live".to_string(),
+        1 => format!("1 row goes live (line {})", lines[0]),
+        n => format!("{n} rows go live (lines {})", lines.join(", ")),
+    };
+    let golive_columns: Vec<&str> = golive::COLUMNS.iter().map(|c| c.name()).collect();
+    for p in loaded.problems().filter(|p| golive_columns.contains(&p.column.as_str())) {
+        detail.push_str(&format!("\n      {p}"));
+    }
+    Line::fail(
+        GOLIVE,
+        detail,
+        Some("this wxprov does not run the go-live steps yet, so `run` and `plan` refuse this job; remove the go-live columns and the job's [golive] template_id to run the other steps".into()),
+    )
 }
 
 /// An account the sheet's steps act on, and what they need of it.

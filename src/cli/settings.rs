@@ -235,6 +235,7 @@ impl Settings {
             encoding: given.encoding,
             sheet: given.sheet.clone().or_else(|| file.sheet.clone()),
             ignore_columns,
+            golive: std::sync::Arc::new(file.golive.clone()),
         };
         Ok(Settings {
             api_base,

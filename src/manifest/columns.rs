@@ -25,6 +25,17 @@ pub enum Column {
     AvatarCrop,
     Categories,
     RebindTaskid,
+    TemplateId,
+    UserVersion,
+    UserDesc,
+    ExtJson,
+    ServerDomains,
+    WebviewDomains,
+    Privacy,
+    AuditItems,
+    VersionDesc,
+    Release,
+    Golive,
 }
 
 /// One row of the column table: the English name, its aliases, and whether the column asks
@@ -36,9 +47,10 @@ pub struct Spec {
     pub asks: bool,
 }
 
-/// Every manifest column with its aliases, as DESIGN §3 lists them. The one place a column
-/// name is spelled: matching, typo suggestions and messages all read it.
-pub const TABLE: [Spec; 13] = [
+/// Every manifest column with its aliases, as DESIGN §3 and §9 (the go-live columns) list
+/// them. The one place a column name is spelled: matching, typo suggestions and messages all
+/// read it.
+pub const TABLE: [Spec; 24] = [
     Spec { column: Column::Appid, name: "appid", aliases: &["小程序appid", "AppID"], asks: false },
     Spec { column: Column::OfficialAppid, name: "official_appid", aliases: &["公众号appid"], asks: true },
     Spec { column: Column::CopyWxVerify, name: "copy_wx_verify", aliases: &["复用认证"], asks: false },
@@ -54,6 +66,17 @@ pub const TABLE: [Spec; 13] = [
     Spec { column: Column::AvatarCrop, name: "avatar_crop", aliases: &["头像裁剪"], asks: false },
     Spec { column: Column::Categories, name: "categories", aliases: &["类目", "服务类目"], asks: true },
     Spec { column: Column::RebindTaskid, name: "rebind_taskid", aliases: &["换绑taskid"], asks: true },
+    Spec { column: Column::TemplateId, name: "template_id", aliases: &["模板ID"], asks: true },
+    Spec { column: Column::UserVersion, name: "user_version", aliases: &["版本号"], asks: false },
+    Spec { column: Column::UserDesc, name: "user_desc", aliases: &["版本描述"], asks: false },
+    Spec { column: Column::ExtJson, name: "ext_json", aliases: &["ext_json"], asks: false },
+    Spec { column: Column::ServerDomains, name: "server_domains", aliases: &["服务器域名"], asks: false },
+    Spec { column: Column::WebviewDomains, name: "webview_domains", aliases: &["业务域名"], asks: false },
+    Spec { column: Column::Privacy, name: "privacy", aliases: &["隐私设置"], asks: false },
+    Spec { column: Column::AuditItems, name: "audit_items", aliases: &["提审页面"], asks: false },
+    Spec { column: Column::VersionDesc, name: "version_desc", aliases: &["提审说明"], asks: false },
+    Spec { column: Column::Release, name: "release", aliases: &["发布"], asks: false },
+    Spec { column: Column::Golive, name: "golive", aliases: &["上线"], asks: true },
 ];
 
 /// Columns wxprov writes into its own reports and reads back without using: `failed.csv`'s
@@ -66,8 +89,8 @@ pub const OWN_COLUMNS: [&str; 1] = ["error"];
 const TYPO_SIMILARITY: f64 = 0.75;
 
 impl Column {
-    pub const ALL: [Column; 13] = {
-        let mut all = [Column::Appid; 13];
+    pub const ALL: [Column; TABLE.len()] = {
+        let mut all = [Column::Appid; TABLE.len()];
         let mut i = 0;
         while i < TABLE.len() {
             all[i] = TABLE[i].column;
@@ -215,7 +238,7 @@ pub enum HeaderError {
     #[error("{}", describe_unknown(.0))]
     Unknown(Vec<UnknownColumn>),
     #[error(
-        "the sheet has no column that asks for anything: it needs at least one of {} / 表头中没有任何要办理的列（名称、简介、头像、类目、注册或换绑）",
+        "the sheet has no column that asks for anything: it needs at least one of {} / 表头中没有任何要办理的列（名称、简介、头像、类目、注册、换绑或上线）",
         asking_columns()
     )]
     AsksNothing,

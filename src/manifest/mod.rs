@@ -42,6 +42,7 @@ pub mod validate;
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use categories::{CategoryTree, Tree};
 pub use columns::{Column, Columns};
@@ -52,8 +53,9 @@ pub use row::{
     AvatarChange, CategoryAdd, CategoryChange, CertificateFile, Crop, ImageFile, NicknameChange, RebindChange, Row,
 };
 pub use step::{Step, StepKind};
-pub use validate::{cell_problem, Rejected};
+pub use validate::{cell_problem, Reason, Rejected};
 
+use crate::golive::{GoLiveDefaults, Resolver};
 use reader::Source;
 use validate::{Duplicates, Validator};
 
@@ -67,6 +69,8 @@ pub struct ReadOptions {
     pub sheet: Option<String>,
     /// Header names of columns to skip without complaint.
     pub ignore_columns: Vec<String>,
+    /// The job's `[golive]` defaults the go-live cells fall back to (DESIGN §9).
+    pub golive: Arc<GoLiveDefaults>,
 }
 
 impl ReadOptions {
@@ -82,6 +86,7 @@ pub struct Manifest {
     path: PathBuf,
     source: Source,
     columns: Columns,
+    golive: Arc<GoLiveDefaults>,
 }
 
 /// Opens the manifest at `path` (`.csv`/`.tsv`/`.txt` or `.xlsx`) and reads its header.
@@ -92,7 +97,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Manifest, ManifestErro
         at: source.header_at(),
         source: e,
     })?;
-    Ok(Manifest { path: path.to_path_buf(), source, columns })
+    Ok(Manifest { path: path.to_path_buf(), source, columns, golive: Arc::clone(&options.golive) })
 }
 
 /// Opens, reads and validates the manifest at `path`, keeping every row.
@@ -248,6 +253,7 @@ impl Manifest {
         }
         let base = self.path.parent().unwrap_or(Path::new("."));
         let mut validator = Validator::new(self.columns.clone(), base, tree, duplicates);
+        validator.golive(Resolver::new(Arc::clone(&self.golive)));
         let mut counts = Counts::default();
         for row in self.rows()?.take(limit) {
             let verdict = match row {

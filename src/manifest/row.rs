@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use wechat_open::image::ImageKind;
 
 use super::step::Step;
+use crate::golive::GoLive;
 
 /// An image a row refers to, read and checked at validation time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +116,8 @@ pub struct Row {
     pub signature: Option<String>,
     pub categories: Option<CategoryChange>,
     pub rebind: Option<RebindChange>,
+    /// The row's go-live (DESIGN §9), when it goes live.
+    pub golive: Option<Box<GoLive>>,
     /// In run order.
     pub steps: Vec<Step>,
     /// The row's cells as the file has them (for `failed.csv`).

@@ -34,10 +34,15 @@ struct Canonical<'a, T: Serialize> {
 }
 
 fn step<T: Serialize>(kind: StepKind, input: T) -> Step {
-    let canonical = Canonical { v: FORMAT, step: kind.as_str(), input };
+    Step { kind, input_hash: input_hash(kind.as_str(), input) }
+}
+
+/// The input hash of the step named `step` (the go-live stages are hashed by it too).
+pub fn input_hash<T: Serialize>(step: &str, input: T) -> String {
+    let canonical = Canonical { v: FORMAT, step, input };
     // Serializing plain structs of strings and numbers cannot fail.
     let json = serde_json::to_vec(&canonical).unwrap_or_default();
-    Step { kind, input_hash: sha256_hex(&json) }
+    sha256_hex(&json)
 }
 
 #[derive(Serialize)]

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::golive::Resolver;
 use crate::image::{Image, ImageError, MAX_BMP_BYTES};
 use wechat_open::appid::{self, Appid};
 use wechat_open::image::{ImageKind, MAX_IMAGE_BYTES};
@@ -90,6 +91,8 @@ pub struct Validator<'t> {
     duplicates: Duplicates,
     /// Images already checked, by resolved path: many rows share a licence or a certificate.
     images: HashMap<PathBuf, Result<(String, ImageKind, u64), Reason>>,
+    /// Go-live's values, against the job's `[golive]`.
+    golive: Resolver,
 }
 
 /// Collects a row's problems.
@@ -107,7 +110,19 @@ impl Report {
 impl<'t> Validator<'t> {
     /// `base` is the manifest's folder, against which image paths resolve.
     pub fn new(columns: Columns, base: &Path, tree: Tree<'t>, duplicates: Duplicates) -> Self {
-        Validator { columns, base: base.to_path_buf(), tree, duplicates, images: HashMap::new() }
+        Validator {
+            columns,
+            base: base.to_path_buf(),
+            tree,
+            duplicates,
+            images: HashMap::new(),
+            golive: Resolver::default(),
+        }
+    }
+
+    /// Resolves go-live against `resolver`'s job defaults (none by default).
+    pub fn golive(&mut self, resolver: Resolver) {
+        self.golive = resolver;
     }
 
     pub fn columns(&self) -> &Columns {
@@ -237,6 +252,15 @@ impl<'t> Validator<'t> {
             t if REBIND_BY_SCAN.contains(&t.to_lowercase().as_str()) => Some(RebindChange { taskid: None }),
             t => Some(RebindChange { taskid: Some(t) }),
         };
+        let golive = match self.golive.resolve(&self.columns, &raw.cells, &self.base, registration) {
+            Ok(golive) => golive.map(Box::new),
+            Err(problems) => {
+                for (column, reason) in problems {
+                    report.add(column, reason);
+                }
+                None
+            }
+        };
 
         if !report.problems.is_empty() {
             let cells = written_cells.unwrap_or(raw.cells);
@@ -267,6 +291,7 @@ impl<'t> Validator<'t> {
             signature,
             categories,
             rebind,
+            golive,
             steps: Vec::new(),
             cells: raw.cells,
         };

@@ -18,6 +18,7 @@ mod explain;
 mod faults;
 mod feedback;
 mod formats;
+mod golive_input;
 mod guide;
 mod help;
 mod images;

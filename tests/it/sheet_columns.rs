@@ -120,8 +120,8 @@ fn a_sheet_that_asks_for_nothing_is_refused() {
     assert_eq!(
         ran.stderr,
         "error: manifest manifest.csv, line 1 (the header): the sheet has no column that asks for anything: it needs \
-         at least one of `official_appid`, `nickname`, `signature`, `avatar`, `categories`, `rebind_taskid` / \
-         表头中没有任何要办理的列（名称、简介、头像、类目、注册或换绑）\n"
+         at least one of `official_appid`, `nickname`, `signature`, `avatar`, `categories`, `rebind_taskid`, \
+         `template_id`, `golive` / 表头中没有任何要办理的列（名称、简介、头像、类目、注册、换绑或上线）\n"
     );
     assert!(sim.calls().is_empty());
 }

@@ -1,0 +1,102 @@
+//! Go-live's input (DESIGN §2 `[golive]`, §9): which rows go live, the go-live cells checked
+//! with their line and column by `check`, and `run` and `plan` refusing a job that asks for
+//! go-live while this build has no go-live steps — a go-live cell is never ignored.
+
+use crate::harness::{Sim, Workspace};
+
+const OA: &str = "wx28f759479ea1e090";
+
+const EXT: &str = r#"{"extAppid":"${appid}","ext":{"shop":"${column:门店编号}"}}"#;
+const GUIDE: &str = "[owner_setting]\ncontact_email = \"privacy@example.cn\"\nnotice_method = \"小程序首页公告\"\n\n\
+    [[setting_list]]\nprivacy_key = \"PhoneNumber\"\nprivacy_text = \"联系订单\"\n";
+
+const JOB: &str = "manifest = \"sheets/manifest.csv\"\nreport_dir = \"reports\"\nignore_columns = [\"门店编号\"]\n\
+    [golive]\ntemplate_id = 128\nuser_version = \"2.4.0\"\nuser_desc = \"门店版\"\next_json = \"golive/ext.json\"\n\
+    privacy = \"golive/privacy.toml\"\n";
+
+/// Line 2 registers and goes live on the job's defaults; line 3 is live on its merchant's own
+/// code (no switch: untouched); line 4 gives its own template but a domain without https;
+/// line 5 gives a version without going live; line 6 asks with `上线` but its shop is empty.
+const SHEET: &str = "appid,official_appid,nickname,模板ID,版本号,服务器域名,上线,门店编号\n\
+    ,wx28f759479ea1e090,杭州示例门店,,,,,S1\n\
+    wxe5f52902cf4de896,,杭州示例工具,,,,,S2\n\
+    wxdc685123d9554530,,,77,,request=http://api.example.cn,,S3\n\
+    wx0f1e2d3c4b5a6978,,,,3.0.0,,,S4\n\
+    wx1a2b3c4d5e6f7081,,,,,,1,\n";
+
+fn workspace(job: &str, sheet: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.write("job.toml", job);
+    ws.write("sheets/manifest.csv", sheet);
+    ws.write("golive/ext.json", EXT);
+    ws.write("golive/privacy.toml", GUIDE);
+    ws
+}
+
+#[test]
+fn check_names_the_rows_that_go_live_and_every_bad_go_live_cell() {
+    let sim = Sim::start();
+    let ws = workspace(JOB, SHEET);
+    let ran = ws.test_on(&sim).args(["check", "job.toml"]).status(1).run();
+    let golive: Vec<&str> = ran.stdout.lines().skip_while(|l| !l.starts_with("skip  sheet")).take(6).collect();
+    assert_eq!(
+        golive.join("\n"),
+        "skip  sheet: 3 of 5 rows are invalid and not checked here (`wxprov plan JOB` says why)\n\
+         FAIL  go-live: 1 row goes live (line 2)\n      \
+         line 4, column server_domains: \"http://api.example.cn\" must start with https:// / “http://api.example.cn”应以 https:// 开头\n      \
+         line 5, column user_version: the row does not go live, so its user_version would not be used: give a template_id in the row, or set golive to 1 with the job's [golive] template_id / 该行不上线，“user_version”不会被使用：请在该行填写模板ID，或把“上线”设为 1 并在任务文件 [golive] 中设置 template_id\n      \
+         line 6, column ext_json: ext_json uses ${column:门店编号} but this row's 门店编号 is empty / ext_json 使用了 ${column:门店编号}，但该行的“门店编号”为空\n      \
+         to fix: this wxprov does not run the go-live steps yet, so `run` and `plan` refuse this job; remove the go-live columns and the job's [golive] template_id to run the other steps"
+    );
+}
+
+#[test]
+fn run_and_plan_refuse_a_job_that_asks_for_go_live_before_any_call() {
+    let sim = Sim::start();
+    let ws = workspace(JOB, SHEET);
+    for command in ["run", "plan"] {
+        let ran = ws.test_on(&sim).args([command, "job.toml"]).status(2).run();
+        assert_eq!(
+            ran.stderr.lines().last().unwrap_or_default(),
+            "error: sheets/manifest.csv asks for go-live (column golive, column template_id, column user_version, column server_domains, the job's [golive] template_id), \
+             and this wxprov does not run the go-live steps (domains, code, privacy, audit, release) yet; `wxprov check` validates the go-live cells. \
+             Remove them to run the other steps / 该任务要求上线，但此版本的 wxprov 尚不能执行上线步骤；可用 wxprov check 检查上线相关的单元格",
+            "{command}"
+        );
+    }
+    assert!(!ws.ledger().exists(), "no ledger was made");
+    assert_eq!(sim.calls(), Vec::<serde_json::Value>::new(), "no call was made");
+
+    // The job's template alone asks for go-live too: its registration rows would go live.
+    let ws = workspace(JOB, &format!("appid,official_appid,nickname,门店编号\n,{OA},杭州示例门店,S1\n"));
+    ws.test_on(&sim)
+        .args(["run", "job.toml"])
+        .status(2)
+        .stderr_has("asks for go-live (the job's [golive] template_id)")
+        .run();
+    assert_eq!(sim.calls().len(), 0);
+}
+
+#[test]
+fn the_golive_section_is_checked_when_the_job_is_read() {
+    let sim = Sim::start();
+    let sheet = "appid,nickname\nwxe5f52902cf4de896,杭州示例工具\n";
+    let cases = [
+        ("templat_id = 1\n", "unknown field `templat_id`"),
+        (
+            "webview_domains = [\"https://h5.example.cn:8443\"]\n",
+            "[golive] webview_domains: \"https://h5.example.cn:8443\" may not have a port",
+        ),
+        ("privacy = \"golive/none.toml\"\n", "[golive] privacy: cannot read the privacy guide"),
+        (
+            "server_domains = { socket = [\"wss://a.cn\"] }\n",
+            "\"socket\" is not a domain type (one of request, ws, upload, download, udp, tcp)",
+        ),
+    ];
+    for (section, message) in cases {
+        let ws = workspace(&format!("manifest = \"sheets/manifest.csv\"\n[golive]\n{section}"), sheet);
+        let ran = ws.test_on(&sim).args(["check", "job.toml"]).status(2).run();
+        assert!(ran.stderr.contains(message) && ran.stderr.contains("job.toml"), "{section}: {}", ran.stderr);
+    }
+    assert_eq!(sim.calls().len(), 0);
+}
