@@ -19,7 +19,10 @@ impl ClassText for ErrClass {
         match self {
             ErrClass::Retry => "transient: wxprov backs off and retries, up to [retry] max_attempts",
             ErrClass::Token => "bad token: wxprov drops the cached token, refreshes it and calls once more",
-            ErrClass::Defer => "quota spent: wxprov defers the row and a later run continues it",
+            ErrClass::Defer => {
+                "not now, a quota spent or a scan still running: wxprov defers the step until the retry \
+                 time below, then a run continues it"
+            }
             ErrClass::Stop => {
                 "the platform's own credentials or setup: wxprov stops the run at once (exit 1) and changes no \
                  row; fix what the hint says and run again"
@@ -30,6 +33,11 @@ impl ClassText for ErrClass {
                  needed"
             }
             ErrClass::Human => "needs a person: the row goes to failed.csv until its input changes",
+            ErrClass::Review => {
+                "an audit is already running: wxprov follows it when get_latest_auditstatus shows this \
+                 row's user_version (never submitting again while it runs); someone else's audit blocks the step"
+            }
+            ErrClass::Done => "already so: once live state confirms it, wxprov counts the step as done",
         }
     }
 }
@@ -87,6 +95,31 @@ const H_NEW_ADMIN_QUOTA: &str = "The new admin already manages as many accounts 
 const H_REUPLOAD: &str = "The image's media_id was not accepted: temporary media expire after \
     3 days and must be uploaded with the mini-program's own token. Run again with \
     --retry-failed so wxprov uploads the file again; if it repeats, report it with the run id.";
+
+const H_PRIVACY_FILE: &str = "Fix the privacy guide: the TOML file the privacy column (or \
+    [golive] privacy) names, then run again.";
+const H_DOMAIN_RULES: &str = "Fix the server_domains cell (or [golive] server_domains): each \
+    domain with its scheme (https:// for request, upload and download, wss:// for ws), no IP \
+    address, no api.weixin.qq.com, ICP-filed; then run again. WeChat changed nothing.";
+const H_EXT_JSON: &str = "Fix the ext_json file the row (or [golive] ext_json) names: valid \
+    JSON, only pages and paths the template has, then run again; the code step commits again.";
+const H_PLUGIN: &str = "The template's code uses a plugin the mini-program cannot use at that \
+    version. Have the mini-program's admin add the plugin on mp.weixin.qq.com (设置 → 第三方设置 \
+    → 插件管理), or commit a template without it (template_id), then run again.";
+const H_PRIVATE_INFOS: &str = "Fix requiredPrivateInfos in the ext_json file: exact API names \
+    (e.g. getLocation), not both of an exclusive pair, only APIs the account may use (see \
+    get_privacy_interface), then run again.";
+const H_AUDIT_ITEMS: &str = "Fix the audit_items cell: up to five `page|tag|title` items, the \
+    page one of the committed code's pages, tags space-separated (at most 10 of 20 characters), \
+    a title of at most 32 characters; then run again.";
+const H_NOT_PLATFORM_CODE: &str = "The mini-program has no code committed by this platform. Give \
+    the row a template_id (or golive 1 with [golive] template_id) so the code step commits \
+    first, then run again.";
+const H_PLATFORM_AUDIT_LIMIT: &str = "WeChat has limited this platform's audit submissions. \
+    Check the notice in 小程序服务商助手 (or open.weixin.qq.com), fix what it names, then run \
+    again; the row keeps its code.";
+const H_SPEEDUP: &str = "A speed-up (speedupaudit) is optional: the audit goes on at its \
+    normal pace. Nothing to fix; wxprov keeps following the audit.";
 
 /// In the catalogue's order.
 const HINTS: &[Hint] = &[
@@ -513,6 +546,332 @@ const HINTS: &[Hint] = &[
         76022,
         "WeChat keeps no quota for that path under this account's token. Ask about an API the \
         account itself calls, with its own appid.",
+    ),
+    // ---- Go-live (golive.md): privacy (§1) ----
+    h(
+        86069,
+        "The privacy guide's owner_setting lacks a required field: give at least one of \
+        contact_phone, contact_email, contact_qq, contact_weixin, and notice_method, in the TOML \
+        file the privacy column (or [golive] privacy) names, then run again.",
+    ),
+    h(
+        86070,
+        "Add owner_setting.notice_method (how users are told of changes, e.g. 小程序首页公告) to \
+        the privacy guide the privacy column names, then run again.",
+    ),
+    h(
+        86071,
+        "WeChat refused privacy_ver: wxprov sends 2 (the development version). If it repeats, \
+        report it with the run id; nothing in the sheet to fix.",
+    ),
+    h(
+        86072,
+        "Fix owner_setting.store_expire_timestamp in the privacy guide: digits followed by 天, \
+        e.g. \"180天\", saved as UTF-8; or leave it out. Then run again.",
+    ),
+    h(86073, H_PRIVACY_FILE),
+    h(
+        86074,
+        "There is no live privacy guide to change (the mini-program was never released): wxprov \
+        writes the development version (privacy_ver 2), which the release makes live. If this \
+        repeats, report it with the run id.",
+    ),
+    h(
+        86075,
+        "The live guide's ext_file_media_id cannot change: remove ext_file_media_id from the \
+        privacy guide the privacy column names, then run again.",
+    ),
+    h(
+        61039,
+        "WeChat is still scanning the committed code for privacy APIs (about a minute after a \
+        commit). wxprov takes the step up again a minute later in the same run, without \
+        committing again; nothing to fix.",
+    ),
+    h(
+        61040,
+        "The code uses a privacy API the mini-program may not use or did not declare: apply for \
+        it (get_privacy_interface / apply_privacy_interface, e.g. wx.chooseLocation), declare it \
+        in requiredPrivateInfos of the ext_json file, or drop it from the template; then run \
+        again.",
+    ),
+    h(
+        61031,
+        "An application for this privacy API is already in review; wait for WeChat's answer \
+        (get_privacy_interface shows its status), then run again.",
+    ),
+    h(61032, "The application's supporting video must be one mp4 file: fix its URL and apply again."),
+    h(
+        61033,
+        "WeChat could not download the application's supporting video: make its URL public and \
+        reachable, then apply again.",
+    ),
+    h(
+        61034,
+        "The application lacks a required field: give api_name, content and one of url_list, \
+        pic_list or video_list, then apply again.",
+    ),
+    h(
+        61035,
+        "This API needs no application, or its name is misspelt (names are case-sensitive, e.g. \
+        wx.chooseLocation). Check the name; nothing to apply for otherwise.",
+    ),
+    // ---- Go-live: domains (§2) ----
+    h(
+        85015,
+        "The appid in the row is not a mini-program: check the appid column; domains are set on \
+        mini-programs only.",
+    ),
+    h(
+        85016,
+        "Too many domains of one type (at most 200): shorten that list in the server_domains \
+        cell, then run again.",
+    ),
+    h(
+        85017,
+        "No domain was added: the list is empty, already set, or not on the platform's own \
+        list. Check the server_domains cell against the platform's server domains \
+        (open.weixin.qq.com → 开发资料), then run again.",
+    ),
+    h(
+        85018,
+        "A domain in server_domains is not on the platform's own server-domain list. Add it on \
+        open.weixin.qq.com (第三方平台 → 开发资料 → 服务器域名, or modify_wxa_server_domain), then \
+        run again; no sheet change needed.",
+    ),
+    h(85301, H_DOMAIN_RULES),
+    h(
+        85302,
+        "A domain in server_domains has no ICP filing: file it (备案), or remove it from the \
+        cell, then run again. WeChat changed nothing.",
+    ),
+    h(85303, H_DOMAIN_RULES),
+    h(
+        86100,
+        "A domain's scheme does not fit its type: https:// for request, upload and download, \
+        wss:// for ws, udp:// and tcp:// for those. Fix the server_domains cell and run again.",
+    ),
+    h(86101, "Remove api.weixin.qq.com from the server_domains cell and run again."),
+    h(
+        86102,
+        "The mini-program's 50 domain changes this month are used up; wxprov defers the domains \
+        step to the first of next month (Beijing time). Nothing to fix in the sheet.",
+    ),
+    h(
+        45082,
+        "A domain in server_domains has no ICP filing: file it (备案), or remove it from the \
+        cell, then run again.",
+    ),
+    h(
+        89019,
+        "The business domains are already what webview_domains says: wxprov reads them back and \
+        counts the step as done. Nothing to fix.",
+    ),
+    h(
+        89020,
+        "The platform has no business domain registered. Register the domains of webview_domains \
+        on open.weixin.qq.com (第三方平台 → 开发资料 → 业务域名, with the confirm file at each \
+        domain's root), then run again; no sheet change needed.",
+    ),
+    h(
+        89021,
+        "A domain in webview_domains is neither a business domain of the platform nor a \
+        sub-domain of one. Register it on open.weixin.qq.com (第三方平台 → 开发资料 → 业务域名), \
+        or fix the cell, then run again.",
+    ),
+    h(89029, "Too many business domains: shorten the webview_domains cell, then run again."),
+    h(
+        89231,
+        "A person's mini-program cannot have business domains: clear the webview_domains cell \
+        and run again.",
+    ),
+    h(
+        86103,
+        "The business domain's confirm file was not found or differed: serve the file \
+        (get_webviewdomain_confirmfile) byte for byte at the domain's root, then run again.",
+    ),
+    h(
+        44002,
+        "WeChat received a POST without a body: a wxprov bug, not a sheet problem. Report it \
+        with the run id and the row's line number.",
+    ),
+    // ---- Go-live: code and audit (§3) ----
+    h(
+        85064,
+        "The template is not in the platform's library: check template_id (or [golive] \
+        template_id) against gettemplatelist (open.weixin.qq.com → 模板库), then run again.",
+    ),
+    h(
+        85065,
+        "The platform's template library is full (200): delete old templates on \
+        open.weixin.qq.com (模板库) before adding one.",
+    ),
+    h(85013, H_EXT_JSON),
+    h(
+        85014,
+        "template_id is not a template of the platform's library: check the template_id cell \
+        (or [golive] template_id) against gettemplatelist, then run again.",
+    ),
+    h(
+        85043,
+        "WeChat found the template broken: check template_id, or add the template to the \
+        library again from its draft, then run again.",
+    ),
+    h(
+        85044,
+        "The template's code package is over WeChat's size limit: make the template smaller (or \
+        use sub-packages), add it to the library again and put the new template_id in the sheet.",
+    ),
+    h(85045, H_EXT_JSON),
+    h(
+        85046,
+        "A tabBar item in the ext_json file has no pagePath: fix the file the row names, then \
+        run again.",
+    ),
+    h(
+        85047,
+        "The ext_json file's pages list is empty: list the template's pages (or leave pages \
+        out), then run again.",
+    ),
+    h(85048, H_EXT_JSON),
+    h(80066, H_PLUGIN),
+    h(80067, H_PLUGIN),
+    h(80082, H_PLUGIN),
+    h(85310, H_PRIVATE_INFOS),
+    h(85311, H_PRIVATE_INFOS),
+    h(85312, H_PRIVATE_INFOS),
+    h(
+        9402202,
+        "The mini-program's previous commit or submission has not finished: wxprov backs off \
+        and tries again, one operation at a time. If it keeps coming back, run again later.",
+    ),
+    h(
+        9402203,
+        "A standard template takes only extAppid, ext and window in ext_json: remove the other \
+        keys from the file the row names, then run again.",
+    ),
+    h(86000, H_NOT_PLATFORM_CODE),
+    h(86001, H_NOT_PLATFORM_CODE),
+    h(85006, H_AUDIT_ITEMS),
+    h(85007, H_AUDIT_ITEMS),
+    h(85011, H_AUDIT_ITEMS),
+    h(
+        85008,
+        "The mini-program has no approved category (or the audit item names another): wait for \
+        the categories step to be approved (`wxprov status`), or fix the category of the \
+        audit_items cell, then run again.",
+    ),
+    h(
+        85009,
+        "An audit is already running. If it is this row's user_version wxprov follows it (push \
+        or get_auditstatus); if it is another version, the step is blocked: wait for that \
+        audit, or withdraw it (undocodeaudit), then run again.",
+    ),
+    h(85010, H_AUDIT_ITEMS),
+    h(85023, H_AUDIT_ITEMS),
+    h(85051, "The version_desc cell (or the preview) is too long: shorten it, then run again."),
+    h(
+        85077,
+        "A category of the audit item is no longer valid (WeChat may have withdrawn it): change \
+        the mini-program's categories (categories column) and audit_items, then run again.",
+    ),
+    h(
+        85085,
+        "The platform's audit quota for this month is used up (one pool for every mini-program \
+        of the platform). wxprov defers the row and submits it as soon as a later run's \
+        queryquota shows rest > 0 (a temporary increase from 小程序服务商助手 → 审核管理), at the \
+        latest on the first of next month, Beijing time.",
+    ),
+    h(
+        85086,
+        "No code has been committed yet: the code step must be done first (template_id, or \
+        golive 1 with [golive] template_id); run again.",
+    ),
+    h(
+        85087,
+        "The code calls navigateToMiniProgram: list the target appids in \
+        navigateToMiniProgramAppIdList of the ext_json file, then run again.",
+    ),
+    h(85092, "The audit's preview_info is malformed: a wxprov bug. Report it with the run id."),
+    h(85093, "Too many preview pictures or videos for the audit: a wxprov bug. Report it with the run id."),
+    h(
+        85094,
+        "A social category (社区/论坛, 笔记, 问答) needs a content-moderation declaration \
+        (ugc_declare) on its first submission, which wxprov does not send yet: submit this one \
+        on the platform by hand, or choose another category.",
+    ),
+    h(
+        86002,
+        "The mini-program's name, avatar or signature is not set yet: fill the nickname, avatar \
+        and signature columns (or wait for the name's review), then run again.",
+    ),
+    h(
+        86007,
+        "WeChat does not let this mini-program submit code (see its notices on \
+        mp.weixin.qq.com). Have the merchant resolve it, then run again.",
+    ),
+    h(86009, H_PLATFORM_AUDIT_LIMIT),
+    h(86010, H_PLATFORM_AUDIT_LIMIT),
+    h(
+        87006,
+        "The appid is a mini-game, which cannot be submitted this way: check the appid column, \
+        or remove the go-live cells from the row.",
+    ),
+    h(
+        9400001,
+        "The mini-program has live streaming (直播) enabled, which this release does not allow: \
+        have the merchant release it on mp.weixin.qq.com, or set release to manual.",
+    ),
+    h(
+        85012,
+        "WeChat does not know the audit id wxprov stored: the audit step reads the latest audit \
+        (get_latest_auditstatus) on the next run. If it repeats, report it with the run id.",
+    ),
+    h(
+        87013,
+        "The mini-program's audit withdrawals are used up (5 a day, 10 a month; some say 1 a \
+        day): wxprov defers the step to the next day, Beijing time. Nothing to fix.",
+    ),
+    h(
+        89401,
+        "WeChat's audit system is unstable: wxprov backs off and retries; a later run tries \
+        again. Nothing to fix.",
+    ),
+    h(
+        89402,
+        "The mini-program has no audit waiting, so there is nothing to speed up. Check the \
+        audit step in `wxprov status`.",
+    ),
+    h(89403, H_SPEEDUP),
+    h(89404, H_SPEEDUP),
+    h(
+        89405,
+        "The platform's speed-ups this month are used up: the speed-up is skipped until the \
+        first of next month (Beijing time); the audit goes on at its normal pace.",
+    ),
+    h(
+        85019,
+        "There is no approved version to release: the audit step must be approved first (`wxprov \
+        status`); run again after it is.",
+    ),
+    h(
+        85020,
+        "The audit has not been approved, so nothing can be released yet: wait for the audit \
+        (`wxprov status`), then run again.",
+    ),
+    h(
+        85052,
+        "The approved version is already released: wxprov confirms it with getversioninfo and \
+        counts the release step as done. Nothing to fix.",
+    ),
+    h(
+        87011,
+        "A phased release (灰度发布) is under way, so WeChat does not roll back; finish or stop \
+        it on mp.weixin.qq.com first.",
+    ),
+    h(
+        87012,
+        "This version cannot be rolled back (only the last 5, and a rolled-back one not again): \
+        choose another version.",
     ),
 ];
 

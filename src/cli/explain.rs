@@ -16,7 +16,8 @@ use wechat_open::TokenKind;
 
 #[derive(Debug, clap::Args)]
 /// Explain a WeChat errcode: its Chinese text, an English gloss, how wxprov treats it
-/// (retry, token, defer, stop, blocked or human) and what to do about it.
+/// (retry, token, defer, stop, blocked, human, or for go-live review and done) and what to do about
+/// it.
 pub struct Args {
     /// The errcode, e.g. 61055 or -1
     #[arg(allow_negative_numbers = true)]
@@ -111,7 +112,7 @@ fn class_lines(out: &mut String, code: i64, class: ErrClass, now: DateTime<Utc>)
     line(out, "class", &wrap(&text, WIDTH - LABEL));
     if let Some(until) = defer_until(code) {
         let at = wechat_open::beijing::show(Some(until.not_before(now).timestamp()));
-        let text = format!("from {}\nif hit now: {at}", until.describe());
+        let text = format!("{}\nif hit now: {at}", wrap(&format!("from {}", until.describe()), WIDTH - LABEL));
         line(out, "retry", &text);
     }
 }

@@ -162,7 +162,10 @@ impl StepOutcome {
                 not_before: Some(now.timestamp()),
                 ..deferred(message)
             },
-            ErrClass::Blocked | ErrClass::Stop => {
+            // The go-live steps confirm these from live state first (get_latest_auditstatus
+            // shows whose audit runs; getversioninfo what is released): an error that reaches
+            // here unconfirmed is left for a person to look at, never taken as success.
+            ErrClass::Blocked | ErrClass::Stop | ErrClass::Review | ErrClass::Done => {
                 StepOutcome { errcode: code, hint, ..StepOutcome::state(StepState::Blocked, message) }
             }
             ErrClass::Token | ErrClass::Human => {
@@ -215,6 +218,26 @@ mod tests {
         let busy = ApiError::Http { api: "/a".into(), status: 502 };
         let out = StepOutcome::from_error(&busy, now);
         assert_eq!((out.state, out.not_before), (StepState::Deferred, Some(now.timestamp())), "due at once");
+    }
+
+    /// The go-live classes a step has not confirmed from live state are never taken as
+    /// success nor as an audit followed: blocked, with the hint. The waits: 61039 a minute,
+    /// 85085 at the latest the first of next month.
+    #[test]
+    fn golive_errors_map_to_states() {
+        use wechat_open::TokenKind::Authorizer;
+        let now = utc(2026, 3, 10, 4, 0, 0);
+        let error = |code| ApiError::WeChat { api: "/wxa/x".into(), code, message: "m".into(), token: Authorizer };
+        for code in [85009, 85052, 89019, 85018] {
+            let out = StepOutcome::from_error(&error(code), now);
+            assert_eq!(out.state, StepState::Blocked, "{code}");
+            assert_eq!(out.hint.as_deref(), errcode::lookup(code).map(|e| e.hint), "{code}");
+        }
+        let scan = StepOutcome::from_error(&error(61039), now);
+        assert_eq!((scan.state, scan.not_before), (StepState::Deferred, Some(now.timestamp() + 60)));
+        let quota = StepOutcome::from_error(&error(85085), now);
+        assert_eq!((quota.state, quota.not_before), (StepState::Deferred, Some(secs(2026, 3, 31, 16))));
+        assert_eq!(StepOutcome::from_error(&error(61040), now).state, StepState::Failed);
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn the_whole_help_of_explain() {
     assert_eq!(
         help(&["explain"]),
         "Explain a WeChat errcode: its Chinese text, an English gloss, how wxprov treats it (retry, token,\n\
-         defer, stop, blocked or human) and what to do about it\n\
+         defer, stop, blocked, human, or for go-live review and done) and what to do about it\n\
          \n\
          Usage: wxprov explain <ERRCODE>\n\
          \n\

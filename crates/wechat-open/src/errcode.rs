@@ -5,9 +5,12 @@
 //! credentials is the platform's setup; on one account's call, that account's appid).
 //!
 //! The Chinese texts are the documents' own (`fastregister-and-settings.md`,
-//! `fastregister-intro.md`), typos included, so that people can search for them; codes that
-//! only `NOTES.md` names (tokens, quotas, general errors) carry the platform's wording. A unit
-//! test re-reads copies of the three documents and fails if a code is missing. What to do
+//! `fastregister-intro.md`, `golive.md`), typos included, so that people can search for them;
+//! codes that only `NOTES.md` names (tokens, quotas, general errors) carry the platform's
+//! wording. The go-live codes take the classes of `golive.md` §6 as DESIGN §5 refines them:
+//! two classes exist for go-live alone ([`ErrClass::Review`], [`ErrClass::Done`]), and two
+//! waits ([`DeferUntil::AMinute`], [`DeferUntil::AuditQuota`]). A unit test re-reads copies of
+//! the four documents and fails if a code is missing or, for `golive.md`, has another class. What to do
 //! about a code in a given tool (its hints for ops staff) is that tool's, not this crate's.
 
 use chrono::{DateTime, Utc};
@@ -32,6 +35,13 @@ pub enum ErrClass {
     Blocked,
     /// Needs a person: something in the request (a name, a file, an id) must change.
     Human,
+    /// An audit is already running (85009): follow it if it is this row's version
+    /// (`get_latest_auditstatus`), never submit again while it runs; someone else's is
+    /// the row's `blocked`.
+    Review,
+    /// What the call asks for is already so (85052 on `release`, 89019 on
+    /// `setwebviewdomain`): done, once live state confirms it.
+    Done,
 }
 
 impl ErrClass {
@@ -44,6 +54,8 @@ impl ErrClass {
             ErrClass::Stop => "stop",
             ErrClass::Blocked => "blocked",
             ErrClass::Human => "human",
+            ErrClass::Review => "review",
+            ErrClass::Done => "done",
         }
     }
 }
@@ -57,6 +69,13 @@ pub enum DeferUntil {
     NextMonth,
     /// 1 January of next year, Beijing time (the yearly name changes, [`NAME_CHANGES_RESET`]).
     NextYear,
+    /// A minute from now, within the same run (61039: the privacy scan after a commit is still
+    /// running); the step is taken up again, never committed again ([`DeferUntil::within_run`]).
+    AMinute,
+    /// The platform's monthly audit quota (85085): until `queryquota`, read at each run, shows
+    /// `rest > 0`; at the latest the first of next month, Beijing time, which is what
+    /// [`DeferUntil::not_before`] gives ([`DeferUntil::ends_when_quota_returns`]).
+    AuditQuota,
 }
 
 /// The name-change quota (`getaccountbasicinfo` `nickname_info`: 2 a calendar year) resets
@@ -72,7 +91,20 @@ impl DeferUntil {
             DeferUntil::NextDay => crate::beijing::next_day(now),
             DeferUntil::NextMonth => crate::beijing::next_month(now),
             DeferUntil::NextYear => crate::beijing::next_year(now),
+            DeferUntil::AMinute => now + chrono::Duration::minutes(1),
+            DeferUntil::AuditQuota => crate::beijing::next_month(now),
         }
+    }
+
+    /// True when the wait is short enough that the same run takes the step up again (61039).
+    pub fn within_run(self) -> bool {
+        self == DeferUntil::AMinute
+    }
+
+    /// True when a later run may end the wait before [`DeferUntil::not_before`]: as soon as
+    /// `queryquota` shows `rest > 0` (a temporary increase, 85085).
+    pub fn ends_when_quota_returns(self) -> bool {
+        self == DeferUntil::AuditQuota
     }
 
     /// The rule in words.
@@ -81,6 +113,11 @@ impl DeferUntil {
             DeferUntil::NextDay => "the next day, Beijing time (00:00 UTC+8)",
             DeferUntil::NextMonth => "the first of next month, Beijing time (00:00 UTC+8)",
             DeferUntil::NextYear => "1 January next year, Beijing time (00:00 UTC+8)",
+            DeferUntil::AMinute => "a minute later, in the same run (never committing again)",
+            DeferUntil::AuditQuota => {
+                "the first run whose queryquota shows rest > 0; at the latest the first of next month, \
+                 Beijing time (00:00 UTC+8)"
+            }
         }
     }
 }
@@ -142,8 +179,8 @@ const fn on(token: TokenKind, entry: ErrInfo) -> ErrInfo {
     ErrInfo { token: Some(token), ..entry }
 }
 
-use DeferUntil::{NextDay, NextMonth};
-use ErrClass::{Blocked, Defer, Human, Retry, Stop, Token};
+use DeferUntil::{AMinute, AuditQuota, NextDay, NextMonth};
+use ErrClass::{Blocked, Defer, Done, Human, Retry, Review, Stop, Token};
 use Pace::{Exhausted, SlowDown};
 use TokenKind::Component;
 
@@ -256,6 +293,94 @@ static CATALOGUE: &[ErrInfo] = &[
     e(53205, Human, "头像裁剪框不合法", "the avatar crop box is invalid"),
     e(76021, Human, "cgi_path 填错了", "invalid cgi_path (quota/get)"),
     e(76022, Human, "当前调用接口使用的 token 与 api 所属账号不符，或该 api 无次数限制", "no quota for this cgi_path with this token (quota/get)"),
+    // ---- Go-live (golive.md): privacy (§1) ----
+    e(86069, Human, "owner_setting 必填字段缺失", "owner_setting is missing a required field (or gives no contact)"),
+    e(86070, Human, "notice_method 必填字段缺失", "owner_setting.notice_method is missing"),
+    e(86071, Human, "privacy_ver参数无效", "invalid privacy_ver"),
+    e(86072, Human, "store_expire_timestamp 参数无效", "invalid store_expire_timestamp (digits followed by 天, e.g. 180天)"),
+    e(86073, Human, "ext_file_media_id 参数无效", "invalid ext_file_media_id"),
+    e(86074, Human, "现网隐私协议不存在", "no live privacy guide exists (privacy_ver 1 before the first release)"),
+    e(86075, Human, "现网隐私协议的 ext_file_media_id 禁止修改", "the live guide's ext_file_media_id cannot be changed"),
+    e(61039, Defer, "隐私接口检查任务未完成，请稍等一分钟再重试", "the privacy scan of the committed code has not finished: wait a minute, do not commit again").until(AMinute),
+    e(61040, Human, "ext.json 配置或代码中的隐私接口无权限/未声明", "a privacy API in ext_json or the code is not permitted or not declared"),
+    e(61031, Human, "审核中，请不要重复申请", "the privacy-interface application is already in review"),
+    e(61032, Human, "视频格式不对，须为 mp4", "the supporting video must be an mp4"),
+    e(61033, Human, "视频下载失败", "the supporting video could not be downloaded"),
+    e(61034, Human, "必填参数缺失", "a required field of the application is missing"),
+    e(61035, Human, "该 api 无需申请", "this API needs no application (check its exact, case-sensitive name)"),
+    // ---- Go-live: domains (§2) ----
+    e(85015, Human, "该账号不是小程序账号", "the account is not a mini-program"),
+    e(85016, Human, "域名数量超过限制", "too many domains of one type"),
+    e(85017, Human, "没有新增域名（为空，或未在第三方平台登记，或已存在）", "no domain added: the list is empty, not on the platform's list, or already set"),
+    e(85018, Blocked, "域名没有在第三方平台设置", "the domain is not on the third-party platform's own server-domain list"),
+    e(85301, Human, "存在不符合域名规则的域名，导致无修改", "a domain breaks the domain rules: nothing was changed"),
+    e(85302, Human, "存在缺少 ICP 备案的域名，导致无修改", "a domain has no ICP filing: nothing was changed"),
+    e(85303, Human, "同时存在以上两种情况", "domains both break the rules and lack ICP filing: nothing was changed"),
+    e(86100, Human, "该 URL 的协议头有误", "the URL's scheme is wrong for its domain type"),
+    e(86101, Human, "不支持配置 api.weixin.qq.com", "api.weixin.qq.com cannot be configured as a domain"),
+    e(86102, Defer, "每个月只能修改 50 次，超过域名修改次数限制", "the 50 domain changes a month are used up").until(NextMonth),
+    e(45082, Human, "域名需要 ICP 备案", "the domain needs an ICP filing"),
+    e(89019, Done, "业务域名无更改，无需重复设置", "the business domains are already so: nothing to change"),
+    e(89020, Blocked, "尚未设置小程序业务域名（第三方平台未登记）", "the platform has registered no business domain"),
+    e(89021, Blocked, "请求保存的域名不是第三方平台已设置的业务域名或其子域名", "the business domain is not one the platform registered, nor a sub-domain of one"),
+    e(89029, Human, "业务域名数量超过限制", "too many business domains"),
+    e(89231, Human, "个人小程序不支持调用 setwebviewdomain", "a person's mini-program cannot have business domains"),
+    e(86103, Human, "check confirmfile fail", "the business domain's confirm file was not reachable or differed"),
+    e(44002, Human, "空包体", "empty post data: a POST without a body"),
+    // ---- Go-live: code and audit (§3) ----
+    e(85064, Human, "找不到模板", "template not found"),
+    e(85065, Human, "模板库已满", "the template library is full (200)"),
+    e(85013, Human, "无效的自定义配置", "invalid ext_json (unparsable, or with invalid paths)"),
+    e(85014, Human, "无效的模板编号", "invalid template_id"),
+    e(85043, Human, "模板错误", "template error"),
+    e(85044, Human, "代码包超过大小限制", "the code package is over the size limit"),
+    e(85045, Human, "ext_json 有不存在的路径", "ext_json names a path that does not exist"),
+    e(85046, Human, "tabBar 中缺少 path", "a tabBar item has no path"),
+    e(85047, Human, "pages 字段为空", "ext_json's pages is empty"),
+    e(85048, Human, "ext_json 解析失败", "ext_json could not be parsed"),
+    e(80066, Human, "非法的插件版本", "invalid plugin version"),
+    e(80067, Human, "找不到使用的插件", "a plugin the code uses was not found"),
+    e(80082, Human, "没有权限使用该插件", "no permission to use the plugin"),
+    e(85310, Human, "requiredPrivateInfos 格式或 api 名称错误", "requiredPrivateInfos is malformed or names an unknown API"),
+    e(85311, Human, "包含互斥的 api", "requiredPrivateInfos holds mutually exclusive APIs"),
+    e(85312, Human, "配置了无权限的 api", "requiredPrivateInfos names an API the account may not use"),
+    e(9402202, Retry, "请勿频繁提交，待上一次操作完成后再提交", "one operation at a time: the previous commit or submit of this mini-program has not finished"),
+    e(9402203, Human, "标准模板 ext_json 含不合法参数", "a standard template's ext_json holds more than extAppid, ext and window"),
+    e(86000, Human, "不是由第三方代小程序调用", "not called by a third-party platform on the mini-program's behalf"),
+    e(86001, Human, "不存在第三方已提交的代码", "the platform has committed no code to this mini-program"),
+    e(85006, Human, "标签格式错误", "invalid audit item tag"),
+    e(85007, Human, "页面路径错误", "invalid audit item page path"),
+    e(85011, Human, "标题填写错误", "invalid audit item title"),
+    e(85008, Human, "没有审核通过的类目，或类目不属于该小程序", "no approved category, or the category is not the mini-program's"),
+    e(85009, Review, "已经有正在审核的版本", "a version is already in audit (one at a time per mini-program)"),
+    e(85010, Human, "item_list 有项目为空", "an item_list entry is empty"),
+    e(85023, Human, "审核列表填写的项目数不在 1-5 以内", "item_list must hold 1 to 5 items"),
+    e(85051, Human, "version_desc 或者 preview_info 超限", "version_desc or preview_info is too long"),
+    e(85077, Human, "小程序类目信息失效（含官方下架的类目）", "a category is no longer valid (including ones WeChat withdrew)"),
+    e(85085, Defer, "小程序提审数量已达本月上限", "the platform's monthly audit quota is used up").until(AuditQuota),
+    e(85086, Human, "提交代码审核之前需提前上传代码", "commit code before submitting it for audit"),
+    e(85087, Human, "使用了 navigateToMiniProgram，需声明跳转 appid 列表", "navigateToMiniProgram is used: declare navigateToMiniProgramAppIdList"),
+    e(85092, Human, "preview_info 格式错误", "invalid preview_info"),
+    e(85093, Human, "视频或图片个数超限", "too many preview videos or pictures"),
+    e(85094, Human, "需提供审核机制说明信息", "a content-moderation declaration (ugc_declare) is required"),
+    e(86002, Human, "小程序还未设置昵称、头像、简介", "the mini-program's name, avatar or signature is not set yet"),
+    e(86007, Human, "小程序禁止提交", "this mini-program may not submit code"),
+    e(86009, Human, "服务商新增小程序代码提审能力被限制", "the platform may not submit new mini-programs' code for audit now"),
+    e(86010, Human, "服务商迭代小程序代码提审能力被限制", "the platform may not submit updated mini-programs' code for audit now"),
+    e(87006, Human, "小游戏不能提交", "a mini-game cannot be submitted this way"),
+    e(9400001, Human, "开发小程序已开通直播权限，不支持发布版本", "the mini-program has live streaming enabled: releases are not supported"),
+    e(85012, Human, "无效的审核 id", "invalid auditid"),
+    e(87013, Defer, "撤回次数达到上限", "the withdrawals allowed (a day, a month) are used up").until(NextDay),
+    e(89401, Retry, "系统不稳定，请稍后再试", "system unstable, try again later"),
+    e(89402, Human, "该小程序不在待审核队列", "the mini-program has no audit waiting"),
+    e(89403, Human, "本单属于平台不支持加急种类", "this audit cannot be expedited"),
+    e(89404, Human, "本单已加速成功，请勿重复提交", "this audit is already expedited"),
+    e(89405, Defer, "本月加急额度已用完", "the platform's monthly speed-ups are used up: skip the speed-up").until(NextMonth),
+    e(85019, Human, "没有审核版本", "no audited version to release"),
+    e(85020, Human, "审核状态未满足发布", "the audit has not been approved: nothing to release"),
+    e(85052, Done, "版本已发布", "the approved version is already released"),
+    e(87011, Human, "现网已经在灰度发布，不能回退", "a phased release is under way: no rollback"),
+    e(87012, Human, "该版本不能回退", "this version cannot be rolled back"),
 ];
 
 /// The catalogue entry for `code` whatever token the call carried (the first entry for a
@@ -324,6 +449,7 @@ mod tests {
     const SETTINGS: &str = include_str!("../fixtures/api-docs/fastregister-and-settings.md");
     const INTRO: &str = include_str!("../fixtures/api-docs/fastregister-intro.md");
     const NOTES: &str = include_str!("../fixtures/api-docs/NOTES.md");
+    const GOLIVE: &str = include_str!("../fixtures/api-docs/golive.md");
 
     /// Codes from markdown table rows whose first cell is a 5-digit number, with the row's
     /// second cell (the document's Chinese text). Handles rows with and without a leading `|`.
@@ -350,6 +476,12 @@ mod tests {
     /// a ticket or a longer number), and negative numbers such as `−1` (U+2212 or `-`)
     /// preceded by a space.
     fn text_codes(doc: &str) -> BTreeSet<i64> {
+        text_codes_of(doc, &[5])
+    }
+
+    /// [`text_codes`] with the lengths a positive code may have (`golive.md` also names the
+    /// 7-digit codes 94xxxxx).
+    fn text_codes_of(doc: &str, lengths: &[usize]) -> BTreeSet<i64> {
         let chars: Vec<char> = doc.chars().collect();
         let mut out = BTreeSet::new();
         let mut i = 0;
@@ -375,7 +507,7 @@ mod tests {
             };
             if minus {
                 out.insert(-n);
-            } else if digits.len() == 5 {
+            } else if lengths.contains(&digits.len()) {
                 out.insert(n);
             }
         }
@@ -389,6 +521,193 @@ mod tests {
         }
         codes.extend(text_codes(NOTES));
         codes
+    }
+
+    /// Codes the catalogue had from the older documents before golive.md (47001, 48001,
+    /// 61007…): their texts and classes are those documents'.
+    fn older_codes() -> BTreeSet<i64> {
+        let golive_start = all().iter().position(|e| e.code == 86069).expect("the go-live section starts with 86069");
+        all()[..golive_start].iter().map(|e| e.code).collect()
+    }
+
+    /// A 5- or 7-digit errcode, as `golive.md` writes them.
+    fn golive_code(text: &str) -> Option<i64> {
+        let text = text.trim();
+        (matches!(text.len(), 5 | 7) && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok()).flatten()
+    }
+
+    /// `golive.md`'s table rows whose first cell is one code or several joined by ` / `
+    /// (`85092 / 85093`), each with its part of the second cell (`preview_info 格式错误 /
+    /// 视频或图片个数超限`), or the whole cell when it has fewer parts.
+    fn golive_table_codes() -> Vec<(i64, String)> {
+        let mut out = Vec::new();
+        for line in GOLIVE.lines().filter(|l| l.trim_start().starts_with('|')) {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+            let codes: Vec<Option<i64>> = cells[0].split(" / ").map(golive_code).collect();
+            if codes.iter().any(Option::is_none) {
+                continue;
+            }
+            let texts: Vec<&str> = cells.get(1).copied().unwrap_or("").split(" / ").collect();
+            for (i, code) in codes.into_iter().flatten().enumerate() {
+                let text = if texts.len() == cells[0].split(" / ").count() { texts[i] } else { cells[1] };
+                out.push((code, text.to_string()));
+            }
+        }
+        out
+    }
+
+    /// Every code `golive.md` names, in its tables or its text.
+    fn golive_codes() -> BTreeSet<i64> {
+        let mut codes: BTreeSet<i64> = golive_table_codes().into_iter().map(|(c, _)| c).collect();
+        codes.extend(text_codes_of(GOLIVE, &[5, 7]));
+        codes
+    }
+
+    /// The classes of `golive.md` §6 ("Errcode classes for the runner"), read from its table:
+    /// each code with its class and wait, ranges (`85013–85048`) standing for the codes of
+    /// `golive.md` in them, then refined as DESIGN §5 says.
+    fn golive_classes() -> BTreeMap<i64, (ErrClass, Option<DeferUntil>)> {
+        let start = GOLIVE.find("## 6. Errcode classes").expect("golive.md has its §6");
+        let section = &GOLIVE[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |end| end + 3)];
+        let named = golive_codes();
+        let mut classes = BTreeMap::new();
+        for line in section.lines().filter(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let label = cells[0];
+            let class = match label {
+                l if l.starts_with("retry") => (Retry, None),
+                l if l.starts_with("wait-then-retry") => (Defer, Some(AMinute)),
+                l if l.starts_with("in review") => (Review, None),
+                "defer to next month" => (Defer, Some(NextMonth)),
+                "defer to next day" => (Defer, Some(NextDay)),
+                "human" => (Human, None),
+                l if l.starts_with("already done") => (Done, None),
+                "Class" | "---" => continue,
+                other => panic!("golive.md §6 has a class this test does not know: {other:?}"),
+            };
+            for item in cells[1].split(',') {
+                // `85052 on release`, `85085 (or a temporary increase)`, `−1`, `85013–85048`.
+                let word: String = item
+                    .trim()
+                    .replace('\u{2212}', "-")
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, '-' | '–'))
+                    .collect();
+                let codes: Vec<i64> = match word.split_once('–') {
+                    Some((from, to)) => {
+                        let (from, to) = (golive_code(from).expect("range start"), golive_code(to).expect("range end"));
+                        named.range(from..=to).copied().collect()
+                    }
+                    None => word.parse().ok().into_iter().collect(),
+                };
+                for code in codes {
+                    classes.insert(code, class);
+                }
+            }
+        }
+        // DESIGN §5: a domain not on the platform's list is outside the sheet (blocked); the
+        // audit quota waits for queryquota's rest > 0, at the latest the first of next month.
+        for code in [85018, 89020, 89021] {
+            classes.insert(code, (Blocked, None));
+        }
+        classes.insert(85085, (Defer, Some(AuditQuota)));
+        classes
+    }
+
+    #[test]
+    fn golive_extraction_finds_what_the_document_lists() {
+        let codes = golive_codes();
+        for c in [-1, 61039, 85009, 85085, 85052, 89019, 86074, 85093, 9402202, 9400001, 87013, 45082] {
+            assert!(codes.contains(&c), "extractor missed {c}");
+        }
+        assert!(codes.len() >= 85, "only {} codes extracted", codes.len());
+        for c in &codes {
+            assert!(*c == -1 || (40000..100000).contains(c) || (9_400_000..9_500_000).contains(c), "odd code {c}");
+        }
+        let classes = golive_classes();
+        assert!(classes.len() >= 40, "only {} codes in §6", classes.len());
+        // Ranges stand for the codes golive.md names in them, no others.
+        assert!(classes.contains_key(&85043) && !classes.contains_key(&85030));
+        assert_eq!(classes.get(&-1), Some(&(Retry, None)));
+    }
+
+    /// Every code of golive.md is in the catalogue, with the class (and wait) of its §6 as
+    /// DESIGN §5 refines it; the codes §6 does not name need a person, unless an older
+    /// document gave them a class already (48001, 61007: the permission set).
+    #[test]
+    fn every_golive_code_is_catalogued_with_its_class() {
+        let classes = golive_classes();
+        let older = older_codes();
+        let mut wrong = Vec::new();
+        for code in golive_codes() {
+            let Some(entry) = lookup(code) else {
+                wrong.push(format!("{code}: not in the catalogue"));
+                continue;
+            };
+            let expected = match classes.get(&code) {
+                Some(&class) => class,
+                None if older.contains(&code) => continue,
+                None => (Human, None),
+            };
+            if (entry.class, entry.defer) != expected {
+                wrong.push(format!("{code}: {:?}/{:?}, golive.md says {expected:?}", entry.class, entry.defer));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    /// The Chinese text of a code golive.md brings is the document's own: its table cell (a
+    /// note in brackets after it aside; a shared cell such as `服务商新增 / 迭代…` spelt out),
+    /// or, for a code only its text names, words of the document.
+    #[test]
+    fn golive_chinese_text_is_the_documents_own() {
+        let older = older_codes();
+        let table = golive_table_codes();
+        // A code in two tables (85015 in §2.1 and §2.2) has the text of one of them.
+        let mut cells: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+        for (code, cell) in table.iter().filter(|(c, _)| !older.contains(c)) {
+            // The text without the document's markers and notes: `… [seen]`, `… (note)`, `… — note`.
+            let cell = [" [", " (", " — "].iter().fold(cell.as_str(), |c, cut| c.split(cut).next().unwrap_or(c));
+            cells.entry(*code).or_default().push(cell);
+        }
+        for (code, cells) in cells {
+            let entry = lookup(code).unwrap_or_else(|| panic!("{code} missing"));
+            assert!(
+                cells.iter().any(|cell| !cell.is_empty() && (cell.starts_with(entry.zh) || entry.zh.contains(cell))),
+                "{code}: {:?} is not the document's {cells:?}",
+                entry.zh
+            );
+        }
+        for code in golive_codes().into_iter().filter(|c| !older.contains(c) && !table.iter().any(|(t, _)| t == c)) {
+            let entry = lookup(code).unwrap_or_else(|| panic!("{code} missing"));
+            assert!(GOLIVE.contains(entry.zh), "{code}: {:?} is not in golive.md", entry.zh);
+        }
+    }
+
+    /// The copy the tests read is the shared document, when the checkout sits beside it
+    /// (`../shared/api-docs`, as on the build machine and in CI's clean clone).
+    #[test]
+    fn the_golive_copy_is_the_shared_document() {
+        let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/api-docs/golive.md");
+        if let Ok(text) = std::fs::read_to_string(&shared) {
+            assert!(text == GOLIVE, "fixtures/api-docs/golive.md differs from {}: copy it again", shared.display());
+        }
+    }
+
+    #[test]
+    fn golive_waits() {
+        let now = utc("2026-11-30T17:00:00Z");
+        assert_eq!(defer_until(61039).map(|d| d.not_before(now)), Some(utc("2026-11-30T17:01:00Z")));
+        assert!(DeferUntil::AMinute.within_run() && !DeferUntil::NextDay.within_run());
+        // 30 Nov 17:00 UTC is already 1 December in Beijing: at the latest 1 January.
+        assert_eq!(defer_until(85085).map(|d| d.not_before(now)), Some(utc("2026-12-31T16:00:00Z")));
+        assert!(DeferUntil::AuditQuota.ends_when_quota_returns() && !DeferUntil::NextMonth.ends_when_quota_returns());
+        assert_eq!(defer_until(89405), Some(DeferUntil::NextMonth));
+        assert_eq!(defer_until(87013), Some(DeferUntil::NextDay));
+        assert_eq!(class_of(85009), ErrClass::Review);
+        assert_eq!(class_of(85052), ErrClass::Done);
+        assert_eq!(ErrClass::Review.as_str(), "review");
     }
 
     #[test]
@@ -440,13 +759,15 @@ mod tests {
         }
     }
 
-    const RETRY: &[i64] = &[-1, 45011, 53011];
+    const RETRY: &[i64] = &[-1, 45011, 53011, 89401, 9402202];
     const TOKEN: &[i64] = &[40001, 40014, 42001];
     /// 61055 is a registration code, but a quota: the row waits for next month (DESIGN §5).
-    const DEFER: &[i64] = &[45009, 53200, 53202, 53203, 53300, 61055];
+    const DEFER: &[i64] = &[45009, 53200, 53202, 53203, 53300, 61055, 61039, 85085, 86102, 87013, 89405];
     /// Whatever the token (40013 only on the component's: below).
     const STOP: &[i64] = &[40125, 41004, 40164, 45035, 61004, 61005, 61006, 61028, 61029];
-    const BLOCKED: &[i64] = &[61023, 61003, 61007, 48001, 48004, 50002];
+    const BLOCKED: &[i64] = &[61023, 61003, 61007, 48001, 48004, 50002, 85018, 89020, 89021];
+    const REVIEW: &[i64] = &[85009];
+    const DONE: &[i64] = &[85052, 89019];
 
     #[test]
     fn design_classes() {
@@ -456,13 +777,15 @@ mod tests {
             (DEFER, ErrClass::Defer),
             (STOP, ErrClass::Stop),
             (BLOCKED, ErrClass::Blocked),
+            (REVIEW, ErrClass::Review),
+            (DONE, ErrClass::Done),
         ] {
             for &c in codes {
                 assert_eq!(class_of(c), class, "{c}");
                 assert_eq!(class_on(c, TokenKind::Authorizer), class, "{c} on an authorizer's call");
             }
         }
-        let special: Vec<i64> = [RETRY, TOKEN, DEFER, STOP, BLOCKED].concat();
+        let special: Vec<i64> = [RETRY, TOKEN, DEFER, STOP, BLOCKED, REVIEW, DONE].concat();
         for e in all().iter().filter(|e| !special.contains(&e.code) && e.token.is_none()) {
             assert_eq!(e.class, ErrClass::Human, "{}", e.code);
         }
