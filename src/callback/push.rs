@@ -217,6 +217,11 @@ async fn act(
         Event::CategoryAudit { ret, reason, .. } => {
             audit(state, path, path_appid, opened, AuditKind::Categories, *ret, None, reason).await?;
         }
+        // The code audit's outcome is not acted on yet (#14): recorded, as any other event.
+        Event::CodeAudit { outcome, .. } => {
+            ledger.record_callback(path, outcome.event(), None, CallbackOutcome::Ignored, None).await?;
+            tracing::debug!(path, "ignored a code audit push");
+        }
         Event::Other { kind, .. } => {
             ledger.record_callback(path, &bounded(kind), None, CallbackOutcome::Ignored, None).await?;
             tracing::debug!(path, "ignored a push of a type wxprov does not use");

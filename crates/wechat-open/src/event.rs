@@ -316,6 +316,19 @@ pub enum Event {
         /// `<reason>`: why it was rejected (empty when approved).
         reason: String,
     },
+    /// `Event` `weapp_audit_success`, `weapp_audit_fail` or `weapp_audit_delay`: the outcome of
+    /// a code audit (`golive.md` §3.13). It carries no audit id: the mini-program is the
+    /// path's `$APPID$` or the `ToUserName`.
+    CodeAudit {
+        /// Which of the three events.
+        outcome: CodeAuditOutcome,
+        /// `<SuccTime>`, `<FailTime>` or `<DelayTime>`, Unix seconds, when given.
+        time: Option<i64>,
+        /// `<Reason>`: why it was rejected or delayed (may contain `<br>`); empty on success.
+        reason: String,
+        /// `<ScreenShot>`: the rejection's media ids (`|`-separated in the XML); empty otherwise.
+        screenshots: Vec<String>,
+    },
     /// Any other `InfoType` (`component` is true) or `Event` (`component` is false).
     Other {
         /// The `InfoType` or `Event` text.
@@ -387,6 +400,43 @@ impl AuditResult {
             AuditResult::Approved => 3,
             AuditResult::Other(other) => other,
         }
+    }
+}
+
+/// Which `weapp_audit_*` event a code audit's push is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeAuditOutcome {
+    /// `weapp_audit_success`: approved (`<SuccTime>`).
+    Approved,
+    /// `weapp_audit_fail`: rejected (`<FailTime>`, `<Reason>`, `<ScreenShot>`).
+    Rejected,
+    /// `weapp_audit_delay`: the review takes longer (`<DelayTime>`, `<Reason>`); not final.
+    Delayed,
+}
+
+impl CodeAuditOutcome {
+    /// The `<Event>` text.
+    pub fn event(self) -> &'static str {
+        match self {
+            CodeAuditOutcome::Approved => "weapp_audit_success",
+            CodeAuditOutcome::Rejected => "weapp_audit_fail",
+            CodeAuditOutcome::Delayed => "weapp_audit_delay",
+        }
+    }
+
+    /// The element that carries the event's time.
+    fn time_field(self) -> &'static str {
+        match self {
+            CodeAuditOutcome::Approved => "SuccTime",
+            CodeAuditOutcome::Rejected => "FailTime",
+            CodeAuditOutcome::Delayed => "DelayTime",
+        }
+    }
+
+    fn from_event(kind: &str) -> Option<CodeAuditOutcome> {
+        [CodeAuditOutcome::Approved, CodeAuditOutcome::Rejected, CodeAuditOutcome::Delayed]
+            .into_iter()
+            .find(|o| o.event() == kind)
     }
 }
 
@@ -498,6 +548,18 @@ impl Pushed {
                 }
                 out.field("reason", reason);
             }
+            Event::CodeAudit { outcome, time, reason, screenshots } => {
+                message_event(&mut out, outcome.event());
+                if let Some(time) = time {
+                    out.number(outcome.time_field(), *time);
+                }
+                if *outcome != CodeAuditOutcome::Approved {
+                    out.field("Reason", reason);
+                }
+                if *outcome == CodeAuditOutcome::Rejected {
+                    out.field("ScreenShot", &screenshots.join("|"));
+                }
+            }
             Event::Other { kind, component } => {
                 if *component {
                     out.field("InfoType", kind);
@@ -560,7 +622,18 @@ fn message_event(kind: String, top: &mut BTreeMap<String, String>) -> Result<Eve
             second: non_empty(top, "second"),
             reason: top.remove("reason").unwrap_or_default(),
         },
-        _ => Event::Other { kind, component: false },
+        _ => match CodeAuditOutcome::from_event(&kind) {
+            Some(outcome) => Event::CodeAudit {
+                outcome,
+                time: optional_integer(top, outcome.time_field())?,
+                reason: top.remove("Reason").unwrap_or_default(),
+                screenshots: top
+                    .remove("ScreenShot")
+                    .map(|s| s.split('|').map(str::trim).filter(|m| !m.is_empty()).map(String::from).collect())
+                    .unwrap_or_default(),
+            },
+            None => Event::Other { kind, component: false },
+        },
     })
 }
 
@@ -753,10 +826,10 @@ mod tests {
             Pushed::parse(xml).unwrap().event,
             Event::Other { kind: "notify_something_new".into(), component: true }
         );
-        let xml = b"<xml><MsgType>event</MsgType><Event>weapp_audit_success</Event></xml>";
+        let xml = b"<xml><MsgType>event</MsgType><Event>wxa_privacy_apply</Event></xml>";
         assert_eq!(
             Pushed::parse(xml).unwrap().event,
-            Event::Other { kind: "weapp_audit_success".into(), component: false }
+            Event::Other { kind: "wxa_privacy_apply".into(), component: false }
         );
         let text = "<xml><ToUserName>gh_0123456789ab</ToUserName><FromUserName>o_user</FromUserName><CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>1234</MsgId></xml>";
         assert_eq!(Pushed::parse(text.as_bytes()).unwrap().event, Event::Message { msg_type: "text".into() });
@@ -811,9 +884,65 @@ mod tests {
                 second: None,
                 reason: "缺少资质".into(),
             }),
-            message(Event::Other { kind: "weapp_audit_fail".into(), component: false }),
+            message(Event::CodeAudit {
+                outcome: CodeAuditOutcome::Rejected,
+                time: Some(1717300000),
+                reason: "页面内容与所选类目不符<br>请修改".into(),
+                screenshots: vec!["mid1".into(), "mid2".into()],
+            }),
+            message(Event::CodeAudit {
+                outcome: CodeAuditOutcome::Approved,
+                time: Some(1717300001),
+                reason: String::new(),
+                screenshots: Vec::new(),
+            }),
+            message(Event::CodeAudit {
+                outcome: CodeAuditOutcome::Delayed,
+                time: None,
+                reason: "需要更多时间".into(),
+                screenshots: Vec::new(),
+            }),
+            message(Event::Other { kind: "weapp_unknown_event".into(), component: false }),
             message(Event::Message { msg_type: "text".into() }),
         ]
+    }
+
+    /// golive.md §3.13's example of a rejection, as WeChat pushes it.
+    #[test]
+    fn code_audit_fail_from_the_document() {
+        let xml = "<xml><ToUserName><![CDATA[gh_1a2b3c4d5e6f]]></ToUserName>\
+<FromUserName><![CDATA[o_system]]></FromUserName><CreateTime>1717300000</CreateTime>\
+<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[weapp_audit_fail]]></Event>\
+<Reason><![CDATA[页面内容与所选类目不符]]></Reason><FailTime>1717300000</FailTime>\
+<ScreenShot><![CDATA[mid1|mid2]]></ScreenShot></xml>";
+        let pushed = Pushed::parse(xml.as_bytes()).unwrap();
+        assert_eq!(pushed.to_user_name.as_deref(), Some("gh_1a2b3c4d5e6f"));
+        assert_eq!(
+            pushed.event,
+            Event::CodeAudit {
+                outcome: CodeAuditOutcome::Rejected,
+                time: Some(1_717_300_000),
+                reason: "页面内容与所选类目不符".into(),
+                screenshots: vec!["mid1".into(), "mid2".into()],
+            }
+        );
+        let success =
+            "<xml><MsgType>event</MsgType><Event>weapp_audit_success</Event><SuccTime>1717300001</SuccTime></xml>";
+        let pushed = Pushed::parse(success.as_bytes()).unwrap();
+        assert_eq!(
+            pushed.event,
+            Event::CodeAudit {
+                outcome: CodeAuditOutcome::Approved,
+                time: Some(1_717_300_001),
+                reason: String::new(),
+                screenshots: Vec::new(),
+            }
+        );
+        let bad_time = "<xml><MsgType>event</MsgType><Event>weapp_audit_delay</Event><DelayTime>soon</DelayTime></xml>";
+        assert_eq!(
+            Pushed::parse(bad_time.as_bytes()),
+            Err(EventError::BadField { field: "DelayTime", expected: "an integer" })
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::calllog::{redact, CallRecord};
 use super::conn::ConnKill;
 use super::faults::{Fault, FaultKind};
 use super::state::{now_ms, Owner, State};
-use super::{account, categories, media, nickname, register, token, Shared};
+use super::{account, categories, golive, media, nickname, register, token, Shared};
 
 /// The largest request body read (media over 2 MB must still arrive to be refused with 40009).
 pub(super) const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -32,11 +32,20 @@ pub(super) const MAX_BODY: usize = 16 * 1024 * 1024;
 pub(super) struct ApiError {
     pub errcode: i64,
     pub errmsg: String,
+    /// Fields some errors still carry (`modify_domain`'s lists), else `Null`.
+    pub fields: Value,
 }
 
 /// Builds an [`ApiError`].
 pub(super) fn err(errcode: i64, errmsg: impl Into<String>) -> ApiError {
-    ApiError { errcode, errmsg: errmsg.into() }
+    ApiError { errcode, errmsg: errmsg.into(), fields: Value::Null }
+}
+
+impl ApiError {
+    /// The error with these fields beside errcode and errmsg.
+    pub(super) fn with_fields(self, fields: Value) -> ApiError {
+        ApiError { fields, ..self }
+    }
 }
 
 /// A successful answer: its fields (besides errcode/errmsg) and whether state changed.
@@ -65,6 +74,8 @@ pub(super) struct Ctx<'a> {
     pub now: u64,
     pub body: &'a Value,
     pub upload: Option<&'a Upload>,
+    /// The query string's parameters (the access token among them).
+    pub query: &'a HashMap<String, String>,
 }
 
 impl Ctx<'_> {
@@ -118,6 +129,8 @@ pub(super) struct UploadFile {
 pub(super) enum TokenKind {
     None,
     Component,
+    /// The component's token, given as `access_token` (the go-live calls, golive.md).
+    ComponentAsAccessToken,
     Authorizer,
 }
 
@@ -144,6 +157,8 @@ pub(super) enum Endpoint {
     GetCategory,
     QuotaGet,
     MediaUpload,
+    /// The go-live endpoints (`golive`).
+    Golive(golive::Endpoint),
 }
 
 impl Endpoint {
@@ -192,11 +207,17 @@ impl Endpoint {
             Endpoint::GetCategory => "/cgi-bin/wxopen/getcategory",
             Endpoint::QuotaGet => "/cgi-bin/openapi/quota/get",
             Endpoint::MediaUpload => "/cgi-bin/media/upload",
+            Endpoint::Golive(g) => g.path(),
         }
     }
 
+    /// Every endpoint, the go-live ones included.
+    pub(super) fn all() -> impl Iterator<Item = Endpoint> {
+        Endpoint::ALL.into_iter().chain(golive::Endpoint::ALL.into_iter().map(Endpoint::Golive))
+    }
+
     pub(super) fn from_path(path: &str) -> Option<Endpoint> {
-        Endpoint::ALL.into_iter().find(|e| e.path() == path)
+        Endpoint::all().find(|e| e.path() == path)
     }
 
     pub(super) fn token(self) -> TokenKind {
@@ -205,13 +226,22 @@ impl Endpoint {
             Endpoint::QueryAuth | Endpoint::AuthorizerToken | Endpoint::AuthorizerList | Endpoint::AuthorizerInfo => {
                 TokenKind::Component
             }
+            Endpoint::Golive(g) => g.token(),
             _ => TokenKind::Authorizer,
         }
     }
 
     /// GET endpoints; they accept POST as well (one document says POST for basic info).
     fn is_get(self) -> bool {
-        matches!(self, Endpoint::BasicInfo | Endpoint::AllCategories | Endpoint::GetCategory)
+        match self {
+            Endpoint::Golive(g) => g.is_get(),
+            _ => matches!(self, Endpoint::BasicInfo | Endpoint::AllCategories | Endpoint::GetCategory),
+        }
+    }
+
+    /// GET endpoints that refuse POST (43001).
+    fn get_only(self) -> bool {
+        matches!(self, Endpoint::Golive(g) if g.get_only())
     }
 
     /// Random faults spare the two token-issuing calls: they are rare, and their failures are
@@ -242,6 +272,7 @@ impl Endpoint {
             Endpoint::GetCategory => categories::get(st, ctx),
             Endpoint::QuotaGet => account::quota_get(st, ctx),
             Endpoint::MediaUpload => media::upload(st, ctx),
+            Endpoint::Golive(g) => g.handle(st, ctx),
         }
     }
 }
@@ -256,7 +287,7 @@ fn resolve_token(
     let key = match kind {
         TokenKind::None => return Ok(None),
         TokenKind::Component => "component_access_token",
-        TokenKind::Authorizer => "access_token",
+        TokenKind::ComponentAsAccessToken | TokenKind::Authorizer => "access_token",
     };
     let token = query.get(key).map(String::as_str).unwrap_or("");
     if token.is_empty() {
@@ -265,7 +296,7 @@ fn resolve_token(
     let invalid = || err(40001, "invalid credential, access_token is invalid or not latest");
     let info = st.access_tokens.get(token).ok_or_else(invalid)?;
     let appid = match (&info.owner, kind) {
-        (Owner::Component, TokenKind::Component) => None,
+        (Owner::Component, TokenKind::Component | TokenKind::ComponentAsAccessToken) => None,
         (Owner::Authorizer(appid), TokenKind::Authorizer) => Some(appid.clone()),
         _ => return Err(invalid()),
     };
@@ -423,6 +454,9 @@ pub(super) async fn serve_api(
         if method != Method::POST && !ep.is_get() {
             return Err(err(43002, "require POST method"));
         }
+        if method == Method::POST && ep.get_only() {
+            return Err(err(43001, "require GET method"));
+        }
         let body = input.json?;
         let mut st = shared.lock_state();
         if let Some(q) = st.quotas.get_mut(&path) {
@@ -431,9 +465,11 @@ pub(super) async fn serve_api(
             }
             q.used += 1;
         }
-        let ctx = Ctx { appid: appid.as_deref(), now, body: &body, upload: input.upload.as_ref() };
+        let ctx = Ctx { appid: appid.as_deref(), now, body: &body, upload: input.upload.as_ref(), query: &query };
         ep.handle(&mut st, &ctx)
     })();
+    // Audit outcomes this call decided are pushed once the answer is on its way.
+    golive::control::send_pushes_later(&shared);
 
     rec.effect = matches!(&reply, Ok(d) if d.effect);
     match fault {
@@ -455,6 +491,11 @@ pub(super) async fn serve_api(
     rec.errcode = Some(reply.as_ref().map_or_else(|e| e.errcode, |_| 0));
     rec.http_status = Some(200);
     shared.lock_log().push(rec);
+    if let Ok(done) = &reply {
+        if done.body.get(golive::code::QRCODE_MARK).is_some() {
+            return ([(axum::http::header::CONTENT_TYPE, "image/jpeg")], golive::code::QRCODE_JPEG).into_response();
+        }
+    }
     envelope(reply)
 }
 
@@ -482,6 +523,9 @@ pub(super) fn envelope(reply: Reply) -> Response {
         Err(e) => {
             out.insert("errcode".into(), json!(e.errcode));
             out.insert("errmsg".into(), json!(e.errmsg));
+            if let Value::Object(fields) = e.fields {
+                out.extend(fields);
+            }
         }
     }
     axum::Json(Value::Object(out)).into_response()

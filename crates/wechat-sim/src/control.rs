@@ -25,6 +25,8 @@
 //! - `POST /__sim/ip_whitelist` `{whitelisted}`: whether the caller's IP is on the
 //!   platform's whitelist (when not, `api_component_token` answers 61004).
 //! - `POST /__sim/push`: an encrypted push to a callback URL (see `push`).
+//! - Going live: `/__sim/template`, `privacy_scan`, `code_audit`, `audit_quota`, `icp`,
+//!   `golive`, `callback`, `pushes` (see `golive::control`).
 
 use std::sync::Arc;
 
@@ -43,11 +45,11 @@ use super::{categories, nickname, Shared};
 
 type Sh = AxState<Arc<Shared>>;
 
-fn fail(status: StatusCode, msg: impl Into<String>) -> Response {
+pub(super) fn fail(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, Json(json!({ "error": msg.into() }))).into_response()
 }
 
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+pub(super) fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
     serde_json::from_slice(body).map_err(|e| format!("bad JSON: {e}"))
 }

@@ -119,6 +119,9 @@ pub struct Fixture {
     /// The IP WeChat sees the calls come from.
     #[serde(default = "d_request_ip")]
     pub(crate) request_ip: String,
+    /// Going live: templates, the privacy scan, audits and their quota, ICP (see `golive::rules`).
+    #[serde(default)]
+    pub(crate) golive: crate::golive::GoliveFixture,
 }
 
 /// The third-party platform's credentials.
@@ -390,6 +393,7 @@ impl Fixture {
                 return Err(format!("scanned ticket {} names unknown official account {}", t.ticket, t.official_appid));
             }
         }
+        self.golive.check()?;
         for t in &self.rebind_taskids {
             if !self.mini_programs.iter().any(|m| m.appid == t.appid) {
                 return Err(format!("rebind taskid {} names unknown mini-program {}", t.taskid, t.appid));

@@ -42,6 +42,8 @@
 //! - `state`: the in-memory world behind one mutex.
 //! - `api`: the pipeline every API call goes through (tokens, faults, quotas, log).
 //! - `token`, `register`, `account`, `nickname`, `categories`, `media`: endpoint rules.
+//! - `golive`: going live — templates, code, privacy, domains, audits and their quota, the
+//!   release, ICP (one file each under `golive/`, with its own control endpoints).
 //! - `faults`, `calllog`, `conn`: fault injection, the call log, cuttable connections.
 //! - `control`, `push`: the `/__sim/` API, and the pushes it sends to a callback URL.
 //! - `persist`: the state file that carries the world from one process to the next.
@@ -56,6 +58,7 @@ mod control;
 mod error;
 mod faults;
 mod fixture;
+mod golive;
 mod media;
 mod nickname;
 mod persist;
@@ -113,12 +116,15 @@ pub struct SimHandle {
     pub url: String,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// Ends audits whose time has come (`golive`).
+    clock: JoinHandle<()>,
     shared: Arc<Shared>,
 }
 
 impl SimHandle {
     /// Stops the server and waits (briefly) for it to finish. Dropping the handle stops it too.
     pub async fn shutdown(mut self) {
+        self.clock.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -137,6 +143,7 @@ impl SimHandle {
 
 impl Drop for SimHandle {
     fn drop(&mut self) {
+        self.clock.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -211,7 +218,7 @@ async fn save_after(AxState(shared): AxState<Arc<Shared>>, req: Request, next: N
 
 fn router(shared: Arc<Shared>) -> Router {
     let mut r = Router::new();
-    for ep in api::Endpoint::ALL {
+    for ep in api::Endpoint::all() {
         r = r.route(ep.path(), any(api::serve_api));
     }
     r.route("/__sim/calls", get(control::get_calls).delete(control::clear_calls))
@@ -229,6 +236,14 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/verify_ticket", post(control::verify_ticket))
         .route("/__sim/ip_whitelist", post(control::ip_whitelist))
         .route("/__sim/push", post(push::push))
+        .route("/__sim/template", post(golive::control::template))
+        .route("/__sim/privacy_scan", post(golive::control::privacy_scan))
+        .route("/__sim/code_audit", post(golive::control::code_audit))
+        .route("/__sim/audit_quota", post(golive::control::audit_quota))
+        .route("/__sim/icp", post(golive::control::icp))
+        .route("/__sim/golive", post(golive::control::settings))
+        .route("/__sim/callback", post(golive::control::set_callback).delete(golive::control::clear_callback))
+        .route("/__sim/pushes", get(golive::control::pushes))
         .fallback(api::serve_api)
         .layer(DefaultBodyLimit::max(api::MAX_BODY))
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), save_after))
@@ -287,5 +302,6 @@ pub async fn start(fixture: Fixture, opts: SimOptions, listen: SocketAddr) -> Re
         ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
         _ => addr,
     };
-    Ok(SimHandle { url: format!("http://{shown}"), stop: Some(stop), task, shared })
+    let clock = golive::control::start_clock(&shared);
+    Ok(SimHandle { url: format!("http://{shown}"), stop: Some(stop), task, clock, shared })
 }

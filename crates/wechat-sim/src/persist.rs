@@ -5,9 +5,11 @@
 //! everything a later run could refer to: accounts, mini-programs (with their categories and
 //! counters), access tokens (with their wall-clock expiry, so a token issued an hour before
 //! still expires at the same moment), refresh tokens, authorization codes, tickets, rebind
-//! tasks, audits, media, path quotas, the verify ticket, the next audit id and a seed for the
-//! id generator. The fixture still supplies the platform's appid and secret, the category
-//! tree and the rules; the call log and scheduled faults belong to one process only.
+//! tasks, audits, media, path quotas, the verify ticket, the next audit id, the go-live world
+//! (each mini-program's trial version, guide, domains and releases; the templates, the audit
+//! pool, the code audits and the go-live settings as control calls left them) and a seed for
+//! the id generator. The fixture still supplies the platform's appid and secret, the category
+//! tree and the rules (but for go-live's, which the file keeps); the call log and scheduled faults belong to one process only.
 //!
 //! Writes are atomic (a temporary file in the same folder, then a rename) and private (mode
 //! 0600: the file holds simulated credentials). A write happens after any request that left the
@@ -54,6 +56,9 @@ pub(super) struct Snapshot {
     /// Absent from files written before it was kept: the fixture's then stand.
     #[serde(default)]
     func_info: Option<BTreeMap<String, Vec<i64>>>,
+    /// Absent from files written before go-live was simulated: the fixture's then stands.
+    #[serde(default)]
+    golive: Option<super::golive::Golive>,
     /// Seeds the id generator of the next process, so that it does not repeat this one's ids.
     rng_seed: String,
 }
@@ -83,6 +88,7 @@ impl Snapshot {
             quotas: st.quotas.clone(),
             next_audit_id: st.next_audit_id,
             func_info: Some(st.func_info.clone()),
+            golive: Some(st.golive.clone()),
             rng_seed: hex::encode(seed),
         }
     }
@@ -126,6 +132,9 @@ fn apply(st: &mut State, bytes: &[u8]) -> Result<(), String> {
     st.next_audit_id = snap.next_audit_id;
     if let Some(func_info) = snap.func_info {
         st.func_info = func_info;
+    }
+    if let Some(golive) = snap.golive {
+        st.golive = golive;
     }
     st.rng = StdRng::from_seed(seed);
     Ok(())

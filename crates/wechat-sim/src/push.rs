@@ -3,10 +3,13 @@
 //! pushes the component verify ticket every ten minutes and audit outcomes when they come.
 //!
 //! Body: `{url, token, encoding_aes_key, event, appid?, ret?, reason?, nickname?, first?,
-//! second?, ticket?}` where `event` is `component_verify_ticket`, `authorized`,
+//! second?, ticket?, screenshot?}` where `event` is `component_verify_ticket`, `authorized`,
 //! `updateauthorized` (both with a fresh authorization code for `appid`), `unauthorized`,
-//! `wxa_nickname_audit` or `wxa_category_audit`; answers
-//! `{status, body}` with what the callback answered. The token and key are the platform's
+//! `wxa_nickname_audit`, `wxa_category_audit`, or `weapp_audit_success` / `_fail` / `_delay`
+//! (`reason`, and for a failure `screenshot`: media ids joined by `|`; `ToUserName` the
+//! original id); `$APPID$` in `url` becomes `appid`. Answers `{status, body}` with what the
+//! callback answered. Audits ending in the simulator push their outcome by themselves
+//! ([`deliver`], to the configured callback: see `golive::audit`). The token and key are the platform's
 //! (`WXPROV_TOKEN`, `WXPROV_ENCODING_AES_KEY`), given per push so tests choose them.
 
 use std::sync::Arc;
@@ -22,7 +25,7 @@ use serde_json::json;
 use super::state::AuthCode;
 use super::Shared;
 use wechat_open::crypto::MsgCrypt;
-use wechat_open::event::{AuditResult, Authorization, Event, PushBody, Pushed};
+use wechat_open::event::{AuditResult, Authorization, CodeAuditOutcome, Event, PushBody, Pushed};
 use wechat_open::secret::Secret;
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +49,9 @@ struct PushRequest {
     second: Option<String>,
     #[serde(default)]
     ticket: Option<String>,
+    /// `weapp_audit_fail`: media ids joined by `|`.
+    #[serde(default)]
+    screenshot: Option<String>,
 }
 
 fn bad(msg: impl Into<String>) -> Response {
@@ -101,6 +107,20 @@ pub(super) async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Resp
             second: req.second.clone(),
             reason: req.reason.clone().unwrap_or_default(),
         },
+        "weapp_audit_success" | "weapp_audit_fail" | "weapp_audit_delay" => {
+            let outcome = match req.event.as_str() {
+                "weapp_audit_success" => CodeAuditOutcome::Approved,
+                "weapp_audit_fail" => CodeAuditOutcome::Rejected,
+                _ => CodeAuditOutcome::Delayed,
+            };
+            let screenshots = req.screenshot.as_deref().unwrap_or("").split('|').filter(|m| !m.is_empty());
+            Event::CodeAudit {
+                outcome,
+                time: Some(chrono::Utc::now().timestamp()),
+                reason: req.reason.clone().unwrap_or_default(),
+                screenshots: screenshots.map(String::from).collect(),
+            }
+        }
         other => return bad(format!("unknown event {other:?}")),
     };
     let component_event = matches!(
@@ -110,27 +130,59 @@ pub(super) async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Resp
             | Event::UpdateAuthorized(_)
             | Event::Unauthorized { .. }
     );
+    // Code audit results name the mini-program by its original id, as WeChat's do.
+    let recipient = match &event {
+        Event::CodeAudit { .. } => super::state::original_id(&appid),
+        _ => appid.clone(),
+    };
     let pushed = Pushed {
         app_id: component_event.then(|| component.clone()),
-        to_user_name: (!component_event).then(|| appid.clone()),
+        to_user_name: (!component_event).then_some(recipient),
         create_time: Some(chrono::Utc::now().timestamp()),
         event,
     };
-    let crypt = match MsgCrypt::new(&req.token, &req.encoding_aes_key, &component) {
-        Ok(c) => c,
-        Err(e) => return bad(format!("cannot encrypt: {e}")),
-    };
+    let url = req.url.replace("$APPID$", &appid);
+    let target = Target { url: &url, token: &req.token, encoding_aes_key: &req.encoding_aes_key };
+    match deliver(&sh.http, &component, &target, &pushed).await {
+        Ok((status, body)) => Json(json!({ "status": status, "body": body })).into_response(),
+        Err(Failure::Crypt(e)) => bad(format!("cannot encrypt: {e}")),
+        Err(Failure::Unreachable(e)) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e }))).into_response(),
+    }
+}
+
+/// Where a push goes: the callback URL and the platform's token and key.
+pub(super) struct Target<'a> {
+    pub url: &'a str,
+    pub token: &'a str,
+    pub encoding_aes_key: &'a str,
+}
+
+/// Why a push was not answered.
+pub(super) enum Failure {
+    /// The token or key cannot encrypt.
+    Crypt(String),
+    /// The callback could not be reached.
+    Unreachable(String),
+}
+
+/// Encrypts `pushed` for `component` with the target's token and key and POSTs it, signed,
+/// as WeChat does; answers the callback's status and body.
+pub(super) async fn deliver(
+    http: &reqwest::Client,
+    component: &str,
+    target: &Target<'_>,
+    pushed: &Pushed,
+) -> Result<(u16, String), Failure> {
+    let crypt =
+        MsgCrypt::new(target.token, target.encoding_aes_key, component).map_err(|e| Failure::Crypt(e.to_string()))?;
     let timestamp = chrono::Utc::now().timestamp().to_string();
     let nonce = format!("{}", rand::random::<u32>());
     let (encrypt, signature) = crypt.encrypt(&pushed.to_xml(), &timestamp, &nonce);
-    let envelope = PushBody {
-        to_user_name: (!component_event).then(|| appid.clone()),
-        app_id: component_event.then(|| component.clone()),
-        encrypt,
-    };
-    let sep = if req.url.contains('?') { '&' } else { '?' };
-    let url = format!("{}{sep}timestamp={timestamp}&nonce={nonce}&msg_signature={signature}&encrypt_type=aes", req.url);
-    let answer = reqwest::Client::new()
+    let envelope = PushBody { to_user_name: pushed.to_user_name.clone(), app_id: pushed.app_id.clone(), encrypt };
+    let sep = if target.url.contains('?') { '&' } else { '?' };
+    let url =
+        format!("{}{sep}timestamp={timestamp}&nonce={nonce}&msg_signature={signature}&encrypt_type=aes", target.url);
+    let answer = http
         .post(&url)
         .header("content-type", "text/xml")
         .body(envelope.to_xml())
@@ -140,9 +192,8 @@ pub(super) async fn push(AxState(sh): AxState<Arc<Shared>>, body: Bytes) -> Resp
     match answer {
         Ok(resp) => {
             let status = resp.status().as_u16();
-            let body = resp.text().await.unwrap_or_default();
-            Json(json!({ "status": status, "body": body })).into_response()
+            Ok((status, resp.text().await.unwrap_or_default()))
         }
-        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({ "error": e.without_url().to_string() }))).into_response(),
+        Err(e) => Err(Failure::Unreachable(e.without_url().to_string())),
     }
 }

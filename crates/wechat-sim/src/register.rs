@@ -73,6 +73,7 @@ pub(super) fn fastregister(st: &mut State, ctx: &Ctx) -> Reply {
             nickname_audit: None,
             created_ms: ctx.now,
             admin_rebinds: 0,
+            golive: Default::default(),
         },
     );
     // Authorized to the platform from birth: api_get_authorizer_list shows it at once.

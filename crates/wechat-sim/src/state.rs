@@ -20,6 +20,12 @@ pub(super) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// The original id (`gh_…`) WeChat gives `appid`: `api_get_authorizer_info`'s `user_name`,
+/// and the `ToUserName` of the pushes about it.
+pub(super) fn original_id(appid: &str) -> String {
+    format!("gh_{}", &appid[appid.len().saturating_sub(12)..])
+}
+
 /// Who an access token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,6 +101,9 @@ pub(super) struct MiniProgram {
     pub created_ms: u64,
     /// How many admin rebinds completed.
     pub admin_rebinds: u32,
+    /// Its trial version, privacy guide, domains and releases (`golive`).
+    #[serde(default)]
+    pub golive: super::golive::AppGolive,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,6 +238,8 @@ pub(super) struct State {
     /// The permission set ids of the accounts whose fixture gave them; the others grant the
     /// defaults of their kind (see [`State::func_ids`]).
     pub func_info: BTreeMap<String, Vec<i64>>,
+    /// Templates, the audit pool, code audits and the go-live settings (`golive`).
+    pub golive: super::golive::Golive,
     #[serde(skip)]
     pub rng: StdRng,
 }
@@ -292,6 +303,7 @@ impl State {
             categories: fixture.categories,
             next_audit_id: 410_000_001,
             func_info: BTreeMap::new(),
+            golive: super::golive::Golive::new(fixture.golive, now),
             rng,
         };
         let auth_time = (now / 1000) as i64;
@@ -355,6 +367,7 @@ impl State {
                     nickname_audit: mp.nickname_audit,
                     created_ms: now,
                     admin_rebinds: 0,
+                    golive: Default::default(),
                 },
             );
         }

@@ -122,7 +122,7 @@ pub(super) fn authorizer_info(st: &mut State, ctx: &Ctx) -> Reply {
     let Some(refresh) = refresh.filter(|_| known) else {
         return Err(err(61003, "component is not authorized by this account"));
     };
-    let user_name = format!("gh_{}", &appid[appid.len().saturating_sub(12)..]);
+    let user_name = super::state::original_id(&appid);
     let info = if let Some(oa) = st.official_accounts.get(&appid) {
         json!({
             "nick_name": oa.nickname,

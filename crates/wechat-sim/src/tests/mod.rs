@@ -879,3 +879,5 @@ async fn authorizer_info_tells_mini_programs_and_answers_41033_for_accounts_not_
     assert_eq!(item["auth_time"], again["auth_time"]);
     assert_ne!(item["refresh_token"], "refreshtoken@@@mp-fresh-0001");
 }
+
+mod golive;
