@@ -57,6 +57,22 @@ fn column_table(text: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+#[test]
+fn every_job_file_in_the_guides_is_one_wxprov_takes() {
+    for guide in GUIDES {
+        let blocks = fenced(&read(guide), "toml");
+        assert!(blocks.len() >= 2, "{guide}: the job file and its [golive] section");
+        for block in blocks {
+            // A block that shows a section alone stands for a job file holding it.
+            let text =
+                if block.contains("manifest =") { block.clone() } else { format!("manifest = \"x.csv\"\n{block}") };
+            if let Err(e) = toml::from_str::<wxprov::config::JobFile>(&text) {
+                panic!("{guide}: a job file wxprov refuses: {e}\n{block}");
+            }
+        }
+    }
+}
+
 /// The names in a cell like "`简介`, `功能介绍`".
 fn backticked(cell: &str) -> Vec<String> {
     cell.split('`').skip(1).step_by(2).map(str::to_string).collect()
