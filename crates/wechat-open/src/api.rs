@@ -34,19 +34,27 @@ pub trait Endpoint: Serialize + Send + Sync {
     const CHANGES_STATE: bool;
     /// The answer, read once `errcode` is 0.
     type Response: for<'de> Deserialize<'de> + Send;
+
+    /// Parameters sent in the query string after the token, form-encoded (a GET's only
+    /// parameters: `gettemplatelist`'s `template_type`, `get_qrcode`'s `path`); none unless
+    /// the endpoint says.
+    fn query(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 macro_rules! endpoint {
     ($req:ty, $path:literal, $method:ident, $token:ident, $changes:literal, $resp:ty) => {
-        impl Endpoint for $req {
+        impl $crate::api::Endpoint for $req {
             const PATH: &'static str = $path;
-            const METHOD: Method = Method::$method;
-            const TOKEN: TokenKind = TokenKind::$token;
+            const METHOD: $crate::api::Method = $crate::api::Method::$method;
+            const TOKEN: $crate::TokenKind = $crate::TokenKind::$token;
             const CHANGES_STATE: bool = $changes;
             type Response = $resp;
         }
     };
 }
+pub(crate) use endpoint;
 
 /// A response with nothing but `errcode`/`errmsg` (checked by the client).
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -12,6 +12,9 @@ use serde_json::Value;
 
 use crate::api::{Endpoint, MediaUploaded, Method, MEDIA_UPLOAD_PATH};
 use crate::error::ApiError;
+use crate::golive::audit::{AuditMediaUploaded, UPLOAD_AUDIT_MEDIA_PATH};
+use crate::golive::code::GetQrcode;
+use crate::golive::privacy::{PrivacyExtFileUploaded, UPLOAD_PRIVACY_EXT_FILE_PATH};
 use crate::image::ImageKind;
 use crate::secret::{redact, Secret};
 use crate::transport::{exchange_reqwest, Transport};
@@ -73,7 +76,13 @@ impl Client {
 
     /// Sends `req` with `token` (ignored for endpoints that take none) and parses the answer.
     pub async fn call<E: Endpoint>(&self, token: Option<&Secret>, req: &E) -> Result<E::Response, ApiError> {
-        let url = self.url(E::PATH, E::TOKEN, token);
+        let mut url = self.url(E::PATH, E::TOKEN, token);
+        for (key, value) in req.query() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.extend(url::form_urlencoded::byte_serialize(key.as_bytes()));
+            url.push('=');
+            url.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+        }
         let body = match E::METHOD {
             Method::Get => Vec::new(),
             Method::Post => serde_json::to_vec(req)
@@ -93,24 +102,83 @@ impl Client {
         file_name: &str,
         kind: ImageKind,
     ) -> Result<MediaUploaded, ApiError> {
-        let url = self.url(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, Some(token)) + "&type=image";
+        self.upload(token, MEDIA_UPLOAD_PATH, "&type=image", "media", bytes, file_name, kind.mime()).await
+    }
+
+    /// Uploads a picture or an mp4 for the reviewers (`/wxa/uploadmedia`, multipart field
+    /// `media`: image ≤ 2 MB, video ≤ 10 MB), for `submit_audit`'s `preview_info` and
+    /// `feedback_stuff`; `mime` is the file's type (`image/png`, `video/mp4`).
+    pub async fn upload_audit_media(
+        &self,
+        token: &Secret,
+        bytes: &[u8],
+        file_name: &str,
+        mime: &str,
+    ) -> Result<AuditMediaUploaded, ApiError> {
+        self.upload(token, UPLOAD_AUDIT_MEDIA_PATH, "", "media", bytes, file_name, mime).await
+    }
+
+    /// Uploads a custom privacy guide (`uploadprivacyextfile`, multipart field `file`, plain
+    /// text ≤ 100 KB), for `owner_setting.ext_file_media_id`.
+    pub async fn upload_privacy_ext_file(
+        &self,
+        token: &Secret,
+        text: &str,
+        file_name: &str,
+    ) -> Result<PrivacyExtFileUploaded, ApiError> {
+        self.upload(token, UPLOAD_PRIVACY_EXT_FILE_PATH, "", "file", text.as_bytes(), file_name, "text/plain").await
+    }
+
+    /// The trial version's QR code (`GET /wxa/get_qrcode`): the image's bytes. WeChat answers
+    /// an image on success and JSON on failure; the transport gives the body only, so a body
+    /// that opens as a JSON object is read as the envelope (its errcode checked), anything
+    /// else is the image.
+    pub async fn trial_qrcode(&self, token: &Secret, req: &GetQrcode) -> Result<Vec<u8>, ApiError> {
+        let mut url = self.url(GetQrcode::PATH, TokenKind::Authorizer, Some(token));
+        for (key, value) in req.query() {
+            url.push('&');
+            url.push_str(key);
+            url.push('=');
+            url.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+        }
+        let bytes = self.transport.send(GetQrcode::PATH, Method::Get, url, Vec::new()).await?;
+        if bytes.trim_ascii_start().first() == Some(&b'{') {
+            checked(GetQrcode::PATH, TokenKind::Authorizer, &bytes)?;
+            return Err(ApiError::Decode {
+                api: GetQrcode::PATH.to_string(),
+                detail: "a JSON answer with errcode 0 instead of the QR code's image".into(),
+            });
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// Sends one file as multipart `field` to `path` (`extra` appended to the query) and reads
+    /// the answer.
+    #[allow(clippy::too_many_arguments)]
+    async fn upload<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        token: &Secret,
+        path: &'static str,
+        extra: &str,
+        field: &'static str,
+        bytes: &[u8],
+        file_name: &str,
+        mime: &str,
+    ) -> Result<T, ApiError> {
+        let url = self.url(path, TokenKind::Authorizer, Some(token)) + extra;
         let url = reqwest::Url::parse(&url).map_err(|e| ApiError::Connection {
-            api: MEDIA_UPLOAD_PATH.to_string(),
+            api: path.to_string(),
             sent: false,
             detail: format!("the request URL is not valid: {e}"),
         })?;
         let part = reqwest::multipart::Part::bytes(bytes.to_vec())
             .file_name(file_name.to_string())
-            .mime_str(kind.mime())
-            .map_err(|e| ApiError::Decode {
-                api: MEDIA_UPLOAD_PATH.to_string(),
-                detail: e.without_url().to_string(),
-            })?;
-        let form = reqwest::multipart::Form::new().part("media", part);
-        let bytes = exchange_reqwest(MEDIA_UPLOAD_PATH, self.http.post(url).multipart(form)).await?;
-        checked(MEDIA_UPLOAD_PATH, TokenKind::Authorizer, &bytes)?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::Decode { api: MEDIA_UPLOAD_PATH.to_string(), detail: e.to_string() })
+            .mime_str(mime)
+            .map_err(|e| ApiError::Decode { api: path.to_string(), detail: e.without_url().to_string() })?;
+        let form = reqwest::multipart::Form::new().part(field, part);
+        let bytes = exchange_reqwest(path, self.http.post(url).multipart(form)).await?;
+        checked(path, TokenKind::Authorizer, &bytes)?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { api: path.to_string(), detail: e.to_string() })
     }
 
     /// The base, the path, and the token in the query (form-encoded).

@@ -17,6 +17,8 @@
 //!   (WXBizMsgCrypt: AES-256-CBC and `msg_signature`), to open pushes and to seal them.
 //! - [`event`]: the pushes' XML — the outer body and the typed events inside — read and
 //!   written.
+//! - [`golive`]: the go-live endpoints (`golive.md` §1–§4) — domains, code from a template,
+//!   the privacy guide, the audit and its quota, the release, the ICP filing state.
 //! - [`appid`]: [`Appid`], what an appid is, decided in one place.
 //! - [`image`]: the formats and size the platform takes for images.
 //! - [`beijing`]: Beijing time, on whose days, months and years WeChat's quotas reset.
@@ -79,6 +81,7 @@ pub mod crypto;
 pub mod errcode;
 pub mod error;
 pub mod event;
+pub mod golive;
 pub mod image;
 pub mod lenient;
 pub mod links;
