@@ -239,6 +239,15 @@ impl Endpoint {
         }
     }
 
+    /// The multipart field that carries the file, for the upload endpoints.
+    fn multipart_field(self) -> Option<&'static str> {
+        match self {
+            Endpoint::MediaUpload => Some("media"),
+            Endpoint::Golive(g) => g.multipart_field(),
+            _ => None,
+        }
+    }
+
     /// GET endpoints that refuse POST (43001).
     fn get_only(self) -> bool {
         matches!(self, Endpoint::Golive(g) if g.get_only())
@@ -314,8 +323,8 @@ struct Input {
 }
 
 async fn read_input(ep: Endpoint, query: &HashMap<String, String>, req: Request) -> Input {
-    if ep == Endpoint::MediaUpload {
-        return read_upload(query, req).await;
+    if let Some(field) = ep.multipart_field() {
+        return read_upload(query, req, field).await;
     }
     let is_post = req.method() == Method::POST;
     let bytes = match to_bytes(req.into_body(), MAX_BODY).await {
@@ -344,7 +353,7 @@ async fn read_input(ep: Endpoint, query: &HashMap<String, String>, req: Request)
     }
 }
 
-async fn read_upload(query: &HashMap<String, String>, req: Request) -> Input {
+async fn read_upload(query: &HashMap<String, String>, req: Request, file_field: &str) -> Input {
     let kind = query.get("type").cloned();
     let mut upload = Upload { kind: kind.clone(), file: None };
     let mut fields = Map::new();
@@ -374,7 +383,7 @@ async fn read_upload(query: &HashMap<String, String>, req: Request) -> Input {
                 "size": bytes.len(),
                 "sha256": hex::encode(Sha256::digest(&bytes)),
             });
-            if name == "media" && upload.file.is_none() {
+            if name == file_field && upload.file.is_none() {
                 // The call log shows what arrived as a picture: format and dimensions.
                 let decoded = media::inspect(&bytes);
                 logged["decoded"] = json!(decoded);

@@ -9,7 +9,9 @@
 //!   nickname, avatar or signature 86002; no approved category 85008; `item_list` (optional)
 //!   with 1–5 items (85023), each with its class names (85010), an approved category pair
 //!   (85008), a page of the code (85007), at most 10 tags of at most 20 characters (85006)
-//!   and a title of at most 32 (85011); location APIs used but not declared or not opened,
+//!   and a title of at most 32 (85011); `feedback_stuff` (at most 5, 85093) and
+//!   `preview_info` (an object, 85092; at most 10 pictures and 1 video, 85093 [assumed]) naming
+//!   this mini-program's media from `/wxa/uploadmedia` (40007 [assumed]); location APIs used but not declared or not opened,
 //!   unless `privacy_api_not_use` is true, 61040; the platform's pool for this Beijing month
 //!   spent 85085. A submission takes one from the pool (a rejection gives nothing back) and
 //!   answers `auditid`, a number (a string with `shapes.auditid_as_string`).
@@ -304,6 +306,37 @@ fn check_items(st: &State, appid: &str, ctx: &Ctx) -> Result<Value, ApiError> {
     Ok(Value::Array(items.clone()))
 }
 
+/// `preview_info` and `feedback_stuff`: this mini-program's media from `/wxa/uploadmedia`.
+fn check_material(st: &State, appid: &str, ctx: &Ctx) -> Result<(), ApiError> {
+    let own = |id: &str| {
+        st.media_of(appid, id, ctx.now).map(|_| ()).ok_or_else(|| err(40007, format!("invalid media_id {id}")))
+    };
+    if let Some(stuff) = ctx.str("feedback_stuff") {
+        let ids: Vec<&str> = stuff.split('|').filter(|m| !m.is_empty()).collect();
+        if ids.len() > 5 {
+            return Err(err(85093, "too many feedback_stuff media (5 at most)"));
+        }
+        ids.into_iter().try_for_each(own)?;
+    }
+    match ctx.body.get("preview_info") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(p)) => {
+            let list = |k: &str| -> Result<Vec<String>, ApiError> {
+                super::strings(&Value::Object(p.clone()), k)
+                    .map_err(|_| err(85092, "invalid preview_info"))
+                    .map(Option::unwrap_or_default)
+            };
+            let (pics, videos) = (list("pic_id_list")?, list("video_id_list")?);
+            if pics.len() > 10 || videos.len() > 1 {
+                return Err(err(85093, "too many pictures (10) or videos (1) in preview_info"));
+            }
+            pics.iter().chain(&videos).try_for_each(|id| own(id))?;
+        }
+        Some(_) => return Err(err(85092, "invalid preview_info")),
+    }
+    Ok(())
+}
+
 /// `submit_audit`.
 pub(crate) fn submit(st: &mut State, ctx: &Ctx) -> Reply {
     let appid = app(st, ctx)?.appid.clone();
@@ -317,6 +350,7 @@ pub(crate) fn submit(st: &mut State, ctx: &Ctx) -> Reply {
         return Err(err(86002, "the mini-program has no nickname, avatar or signature yet"));
     }
     let item_list = check_items(st, &appid, ctx)?;
+    check_material(st, &appid, ctx)?;
     let not_use = ctx.body.get("privacy_api_not_use").and_then(Value::as_bool).unwrap_or(false);
     let (without_auth, without_conf) = privacy::missing_apis(st, &appid);
     if !not_use && (!without_auth.is_empty() || !without_conf.is_empty()) {

@@ -19,6 +19,7 @@ pub(super) mod code;
 pub(super) mod control;
 pub(super) mod domain;
 pub(super) mod icp;
+pub(super) mod media;
 pub(super) mod privacy;
 pub(super) mod release;
 pub(super) mod rules;
@@ -158,10 +159,13 @@ pub(super) enum Endpoint {
     Release,
     RevertRelease,
     IcpEntrance,
+    IcpVerifyTask,
+    UploadMedia,
+    UploadPrivacyExtFile,
 }
 
 impl Endpoint {
-    pub(super) const ALL: [Endpoint; 30] = [
+    pub(super) const ALL: [Endpoint; 33] = [
         Endpoint::TemplateList,
         Endpoint::Commit,
         Endpoint::VersionInfo,
@@ -192,6 +196,9 @@ impl Endpoint {
         Endpoint::Release,
         Endpoint::RevertRelease,
         Endpoint::IcpEntrance,
+        Endpoint::IcpVerifyTask,
+        Endpoint::UploadMedia,
+        Endpoint::UploadPrivacyExtFile,
     ];
 
     pub(super) fn path(self) -> &'static str {
@@ -226,6 +233,9 @@ impl Endpoint {
             Endpoint::Release => "/wxa/release",
             Endpoint::RevertRelease => "/wxa/revertcoderelease",
             Endpoint::IcpEntrance => "/wxa/icp/get_icp_entrance_info",
+            Endpoint::IcpVerifyTask => "/wxa/icp/query_icp_verifytask",
+            Endpoint::UploadMedia => "/wxa/uploadmedia",
+            Endpoint::UploadPrivacyExtFile => "/cgi-bin/component/uploadprivacyextfile",
         }
     }
 
@@ -257,6 +267,15 @@ impl Endpoint {
                 | Endpoint::RevertRelease
                 | Endpoint::IcpEntrance
         )
+    }
+
+    /// The multipart field of the upload endpoints.
+    pub(super) fn multipart_field(self) -> Option<&'static str> {
+        match self {
+            Endpoint::UploadMedia => Some("media"),
+            Endpoint::UploadPrivacyExtFile => Some("file"),
+            _ => None,
+        }
     }
 
     /// GET endpoints that refuse POST: `gettemplatelist` withdrew it (golive.md §3.1).
@@ -297,6 +316,9 @@ impl Endpoint {
             Endpoint::Release => release::release(st, ctx),
             Endpoint::RevertRelease => release::revert(st, ctx),
             Endpoint::IcpEntrance => icp::entrance_info(st, ctx),
+            Endpoint::IcpVerifyTask => icp::verify_task(st, ctx),
+            Endpoint::UploadMedia => media::upload_media(st, ctx),
+            Endpoint::UploadPrivacyExtFile => media::upload_privacy_file(st, ctx),
         }
     }
 }

@@ -896,3 +896,67 @@ async fn the_documents_shapes_by_a_fixture_option() {
     assert_eq!((latest.get("screenshot"), latest.get("ScreenShot")), (Some(&json!("m")), None), "{latest}");
     sim.handle.shutdown().await;
 }
+
+impl Sim {
+    async fn multipart(&self, path: &str, at: &str, field: &str, name: &str, bytes: Vec<u8>) -> Value {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+        let form = reqwest::multipart::Form::new().part(field.to_string(), part);
+        let url = format!("{}?access_token={at}", self.url(path));
+        self.http.post(url).multipart(form).send().await.unwrap().json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn audit_material_and_the_privacy_file_are_uploaded_first() {
+    let sim = Sim::start().await;
+    manual(&sim).await;
+    let at = sim.token(MP_CONFIGURED).await;
+    let up = |field: &'static str, name: &'static str, bytes: Vec<u8>| {
+        let path = if field == "media" { "/wxa/uploadmedia" } else { "/cgi-bin/component/uploadprivacyextfile" };
+        sim.multipart(path, &at, field, name, bytes)
+    };
+    let pic = up("media", "p.png", super::png()).await;
+    assert_eq!(pic["type"], "image", "{pic}");
+    let pic = pic["mediaid"].as_str().unwrap().to_string();
+    let mut mp4 = vec![0, 0, 0, 0x18];
+    mp4.extend_from_slice(b"ftypmp42");
+    mp4.extend_from_slice(&[0; 64]);
+    let video = up("media", "v.mp4", mp4).await;
+    assert_eq!(video["type"], "video", "{video}");
+    let video = video["mediaid"].as_str().unwrap().to_string();
+    assert_eq!(up("media", "a.bmp", super::encoded(image::ImageFormat::Bmp, 2, 2)).await["errcode"], 40005);
+    assert_eq!(up("media", "a.txt", b"hello".to_vec()).await["errcode"], 40005);
+    let wrong_field = sim.multipart("/wxa/uploadmedia", &at, "file", "p.png", super::png()).await;
+    assert_eq!(wrong_field["errcode"], 41005, "uploadmedia's field is media");
+    assert_eq!(up("file", "p.png", super::png()).await["errcode"], 86073, "a guide is text");
+
+    let guide = up("file", "guide.txt", "本小程序收集手机号码用于登录。".as_bytes().to_vec()).await;
+    let guide = guide["ext_file_media_id"].as_str().expect("an id").to_string();
+    assert_eq!(up("file", "big.txt", vec![b'a'; 100 * 1024 + 1]).await["errcode"], 86073);
+
+    assert_eq!(sim.commit(&at, MP_CONFIGURED, json!(TEMPLATE), "2.4.0").await["errcode"], 0);
+    let body = json!({"privacy_ver": 2,
+        "owner_setting": {"contact_email": "p@example.cn", "notice_method": "弹窗", "ext_file_media_id": guide},
+        "setting_list": [{"privacy_key": "PhoneNumber", "privacy_text": "登录"}, {"privacy_key": "Location", "privacy_text": "找门店"}]});
+    assert_eq!(sim.api("/cgi-bin/component/setprivacysetting", &at, body).await["errcode"], 0);
+
+    let six_ids = [pic.as_str(); 6].join("|");
+    let refusals = [
+        (json!({"preview_info": ["x"]}), 85092),
+        (json!({"preview_info": {"pic_id_list": ["unknown"]}}), 40007),
+        (json!({"preview_info": {"video_id_list": [video.clone(), video.clone()]}}), 85093),
+        (json!({"feedback_stuff": six_ids}), 85093),
+        (json!({"feedback_stuff": "nope"}), 40007),
+    ];
+    for (body, code) in refusals {
+        let r = sim.api("/wxa/submit_audit", &at, body.clone()).await;
+        assert_eq!(r["errcode"], code, "{body}: {r}");
+    }
+    let body = json!({"preview_info": {"pic_id_list": [pic], "video_id_list": [video]}, "feedback_stuff": pic});
+    assert_eq!(sim.api("/wxa/submit_audit", &at, body).await["errcode"], 0);
+
+    let r = sim.api("/wxa/icp/query_icp_verifytask", &at, json!({"task_id": "t1"})).await;
+    assert_eq!(r, json!({"errcode": 0, "errmsg": "ok", "is_finish": true, "face_status": 3}));
+    assert_eq!(sim.api("/wxa/icp/query_icp_verifytask", &at, json!({})).await["errcode"], 47001);
+    sim.handle.shutdown().await;
+}
