@@ -960,3 +960,24 @@ async fn audit_material_and_the_privacy_file_are_uploaded_first() {
     assert_eq!(sim.api("/wxa/icp/query_icp_verifytask", &at, json!({})).await["errcode"], 47001);
     sim.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_new_beijing_month_starts_the_pool_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wxprov.db.sim.json");
+    let sim = Sim::with(Fixture::example(), with_state(&path)).await;
+    sim.control("/__sim/audit_quota", json!({"rest": 0, "speedup_rest": 1, "limit": 7})).await;
+    sim.handle.shutdown().await;
+    // The pool as a process left it in an earlier month.
+    let mut saved = read_state(&path);
+    assert_eq!(saved["golive"]["pool"]["rest"], 0);
+    saved["golive"]["pool"]["month"] = json!("2000-01");
+    std::fs::write(&path, serde_json::to_vec(&saved).unwrap()).unwrap();
+
+    let sim = Sim::with(Fixture::example(), with_state(&path)).await;
+    let at = sim.token(MP_CONFIGURED).await;
+    let q = quota(&sim, &at).await;
+    assert_eq!(q, json!({"errcode": 0, "errmsg": "ok", "rest": 7, "limit": 7, "speedup_rest": 5, "speedup_limit": 5}));
+    sim.handle.shutdown().await;
+    assert_ne!(read_state(&path)["golive"]["pool"]["month"], "2000-01");
+}
