@@ -443,8 +443,8 @@ fn sheet(loaded: &Loaded) -> Line {
     }
 }
 
-/// The sheet's go-live: which rows go live, every problem of a go-live cell (line and
-/// column), and that `run` refuses the job while this build has no go-live steps.
+/// The sheet's go-live: which rows go live, and every problem of a go-live cell (line and
+/// column).
 fn golive_line(loaded: &Loaded) -> Line {
     let lines: Vec<String> = loaded.rows.iter().filter(|r| r.golive.is_some()).map(|r| r.line.to_string()).collect();
     let mut detail = match lines.len() {
@@ -453,14 +453,17 @@ fn golive_line(loaded: &Loaded) -> Line {
         n => format!("{n} rows go live (lines {})", lines.join(", ")),
     };
     let golive_columns: Vec<&str> = golive::COLUMNS.iter().map(|c| c.name()).collect();
+    let mut bad = 0;
     for p in loaded.problems().filter(|p| golive_columns.contains(&p.column.as_str())) {
         detail.push_str(&format!("\n      {p}"));
+        bad += 1;
     }
-    Line::fail(
-        GOLIVE,
-        detail,
-        Some("this wxprov does not run the go-live steps yet, so `run` and `plan` refuse this job; remove the go-live columns and the job's [golive] template_id to run the other steps".into()),
-    )
+    match bad {
+        0 => Line::ok(GOLIVE, detail),
+        _ => {
+            Line::fail(GOLIVE, detail, Some("fix these cells (or the job's [golive] values they fall back to)".into()))
+        }
+    }
 }
 
 /// An account the sheet's steps act on, and what they need of it.

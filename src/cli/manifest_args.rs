@@ -6,7 +6,6 @@
 
 use super::settings::Settings;
 use crate::exit::usage;
-use crate::golive;
 use crate::manifest::{self, Encoding, Manifest};
 
 /// How to read the job's manifest.
@@ -40,23 +39,4 @@ pub(super) fn open(settings: &Settings) -> anyhow::Result<Manifest> {
         tracing::info!("{line}");
     }
     Ok(manifest)
-}
-
-/// `run` and `plan` refuse a job that may ask for go-live: its steps (DESIGN §9) are not in
-/// this build yet, and a go-live cell must never be ignored. `check` validates the cells.
-pub(super) fn refuse_golive(settings: &Settings, manifest: &Manifest) -> anyhow::Result<()> {
-    if !golive::requested(manifest.columns(), &settings.read.golive) {
-        return Ok(());
-    }
-    let mut asks: Vec<String> =
-        golive::COLUMNS.iter().filter(|c| manifest.columns().has(**c)).map(|c| format!("column {c}")).collect();
-    if settings.read.golive.template_id.is_some() {
-        asks.push("the job's [golive] template_id".into());
-    }
-    Err(usage(format!(
-        "{} asks for go-live ({}), and this wxprov does not run the go-live steps (domains, code, privacy, audit, release) yet; \
-         `wxprov check` validates the go-live cells. Remove them to run the other steps / 该任务要求上线，但此版本的 wxprov 尚不能执行上线步骤；可用 wxprov check 检查上线相关的单元格",
-        settings.manifest.display(),
-        asks.join(", ")
-    )))
 }

@@ -59,7 +59,6 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let settings = ctx.settings(Some(&job))?.clone();
     let manifest = manifest_args::open(&settings)?;
-    manifest_args::refuse_golive(&settings, &manifest)?;
     let ledger = ctx.ledger_or_empty(Some(&job))?;
     let options = CallOptions {
         pacer: Some(Arc::new(Pacer::new(&settings.limits))),

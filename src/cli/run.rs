@@ -45,7 +45,6 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let job = ctx.load_job(&args.job)?;
     let settings = ctx.settings(Some(&job))?.clone();
     let manifest = manifest_args::open(&settings)?;
-    manifest_args::refuse_golive(&settings, &manifest)?;
     report::ensure_writable(&settings.report_dir)
         .map_err(|e| fail(format!("{e}; fix it, or give another with --report-dir or the job file's `report_dir`")))?;
     let _lock = RunLock::acquire(&settings.ledger)?;

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::columns::{Column, Columns};
-use crate::manifest::step::input_hash;
+use crate::manifest::step::{input_hash, Step, StepKind};
 use crate::manifest::Reason;
 pub use audit::AuditItem;
 pub use domains::{DomainType, ServerDomains};
@@ -187,31 +187,6 @@ fn check_user_version(v: &str) -> Result<(), Reason> {
     Ok(())
 }
 
-/// A go-live step, in run order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Stage {
-    Domains,
-    Code,
-    Privacy,
-    Audit,
-    Release,
-}
-
-impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::Domains, Stage::Code, Stage::Privacy, Stage::Audit, Stage::Release];
-
-    /// The name in the ledger and reports (DESIGN §9).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Domains => "domains",
-            Stage::Code => "code",
-            Stage::Privacy => "privacy",
-            Stage::Audit => "audit",
-            Stage::Release => "release",
-        }
-    }
-}
-
 /// The domains a row sets: the types it names (server) and the business domains, if given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainsChange {
@@ -236,13 +211,6 @@ pub struct AuditRequest {
     pub version_desc: Option<String>,
 }
 
-/// One go-live step a row asks for, with the hash of its inputs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StageInput {
-    pub stage: Stage,
-    pub input_hash: String,
-}
-
 /// A row's go-live, resolved: every value from its cell or the job's `[golive]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoLive {
@@ -252,9 +220,9 @@ pub struct GoLive {
     pub privacy: Option<Arc<PrivacyGuide>>,
     pub audit: AuditRequest,
     pub release: ReleaseMode,
-    /// In run order: `domains` (when the row names domains), `code`, `privacy`, `audit`,
-    /// `release`.
-    pub stages: Vec<StageInput>,
+    /// Its steps in run order: `domains` (when the row names domains), `code`, `privacy`,
+    /// `audit`, `release`.
+    pub steps: Vec<Step>,
 }
 
 /// The go-live columns (DESIGN §9): `golive`, the switch, and those that give a value, each
@@ -440,9 +408,9 @@ impl Resolver {
             privacy,
             audit: AuditRequest { items, version_desc },
             release,
-            stages: Vec::new(),
+            steps: Vec::new(),
         };
-        golive.stages = golive.stage_inputs();
+        golive.steps = golive.steps_with_hashes();
         Ok(Some(golive))
     }
 
@@ -501,28 +469,28 @@ struct ReleaseInput<'a> {
 }
 
 impl GoLive {
-    /// Each stage's input hash: its own resolved values, and the hashes of the stages it
-    /// builds on, so that a new commit sets the guide, submits and releases again.
-    fn stage_inputs(&self) -> Vec<StageInput> {
-        let mut stages = Vec::new();
-        let mut push = |stage: Stage, input_hash: String| {
-            stages.push(StageInput { stage, input_hash: input_hash.clone() });
+    /// Each step with its input hash: its own resolved values, and the hashes of the steps
+    /// it builds on, so that a new commit sets the guide, submits and releases again.
+    fn steps_with_hashes(&self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut push = |kind: StepKind, input_hash: String| {
+            steps.push(Step { kind, input_hash: input_hash.clone() });
             input_hash
         };
         if let Some(d) = &self.domains {
             push(
-                Stage::Domains,
+                StepKind::Domains,
                 input_hash(
-                    Stage::Domains.as_str(),
+                    StepKind::Domains.as_str(),
                     DomainsInput { server: d.server.as_ref(), webview: d.webview.as_deref() },
                 ),
             );
         }
         let c = &self.code;
         let code = push(
-            Stage::Code,
+            StepKind::Code,
             input_hash(
-                Stage::Code.as_str(),
+                StepKind::Code.as_str(),
                 CodeInput {
                     template_id: c.template_id.0,
                     user_version: &c.user_version,
@@ -532,13 +500,13 @@ impl GoLive {
             ),
         );
         let privacy = push(
-            Stage::Privacy,
-            input_hash(Stage::Privacy.as_str(), PrivacyInput { code: &code, guide: self.privacy.as_deref() }),
+            StepKind::Privacy,
+            input_hash(StepKind::Privacy.as_str(), PrivacyInput { code: &code, guide: self.privacy.as_deref() }),
         );
         let audit = push(
-            Stage::Audit,
+            StepKind::Audit,
             input_hash(
-                Stage::Audit.as_str(),
+                StepKind::Audit.as_str(),
                 AuditInput {
                     code: &code,
                     privacy: &privacy,
@@ -548,10 +516,10 @@ impl GoLive {
             ),
         );
         push(
-            Stage::Release,
-            input_hash(Stage::Release.as_str(), ReleaseInput { audit: &audit, release: self.release.as_str() }),
+            StepKind::Release,
+            input_hash(StepKind::Release.as_str(), ReleaseInput { audit: &audit, release: self.release.as_str() }),
         );
-        stages
+        steps
     }
 }
 

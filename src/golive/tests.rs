@@ -56,10 +56,10 @@ fn a_job_default_applies_to_registration_rows_and_rows_that_ask() {
         r#"{"ext":{"shop":"S1"},"extAppid":"wx2222222222222222"}"#
     );
     assert_eq!(registration.release, ReleaseMode::Manual, "release defaults to manual");
-    let stages: Vec<Stage> = registration.stages.iter().map(|s| s.stage).collect();
+    let steps: Vec<StepKind> = registration.steps.iter().map(|s| s.kind).collect();
     assert_eq!(
-        stages,
-        [Stage::Code, Stage::Privacy, Stage::Audit, Stage::Release],
+        steps,
+        [StepKind::Code, StepKind::Privacy, StepKind::Audit, StepKind::Release],
         "no domains named, no domains step"
     );
 
@@ -81,7 +81,7 @@ fn a_row_template_goes_live_without_the_switch_and_cells_win_over_the_job() {
         (TemplateId(77), "3.0.0", ReleaseMode::Auto)
     );
     assert_eq!(g.code.user_desc, "门店版", "an empty cell takes the job's value");
-    assert_eq!(g.stages[0].stage, Stage::Domains);
+    assert_eq!(g.steps[0].kind, StepKind::Domains);
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn missing_and_bad_values_name_their_column() {
 fn hashes_follow_the_resolved_values_and_chain_through_the_stages() {
     let s = sheet(&["appid", "template_id", "user_version", "privacy", "门店编号"]);
     let hashes = |cells: &[&str]| -> Vec<String> {
-        s.resolve(job(s.dir.path()), cells, false).unwrap().unwrap().stages.into_iter().map(|s| s.input_hash).collect()
+        s.resolve(job(s.dir.path()), cells, false).unwrap().unwrap().steps.into_iter().map(|s| s.input_hash).collect()
     };
     let base = hashes(&["wx3333333333333333", "5", "", "", "S1"]);
     assert_eq!(

@@ -24,17 +24,33 @@ pub enum StepKind {
     Signature,
     Categories,
     RebindAdmin,
+    /// Go-live (DESIGN §9), after the steps above.
+    Domains,
+    Code,
+    Privacy,
+    Audit,
+    Release,
 }
 
 impl StepKind {
-    pub const ALL: [StepKind; 6] = [
+    pub const ALL: [StepKind; 11] = [
         StepKind::Register,
         StepKind::Nickname,
         StepKind::Avatar,
         StepKind::Signature,
         StepKind::Categories,
         StepKind::RebindAdmin,
+        StepKind::Domains,
+        StepKind::Code,
+        StepKind::Privacy,
+        StepKind::Audit,
+        StepKind::Release,
     ];
+
+    /// The go-live steps (DESIGN §9): they wait until the row's earlier steps are settled.
+    pub fn is_golive(self) -> bool {
+        self >= StepKind::Domains
+    }
 
     /// The step named `name` ([`StepKind::as_str`]).
     pub fn parse(name: &str) -> Option<StepKind> {
@@ -50,6 +66,11 @@ impl StepKind {
             StepKind::Signature => "signature",
             StepKind::Categories => "categories",
             StepKind::RebindAdmin => "rebind_admin",
+            StepKind::Domains => "domains",
+            StepKind::Code => "code",
+            StepKind::Privacy => "privacy",
+            StepKind::Audit => "audit",
+            StepKind::Release => "release",
         }
     }
 }

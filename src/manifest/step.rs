@@ -157,6 +157,9 @@ pub fn steps_for(row: &Row) -> Vec<Step> {
             },
         ));
     }
+    if let Some(golive) = &row.golive {
+        steps.extend(golive.steps.iter().cloned());
+    }
     steps
 }
 
@@ -167,7 +170,22 @@ mod tests {
     #[test]
     fn names_are_the_designs() {
         let names: Vec<&str> = StepKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names, ["register", "nickname", "avatar", "signature", "categories", "rebind_admin"]);
+        assert_eq!(
+            names,
+            [
+                "register",
+                "nickname",
+                "avatar",
+                "signature",
+                "categories",
+                "rebind_admin",
+                "domains",
+                "code",
+                "privacy",
+                "audit",
+                "release"
+            ]
+        );
     }
 
     #[test]

@@ -106,6 +106,11 @@ pub struct RowPlan {
 }
 
 impl RowResult {
+    /// True while every step taken so far is done or skipped.
+    fn settled(&self) -> bool {
+        self.steps.values().all(|s| s.is_settled())
+    }
+
     /// A row whose work this run did not finish: its steps as the ledger has them (a step
     /// with no record for this input is pending), the first of them pending named.
     fn unfinished(line: u64, identity: &str, steps: &[Step], known: &HashMap<(String, StepKind), StepRecord>) -> Self {
@@ -510,7 +515,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         }
         let taken = tokio::select! {
             biased;
-            outcome = run_step(ctx, &row, step, appid.as_deref()) => outcome,
+            outcome = run_step(ctx, &row, step, appid.as_deref(), result.settled()) => outcome,
             // Noted at the signal: this row may be given up on mid-call.
             () = async {
                 interrupt.signals(1).await;
@@ -552,7 +557,13 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
 /// when the step is not due, waiting while the row's mini-program does not exist, and
 /// otherwise taken up — live state read and decided ([`attempt`]) and, when applying, acted
 /// on and recorded ([`save`]).
-async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: Option<&str>) -> Result<StepOutcome, StepError> {
+async fn run_step(
+    ctx: &RunCtx,
+    row: &Row,
+    step: &Step,
+    appid: Option<&str>,
+    earlier_settled: bool,
+) -> Result<StepOutcome, StepError> {
     let known = ctx.known.get(&(row.identity.clone(), step.kind)).filter(|r| r.input_hash == step.input_hash);
     // The run is stopping (a `stop`-class error): nothing new starts.
     if ctx.api.calls.stopped().is_some() {
@@ -567,6 +578,19 @@ async fn run_step(ctx: &RunCtx, row: &Row, step: &Step, appid: Option<&str>) -> 
                 waiting
             }
         });
+    }
+    // Go-live waits for the row's earlier steps (DESIGN §9): a name still in review holds
+    // the audit back instead of failing it.
+    if step.kind.is_golive() && !earlier_settled {
+        // A record of this input (an audit in review, its id) stays as the ledger has it.
+        if let Some(record) = known {
+            return Ok(record.outcome());
+        }
+        let pending = StepOutcome::state(StepState::Pending, "waiting for the row's earlier steps to be done");
+        if let Mode::Apply { run_id } = &ctx.mode {
+            save(run_id, row, step, known.cloned(), &pending, &ctx.ledger);
+        }
+        return Ok(pending);
     }
     let changed = ctx.unblocks.for_row(row, &ctx.appids);
     let due = due(known, step, ctx.cfg.retry_failed, ctx.now, changed);

@@ -30,6 +30,8 @@ pub const MP_ACCOUNT_MANAGEMENT: i64 = 17;
 pub const MP_BASIC_INFO: i64 = 30;
 /// 小程序认证权限 (认证名称检测): `checkwxverifynickname`.
 pub const MP_VERIFICATION: i64 = 31;
+/// 小程序开发与数据分析权限: domains, code, privacy, audit, release (golive.md).
+pub const MP_DEVELOPMENT: i64 = 18;
 
 /// The account whose sets `step` needs, and the set ids.
 pub fn needed(step: StepKind) -> (Holder, &'static [i64]) {
@@ -38,6 +40,10 @@ pub fn needed(step: StepKind) -> (Holder, &'static [i64]) {
         StepKind::Nickname => (Holder::MiniProgram, &[MP_BASIC_INFO, MP_VERIFICATION]),
         StepKind::Avatar | StepKind::Signature | StepKind::Categories => (Holder::MiniProgram, &[MP_BASIC_INFO]),
         StepKind::RebindAdmin => (Holder::MiniProgram, &[MP_ACCOUNT_MANAGEMENT]),
+        // golive.md: every go-live call belongs to 小程序开发与数据分析 (the ICP reads take 156 too).
+        StepKind::Domains | StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => {
+            (Holder::MiniProgram, &[MP_DEVELOPMENT])
+        }
     }
 }
 
@@ -48,6 +54,7 @@ pub fn name(id: i64) -> &'static str {
         MP_ACCOUNT_MANAGEMENT => "小程序帐号管理权限",
         MP_BASIC_INFO => "小程序基本信息设置权限",
         MP_VERIFICATION => "小程序认证权限",
+        MP_DEVELOPMENT => "小程序开发与数据分析权限",
         _ => "",
     }
 }

@@ -1,10 +1,9 @@
 //! Go-live's input (DESIGN §2 `[golive]`, §9): which rows go live, the go-live cells checked
-//! with their line and column by `check`, and `run` and `plan` refusing a job that asks for
-//! go-live while this build has no go-live steps — a go-live cell is never ignored.
+//! with their line and column by `check` and the job's section when it is read, and the
+//! go-live steps waiting for the row's earlier steps.
 
 use crate::harness::{Sim, Workspace};
-
-const OA: &str = "wx28f759479ea1e090";
+use crate::run::{results, CONFIGURED, FRESH};
 
 const EXT: &str = r#"{"extAppid":"${appid}","ext":{"shop":"${column:门店编号}"}}"#;
 const GUIDE: &str = "[owner_setting]\ncontact_email = \"privacy@example.cn\"\nnotice_method = \"小程序首页公告\"\n\n\
@@ -46,35 +45,41 @@ fn check_names_the_rows_that_go_live_and_every_bad_go_live_cell() {
          line 4, column server_domains: \"http://api.example.cn\" must start with https:// / “http://api.example.cn”应以 https:// 开头\n      \
          line 5, column user_version: the row does not go live, so its user_version would not be used: give a template_id in the row, or set golive to 1 with the job's [golive] template_id / 该行不上线，“user_version”不会被使用：请在该行填写模板ID，或把“上线”设为 1 并在任务文件 [golive] 中设置 template_id\n      \
          line 6, column ext_json: ext_json uses ${column:门店编号} but this row's 门店编号 is empty / ext_json 使用了 ${column:门店编号}，但该行的“门店编号”为空\n      \
-         to fix: this wxprov does not run the go-live steps yet, so `run` and `plan` refuse this job; remove the go-live columns and the job's [golive] template_id to run the other steps"
+         to fix: fix these cells (or the job's [golive] values they fall back to)"
     );
 }
 
 #[test]
-fn run_and_plan_refuse_a_job_that_asks_for_go_live_before_any_call() {
+fn go_live_waits_for_the_rows_earlier_steps_and_sends_nothing_this_build_cannot_do() {
     let sim = Sim::start();
-    let ws = workspace(JOB, SHEET);
-    for command in ["run", "plan"] {
-        let ran = ws.test_on(&sim).args([command, "job.toml"]).status(2).run();
-        assert_eq!(
-            ran.stderr.lines().last().unwrap_or_default(),
-            "error: sheets/manifest.csv asks for go-live (column golive, column template_id, column user_version, column server_domains, the job's [golive] template_id), \
-             and this wxprov does not run the go-live steps (domains, code, privacy, audit, release) yet; `wxprov check` validates the go-live cells. \
-             Remove them to run the other steps / 该任务要求上线，但此版本的 wxprov 尚不能执行上线步骤；可用 wxprov check 检查上线相关的单元格",
-            "{command}"
-        );
-    }
-    assert!(!ws.ledger().exists(), "no ledger was made");
-    assert_eq!(sim.calls(), Vec::<serde_json::Value>::new(), "no call was made");
-
-    // The job's template alone asks for go-live too: its registration rows would go live.
-    let ws = workspace(JOB, &format!("appid,official_appid,nickname,门店编号\n,{OA},杭州示例门店,S1\n"));
-    ws.test_on(&sim)
-        .args(["run", "job.toml"])
-        .status(2)
-        .stderr_has("asks for go-live (the job's [golive] template_id)")
-        .run();
-    assert_eq!(sim.calls().len(), 0);
+    // FRESH's new name goes into WeChat's audit; CONFIGURED asks for nothing but go-live.
+    let sheet = format!("appid,nickname,模板ID,门店编号\n{FRESH},杭州示例新名称,77,S1\n{CONFIGURED},,77,S2\n");
+    let ws = workspace(JOB, &sheet);
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    let ran = ws.test_on(&sim).args(["run", "job.toml"]).status(3).run();
+    let header = "line,appid,official_appid,register,nickname,avatar,signature,categories,rebind_admin,domains,code,privacy,audit,release,step,errcode,message,hint";
+    let rows: Vec<String> = results(&ws).iter().map(|r| r.join(",")).collect();
+    assert_eq!(
+        rows,
+        [
+            header.to_string(),
+            format!("2,{FRESH},,,in_review,,,,,,pending,pending,pending,pending,nickname,,in WeChat's audit (audit 410000001),"),
+            format!("3,{CONFIGURED},,,,,,,,,blocked,pending,pending,pending,code,,the code step is not in this build of wxprov yet; nothing was sent / 此版本尚不能执行该上线步骤,a later wxprov carries it out; the row's other steps are unaffected"),
+        ],
+        "{}",
+        ran.stderr
+    );
+    let golive_paths = [
+        "/wxa/commit",
+        "/wxa/submit_audit",
+        "/wxa/release",
+        "/wxa/modify_domain",
+        "/cgi-bin/component/setprivacysetting",
+    ];
+    assert!(
+        sim.calls().iter().all(|c| !golive_paths.contains(&c["path"].as_str().unwrap_or_default())),
+        "no go-live call"
+    );
 }
 
 #[test]

@@ -125,6 +125,17 @@ pub fn load_image(path: &std::path::Path) -> Result<crate::image::Image, StepErr
     crate::image::Image::load(path).map_err(|e| StepError::Input(format!("{e}; fix the file and run again")))
 }
 
+/// A go-live step this build does not carry out yet (#14): blocked, saying so, with no call.
+fn not_built(kind: StepKind) -> Decision {
+    Decision::Block {
+        errcode: None,
+        message: format!(
+            "the {kind} step is not in this build of wxprov yet; nothing was sent / 此版本尚不能执行该上线步骤"
+        ),
+        hint: Some("a later wxprov carries it out; the row's other steps are unaffected".into()),
+    }
+}
+
 /// What `kind` would do for this row now.
 pub async fn decide(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     match kind {
@@ -134,6 +145,9 @@ pub async fn decide(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<Decision, S
         StepKind::Signature => signature::decide(ctx).await,
         StepKind::Categories => categories::decide(ctx).await,
         StepKind::RebindAdmin => rebind::decide(ctx).await,
+        StepKind::Domains | StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => {
+            Ok(not_built(kind))
+        }
     }
 }
 
@@ -146,6 +160,9 @@ pub async fn apply(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<StepOutcome,
         StepKind::Signature => signature::apply(ctx).await,
         StepKind::Categories => categories::apply(ctx).await,
         StepKind::RebindAdmin => rebind::apply(ctx).await,
+        StepKind::Domains | StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => {
+            Ok(StepOutcome::from_decision(not_built(kind)))
+        }
     }
 }
 
