@@ -129,7 +129,8 @@ pub(super) struct UploadFile {
 pub(super) enum TokenKind {
     None,
     Component,
-    /// The component's token, given as `access_token` (the go-live calls, golive.md).
+    /// The component's token, given as `access_token` (the go-live calls, golive.md) or as
+    /// `component_access_token`.
     ComponentAsAccessToken,
     Authorizer,
 }
@@ -298,7 +299,13 @@ fn resolve_token(
         TokenKind::Component => "component_access_token",
         TokenKind::ComponentAsAccessToken | TokenKind::Authorizer => "access_token",
     };
-    let token = query.get(key).map(String::as_str).unwrap_or("");
+    // The go-live documents send the component's token as `access_token`, the 2.0 ones and
+    // wxprov's other component calls as `component_access_token`: either is taken there.
+    let token = match kind {
+        TokenKind::ComponentAsAccessToken => query.get(key).or_else(|| query.get("component_access_token")),
+        _ => query.get(key),
+    };
+    let token = token.map(String::as_str).unwrap_or("");
     if token.is_empty() {
         return Err(err(41001, format!("access_token missing ({key})")));
     }

@@ -240,7 +240,8 @@ impl Endpoint {
     }
 
     /// Which token it takes: the template library and the platform's own domain lists take
-    /// the component's (as `access_token`, golive.md's conventions), the rest an authorizer's.
+    /// the component's (as `access_token`, golive.md's conventions, or as
+    /// `component_access_token`), the rest an authorizer's.
     pub(super) fn token(self) -> TokenKind {
         match self {
             Endpoint::TemplateList

@@ -881,3 +881,4 @@ async fn authorizer_info_tells_mini_programs_and_answers_41033_for_accounts_not_
 }
 
 mod golive;
+mod golive_client;
