@@ -9,7 +9,8 @@
 //! strings are read alike, and a successful `submit_audit` without one is an error, never an
 //! audit id 0 (PowerWeChat's answer type lacks the field). The screenshot field is `screenshot`
 //! in the tables and `ScreenShot` in the latest-status example (SKIT and PowerWeChat read
-//! `ScreenShot` there, WxJava `screenshot`): both are read, on both answers.
+//! `ScreenShot` there, WxJava `screenshot`; yangfanlalala/wx even `screen_shot`): all are read,
+//! on both answers.
 
 use serde::{Deserialize, Serialize};
 
@@ -229,8 +230,8 @@ pub struct AuditStatus {
     /// The rejection's screenshots, as documented (read with [`AuditStatus::screenshots`]).
     #[serde(default, deserialize_with = "string_any")]
     pub screenshot: String,
-    /// The same, as the latest-status example spells it.
-    #[serde(default, rename = "ScreenShot", deserialize_with = "string_any")]
+    /// The same, as the latest-status example spells it (or `screen_shot`, as some SDKs read it).
+    #[serde(default, rename = "ScreenShot", alias = "screen_shot", deserialize_with = "string_any")]
     pub screen_shot: String,
 }
 
@@ -272,8 +273,9 @@ pub struct LatestAuditStatus {
     /// The rejection's screenshots, as the table spells it.
     #[serde(default, deserialize_with = "string_any")]
     pub screenshot: String,
-    /// The same, as the example (and the live platform) spells it.
-    #[serde(default, rename = "ScreenShot", deserialize_with = "string_any")]
+    /// The same, as the example (and the live platform) spells it (or `screen_shot`, as
+    /// some SDKs read it).
+    #[serde(default, rename = "ScreenShot", alias = "screen_shot", deserialize_with = "string_any")]
     pub screen_shot: String,
     /// The version label of the code under audit.
     #[serde(default, deserialize_with = "string_any")]
@@ -437,6 +439,8 @@ mod tests {
         assert_eq!(status.screenshots(), ["mid1", "mid2"]);
         let live: AuditStatus = serde_json::from_str(r#"{"errcode":0,"status":"1","ScreenShot":"mid3"}"#).unwrap();
         assert_eq!((live.state(), live.screenshots()), (AuditState::Rejected, vec!["mid3".to_string()]));
+        let snake: AuditStatus = serde_json::from_str(r#"{"errcode":0,"status":1,"screen_shot":"mid4|"}"#).unwrap();
+        assert_eq!(snake.screenshots(), ["mid4"]);
         // Both spellings in one answer (a duplicate for serde's alias) read the documented one.
         let both: AuditStatus =
             serde_json::from_str(r#"{"errcode":0,"status":1,"screenshot":"a","ScreenShot":"b"}"#).unwrap();

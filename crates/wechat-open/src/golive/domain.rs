@@ -8,7 +8,7 @@
 //! A `set` replaces every type it sends, so [`ModifyDomain::change`] always sends the six
 //! lists (an empty one as `[]`, as WxJava does): the caller reads with `get`, keeps the types
 //! it does not change, and sends them all. The answers' `invalid_*` and `no_icp_domain` come
-//! even with errcode 0 (a partial success, `golive.md` §2.1 [seen]); WxJava reads only four
+//! even with errcode 0 (a partial success, `golive.md` §2.1, as developers report); WxJava reads only four
 //! of the `invalid_*` lists, PowerWeChat all of them; [`DomainsSet::refused`] reads them all.
 
 use serde::{Deserialize, Serialize};

@@ -446,15 +446,11 @@ mod tests {
         );
         assert_eq!(answer.unwrap().audit_id, 4125);
     }
-}
-
-#[cfg(test)]
-mod upload_tests {
-    use crate::golive::loopback::exchange_with;
-    use crate::secret::Secret;
 
     #[tokio::test]
     async fn the_custom_guide_is_a_multipart_text_file() {
+        use crate::golive::loopback::exchange_with;
+        use crate::secret::Secret;
         let reply = br#"{"errcode":0,"errmsg":"ok","ext_file_media_id":"ext-1"}"#;
         let (answer, sent) = exchange_with(reply, "application/json", |client| async move {
             client.upload_privacy_ext_file(&Secret::new("TOKEN"), "隐私保护指引全文", "guide.txt").await
