@@ -73,11 +73,13 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         concurrency,
         retry_failed: args.retry_failed,
     };
-    let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
+    let sheet = runner::Sheet::open(&api, &ledger, manifest, &cfg).await?;
     // `run`'s own loop, deciding only. Never listened to: a signal ends `plan` at once, as
-    // it changes nothing.
-    let result = runner::run(api, ledger, Mode::Plan, cfg, loaded, &Interrupt::new()).await?;
-    let planned = lines(&result.rows);
+    // it changes nothing. Its lines are the rows' in line order.
+    let mut rows: Vec<RowResult> = Vec::new();
+    let result = runner::run(api, ledger, Mode::Plan, cfg, sheet, &Interrupt::new(), &mut rows).await?;
+    rows.sort_by_key(|r| r.line);
+    let planned = lines(&rows);
     match args.format {
         Format::Table => print!("{}", super::rehearsal::mark_lines(&table(&planned))),
         Format::Csv => csv_out(&planned)?,

@@ -10,7 +10,7 @@ use super::Context;
 use crate::exit::{exit_of, fail, Exit};
 use crate::interrupt::Interrupt;
 use crate::ledger::{RunEnd, RunLock, RunStatus};
-use crate::report::{self, failed::FeedBack, Summary};
+use crate::report::{self, failed::FeedBack, Reports, Summary};
 use crate::runner::{self, RunConfig};
 use crate::wechat::CallOptions;
 use wechat_open::pacing::Pacer;
@@ -65,25 +65,25 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         concurrency: settings.concurrency.value,
         retry_failed: args.retry_failed,
     };
-    let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
+    let sheet = runner::Sheet::open(&api, &ledger, manifest, &cfg).await?;
     // From here a signal no longer ends the process at once: the run stops starting calls
     // and writes its reports (DESIGN §6). Before, nothing has been changed anywhere.
     interrupt.listen().map_err(|e| fail(format!("cannot listen for SIGINT/SIGTERM: {e}")))?;
     ledger.begin_run(&run_id, "run", &args.job.display().to_string()).await?;
-    tracing::info!(
-        "run {run_id}: {} rows ({} invalid)",
-        loaded.rows.len() + loaded.rejected.len(),
-        loaded.rejected.len()
-    );
+    tracing::info!("run {run_id}: {} rows", sheet.rows());
     let work = async {
         let mode = runner::Mode::Apply { run_id: run_id.clone() };
-        let result = runner::run(api.clone(), ledger.clone(), mode, cfg, loaded, &interrupt).await?;
+        let mut reports = Reports::create(&settings.report_dir, &run_id, &cfg.manifest, sheet.header())?;
+        let result = runner::run(api.clone(), ledger.clone(), mode, cfg, sheet, &interrupt, &mut reports).await?;
+        if result.tally.invalid > 0 {
+            tracing::info!("{} of {} rows are invalid (see failed.csv)", result.tally.invalid, result.tally.rows);
+        }
         let summary = Summary {
             run_id: run_id.clone(),
             started_at: wechat_open::beijing::rfc3339(started_at),
             finished_at: wechat_open::beijing::rfc3339(chrono::Utc::now()),
-            rows: result.rows.len(),
-            steps: result.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
+            rows: result.tally.rows,
+            steps: result.tally.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
             calls: api.calls.per_api(),
             exit_code: result.exit.code(),
             rehearsal: settings.rehearsal(),
@@ -99,7 +99,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
             api_base: Some(settings.api_base.value.as_str()),
             ignore_columns: &settings.read.ignore_columns,
         };
-        let dir = report::write(&settings.report_dir, &result, &summary, &feed)?;
+        let dir = reports.finish(&summary, &feed)?;
         anyhow::Ok((result, dir))
     };
     let (result, dir) = match work.await {
@@ -109,6 +109,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
                 status: RunStatus::Failed,
                 reason: Some(redact(&format!("{e:#}"))),
                 rows: 0,
+                steps: Default::default(),
                 calls: api.calls.total(),
                 exit_code: exit_of(&e).code(),
             };
@@ -120,17 +121,18 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let dir = dir.canonicalize().unwrap_or(dir);
     let calls = api.calls.total();
-    let unfinished = result.rows.iter().filter(|r| r.unfinished).count();
-    let interrupted = interrupt.signal().map(|signal| {
-        format!("{}: stopped with {unfinished} of {} rows not finished", signal.name(), result.rows.len())
-    });
+    let (rows, unfinished) = (result.tally.rows, result.tally.unfinished);
+    let interrupted = interrupt
+        .signal()
+        .map(|signal| format!("{}: stopped with {unfinished} of {rows} rows not finished", signal.name()));
     // A run a `stop`-class error ended could not proceed: `status` shows it failed, and why.
     let (status, reason) = match (&result.stopped, &interrupted) {
         (Some(stopped), _) => (RunStatus::Failed, Some(stopped.clone())),
         (None, Some(interrupted)) => (RunStatus::Interrupted, Some(interrupted.clone())),
         (None, None) => (RunStatus::Finished, None),
     };
-    let end = RunEnd { status, reason, rows: result.rows.len(), calls, exit_code: result.exit.code() };
+    let steps = result.tally.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect();
+    let end = RunEnd { status, reason, rows, steps, calls, exit_code: result.exit.code() };
     ledger.end_run(&run_id, end).await?;
     prune_events(&ledger, settings.keep_events_days.value).await;
     let done = match interrupted {
@@ -139,7 +141,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
              continues\n",
             dir.display()
         ),
-        None => format!("run {run_id}: {} rows, {calls} API calls; reports in {}\n", result.rows.len(), dir.display()),
+        None => format!("run {run_id}: {rows} rows, {calls} API calls; reports in {}\n", dir.display()),
     };
     print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &done)));
     // One sentence on stderr, exit 1 (DESIGN §5): the reports above say the same.

@@ -51,7 +51,7 @@ pub use lock::RunLock;
 pub use registrations::Registration;
 pub use runs::{RunEnd, RunRecord, RunStatus};
 pub use status::WaitingStep;
-pub use steps::RowRecord;
+pub use steps::{KnownRow, RowRecord};
 pub use tickets::TicketKind;
 pub use tokens::{AuthorizerTokens, TokenKind, TokenRow};
 pub use upkeep::{compact, size_on_disk};

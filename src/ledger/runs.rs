@@ -1,5 +1,5 @@
 //! Runs: when each `run` started and ended, how (running, finished, interrupted, failed) and
-//! why, how many rows and calls, and its exit code. `wxprov status` reads them back.
+//! why, how many rows, steps per state and calls, and its exit code. `wxprov status` reads them back.
 
 use rusqlite::params;
 
@@ -59,6 +59,9 @@ pub struct RunEnd {
     pub status: RunStatus,
     pub reason: Option<String>,
     pub rows: usize,
+    /// Steps per state at the run's end (what summary.json says): the run's counts, kept
+    /// in the ledger instead of a snapshot of each row.
+    pub steps: std::collections::BTreeMap<&'static str, usize>,
     pub calls: u64,
     pub exit_code: u8,
 }
@@ -79,9 +82,11 @@ impl Ledger {
     /// Records how the run ended. The reason must hold no secret (callers redact it).
     pub async fn end_run(&self, id: &str, end: RunEnd) -> Result<(), LedgerError> {
         let id = id.to_string();
+        let steps = serde_json::to_string(&end.steps).unwrap_or_default();
         self.call(move |c| {
             c.execute(
-                "UPDATE runs SET finished_at = ?2, rows = ?3, calls = ?4, exit_code = ?5, status = ?6, reason = ?7
+                "UPDATE runs SET finished_at = ?2, rows = ?3, calls = ?4, exit_code = ?5, status = ?6, reason = ?7,
+                                 steps = ?8
                  WHERE id = ?1",
                 params![
                     id,
@@ -90,7 +95,8 @@ impl Ledger {
                     end.calls as i64,
                     end.exit_code as i64,
                     end.status.as_str(),
-                    end.reason
+                    end.reason,
+                    steps
                 ],
             )?;
             Ok(())

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub(super) const VERSION: i64 = 9;
+pub(super) const VERSION: i64 = 10;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -260,6 +260,15 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE steps ADD COLUMN tried_at INTEGER;
     ALTER TABLE tokens ADD COLUMN stored_at INTEGER;
     UPDATE tokens SET stored_at = imported_at * 1000 WHERE refresh_token IS NOT NULL;
+    "#,
+    // 10: a run keeps its counts, not a snapshot of every row (#13): `runs.steps`, the steps
+    // per state at its end as summary.json has them (`{"done": 999998, "failed": 2}`), and
+    // `rows.last_run` goes — every run rewrote every row of the sheet to set it, a million
+    // writes for a rerun that changes nothing. A row's record is now written only when it
+    // changes (a new row, its appid, official account or line).
+    r#"
+    ALTER TABLE runs ADD COLUMN steps TEXT;
+    ALTER TABLE rows DROP COLUMN last_run;
     "#,
 ];
 

@@ -37,6 +37,19 @@ impl StepRecord {
 const STEP_COLUMNS: &str = "identity, kind, state, input_hash, attempts, errcode, message, hint, not_before, \
                             audit_id, started_api, started_at, started_info, run_id, tried_at";
 
+/// What the ledger holds of one row ([`Ledger::look_up_rows`]).
+#[derive(Debug, Clone, Default)]
+pub struct KnownRow {
+    /// Its steps' records.
+    pub steps: Vec<StepRecord>,
+    /// The appid its identity has (a registration row's once registered).
+    pub appid: Option<String>,
+    /// When a refresh token of its accounts (its mini-program, as the sheet or the ledger
+    /// knows it, and its official account) was last stored from outside a refresh; read
+    /// only for a row with a blocked step, the one use of it.
+    pub stored_at: Option<i64>,
+}
+
 /// A manifest row as the ledger knows it.
 #[derive(Debug, Clone)]
 pub struct RowRecord {
@@ -105,25 +118,71 @@ impl Ledger {
         self.call_later(save_job(step));
     }
 
-    /// Records rows seen by a run, in one batch.
-    pub async fn save_rows(&self, rows: Vec<RowRecord>, run_id: &str) -> Result<(), LedgerError> {
-        let run_id = run_id.to_string();
+    /// What the ledger holds of a batch of rows, read in one go (a run looks its rows up a
+    /// batch at a time, never the whole ledger at once); with `save`, each row's record is
+    /// written too, but only where it changes (a rerun of a finished job writes none).
+    pub async fn look_up_rows(&self, rows: Vec<RowRecord>, save: bool) -> Result<Vec<KnownRow>, LedgerError> {
         self.call(move |c| {
-            super::atomic(c, |c| {
-                let mut stmt = c.prepare_cached(
-                    "INSERT INTO rows (identity, appid, official_appid, line, last_run, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (identity) DO UPDATE SET
-                        appid = COALESCE(excluded.appid, rows.appid),
-                        official_appid = COALESCE(excluded.official_appid, rows.official_appid),
-                        line = excluded.line, last_run = excluded.last_run, updated_at = excluded.updated_at",
-                )?;
-                let now = now_secs();
-                for r in rows {
-                    stmt.execute(params![r.identity, r.appid, r.official_appid, r.line as i64, run_id, now])?;
+            let mut steps = c.prepare_cached(&format!("SELECT {STEP_COLUMNS} FROM steps WHERE identity = ?1"))?;
+            let mut row_of = c.prepare_cached("SELECT appid, official_appid, line FROM rows WHERE identity = ?1")?;
+            let mut stored_at =
+                c.prepare_cached("SELECT stored_at FROM tokens WHERE appid = ?1 AND stored_at IS NOT NULL")?;
+            let mut known = Vec::with_capacity(rows.len());
+            let mut changed = Vec::new();
+            for r in &rows {
+                let records = steps.query_map([&r.identity], StepRecord::from_sql)?.collect::<Result<Vec<_>, _>>()?;
+                let before: Option<(Option<String>, Option<String>, i64)> =
+                    row_of.query_row([&r.identity], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?))).optional()?;
+                let appid = before.as_ref().and_then(|b| b.0.clone());
+                let after = (
+                    r.appid.clone().or_else(|| appid.clone()),
+                    r.official_appid.clone().or_else(|| before.as_ref().and_then(|b| b.1.clone())),
+                    r.line as i64,
+                );
+                if save && before.as_ref() != Some(&after) {
+                    changed.push(r);
                 }
-                Ok(())
-            })
+                // Only a blocked step asks (`lifecycle::may_be_unblocked`): a row without one
+                // costs no read of its tokens.
+                let blocked = records.iter().any(|s| s.state == StepState::Blocked);
+                let mut latest = None;
+                let accounts = [r.appid.as_ref(), appid.as_ref(), r.official_appid.as_ref()];
+                for account in accounts.into_iter().flatten().filter(|_| blocked) {
+                    let at: Option<i64> = stored_at.query_row([account], |x| x.get(0)).optional()?;
+                    latest = latest.max(at);
+                }
+                known.push(KnownRow { steps: records, appid, stored_at: latest });
+            }
+            if !changed.is_empty() {
+                super::atomic(c, |c| {
+                    let mut stmt = c.prepare_cached(
+                        "INSERT INTO rows (identity, appid, official_appid, line, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (identity) DO UPDATE SET
+                            appid = COALESCE(excluded.appid, rows.appid),
+                            official_appid = COALESCE(excluded.official_appid, rows.official_appid),
+                            line = excluded.line, updated_at = excluded.updated_at",
+                    )?;
+                    let now = now_secs();
+                    for r in changed {
+                        stmt.execute(params![r.identity, r.appid, r.official_appid, r.line as i64, now])?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(known)
+        })
+        .await
+    }
+
+    /// The appids the ledger knows under another identity (a registration row's, keyed by
+    /// its official account, once registered): appid → identity. As many as rows registered.
+    pub async fn registered_appids(&self) -> Result<HashMap<String, String>, LedgerError> {
+        self.call(|c| {
+            let mut stmt =
+                c.prepare("SELECT appid, identity FROM rows WHERE appid IS NOT NULL AND appid != identity")?;
+            let map = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            Ok(map)
         })
         .await
     }

@@ -164,6 +164,30 @@ impl Ledger {
         .await
     }
 
+    /// The tokens of these authorizers that the ledger holds, in one read.
+    pub async fn authorizer_tokens_of(
+        &self,
+        appids: Vec<String>,
+    ) -> Result<Vec<(String, AuthorizerTokens)>, LedgerError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT access_token, access_expires_at, refresh_token FROM tokens
+                 WHERE appid = ?1 AND kind = 'authorizer'",
+            )?;
+            let mut some = Vec::with_capacity(appids.len());
+            for appid in appids {
+                let found = stmt
+                    .query_row([&appid], |r| Ok(authorizer_tokens_of((r.get(0)?, r.get(1)?, r.get(2)?))))
+                    .optional()?;
+                if let Some(tokens) = found {
+                    some.push((appid, tokens));
+                }
+            }
+            Ok(some)
+        })
+        .await
+    }
+
     /// Drops the cached access token, but only if it is still `failed` (another task may
     /// already have stored a fresh one).
     pub async fn drop_access_token_if(&self, appid: &str, failed: &Secret) -> Result<(), LedgerError> {
@@ -211,10 +235,13 @@ impl TokenStore for Ledger {
         Box::pin(async move { self.authorizer_tokens(appid).await.map(stored).map_err(StoreError::new) })
     }
 
-    fn all_authorizer_tokens(&self) -> BoxFuture<'_, Result<Vec<(String, StoredTokens)>, StoreError>> {
+    fn authorizer_tokens_of<'a>(
+        &'a self,
+        appids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, StoredTokens)>, StoreError>> {
         Box::pin(async move {
-            let all = Ledger::all_authorizer_tokens(self).await.map_err(StoreError::new)?;
-            Ok(all.into_iter().map(|(appid, tokens)| (appid, stored(tokens))).collect())
+            let some = Ledger::authorizer_tokens_of(self, appids.to_vec()).await.map_err(StoreError::new)?;
+            Ok(some.into_iter().map(|(appid, tokens)| (appid, stored(tokens))).collect())
         })
     }
 

@@ -18,7 +18,11 @@
 //! Manifest::{path, encoding, columns, skipped, header_line, rows}
 //! Manifest::validate_each(tree, max_rows, |Validated| ...) -> Result<Counts, ManifestError>
 //!     streams: validates a million rows without keeping them (two passes over the file: the
-//!     first collects identities to find duplicates).
+//!     first hashes identities to find duplicates, 8 bytes a row; a third over the rows
+//!     whose hashes repeat only when some do).
+//! Manifest::index(max_rows, wanted) -> Result<Index, ManifestError>, then
+//! Manifest::validate_indexed(tree, index, max_rows, |Validated| ...)   (the same, in two
+//!     halves: the runner reads the ledger between them, and streams the verdicts)
 //! Manifest::load(tree, max_rows) -> Result<Loaded, ManifestError>
 //! Manifest::{validate_each_with, load_with}(Tree, ...)   (the same, the tree possibly unreadable)
 //! load(path, &ReadOptions, tree, max_rows) -> Result<Loaded, ManifestError>   (open + load)
@@ -41,6 +45,8 @@ pub mod validate;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashSet;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -57,7 +63,7 @@ pub use validate::{cell_problem, Reason, Rejected};
 
 use crate::golive::{GoLiveDefaults, Resolver};
 use reader::Source;
-use validate::{Duplicates, Validator};
+use validate::{Duplicates, IdentityHashes, Validator};
 
 /// How to read a manifest: the job file's `sheet` and `ignore_columns` and the `--encoding`,
 /// `--sheet` and `--ignore-column` options.
@@ -122,6 +128,16 @@ pub enum Validated {
 pub struct Counts {
     pub valid: usize,
     pub rejected: usize,
+}
+
+/// What the passes before validation learned of a sheet ([`Manifest::index`]).
+#[derive(Debug, Default)]
+pub struct Index {
+    duplicates: Duplicates,
+    /// The identities asked about that some row has.
+    pub present: HashSet<String>,
+    /// How many rows there are (the first `max_rows`), valid or not.
+    pub rows: usize,
 }
 
 /// A whole manifest, read and validated.
@@ -232,9 +248,24 @@ impl Manifest {
         max_rows: Option<usize>,
         mut f: impl FnMut(Validated),
     ) -> Result<Counts, ManifestError> {
+        let index = self.index(max_rows, &HashSet::new())?;
+        self.validate_indexed(tree, index, max_rows, |v| {
+            f(v);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// The passes before validation (the first `max_rows` rows): the duplicate identities,
+    /// found from a hash per row and the repeated ones compared exactly, and which of the
+    /// identities in `wanted` some row has. Memory: 8 bytes a row, let go before it returns.
+    /// A column without a header but with data is an error here, before any row is taken.
+    pub fn index(&self, max_rows: Option<usize>, wanted: &HashSet<String>) -> Result<Index, ManifestError> {
         let limit = max_rows.unwrap_or(usize::MAX);
-        let mut duplicates = Duplicates::default();
+        let mut hashes = IdentityHashes::default();
+        let mut present = HashSet::new();
+        let mut rows = 0;
         for row in self.rows()?.take(limit) {
+            rows += 1;
             match row {
                 Ok(raw) => {
                     if let Some((i, text)) = self.columns.unnamed_data(&raw.cells) {
@@ -245,14 +276,41 @@ impl Manifest {
                             text: text.chars().take(40).collect(),
                         });
                     }
-                    duplicates.note(&self.columns, &raw)
+                    hashes.note(&self.columns, &raw);
+                    if !wanted.is_empty() {
+                        if let Some(identity) = validate::raw_identity(&self.columns, &raw.cells) {
+                            if wanted.contains(&identity) {
+                                present.insert(identity);
+                            }
+                        }
+                    }
                 }
                 Err(RowError::Read(e)) => return Err(self.read_err(e)),
                 Err(_) => {}
             }
         }
+        let candidates = hashes.repeated();
+        let mut duplicates = Duplicates::default();
+        if !candidates.is_empty() {
+            for raw in self.rows()?.take(limit).flatten() {
+                duplicates.note(&candidates, &self.columns, &raw);
+            }
+        }
+        Ok(Index { duplicates: duplicates.settle(), present, rows })
+    }
+
+    /// Validates the rows (the first `max_rows`, as [`Manifest::index`] was given) and hands
+    /// each verdict to `f` in file order, keeping none; `f` breaking stops the reading.
+    pub fn validate_indexed(
+        &self,
+        tree: Tree<'_>,
+        index: Index,
+        max_rows: Option<usize>,
+        mut f: impl FnMut(Validated) -> ControlFlow<()>,
+    ) -> Result<Counts, ManifestError> {
+        let limit = max_rows.unwrap_or(usize::MAX);
         let base = self.path.parent().unwrap_or(Path::new("."));
-        let mut validator = Validator::new(self.columns.clone(), base, tree, duplicates);
+        let mut validator = Validator::new(self.columns.clone(), base, tree, index.duplicates);
         validator.golive(Resolver::new(Arc::clone(&self.golive)));
         let mut counts = Counts::default();
         for row in self.rows()?.take(limit) {
@@ -261,18 +319,26 @@ impl Manifest {
                 Err(RowError::Read(e)) => return Err(self.read_err(e)),
                 Err(e) => Err(validator.unreadable(&e)),
             };
-            match verdict {
+            let flow = match verdict {
                 Ok(row) => {
                     counts.valid += 1;
-                    f(Validated::Valid(Box::new(row)));
+                    f(Validated::Valid(Box::new(row)))
                 }
                 Err(rejected) => {
                     counts.rejected += 1;
-                    f(Validated::Rejected(rejected));
+                    f(Validated::Rejected(rejected))
                 }
+            };
+            if flow.is_break() {
+                break;
             }
         }
         Ok(counts)
+    }
+
+    /// The header as the file spells it (for `failed.csv`).
+    pub fn header(&self) -> &[String] {
+        &self.source.header
     }
 
     /// Validates every row (the first `max_rows` when given) and keeps them.

@@ -3,8 +3,9 @@
 //! Each failed rule becomes a [`Problem`] with the row's line, the column and a reason in
 //! English and Chinese; a row with any problem is rejected whole (it gets no API call) while
 //! the others go on. All of a row's problems are reported at once, so ops staff fix a row in
-//! one go. Duplicate identities need the whole file: [`Duplicates`] is filled in a first pass
-//! over the identities only (memory: one small entry per row) and consulted in the second.
+//! one go. Duplicate identities need the whole file: a first pass hashes the identities
+//! ([`IdentityHashes`], 8 bytes a row), [`Duplicates`] compares the few whose hashes repeat
+//! exactly, and the validating pass consults it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -53,25 +54,57 @@ fn identity_key(columns: &Columns, cells: &[String]) -> Option<IdentityKey> {
     Appid::parse(&columns.cell(cells, Column::OfficialAppid)).ok().map(|a| (true, a))
 }
 
-/// Lines of each identity seen more than once.
+/// The first pass over a sheet: one 64-bit hash of each row's identity (8 bytes a row, a
+/// million rows in 8 MB), sorted at the end to find the hashes seen more than once. Only those
+/// rows' identities are then compared exactly ([`Duplicates::note`], one more pass), so a
+/// collision of two hashes never rejects a row.
+#[derive(Debug, Default)]
+pub struct IdentityHashes {
+    hashes: Vec<u64>,
+}
+
+fn hash_of(key: &IdentityKey) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(key)
+}
+
+impl IdentityHashes {
+    /// Notes the identity of `row`, when it has a well-formed one.
+    pub fn note(&mut self, columns: &Columns, row: &RawRow) {
+        if let Some(key) = identity_key(columns, &row.cells) {
+            self.hashes.push(hash_of(&key));
+        }
+    }
+
+    /// The hashes seen more than once: the rows [`Duplicates`] looks at.
+    pub fn repeated(mut self) -> std::collections::HashSet<u64> {
+        self.hashes.sort_unstable();
+        self.hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect()
+    }
+}
+
+/// Lines of each identity seen more than once, among the rows whose identity's hash was
+/// ([`IdentityHashes`]).
 #[derive(Debug, Default)]
 pub struct Duplicates {
-    first: HashMap<IdentityKey, u64>,
     repeated: HashMap<IdentityKey, Vec<u64>>,
 }
 
 impl Duplicates {
-    /// First pass: note the identity of `row`.
-    pub fn note(&mut self, columns: &Columns, row: &RawRow) {
+    /// Notes the identity of `row` if its hash is among `candidates`.
+    pub fn note(&mut self, candidates: &std::collections::HashSet<u64>, columns: &Columns, row: &RawRow) {
         let Some(key) = identity_key(columns, &row.cells) else {
             return;
         };
-        match self.first.get(&key) {
-            None => {
-                self.first.insert(key, row.line);
-            }
-            Some(&first) => self.repeated.entry(key).or_insert_with(|| vec![first]).push(row.line),
+        if candidates.contains(&hash_of(&key)) {
+            self.repeated.entry(key).or_default().push(row.line);
         }
+    }
+
+    /// Keeps the identities really seen more than once.
+    pub fn settle(mut self) -> Duplicates {
+        self.repeated.retain(|_, lines| lines.len() > 1);
+        self
     }
 
     /// The other lines that have `key`, if any.
@@ -79,6 +112,11 @@ impl Duplicates {
         let lines = self.repeated.get(&key)?;
         Some(lines.iter().copied().filter(|l| *l != line).collect())
     }
+}
+
+/// The identity (the appid a row is keyed on, lower case) of a raw row, when well-formed.
+pub fn raw_identity(columns: &Columns, cells: &[String]) -> Option<String> {
+    identity_key(columns, cells).map(|(_, appid)| appid.as_str().to_string())
 }
 
 pub type Reason = (String, String);

@@ -15,7 +15,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::writer;
 use crate::config::{relative_to, JobFile};
 use crate::ledger::StepState;
 use crate::manifest::categories::{parse_cell, write_cell};
@@ -25,7 +24,7 @@ use crate::manifest::Column;
 /// failed.csv's own column: what went wrong. The manifest reader knows it as one of
 /// wxprov's own columns and reads past it.
 const ERROR: &str = OWN_COLUMNS[0];
-use crate::runner::{RowResult, RunResult};
+use crate::runner::RowResult;
 use wechat_open::secret::redact;
 
 /// What failed.toml is made of besides the job file: where this run's ledger and report
@@ -40,11 +39,8 @@ pub struct FeedBack<'a> {
     pub ignore_columns: &'a [String],
 }
 
-/// Writes failed.csv and failed.toml into `dir`, the run's report folder.
-pub fn write(dir: &Path, run_id: &str, result: &RunResult, feed: &FeedBack) -> anyhow::Result<()> {
-    let manifest_dir = result.manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-    let from = Paths { manifest_dir, report_dir: dir.to_path_buf() };
-    write_csv(&dir.join("failed.csv"), &from, &result.header, &result.rows)?;
+/// Writes failed.toml into `dir`, the run's report folder (failed.csv is [`FailedCsv`]'s).
+pub fn write_toml(dir: &Path, run_id: &str, feed: &FeedBack) -> anyhow::Result<()> {
     let job = feed.job.for_failed(dir, feed.ledger, feed.report_dir, feed.api_base, feed.ignore_columns);
     let toml = toml::to_string(&job)?;
     let path = dir.join("failed.toml");
@@ -97,46 +93,69 @@ impl Paths {
     }
 }
 
-fn write_csv(path: &Path, from: &Paths, header: &[String], rows: &[RowResult]) -> anyhow::Result<()> {
-    let columns: Vec<Option<Column>> = header.iter().map(|h| Column::from_header(h)).collect();
-    let error_at = header.iter().position(|h| normalize_header(h) == ERROR);
-    let appid_at = columns.iter().position(|c| *c == Some(Column::Appid));
-    let failed: Vec<&RowResult> = rows.iter().filter(|r| r.needs_person()).collect();
-    // A registration sheet has no appid column; a row registered since needs one.
-    let add_appid = appid_at.is_none() && failed.iter().any(|r| !r.appid.is_empty());
+/// failed.csv's rows and header for a manifest's header, one row at a time.
+pub struct FailedCsv {
+    header: Vec<String>,
+    columns: Vec<Option<Column>>,
+    error_at: Option<usize>,
+    appid_at: Option<usize>,
+    from: Paths,
+}
 
-    let mut w = writer(path)?;
-    let mut head: Vec<String> = Vec::with_capacity(header.len() + 2);
-    if add_appid {
-        head.push(Column::Appid.name().into());
-    }
-    head.extend(header.iter().cloned());
-    if error_at.is_none() {
-        head.push(ERROR.into());
-    }
-    w.write_record(&head)?;
-    for row in failed {
-        let mut cells = row.cells.clone();
-        cells.resize(header.len(), String::new());
-        let mut record: Vec<String> = Vec::with_capacity(head.len());
-        if add_appid {
-            record.push(row.appid.clone());
+impl FailedCsv {
+    /// For a manifest at `manifest` with `header`, whose failed.csv is written into `dir`.
+    pub fn new(manifest: &Path, header: &[String], dir: &Path) -> FailedCsv {
+        let manifest_dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+        FailedCsv {
+            header: header.to_vec(),
+            columns: header.iter().map(|h| Column::from_header(h)).collect(),
+            error_at: header.iter().position(|h| normalize_header(h) == ERROR),
+            appid_at: header.iter().position(|h| Column::from_header(h) == Some(Column::Appid)),
+            from: Paths { manifest_dir, report_dir: dir.to_path_buf() },
         }
+    }
+
+    /// failed.csv's header. A registration sheet has no appid column; when a row registered
+    /// since is in failed.csv (`add_appid`, [`FailedCsv::adds_appid`]), it gets one first.
+    pub fn head(&self, add_appid: bool) -> Vec<String> {
+        let mut head: Vec<String> = Vec::with_capacity(self.header.len() + 2);
+        if add_appid {
+            head.push(Column::Appid.name().into());
+        }
+        head.extend(self.header.iter().cloned());
+        if self.error_at.is_none() {
+            head.push(ERROR.into());
+        }
+        head
+    }
+
+    /// Whether `row`, in failed.csv, makes it need the appid column the sheet lacks.
+    pub fn adds_appid(&self, row: &RowResult) -> bool {
+        self.appid_at.is_none() && !row.appid.is_empty()
+    }
+
+    /// The row's failed.csv cells after the added appid column (which, when there is one, is
+    /// `row.appid`); `None` for a row that is not in failed.csv.
+    pub fn record(&self, row: &RowResult) -> Option<Vec<String>> {
+        if !row.needs_person() {
+            return None;
+        }
+        let mut cells = row.cells.clone();
+        cells.resize(self.header.len(), String::new());
+        let mut record: Vec<String> = Vec::with_capacity(self.header.len() + 1);
         for (i, cell) in cells.iter().enumerate() {
-            let value = match columns[i] {
-                _ if Some(i) == error_at => error_text(row),
+            let value = match self.columns[i] {
+                _ if Some(i) == self.error_at => error_text(row),
                 Some(Column::Appid) if cell.trim().is_empty() => row.appid.clone(),
-                column => from.cell(column, cell),
+                column => self.from.cell(column, cell),
             };
             record.push(value);
         }
-        if error_at.is_none() {
+        if self.error_at.is_none() {
             record.push(error_text(row));
         }
-        w.write_record(&record)?;
+        Some(record)
     }
-    w.flush()?;
-    Ok(())
 }
 
 /// The `error` cell: the failed steps, the errcode, the message and the hint.

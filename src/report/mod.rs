@@ -42,22 +42,249 @@ pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}-{:04x}", wechat_open::beijing::run_stamp(started), rand::random::<u16>())
 }
 
-/// Writes the reports (failed.toml from `feed`) and points `latest` at them; returns their
-/// folder.
-pub fn write(
-    report_dir: &Path,
-    result: &RunResult,
-    summary: &Summary,
-    feed: &failed::FeedBack,
-) -> anyhow::Result<PathBuf> {
-    let dir = report_dir.join(&summary.run_id);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| crate::exit::fail(format!("cannot create the report folder {}: {e}", dir.display())))?;
-    write_results(&dir.join("results.csv"), &result.rows)?;
-    failed::write(&dir, &summary.run_id, result, feed)?;
-    std::fs::write(dir.join("summary.json"), serde_json::to_vec_pretty(summary)?)?;
-    point_latest(report_dir, &summary.run_id);
-    Ok(dir)
+/// The reports of a run being written: `results.csv` and `failed.csv` take each row as it
+/// finishes, so a million rows are never held for them. Rows finish out of line order (they
+/// run concurrently): a window of [`WINDOW`] finished rows puts them back in order as they
+/// come; a row that finishes later than that (one slow row while thousands of others went
+/// by) is still written, and the files are then sorted by line from disk at the end
+/// (`sort_by_line`). Until [`Reports::finish`] the rows sit in temporary files in the run's
+/// folder, removed if the run ends without reports.
+pub struct Reports {
+    dir: PathBuf,
+    report_dir: PathBuf,
+    run_id: String,
+    failed: failed::FailedCsv,
+    /// results.csv's records, without the BOM and header.
+    results_part: Part,
+    /// failed.csv's records, each led by its line and the row's appid (its header, which
+    /// has an appid column only when a registered row is among them, is known at the end).
+    failed_part: Part,
+    add_appid: bool,
+    waiting: BTreeMap<u64, Finished>,
+    /// The last line written to the parts, and whether every line so far came after it.
+    written: Option<u64>,
+    in_order: bool,
+    window: usize,
+    /// Written out ([`Reports::finish`]); otherwise dropping them leaves no folder behind.
+    finished: bool,
+}
+
+/// How many finished rows wait to be written in line order.
+pub const WINDOW: usize = 4096;
+
+/// A finished row's records.
+struct Finished {
+    results: Vec<String>,
+    failed: Option<Vec<String>>,
+}
+
+/// A temporary file of CSV records in the run's folder, removed when dropped.
+struct Part {
+    path: PathBuf,
+    writer: Option<csv::Writer<std::io::BufWriter<std::fs::File>>>,
+}
+
+impl Part {
+    fn create(path: PathBuf) -> anyhow::Result<Part> {
+        let file = std::fs::File::create(&path)
+            .map_err(|e| crate::exit::fail(format!("cannot write {}: {e}", path.display())))?;
+        let writer = csv::WriterBuilder::new().flexible(true).from_writer(std::io::BufWriter::new(file));
+        Ok(Part { path, writer: Some(writer) })
+    }
+
+    fn write(&mut self, record: &[String]) -> anyhow::Result<()> {
+        if let Some(w) = self.writer.as_mut() {
+            w.write_record(record)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes the file.
+    fn close(&mut self) -> anyhow::Result<()> {
+        if let Some(mut w) = self.writer.take() {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    fn open(&self) -> anyhow::Result<std::fs::File> {
+        std::fs::File::open(&self.path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", self.path.display()))
+    }
+}
+
+impl Part {
+    /// Closes and removes the file.
+    fn remove(&mut self) {
+        drop(self.writer.take());
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+impl Reports {
+    /// Starts the reports of run `run_id` in `REPORT_DIR/RUN_ID/`, for a manifest at
+    /// `manifest` with `header`.
+    pub fn create(report_dir: &Path, run_id: &str, manifest: &Path, header: &[String]) -> anyhow::Result<Reports> {
+        Reports::with_window(report_dir, run_id, manifest, header, WINDOW)
+    }
+
+    /// [`Reports::create`] with a window of `window` rows.
+    fn with_window(
+        report_dir: &Path,
+        run_id: &str,
+        manifest: &Path,
+        header: &[String],
+        window: usize,
+    ) -> anyhow::Result<Reports> {
+        let dir = report_dir.join(run_id);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| crate::exit::fail(format!("cannot create the report folder {}: {e}", dir.display())))?;
+        Ok(Reports {
+            failed: failed::FailedCsv::new(manifest, header, &dir),
+            results_part: Part::create(dir.join(".results.csv.part"))?,
+            failed_part: Part::create(dir.join(".failed.csv.part"))?,
+            dir,
+            report_dir: report_dir.to_path_buf(),
+            run_id: run_id.to_string(),
+            add_appid: false,
+            waiting: BTreeMap::new(),
+            written: None,
+            in_order: true,
+            window,
+            finished: false,
+        })
+    }
+
+    /// Takes a finished row.
+    pub fn row(&mut self, row: &RowResult) -> anyhow::Result<()> {
+        let failed = self.failed.record(row).map(|cells| {
+            self.add_appid |= self.failed.adds_appid(row);
+            let mut record = Vec::with_capacity(cells.len() + 2);
+            record.push(row.line.to_string());
+            record.push(row.appid.clone());
+            record.extend(cells);
+            record
+        });
+        self.waiting.insert(row.line, Finished { results: results_record(row), failed });
+        if self.waiting.len() > self.window {
+            self.write_first()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the first waiting row.
+    fn write_first(&mut self) -> anyhow::Result<()> {
+        let Some((line, finished)) = self.waiting.pop_first() else { return Ok(()) };
+        if self.written.is_some_and(|w| line < w) {
+            self.in_order = false;
+        }
+        self.written = Some(self.written.map_or(line, |w| w.max(line)));
+        self.results_part.write(&finished.results)?;
+        if let Some(failed) = &finished.failed {
+            self.failed_part.write(failed)?;
+        }
+        Ok(())
+    }
+
+    /// Writes results.csv, failed.csv, failed.toml (from `feed`) and summary.json, and
+    /// points `latest` at them; returns their folder.
+    pub fn finish(mut self, summary: &Summary, feed: &failed::FeedBack) -> anyhow::Result<PathBuf> {
+        self.write_csvs()?;
+        failed::write_toml(&self.dir, &self.run_id, feed)?;
+        std::fs::write(self.dir.join("summary.json"), serde_json::to_vec_pretty(summary)?)?;
+        point_latest(&self.report_dir, &self.run_id);
+        self.finished = true;
+        Ok(self.dir.clone())
+    }
+
+    /// Writes results.csv and failed.csv from the rows taken, in line order.
+    fn write_csvs(&mut self) -> anyhow::Result<()> {
+        while !self.waiting.is_empty() {
+            self.write_first()?;
+        }
+        self.results_part.close()?;
+        self.failed_part.close()?;
+        if !self.in_order {
+            sort_by_line(&self.results_part.path)?;
+            sort_by_line(&self.failed_part.path)?;
+        }
+        let mut header = vec!["line", "appid", "official_appid"];
+        header.extend(STEP_COLUMNS);
+        header.extend(["step", "errcode", "message", "hint"]);
+        let path = self.dir.join("results.csv");
+        let mut w = writer(&path)?;
+        w.write_record(&header)?;
+        let mut out = w.into_inner().map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        std::io::copy(&mut self.results_part.open()?, &mut out)?;
+        let path = self.dir.join("failed.csv");
+        let mut w = writer(&path)?;
+        w.write_record(self.failed.head(self.add_appid))?;
+        let mut parts = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(self.failed_part.open()?));
+        // Each record is led by its line and appid: the appid is failed.csv's first column
+        // when it has one it added.
+        let skip = if self.add_appid { 1 } else { 2 };
+        for record in parts.byte_records() {
+            w.write_record(record?.iter().skip(skip))?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
+impl Drop for Reports {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.results_part.remove();
+            self.failed_part.remove();
+            // Only when empty: a folder with anything else in it is left alone.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// Sorts a file of CSV records by the line number each starts with (each line once), from
+/// disk: a temporary SQLite database (on disk, with a small cache) keeps them keyed by line
+/// and gives them back in order, whatever the file's size.
+fn sort_by_line(path: &Path) -> anyhow::Result<()> {
+    let db = rusqlite::Connection::open("")?;
+    db.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -4096;
+         CREATE TABLE records (line INTEGER PRIMARY KEY, record BLOB NOT NULL);",
+    )?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(std::fs::File::open(path)?));
+    db.execute_batch("BEGIN")?;
+    {
+        let mut insert = db.prepare("INSERT INTO records (line, record) VALUES (?1, ?2)")?;
+        for record in reader.byte_records() {
+            let record = record?;
+            let line: i64 = std::str::from_utf8(record.get(0).unwrap_or_default())?.parse()?;
+            let mut bytes = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            bytes.write_byte_record(&record)?;
+            insert.execute(rusqlite::params![line, bytes.into_inner()?])?;
+        }
+    }
+    db.execute_batch("COMMIT")?;
+    let sorted = path.with_extension("sorted");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&sorted)?);
+    let mut select = db.prepare("SELECT record FROM records ORDER BY line")?;
+    let mut rows = select.query([])?;
+    while let Some(row) = rows.next()? {
+        std::io::Write::write_all(&mut out, row.get_ref(0)?.as_blob()?)?;
+    }
+    std::io::Write::flush(&mut out)?;
+    std::fs::rename(&sorted, path)?;
+    Ok(())
 }
 
 fn writer(path: &Path) -> anyhow::Result<csv::Writer<std::fs::File>> {
@@ -83,29 +310,21 @@ const STEP_COLUMNS: [&str; 11] = [
     "release",
 ];
 
-fn write_results(path: &Path, rows: &[RowResult]) -> anyhow::Result<()> {
-    let mut w = writer(path)?;
-    let mut header = vec!["line", "appid", "official_appid"];
-    header.extend(STEP_COLUMNS);
-    header.extend(["step", "errcode", "message", "hint"]);
-    w.write_record(&header)?;
-    for row in rows {
-        let mut record = vec![row.line.to_string(), row.appid.clone(), row.official_appid.clone()];
-        let state = |column: &str| row.steps.iter().find(|(k, _)| k.as_str() == column).map(|(_, s)| s.as_str());
-        record.extend(STEP_COLUMNS.iter().map(|c| state(c).unwrap_or("").to_string()));
-        let step = match row.step {
-            Some(kind) => kind.as_str(),
-            None if row.invalid => "row",
-            None => "",
-        };
-        record.push(step.to_string());
-        record.push(row.errcode.map(|c| c.to_string()).unwrap_or_default());
-        record.push(redact(&row.message));
-        record.push(row.hint.clone());
-        w.write_record(&record)?;
-    }
-    w.flush()?;
-    Ok(())
+/// A row's line in results.csv.
+fn results_record(row: &RowResult) -> Vec<String> {
+    let mut record = vec![row.line.to_string(), row.appid.clone(), row.official_appid.clone()];
+    let state = |column: &str| row.steps.iter().find(|(k, _)| k.as_str() == column).map(|(_, s)| s.as_str());
+    record.extend(STEP_COLUMNS.iter().map(|c| state(c).unwrap_or("").to_string()));
+    let step = match row.step {
+        Some(kind) => kind.as_str(),
+        None if row.invalid => "row",
+        None => "",
+    };
+    record.push(step.to_string());
+    record.push(row.errcode.map(|c| c.to_string()).unwrap_or_default());
+    record.push(redact(&row.message));
+    record.push(row.hint.clone());
+    record
 }
 
 /// Points `REPORT_DIR/latest` at the newest run (a symlink; a plain file naming it where
@@ -131,12 +350,7 @@ fn point_latest(report_dir: &Path, run_id: &str) {
 
 /// The end-of-run table: steps per state, per step kind.
 pub fn table(result: &RunResult) -> String {
-    let mut counts: BTreeMap<(StepKind, StepState), usize> = BTreeMap::new();
-    for row in &result.rows {
-        for (kind, state) in &row.steps {
-            *counts.entry((*kind, *state)).or_default() += 1;
-        }
-    }
+    let counts = &result.tally.steps;
     let mut out = format!("{:<13}", "step");
     for state in StepState::ALL {
         out.push_str(&format!("{:>10}", state.as_str()));
@@ -152,7 +366,7 @@ pub fn table(result: &RunResult) -> String {
         }
         out.push('\n');
     }
-    let invalid = result.rows.iter().filter(|r| r.invalid).count();
+    let invalid = result.tally.invalid;
     if invalid > 0 {
         out.push_str(&format!("{invalid} rows were invalid (see failed.csv)\n"));
     }
@@ -173,6 +387,61 @@ pub fn ensure_writable(report_dir: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(line: u64, state: StepState) -> RowResult {
+        let mut row = RowResult { line, appid: format!("wx{line:016x}"), ..RowResult::default() };
+        row.steps.insert(StepKind::Signature, state);
+        row.cells = vec![row.appid.clone(), format!("简介 {line}")];
+        row
+    }
+
+    fn lines_of(path: &Path) -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.trim_start_matches('\u{feff}').lines().map(|l| l.split(',').next().unwrap().to_string()).collect()
+    }
+
+    /// Rows that come back later than the window allows are still written in line order
+    /// (sorted from disk at the end); rows within it are put in order as they come.
+    #[test]
+    fn rows_finished_in_any_order_are_written_in_line_order() {
+        for window in [2, WINDOW] {
+            let dir = tempfile::tempdir().unwrap();
+            let header = vec!["appid".to_string(), "signature".to_string()];
+            let manifest = dir.path().join("manifest.csv");
+            let mut reports = Reports::with_window(dir.path(), "run", &manifest, &header, window).unwrap();
+            // Line 2 is the slow row: it comes back after every other.
+            let mut order: Vec<u64> = (3..40).collect();
+            order.swap(4, 20);
+            order.push(2);
+            for line in order {
+                let state = if line % 3 == 0 { StepState::Failed } else { StepState::Done };
+                reports.row(&row(line, state)).unwrap();
+            }
+            reports.write_csvs().unwrap();
+            assert_eq!(reports.in_order, window == WINDOW, "window {window}");
+            let run = dir.path().join("run");
+            let expected: Vec<String> =
+                std::iter::once("line".to_string()).chain((2..40).map(|l| l.to_string())).collect();
+            assert_eq!(lines_of(&run.join("results.csv")), expected);
+            let failed: Vec<String> = lines_of(&run.join("failed.csv"));
+            let expected: Vec<String> = std::iter::once("appid".to_string())
+                .chain((2..40).filter(|l| l % 3 == 0).map(|l| format!("wx{l:016x}")))
+                .collect();
+            assert_eq!(failed, expected);
+        }
+    }
+
+    /// Reports never finished (the run failed) leave nothing behind.
+    #[test]
+    fn reports_not_finished_leave_no_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = vec!["appid".to_string()];
+        let mut reports = Reports::create(dir.path(), "run", &dir.path().join("m.csv"), &header).unwrap();
+        reports.row(&row(2, StepState::Failed)).unwrap();
+        assert!(dir.path().join("run").is_dir());
+        drop(reports);
+        assert!(!dir.path().join("run").exists());
+    }
 
     #[test]
     fn every_step_has_its_results_column() {

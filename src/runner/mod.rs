@@ -11,17 +11,19 @@
 //! sends its state-changing call ([`steps::apply`]). Rows run concurrently; a row's steps run
 //! in order.
 //!
-//! One row's path: [`run`] sets up (the ledger's records, identities, what may have
-//! unblocked a step), then `process_row` takes the row's steps in order through
+//! One row's path: [`run`] streams the rows from validation (a thread of its own) and looks
+//! them up in the ledger a batch at a time (the row's records, its appid, what may have
+//! unblocked a step; the row's own record written only when it changed), then `process_row` takes the row's steps in order through
 //! `run_step` (left as recorded, waiting for the registration, or taken up: `attempt`
 //! decides and applies, `settle` turns an error into an outcome, `save` records it), and
 //! each step's [`StepResult`] is folded into the row's [`RowResult`] (`RowResult::push`),
-//! which the reports and `plan`'s lines are built from.
+//! which goes to the pass's [`RowSink`] as the row finishes: the reports and `plan`'s lines
+//! are built from it, and the run keeps only a [`Tally`].
 
 pub mod progress;
 pub mod steps;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,9 +32,9 @@ use futures::StreamExt;
 
 use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
-use crate::ledger::{Ledger, RowRecord};
+use crate::ledger::{KnownRow, Ledger, RowRecord};
 use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState, Undo};
-use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind};
+use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind, Validated};
 use crate::wechat::{Api, Hint};
 use steps::{StepCtx, StepError};
 use wechat_open::{calls::Attempts, errcode::ErrClass, ApiError};
@@ -111,12 +113,14 @@ impl RowResult {
         self.steps.values().all(|s| s.is_settled())
     }
 
-    /// A row whose work this run did not finish: its steps as the ledger has them (a step
-    /// with no record for this input is pending), the first of them pending named.
-    fn unfinished(line: u64, identity: &str, steps: &[Step], known: &HashMap<(String, StepKind), StepRecord>) -> Self {
+    /// A row whose work this run did not finish: its steps as the ledger has them (`known`:
+    /// the row's records; a step with no record for this input is pending), the first of
+    /// them pending named.
+    fn unfinished(line: u64, identity: &str, steps: &[Step], known: &[StepRecord]) -> Self {
         let mut result = RowResult { line, unfinished: true, ..RowResult::default() };
         for step in steps {
-            let record = known.get(&(identity.to_string(), step.kind)).filter(|r| r.input_hash == step.input_hash);
+            let record =
+                known.iter().find(|r| r.kind == step.kind && r.identity == identity && r.input_hash == step.input_hash);
             let state = record.map(|r| r.state).unwrap_or(StepState::Pending);
             result.steps.insert(step.kind, state);
             if state == StepState::Pending && result.step.is_none() {
@@ -124,6 +128,16 @@ impl RowResult {
             }
         }
         result.message = "not finished: the run was interrupted; the next run continues from here".into();
+        result
+    }
+
+    /// A row the run was interrupted before it started.
+    fn not_started(prepared: Prepared) -> Self {
+        let Prepared { row, known } = prepared;
+        let mut result = RowResult::unfinished(row.line, &row.identity, &row.steps, &known.steps);
+        result.appid = row.appid.or(known.appid).unwrap_or_default();
+        result.official_appid = row.official_appid.unwrap_or_default();
+        result.cells = row.cells;
         result
     }
 }
@@ -174,35 +188,75 @@ fn attention(state: StepState) -> Option<usize> {
     ATTENTION.iter().position(|s| *s == state)
 }
 
+/// What a pass counted of its rows: all the end of a run needs (summary.json, the table, the
+/// exit code, `status`) without the rows themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// Rows seen, valid or not.
+    pub rows: usize,
+    /// Rows rejected by validation.
+    pub invalid: usize,
+    /// Rows whose work this run did not finish (it was interrupted).
+    pub unfinished: usize,
+    /// Steps per kind and state.
+    pub steps: BTreeMap<(StepKind, StepState), usize>,
+}
+
+impl Tally {
+    /// Counts a row's result.
+    pub fn add(&mut self, row: &RowResult) {
+        self.rows += 1;
+        self.invalid += usize::from(row.invalid);
+        self.unfinished += usize::from(row.unfinished);
+        for (kind, state) in &row.steps {
+            *self.steps.entry((*kind, *state)).or_default() += 1;
+        }
+    }
+
+    /// Steps per state.
+    pub fn step_counts(&self) -> BTreeMap<StepState, usize> {
+        let mut counts = BTreeMap::new();
+        for ((_, state), n) in &self.steps {
+            *counts.entry(*state).or_default() += n;
+        }
+        counts
+    }
+
+    /// The exit code for these rows (DESIGN §6): for `plan`, the code `run` would exit with.
+    pub fn exit(&self) -> Exit {
+        exit_for_states(self.invalid > 0, self.steps.keys().map(|(_, state)| *state))
+    }
+}
+
+/// Where a pass hands each row's result as it finishes (in no particular order): `run`'s
+/// reports ([`crate::report::Reports`]), `plan`'s lines (a `Vec`, sorted after).
+pub trait RowSink {
+    fn take(&mut self, row: RowResult) -> anyhow::Result<()>;
+}
+
+impl RowSink for Vec<RowResult> {
+    fn take(&mut self, row: RowResult) -> anyhow::Result<()> {
+        self.push(row);
+        Ok(())
+    }
+}
+
+impl RowSink for crate::report::Reports {
+    fn take(&mut self, row: RowResult) -> anyhow::Result<()> {
+        self.row(&row)
+    }
+}
+
 /// What a run did.
 #[derive(Debug)]
 pub struct RunResult {
-    pub rows: Vec<RowResult>,
-    pub header: Vec<String>,
+    pub tally: Tally,
     /// The manifest, against whose folder its file paths resolve.
     pub manifest: PathBuf,
     pub exit: Exit,
     /// Why the run stopped early (a `stop`-class error: the platform's own credentials or
     /// setup), as the sentence shown to the person; the exit code is then 1.
     pub stopped: Option<String>,
-}
-
-impl RunResult {
-    /// Steps per state.
-    pub fn step_counts(&self) -> BTreeMap<StepState, usize> {
-        let mut counts = BTreeMap::new();
-        for row in &self.rows {
-            for state in row.steps.values() {
-                *counts.entry(*state).or_default() += 1;
-            }
-        }
-        counts
-    }
-}
-
-/// The exit code for these rows (DESIGN §6): for `plan`, the code `run` would exit with.
-pub fn exit_for(rows: &[RowResult]) -> Exit {
-    exit_for_states(rows.iter().any(|r| r.invalid), rows.iter().flat_map(|r| r.steps.values().copied()))
 }
 
 /// The exit code for a sheet with rejected rows (`invalid`) or not, whose steps are in
@@ -226,57 +280,133 @@ pub fn exit_for_states(invalid: bool, states: impl IntoIterator<Item = StepState
     }
 }
 
-/// Validates the manifest's rows (the first `cfg.max_rows`), fetching the category tree when
-/// the sheet has a categories column. Errors are usage errors (exit 2).
-pub async fn load_manifest(api: &Api, manifest: &Manifest, cfg: &RunConfig) -> anyhow::Result<Loaded> {
-    let fetched;
-    let tree = if manifest.columns().has(Column::Categories) {
-        let candidates = api.stored_authorizers().await?;
-        match api.all_categories_any(&candidates).await {
-            Ok(tree) => {
-                fetched = CategoryTree::new(tree);
-                manifest::Tree::Known(&fetched)
-            }
-            // Not the sheet's fault: rows that give names are not rejected, their step says why.
-            Err(e) => {
-                tracing::warn!(
-                    "could not read the category tree ({e}); category names cannot be resolved: \
-                     the categories step of rows that give names waits for the tree"
-                );
-                manifest::Tree::Unreadable
-            }
+/// What is known of the category tree, owned (the validation runs on a thread of its own).
+#[derive(Debug)]
+enum KnownTree {
+    Known(CategoryTree),
+    Unreadable,
+    Absent,
+}
+
+impl KnownTree {
+    fn tree(&self) -> manifest::Tree<'_> {
+        match self {
+            KnownTree::Known(tree) => manifest::Tree::Known(tree),
+            KnownTree::Unreadable => manifest::Tree::Unreadable,
+            KnownTree::Absent => manifest::Tree::Absent,
         }
-    } else {
-        manifest::Tree::Absent
-    };
-    let loaded = manifest.load_with(tree, cfg.max_rows).map_err(|e| usage(e.to_string()))?;
+    }
+}
+
+/// The category tree when the sheet has a categories column: fetched, or unreadable (not
+/// the sheet's fault: rows that give names are not rejected, their step says why).
+async fn category_tree(api: &Api, manifest: &Manifest) -> anyhow::Result<KnownTree> {
+    if !manifest.columns().has(Column::Categories) {
+        return Ok(KnownTree::Absent);
+    }
+    let candidates = api.stored_authorizers().await?;
+    Ok(match api.all_categories_any(&candidates).await {
+        Ok(tree) => KnownTree::Known(CategoryTree::new(tree)),
+        Err(e) => {
+            tracing::warn!(
+                "could not read the category tree ({e}); category names cannot be resolved: \
+                 the categories step of rows that give names waits for the tree"
+            );
+            KnownTree::Unreadable
+        }
+    })
+}
+
+/// Validates the manifest's rows (the first `cfg.max_rows`) and keeps them all, fetching the
+/// category tree when the sheet has a categories column: for `check`, which looks at every
+/// row's accounts. Errors are usage errors (exit 2).
+pub async fn load_manifest(api: &Api, manifest: &Manifest, cfg: &RunConfig) -> anyhow::Result<Loaded> {
+    let tree = category_tree(api, manifest).await?;
+    let loaded = manifest.load_with(tree.tree(), cfg.max_rows).map_err(|e| usage(e.to_string()))?;
     for problem in loaded.problems() {
         tracing::warn!("{problem}");
     }
     Ok(loaded)
 }
 
-/// When each account's refresh token was last stored from outside a token refresh (Unix
-/// ms): what may have fixed a blocked step ([`crate::lifecycle::may_be_unblocked`]). Read once per run.
-#[derive(Debug, Default)]
-pub struct Unblocks {
-    stored_at: HashMap<String, i64>,
+/// A sheet ready to stream through a pass ([`run`]): its manifest, what is known of the
+/// category tree, and what the passes before validation found ([`Manifest::index`]) — the
+/// duplicate identities, and which rows the ledger knows under another identity.
+#[derive(Debug)]
+pub struct Sheet {
+    manifest: Manifest,
+    tree: KnownTree,
+    index: manifest::Index,
+    /// An appid the ledger knows under another identity (a registration row's), and that
+    /// identity ([`Ledger::registered_appids`]).
+    registered: HashMap<String, String>,
+    max_rows: Option<usize>,
 }
 
-impl Unblocks {
-    pub async fn read(ledger: &Ledger) -> Result<Unblocks, crate::ledger::LedgerError> {
-        Ok(Unblocks { stored_at: ledger.tokens_stored_at().await? })
+impl Sheet {
+    /// Reads the ledger's registered appids and the sheet's identities (the category tree
+    /// fetched when the sheet has a categories column). A manifest error is a usage error
+    /// (exit 2), before any row is taken.
+    pub async fn open(api: &Api, ledger: &Ledger, manifest: Manifest, cfg: &RunConfig) -> anyhow::Result<Sheet> {
+        let tree = category_tree(api, &manifest).await?;
+        let registered = ledger.registered_appids().await?;
+        let wanted: HashSet<String> = registered.values().cloned().collect();
+        let max_rows = cfg.max_rows;
+        let (manifest, index) = tokio::task::spawn_blocking(move || {
+            let index = manifest.index(max_rows, &wanted);
+            (manifest, index)
+        })
+        .await?;
+        let index = index.map_err(|e| usage(e.to_string()))?;
+        Ok(Sheet { manifest, tree, index, registered, max_rows })
     }
 
-    /// The latest such time among the row's accounts: its mini-program (as the sheet or the
-    /// ledger knows it) and its official account.
-    pub fn for_row(&self, row: &Row, appids: &HashMap<String, String>) -> Option<i64> {
-        [row.appid.as_ref(), appids.get(&row.identity), row.official_appid.as_ref()]
-            .into_iter()
-            .flatten()
-            .filter_map(|appid| self.stored_at.get(appid).copied())
-            .max()
+    /// How many rows the sheet has (the first `max_rows`), valid or not.
+    pub fn rows(&self) -> usize {
+        self.index.rows
     }
+
+    /// The manifest's header as the file spells it.
+    pub fn header(&self) -> &[String] {
+        self.manifest.header()
+    }
+}
+
+/// A row whose appid the ledger knows under another identity — a registration row, keyed by
+/// its official account, whose appid failed.csv filled in — is that row: it takes the
+/// ledger's identity, so its steps go on from where they stood (a failed step stays failed
+/// until its input changes) and it never registers again. Not when a row of the sheet has
+/// that identity itself (`present`): each identity is one row.
+fn adopt_identity(row: &mut Row, registered: &HashMap<String, String>, present: &HashSet<String>) {
+    let Some(identity) = row.appid.as_deref().and_then(|a| registered.get(a)) else { return };
+    if !present.contains(identity) {
+        tracing::debug!("line {}: {} is the row the ledger knows as {identity}", row.line, row.identity);
+        row.identity = identity.clone();
+    }
+}
+
+/// How many verdicts wait between validation and the rows at work, and how many rows are
+/// looked up in the ledger at once.
+const QUEUED: usize = 1024;
+const BATCH: usize = 256;
+
+/// A valid row with what the ledger holds of it.
+struct Prepared {
+    row: Row,
+    known: KnownRow,
+}
+
+impl Prepared {
+    /// The record of the row's step `kind`.
+    fn record(&self, kind: StepKind) -> Option<&StepRecord> {
+        self.known.steps.iter().find(|r| r.kind == kind)
+    }
+}
+
+/// A verdict on its way to the rows at work.
+enum Item {
+    Row(Box<Prepared>),
+    Rejected(manifest::Rejected),
 }
 
 /// Shared by every row of a pass.
@@ -285,13 +415,12 @@ struct RunCtx {
     ledger: Ledger,
     mode: Mode,
     cfg: RunConfig,
-    known: HashMap<(String, StepKind), StepRecord>,
-    appids: HashMap<String, String>,
-    unblocks: Unblocks,
     /// The pass's start, against which the ledger's records are judged.
     now: DateTime<Utc>,
     /// `run`'s progress (`plan` shows none: its output is the plan).
     progress: Option<progress::Progress>,
+    /// Whether the platform's own token was made sure of ([`RunCtx::get_ready`]).
+    ready: std::sync::atomic::AtomicBool,
 }
 
 impl RunCtx {
@@ -301,10 +430,114 @@ impl RunCtx {
             progress.inc(rows);
         }
     }
+
+    /// Looks a batch of verdicts up in the ledger (and, applying, records the rows that
+    /// changed). When some step of the batch is due, `run` first makes sure, once, that the
+    /// platform's own token can be had (a `stop`-class failure stops the run before any row
+    /// is touched), and reads the batch's authorizers' tokens at once.
+    async fn look_up(&self, batch: Vec<Validated>, sheet: &SheetRefs<'_>) -> anyhow::Result<Vec<Item>> {
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut items: Vec<Option<Item>> = Vec::with_capacity(batch.len());
+        for verdict in batch {
+            match verdict {
+                Validated::Valid(mut row) => {
+                    adopt_identity(&mut row, sheet.registered, sheet.present);
+                    rows.push(*row);
+                    items.push(None);
+                }
+                Validated::Rejected(rejected) => {
+                    for problem in &rejected.problems {
+                        tracing::warn!("{problem}");
+                    }
+                    items.push(Some(Item::Rejected(rejected)));
+                }
+            }
+        }
+        let records = rows
+            .iter()
+            .map(|r| RowRecord {
+                identity: r.identity.clone(),
+                appid: r.appid.clone(),
+                official_appid: r.official_appid.clone(),
+                line: r.line,
+            })
+            .collect();
+        let applying = matches!(self.mode, Mode::Apply { .. });
+        let known = self.ledger.look_up_rows(records, applying).await?;
+        let prepared: Vec<Prepared> = rows.into_iter().zip(known).map(|(row, known)| Prepared { row, known }).collect();
+        if applying {
+            let has_work = |p: &Prepared| {
+                p.row
+                    .steps
+                    .iter()
+                    .any(|s| due(p.record(s.kind), s, self.cfg.retry_failed, self.now, p.known.stored_at) != Due::Keep)
+            };
+            let working: Vec<&Prepared> = prepared.iter().filter(|p| has_work(p)).collect();
+            if !working.is_empty() {
+                let appids: Vec<String> =
+                    working.iter().filter_map(|p| p.row.appid.clone().or_else(|| p.known.appid.clone())).collect();
+                self.get_ready(&appids).await?;
+            }
+        }
+        let mut prepared = prepared.into_iter();
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                item.unwrap_or_else(|| Item::Row(Box::new(prepared.next().expect("a row for each valid verdict"))))
+            })
+            .collect())
+    }
+
+    /// Makes sure, once a run, that the platform's own token can be had; then reads the
+    /// tokens of `appids` at once, rather than once per appid.
+    async fn get_ready(&self, appids: &[String]) -> anyhow::Result<()> {
+        let api = &self.api;
+        // Batches are looked up one after the other: no other asks at the same time.
+        let first = !self.ready.swap(true, std::sync::atomic::Ordering::Relaxed);
+        let ready = async {
+            if first {
+                api.tokens.component().await?;
+            }
+            api.tokens.preload(appids).await
+        };
+        match ready.await {
+            Ok(()) => Ok(()),
+            // Interrupted before any row started: every row is reported unfinished.
+            Err(ApiError::Interrupted { .. }) => Ok(()),
+            // The platform's credentials or setup: no row is touched, the reports say why.
+            Err(e) if e.class() == ErrClass::Stop => {
+                api.calls.stop(format!("the run could not proceed: {}", e.with_hint()));
+                Ok(())
+            }
+            // The component token's daily quota (45009): the pacer calls it no more this run,
+            // and every row that needs it is deferred to the next Beijing day (exit 4).
+            Err(e) if e.class() == ErrClass::Defer => {
+                if first {
+                    tracing::warn!("{}", e.with_hint());
+                }
+                Ok(())
+            }
+            Err(e) if first => Err(crate::exit::fail(format!("the run could not proceed: {e}"))),
+            // A batch's tokens could not be read at once: each row's are read on their own.
+            Err(e) => {
+                tracing::debug!("could not read a batch's tokens at once: {e}");
+                Ok(())
+            }
+        }
+    }
 }
 
-/// Takes every valid row of `loaded` through its steps as `mode` says — `run` applies,
-/// `plan` only decides — and returns their results, rejected rows included.
+/// What the rows of a pass share from its [`Sheet`].
+struct SheetRefs<'a> {
+    registered: &'a HashMap<String, String>,
+    present: &'a HashSet<String>,
+}
+
+/// Takes every row of `sheet` through its steps as `mode` says — `run` applies, `plan` only
+/// decides — and hands each row's result to `sink` as it finishes, rejected rows included.
+/// The rows stream: validation runs on a thread of its own, a bounded queue ahead of the
+/// rows at work, and the ledger is read a batch of rows at a time, so no pass holds the
+/// sheet (or the ledger) in memory.
 ///
 /// Once `interrupt` is signalled no row starts and no call is sent; the rows at work get
 /// [`GRACE`] to finish what they had in flight, and are then given up on. Every row still
@@ -314,166 +547,140 @@ pub async fn run(
     ledger: Ledger,
     mode: Mode,
     cfg: RunConfig,
-    mut loaded: Loaded,
+    sheet: Sheet,
     interrupt: &Interrupt,
+    sink: &mut dyn RowSink,
 ) -> anyhow::Result<RunResult> {
-    let known = ledger.all_steps().await?;
-    let appids = ledger.row_appids().await?;
-    adopt_identities(&mut loaded.rows, &appids);
-    let unblocks = Unblocks::read(&ledger).await?;
+    let Sheet { manifest, tree, index, registered, max_rows } = sheet;
+    let present = index.present.clone();
+    let total = index.rows;
     let now = Utc::now();
-    let mut ctx =
-        RunCtx { api: api.clone(), ledger, mode, cfg: cfg.clone(), known, appids, unblocks, now, progress: None };
-    if let Mode::Apply { run_id } = &ctx.mode {
-        prepare(&ctx, run_id, &loaded).await?;
-        let total = loaded.rows.len() + loaded.rejected.len();
+    let mut ctx = RunCtx {
+        api: api.clone(),
+        ledger,
+        mode,
+        cfg: cfg.clone(),
+        now,
+        progress: None,
+        ready: std::sync::atomic::AtomicBool::new(false),
+    };
+    if matches!(ctx.mode, Mode::Apply { .. }) {
         ctx.progress = Some(progress::Progress::start(total as u64, api.calls.clone()));
     }
     let ctx = Arc::new(ctx);
-    let mut results: Vec<RowResult> = loaded.rejected.iter().map(rejected_result).collect();
-    ctx.advance(loaded.rejected.len() as u64);
-    // Rows are taken one by one, and none once the run is interrupted: those left stay here.
-    let mut waiting = loaded.rows.into_iter();
+    let refs = SheetRefs { registered: &registered, present: &present };
+
+    // Validation, on a thread of its own, ahead of the rows by at most `QUEUED` verdicts.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Validated>(QUEUED);
+    let validating = tokio::task::spawn_blocking(move || {
+        manifest.validate_indexed(tree.tree(), index, max_rows, |verdict| match tx.blocking_send(verdict) {
+            Ok(()) => std::ops::ControlFlow::Continue(()),
+            // The pass ended early (a fatal error): the rest is not needed.
+            Err(_) => std::ops::ControlFlow::Break(()),
+        })
+    });
+    let verdicts = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) });
+    let lookups = verdicts.ready_chunks(BATCH).then(|batch| ctx.look_up(batch, &refs));
+    let mut items = lookups
+        .flat_map(|looked_up| match looked_up {
+            Ok(items) => futures::stream::iter(items.into_iter().map(Ok).collect::<Vec<_>>()).left_stream(),
+            Err(e) => futures::stream::once(std::future::ready(Err(e))).right_stream(),
+        })
+        .boxed_local();
+
+    let mut tally = Tally::default();
+    let mut take = |row: RowResult, tally: &mut Tally| -> anyhow::Result<()> {
+        tally.add(&row);
+        sink.take(row)
+    };
     // The rows at work, by line: those given up on at the end of the grace are reported too.
     let at_work: Arc<AtWork> = Arc::default();
-    let next_row = std::iter::from_fn(|| interrupt.check().ok().and_then(|()| waiting.next()));
-    let mut stream = futures::stream::iter(next_row.map(|row| {
-        let (ctx, at_work) = (ctx.clone(), at_work.clone());
-        async move {
-            let line = row.line;
-            let result = process_row(&ctx, row, interrupt, &at_work).await;
-            lock(&at_work).remove(&line);
-            ctx.advance(1);
-            result
-        }
-    }))
-    .buffer_unordered(cfg.concurrency.max(1));
-    let mut fatal = None;
-    let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-    loop {
-        let next = match grace.as_mut() {
-            None => tokio::select! {
-                next = stream.next() => next,
-                () = interrupt.signals(1) => {
-                    grace = Some(Box::pin(tokio::time::sleep(GRACE)));
-                    continue;
+    let mut fatal: Option<anyhow::Error> = None;
+    {
+        let mut stream = items
+            .by_ref()
+            .map(|item| {
+                let (ctx, at_work) = (ctx.clone(), at_work.clone());
+                async move {
+                    match item? {
+                        Item::Rejected(rejected) => Ok(rejected_result(&rejected)),
+                        // Rows are taken one by one, and none once the run is interrupted.
+                        Item::Row(prepared) if interrupt.check().is_err() => Ok(RowResult::not_started(*prepared)),
+                        Item::Row(prepared) => {
+                            let line = prepared.row.line;
+                            let result = process_row(&ctx, *prepared, interrupt, &at_work).await;
+                            lock(&at_work).remove(&line);
+                            Ok(result?)
+                        }
+                    }
                 }
-            },
-            Some(deadline) => tokio::select! {
-                next = stream.next() => next,
-                () = deadline => break,
-                () = interrupt.signals(2) => break,
-            },
-        };
-        match next {
-            Some(Ok(row)) => results.push(row),
-            // `run` lets the rows at work finish what they started; `plan`'s only read.
-            Some(Err(e)) if ctx.mode == Mode::Plan => return Err(e.into()),
-            Some(Err(e)) => {
-                fatal.get_or_insert(e);
+            })
+            .buffer_unordered(cfg.concurrency.max(1));
+        let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+        loop {
+            let next = match grace.as_mut() {
+                None => tokio::select! {
+                    next = stream.next() => next,
+                    () = interrupt.signals(1) => {
+                        grace = Some(Box::pin(tokio::time::sleep(GRACE)));
+                        continue;
+                    }
+                },
+                Some(deadline) => tokio::select! {
+                    next = stream.next() => next,
+                    () = deadline => break,
+                    () = interrupt.signals(2) => break,
+                },
+            };
+            match next {
+                Some(Ok(row)) => {
+                    ctx.advance(1);
+                    take(row, &mut tally)?;
+                }
+                // `run` lets the rows at work finish what they started; `plan`'s only read.
+                Some(Err(e)) if ctx.mode == Mode::Plan => return Err(e),
+                Some(Err(e)) => {
+                    fatal.get_or_insert(e);
+                }
+                None => break,
             }
-            None => break,
         }
     }
-    drop(stream);
     if let Some(progress) = &ctx.progress {
         progress.finish();
     }
     if let Some(signal) = interrupt.signal() {
-        let given_up: Vec<(u64, (String, Vec<Step>))> = lock(&at_work).drain().collect();
+        let given_up: Vec<(u64, GivenUp)> = lock(&at_work).drain().collect();
         if !given_up.is_empty() {
             tracing::warn!("{}: gave up on {} rows with a call still in flight", signal.name(), given_up.len());
         }
-        for (line, (identity, steps)) in given_up {
-            results.push(RowResult::unfinished(line, &identity, &steps, &ctx.known));
+        for (line, (identity, steps, known)) in given_up {
+            take(RowResult::unfinished(line, &identity, &steps, &known), &mut tally)?;
         }
-        for row in waiting {
-            let mut result = RowResult::unfinished(row.line, &row.identity, &row.steps, &ctx.known);
-            result.appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned()).unwrap_or_default();
-            result.official_appid = row.official_appid.clone().unwrap_or_default();
-            result.cells = row.cells;
-            results.push(result);
+        // The rows not taken yet: as the ledger has them.
+        while let Some(item) = items.next().await {
+            match item {
+                Ok(Item::Row(prepared)) => take(RowResult::not_started(*prepared), &mut tally)?,
+                Ok(Item::Rejected(rejected)) => take(rejected_result(&rejected), &mut tally)?,
+                Err(e) => {
+                    fatal.get_or_insert(e);
+                    break;
+                }
+            }
         }
     }
+    drop(items);
     if let Some(e) = fatal {
         return Err(crate::exit::fail(format!("the run stopped: {e}")));
     }
-    results.sort_by_key(|r| r.line);
+    validating.await?.map_err(|e| usage(e.to_string()))?;
     let stopped = api.calls.stopped();
     let exit = match (&stopped, interrupt.signal()) {
         (Some(_), _) => Exit::Failure,
         (None, Some(signal)) => signal.exit(),
-        (None, None) => exit_for(&results),
+        (None, None) => tally.exit(),
     };
-    Ok(RunResult { rows: results, header: loaded.header, manifest: cfg.manifest, exit, stopped })
-}
-
-/// What a run does before its rows, and `plan` does not: when some step is due, make sure
-/// the platform's own token can be had (a `stop`-class failure stops the run before any row
-/// is touched) and read every authorizer's tokens at once; then record the sheet's rows.
-async fn prepare(ctx: &RunCtx, run_id: &str, loaded: &Loaded) -> anyhow::Result<()> {
-    let (api, ledger) = (&ctx.api, &ctx.ledger);
-    let work = loaded.rows.iter().any(|row| {
-        let changed = ctx.unblocks.for_row(row, &ctx.appids);
-        row.steps.iter().any(|s| {
-            let record = ctx.known.get(&(row.identity.clone(), s.kind));
-            due(record, s, ctx.cfg.retry_failed, ctx.now, changed) != Due::Keep
-        })
-    });
-    if work {
-        // Without the platform's own token nothing can be done: say so once, exit 1.
-        // Read every authorizer's tokens at once, too, rather than once per appid.
-        let ready = async {
-            api.tokens.component().await?;
-            api.tokens.preload().await
-        };
-        match ready.await {
-            Ok(()) => {}
-            // Interrupted before any row started: every row is reported unfinished.
-            Err(ApiError::Interrupted { .. }) => {}
-            // The platform's credentials or setup: no row is touched, the reports say why.
-            Err(e) if e.class() == ErrClass::Stop => {
-                api.calls.stop(format!("the run could not proceed: {}", e.with_hint()))
-            }
-            // The component token's daily quota (45009): the pacer calls it no more this run,
-            // and every row that needs it is deferred to the next Beijing day (exit 4).
-            Err(e) if e.class() == ErrClass::Defer => tracing::warn!("{}", e.with_hint()),
-            Err(e) => return Err(crate::exit::fail(format!("the run could not proceed: {e}"))),
-        }
-    }
-    let records = loaded
-        .rows
-        .iter()
-        .map(|r| RowRecord {
-            identity: r.identity.clone(),
-            appid: r.appid.clone(),
-            official_appid: r.official_appid.clone(),
-            line: r.line,
-        })
-        .collect();
-    ledger.save_rows(records, run_id).await?;
-    Ok(())
-}
-
-/// A row whose appid the ledger knows under another identity — a registration row, keyed by
-/// its official account, whose appid failed.csv filled in — is that row: it takes the
-/// ledger's identity, so its steps go on from where they stood (a failed step stays failed
-/// until its input changes) and it never registers again. Not when another row of the sheet
-/// has that identity itself: each identity is one row.
-pub fn adopt_identities(rows: &mut [Row], appids: &HashMap<String, String>) {
-    let registered: HashMap<&str, &str> =
-        appids.iter().filter(|(identity, appid)| identity != appid).map(|(i, a)| (a.as_str(), i.as_str())).collect();
-    if registered.is_empty() {
-        return;
-    }
-    let taken: std::collections::HashSet<String> = rows.iter().map(|r| r.identity.clone()).collect();
-    for row in rows.iter_mut() {
-        let Some(identity) = row.appid.as_deref().and_then(|a| registered.get(a)) else { continue };
-        if !taken.contains(*identity) {
-            tracing::debug!("line {}: {} is the row the ledger knows as {identity}", row.line, row.identity);
-            row.identity = identity.to_string();
-        }
-    }
+    Ok(RunResult { tally, manifest: cfg.manifest, exit, stopped })
 }
 
 fn rejected_result(rejected: &manifest::Rejected) -> RowResult {
@@ -492,17 +699,28 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A row at work when the run was interrupted: its identity, steps and records.
+type GivenUp = (String, Vec<Step>, Vec<StepRecord>);
+
 /// The rows at work when the run was interrupted, by line.
-type AtWork = std::sync::Mutex<HashMap<u64, (String, Vec<Step>)>>;
+type AtWork = std::sync::Mutex<HashMap<u64, GivenUp>>;
 
 /// Takes one row's steps in order ([`run_step`]) and folds their results into the row's.
-async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &AtWork) -> Result<RowResult, StepError> {
+async fn process_row(
+    ctx: &RunCtx,
+    prepared: Prepared,
+    interrupt: &Interrupt,
+    at_work: &AtWork,
+) -> Result<RowResult, StepError> {
+    let row = &prepared.row;
     // Remembered when the run is interrupted while the row is at work, so that a row given
     // up on at the end of the grace is still reported (rows started before cost nothing).
     let note = || {
-        lock(at_work).entry(row.line).or_insert_with(|| (row.identity.clone(), row.steps.clone()));
+        lock(at_work)
+            .entry(row.line)
+            .or_insert_with(|| (row.identity.clone(), row.steps.clone(), prepared.known.steps.clone()));
     };
-    let mut appid = row.appid.clone().or_else(|| ctx.appids.get(&row.identity).cloned());
+    let mut appid = row.appid.clone().or_else(|| prepared.known.appid.clone());
     let mut result = RowResult {
         line: row.line,
         appid: appid.clone().unwrap_or_default(),
@@ -515,7 +733,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         }
         let taken = tokio::select! {
             biased;
-            outcome = run_step(ctx, &row, step, appid.as_deref(), result.settled()) => outcome,
+            outcome = run_step(ctx, &prepared, step, appid.as_deref(), result.settled()) => outcome,
             // Noted at the signal: this row may be given up on mid-call.
             () = async {
                 interrupt.signals(1).await;
@@ -527,7 +745,7 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
             Ok(outcome) => outcome,
             // No call for this step: it and the steps after it stay as the ledger has them.
             Err(StepError::Interrupted) => {
-                let rest = RowResult::unfinished(row.line, &row.identity, &row.steps[i..], &ctx.known);
+                let rest = RowResult::unfinished(row.line, &row.identity, &row.steps[i..], &prepared.known.steps);
                 result.steps.extend(rest.steps);
                 result.step = rest.step.or(Some(step.kind));
                 result.errcode = None;
@@ -545,10 +763,11 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
         }
         result.push(StepResult { kind: step.kind, outcome }, &ctx.mode);
     }
+    let row = prepared.row;
     if let Some(plan) = &mut result.planned {
         plan.identity = row.identity;
     }
-    // Moved, not copied: a 100,000-row run holds every row's cells for the reports.
+    // Moved, not copied.
     result.cells = row.cells;
     Ok(result)
 }
@@ -559,12 +778,13 @@ async fn process_row(ctx: &RunCtx, row: Row, interrupt: &Interrupt, at_work: &At
 /// on and recorded ([`save`]).
 async fn run_step(
     ctx: &RunCtx,
-    row: &Row,
+    prepared: &Prepared,
     step: &Step,
     appid: Option<&str>,
     earlier_settled: bool,
 ) -> Result<StepOutcome, StepError> {
-    let known = ctx.known.get(&(row.identity.clone(), step.kind)).filter(|r| r.input_hash == step.input_hash);
+    let row = &prepared.row;
+    let known = prepared.record(step.kind).filter(|r| r.input_hash == step.input_hash);
     // The run is stopping (a `stop`-class error): nothing new starts.
     if ctx.api.calls.stopped().is_some() {
         return Ok(StepRecord::of_input(known.cloned(), &row.identity, step).outcome());
@@ -592,8 +812,7 @@ async fn run_step(
         }
         return Ok(pending);
     }
-    let changed = ctx.unblocks.for_row(row, &ctx.appids);
-    let due = due(known, step, ctx.cfg.retry_failed, ctx.now, changed);
+    let due = due(known, step, ctx.cfg.retry_failed, ctx.now, prepared.known.stored_at);
     if let (Due::Keep, Some(record)) = (due, known) {
         return Ok(match ctx.mode {
             Mode::Plan => StepOutcome::from_decision(record.kept()),

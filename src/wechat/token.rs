@@ -47,9 +47,9 @@ impl Tokens {
         self.0.refresh_count()
     }
 
-    /// Reads every authorizer's tokens from the ledger in one go.
-    pub async fn preload(&self) -> Result<(), ApiError> {
-        self.0.preload().await.map_err(in_wxprov_words)
+    /// Reads these authorizers' tokens from the ledger in one go.
+    pub async fn preload(&self, appids: &[String]) -> Result<(), ApiError> {
+        self.0.preload(appids).await.map_err(in_wxprov_words)
     }
 
     /// Stores an authorizer's refresh token and forgets what this process held for it.

@@ -51,6 +51,7 @@ mod sheet_values;
 mod sheet_xlsx;
 mod status_page;
 mod stop;
+mod streaming;
 mod template;
 mod token_refresh;
 mod tokens;

@@ -51,8 +51,12 @@ pub trait TokenStore: Send + Sync {
     /// What is stored for `appid` (an authorizer, or the component's own appid).
     fn tokens<'a>(&'a self, appid: &'a str) -> BoxFuture<'a, Result<StoredTokens, StoreError>>;
 
-    /// What is stored for every authorizer, at once (a run's start reads them in one go).
-    fn all_authorizer_tokens(&self) -> BoxFuture<'_, Result<Vec<(String, StoredTokens)>, StoreError>>;
+    /// What is stored for each of these authorizers that has a refresh token, in one go (a
+    /// run reads a batch of rows' tokens at once).
+    fn authorizer_tokens_of<'a>(
+        &'a self,
+        appids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, StoredTokens)>, StoreError>>;
 
     /// Caches an access token of `kind` until `expires_at` (Unix seconds). A lost one only
     /// costs a refresh: a store may write it later.
@@ -136,11 +140,18 @@ impl TokenStore for MemoryStore {
         Box::pin(std::future::ready(Ok(stored)))
     }
 
-    fn all_authorizer_tokens(&self) -> BoxFuture<'_, Result<Vec<(String, StoredTokens)>, StoreError>> {
+    fn authorizer_tokens_of<'a>(
+        &'a self,
+        appids: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, StoredTokens)>, StoreError>> {
         // Only authorizers have refresh tokens.
-        let all = self
-            .with(|all| all.iter().filter(|(_, t)| t.refresh.is_some()).map(|(a, t)| (a.clone(), t.clone())).collect());
-        Box::pin(std::future::ready(Ok(all)))
+        let some = self.with(|all| {
+            appids
+                .iter()
+                .filter_map(|a| all.get(a).filter(|t| t.refresh.is_some()).map(|t| (a.clone(), t.clone())))
+                .collect()
+        });
+        Box::pin(std::future::ready(Ok(some)))
     }
 
     fn put_access_token<'a>(
@@ -225,6 +236,21 @@ struct Cached {
     expires_at: i64,
 }
 
+/// How many appids' tokens [`Tokens`] keeps in memory (and how many preloaded): beyond it,
+/// one is let go (and read back from the store when needed again).
+pub const CACHED: usize = 4096;
+
+/// Inserts into a map kept to [`CACHED`] entries: when full, another entry than `keep`'s
+/// goes first.
+fn insert_bounded<V>(map: &mut HashMap<String, V>, key: String, value: V, keep: &str) {
+    if map.len() >= CACHED && !map.contains_key(&key) {
+        if let Some(gone) = map.keys().find(|k| k.as_str() != keep).cloned() {
+            map.remove(&gone);
+        }
+    }
+    map.insert(key, value);
+}
+
 /// The token for every call: cached, refreshed when due, stored in a [`TokenStore`].
 pub struct Tokens {
     client: Client,
@@ -232,11 +258,15 @@ pub struct Tokens {
     creds: ComponentCreds,
     source: Option<Arc<dyn TokenSource>>,
     calls: CallLog,
+    /// The tokens in hand, at most [`CACHED`] appids (the component's among them): a run of a
+    /// million rows would otherwise hold a million tokens; the store has every one.
     cache: Mutex<HashMap<String, Cached>>,
-    /// What the store held for each authorizer when a run started ([`Tokens::preload`]):
-    /// read once for all instead of once per appid, and used at most once — afterwards, for
-    /// an appid not in it, and once a token of that appid was rejected, the store is asked.
+    /// What the store held for the authorizers of the rows about to be worked on
+    /// ([`Tokens::preload`]): read once for a batch instead of once per appid, and used at
+    /// most once — afterwards, for an appid not in it, and once a token of that appid was
+    /// rejected, the store is asked. At most [`CACHED`] appids.
     preloaded: Mutex<HashMap<String, StoredTokens>>,
+    /// One lock per appid being fetched, dropped once nobody holds it.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     refreshes: AtomicU64,
 }
@@ -275,14 +305,16 @@ impl Tokens {
         self.refreshes.load(Ordering::Relaxed)
     }
 
-    /// Reads every authorizer's tokens from the store in one go, so the first call for each
+    /// Reads these authorizers' tokens from the store in one go, so the first call for each
     /// appid does not wait for a read of its own.
-    pub async fn preload(&self) -> Result<(), ApiError> {
-        let all = self.store.all_authorizer_tokens().await?;
+    pub async fn preload(&self, appids: &[String]) -> Result<(), ApiError> {
+        let some = self.store.authorizer_tokens_of(appids).await?;
         let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut preloaded = self.preloaded.lock().unwrap_or_else(|e| e.into_inner());
         // A token already in memory is newer than (or the same as) the store's.
-        let unseen = all.into_iter().filter(|(appid, _)| !cache.contains_key(appid));
-        *self.preloaded.lock().unwrap_or_else(|e| e.into_inner()) = unseen.collect();
+        for (appid, tokens) in some.into_iter().filter(|(appid, _)| !cache.contains_key(appid)) {
+            insert_bounded(&mut preloaded, appid, tokens, "");
+        }
         Ok(())
     }
 
@@ -370,7 +402,20 @@ impl Tokens {
             let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
             locks.entry(key.to_string()).or_default().clone()
         };
-        let _guard = lock.lock().await;
+        let guard = lock.lock().await;
+        let got = self.get_locked(key, kind).await;
+        drop(guard);
+        // Nobody else waits for this appid (clones are only taken under the map's lock):
+        // its lock goes, or a million appids would leave a million locks.
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        if Arc::strong_count(&lock) == 2 && locks.get(key).is_some_and(|l| Arc::ptr_eq(l, &lock)) {
+            locks.remove(key);
+        }
+        got
+    }
+
+    /// [`Tokens::get`] with the appid's lock held.
+    async fn get_locked(&self, key: &str, kind: TokenKind) -> Result<Secret, ApiError> {
         // Whoever held the lock before may have refreshed it already.
         if let Some(token) = self.fresh(key) {
             return Ok(token);
@@ -404,7 +449,7 @@ impl Tokens {
 
     fn remember(&self, key: &str, token: &Secret, expires_at: i64) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache.insert(key.to_string(), Cached { token: token.clone(), expires_at });
+        insert_bounded(&mut cache, key.to_string(), Cached { token: token.clone(), expires_at }, &self.creds.appid);
     }
 
     async fn fetch_component(&self) -> Result<(Secret, i64), ApiError> {
@@ -505,8 +550,9 @@ mod tests {
         assert_eq!(store.tokens(appid).await.unwrap(), StoredTokens { access: None, refresh: Some(Secret::new("r3")) });
         // The component's own token is no authorizer's.
         store.put_access_token("wx2222222222222222", TokenKind::Component, &a1, 100).await.unwrap();
-        let all = store.all_authorizer_tokens().await.unwrap();
-        assert_eq!(all.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(), [appid]);
+        let asked = [appid.to_string(), "wx2222222222222222".to_string(), "wx4444444444444444".to_string()];
+        let some = store.authorizer_tokens_of(&asked).await.unwrap();
+        assert_eq!(some.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(), [appid]);
         // The newest live ticket of that component.
         assert_eq!(store.verify_ticket("wx3333333333333333", 0).await.unwrap(), None);
         store.put_verify_ticket("wx3333333333333333", Secret::new("t1"));
@@ -526,7 +572,10 @@ mod tests {
         fn tokens<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<StoredTokens, StoreError>> {
             broken()
         }
-        fn all_authorizer_tokens(&self) -> BoxFuture<'_, Result<Vec<(String, StoredTokens)>, StoreError>> {
+        fn authorizer_tokens_of<'a>(
+            &'a self,
+            _: &'a [String],
+        ) -> BoxFuture<'a, Result<Vec<(String, StoredTokens)>, StoreError>> {
             broken()
         }
         fn put_access_token<'a>(
@@ -578,7 +627,7 @@ mod tests {
         for result in [
             tokens.authorizer("wx1111111111111111").await.map(drop),
             tokens.component().await.map(drop),
-            tokens.preload().await,
+            tokens.preload(&["wx1111111111111111".to_string()]).await,
             tokens.store_refresh_token("wx1111111111111111", &Secret::new("r"), "import").await,
         ] {
             let e = result.unwrap_err();
