@@ -2,14 +2,14 @@
 //! forget — authorizer tokens, uploaded media, tickets, every API call, and (with the runner)
 //! each row's steps (DESIGN §4).
 //!
-//! One thread owns the connection; async tasks send it closures through a channel and await
-//! the answer, so no task ever holds a `Connection` across an await and writes never contend
-//! inside the process. The thread batches: it runs every job waiting in the channel inside
-//! one `BEGIN IMMEDIATE` transaction and answers the jobs only after the commit, so an answer
+//! One thread owns the connection; async tasks queue closures for it and await the answer,
+//! so no task ever holds a `Connection` across an await and writes never contend inside the
+//! process. The thread batches: it runs every job waiting in the queue inside one
+//! `BEGIN IMMEDIATE` transaction and answers the jobs only after the commit, so an answer
 //! always means "committed" — which crash safety relies on ("recorded as started" must be
-//! true before the call is sent). A batch that nobody awaits (only [`Ledger::call_later`]
-//! jobs: the call log, a step's final record) waits up to `LINGER` for one more job, so it
-//! usually shares the next awaited batch's commit instead of paying for one of its own.
+//! true before the call is sent). A job nobody awaits ([`Ledger::call_later`]: the call log,
+//! a step's final record) does not wake the thread: it shares the next awaited job's commit,
+//! or is committed at most `queue::LINGER` after the last one (`queue.rs`).
 //! A job is one change: a single statement is all-or-nothing by itself, and a job of
 //! several statements wraps them in `atomic`, so a failing job leaves nothing
 //! half-written in the batch. A commit survives the process being killed; the writes that
@@ -27,6 +27,7 @@ mod lock;
 mod media;
 mod nonces;
 mod permissions;
+mod queue;
 mod registrations;
 mod runs;
 mod schema;
@@ -37,7 +38,6 @@ mod tokens;
 mod upkeep;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::Arc;
 
 use rusqlite::Connection;
@@ -96,12 +96,6 @@ struct Job {
 type RunJob = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
 
-/// At most this many jobs share one transaction.
-const MAX_BATCH: usize = 512;
-
-/// How long a batch that nobody awaits waits for company before it is committed alone.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
-
 /// A handle on the ledger; cheap to clone, usable from any task.
 #[derive(Clone)]
 pub struct Ledger {
@@ -109,8 +103,15 @@ pub struct Ledger {
 }
 
 struct Inner {
-    tx: mpsc::Sender<Job>,
+    queue: Arc<queue::Queue>,
     path: PathBuf,
+}
+
+/// The last handle is gone: the writer commits what is queued and stops.
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
 }
 
 impl std::fmt::Debug for Ledger {
@@ -154,12 +155,13 @@ impl Ledger {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn, &shown)?;
 
-        let (tx, rx) = mpsc::channel::<Job>();
+        let queue = Arc::new(queue::Queue::new());
+        let taken = queue.clone();
         std::thread::Builder::new()
             .name("ledger".into())
-            .spawn(move || writer(conn, rx))
+            .spawn(move || writer(conn, &taken))
             .map_err(|e| open_err(e.to_string()))?;
-        Ok(Ledger { inner: Arc::new(Inner { tx, path: path.to_path_buf() }) })
+        Ok(Ledger { inner: Arc::new(Inner { queue, path: path.to_path_buf() }) })
     }
 
     pub fn path(&self) -> &Path {
@@ -204,7 +206,8 @@ impl Ledger {
     }
 
     /// Queues `f` without waiting for it: for records nothing depends on right away (the
-    /// call log). It is committed with the next batch; a failure is logged.
+    /// call log). It is committed with the next awaited job, or within `queue::LINGER`; a
+    /// failure is logged.
     pub fn call_later<F>(&self, f: F)
     where
         F: FnOnce(&Connection) -> Result<(), LedgerError> + Send + 'static,
@@ -235,31 +238,23 @@ impl Ledger {
                 None => answer(result),
             })
         });
-        let job = Job { durable, awaited, run };
-        self.inner.tx.send(job).map_err(|_| LedgerError::Gone)
+        self.inner.queue.push(Job { durable, awaited, run })
     }
 }
 
-/// The writer thread: runs the jobs waiting in the channel in one transaction, commits, then
-/// answers them.
-fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
-    let mut full = false;
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
-        let mut lingered = false;
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) if !lingered && !jobs.iter().any(|j| j.awaited) => {
-                    lingered = true;
-                    match rx.recv_timeout(LINGER) {
-                        Ok(job) => jobs.push(job),
-                        Err(_) => break,
-                    }
-                }
-                Err(_) => break,
-            }
+/// The writer thread: runs each batch the queue hands it in one transaction, commits, then
+/// answers its jobs.
+fn writer(conn: Connection, queue: &queue::Queue) {
+    /// Tells the queue when the writer stops, panicking or not, so nobody waits for it.
+    struct Stopped<'a>(&'a queue::Queue);
+    impl Drop for Stopped<'_> {
+        fn drop(&mut self) {
+            self.0.stop();
         }
+    }
+    let _stopped = Stopped(queue);
+    let mut full = false;
+    while let Some(jobs) = queue.next_batch() {
         let durable = jobs.iter().any(|j| j.durable);
         if durable != full && conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" }).is_ok() {
             full = durable;
@@ -418,6 +413,19 @@ mod tests {
         }
         assert_eq!(count(), 1, "the job was never committed");
         drop(ledger);
+    }
+
+    /// A writer that stopped (here a job that panics) leaves nobody waiting: the jobs it had
+    /// and every job after it answer that the ledger is gone.
+    #[tokio::test]
+    async fn a_stopped_writer_answers_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let crashed: Result<(), _> = ledger.call(|_| panic!("a job that panics")).await;
+        assert!(matches!(crashed, Err(LedgerError::Gone)), "{crashed:?}");
+        ledger.call_later(|_| Ok(()));
+        let after = ledger.flush().await;
+        assert!(matches!(after, Err(LedgerError::Gone)), "{after:?}");
     }
 
     #[test]
