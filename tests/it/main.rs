@@ -19,6 +19,7 @@ mod faults;
 mod feedback;
 mod formats;
 mod golive_input;
+mod golive_steps;
 mod guide;
 mod help;
 mod images;

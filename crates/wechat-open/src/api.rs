@@ -41,6 +41,14 @@ pub trait Endpoint: Serialize + Send + Sync {
     fn query(&self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
+
+    /// What an error answer says beyond its `errmsg`, from its body: `modify_domain` names the
+    /// refused domains in `invalid_*` and `no_icp_domain` even when it answers 85301–85303.
+    /// [`Client::call`](crate::Client::call) adds it to the error's message; none unless the
+    /// endpoint says.
+    fn refusal_detail(_body: &[u8]) -> Option<String> {
+        None
+    }
 }
 
 macro_rules! endpoint {

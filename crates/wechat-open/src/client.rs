@@ -89,7 +89,12 @@ impl Client {
                 .map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })?,
         };
         let bytes = self.transport.send(E::PATH, E::METHOD, url, body).await?;
-        checked(E::PATH, E::TOKEN, &bytes)?;
+        checked(E::PATH, E::TOKEN, &bytes).map_err(|e| match (e, E::refusal_detail(&bytes)) {
+            (ApiError::WeChat { api, code, message, token }, Some(detail)) => {
+                ApiError::WeChat { api, code, message: format!("{message} ({})", redact(&detail)), token }
+            }
+            (e, _) => e,
+        })?;
         serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { api: E::PATH.to_string(), detail: e.to_string() })
     }
 

@@ -8,6 +8,7 @@
 
 mod avatar;
 mod categories;
+mod domains;
 mod nickname;
 mod rebind;
 mod register;
@@ -145,9 +146,8 @@ pub async fn decide(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<Decision, S
         StepKind::Signature => signature::decide(ctx).await,
         StepKind::Categories => categories::decide(ctx).await,
         StepKind::RebindAdmin => rebind::decide(ctx).await,
-        StepKind::Domains | StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => {
-            Ok(not_built(kind))
-        }
+        StepKind::Domains => domains::decide(ctx).await,
+        StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => Ok(not_built(kind)),
     }
 }
 
@@ -160,7 +160,8 @@ pub async fn apply(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<StepOutcome,
         StepKind::Signature => signature::apply(ctx).await,
         StepKind::Categories => categories::apply(ctx).await,
         StepKind::RebindAdmin => rebind::apply(ctx).await,
-        StepKind::Domains | StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => {
+        StepKind::Domains => domains::apply(ctx).await,
+        StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => {
             Ok(StepOutcome::from_decision(not_built(kind)))
         }
     }

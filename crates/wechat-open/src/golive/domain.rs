@@ -126,15 +126,54 @@ impl DomainsSet {
         .flat_map(|(field, list)| list.iter().map(move |d| (field, d.as_str())))
         .collect()
     }
+
+    /// The refused domains of an answer's body, `field: domain, domain; field: …`; `None`
+    /// when it names none.
+    pub fn refused_in(body: &[u8]) -> Option<String> {
+        let answer: DomainsSet = serde_json::from_slice(body).ok()?;
+        let refused = answer.refused();
+        let mut parts: Vec<String> = Vec::new();
+        for (field, domain) in refused {
+            match parts.last_mut() {
+                Some(last) if last.starts_with(&format!("{field}: ")) => {
+                    last.push_str(", ");
+                    last.push_str(domain);
+                }
+                _ => parts.push(format!("{field}: {domain}")),
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
 }
-endpoint!(ModifyDomain, "/wxa/modify_domain", Post, Authorizer, true, DomainsSet);
+
+impl crate::api::Endpoint for ModifyDomain {
+    const PATH: &'static str = "/wxa/modify_domain";
+    const METHOD: crate::api::Method = crate::api::Method::Post;
+    const TOKEN: crate::TokenKind = crate::TokenKind::Authorizer;
+    const CHANGES_STATE: bool = true;
+    type Response = DomainsSet;
+
+    fn refusal_detail(body: &[u8]) -> Option<String> {
+        DomainsSet::refused_in(body)
+    }
+}
 
 /// `POST /wxa/modify_domain_directly` (method two): the same body and answer as
 /// [`ModifyDomain`], without the platform's list.
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct ModifyDomainDirectly(pub ModifyDomain);
-endpoint!(ModifyDomainDirectly, "/wxa/modify_domain_directly", Post, Authorizer, true, DomainsSet);
+impl crate::api::Endpoint for ModifyDomainDirectly {
+    const PATH: &'static str = "/wxa/modify_domain_directly";
+    const METHOD: crate::api::Method = crate::api::Method::Post;
+    const TOKEN: crate::TokenKind = crate::TokenKind::Authorizer;
+    const CHANGES_STATE: bool = true;
+    type Response = DomainsSet;
+
+    fn refusal_detail(body: &[u8]) -> Option<String> {
+        DomainsSet::refused_in(body)
+    }
+}
 
 /// `POST /wxa/setwebviewdomain` (method one): the business domains for `web-view`
 /// (`https://` URLs, no port). Without an action WeChat adds every business domain the
@@ -375,6 +414,29 @@ mod tests {
         let sparse: DomainsSet = serde_json::from_str(r#"{"errcode":0,"requestdomain":null}"#).unwrap();
         assert!(sparse.domains == ServerDomains::default() && sparse.refused().is_empty());
         assert!(ModifyDomain::change(DomainAction::Get, domains).domains.is_none());
+    }
+
+    /// 85301–85303 refuse the whole set and name the domains in the body: the error's message
+    /// carries them.
+    #[tokio::test]
+    async fn a_refused_set_names_its_domains_in_the_error() {
+        let (answer, _) = exchange(
+            &ModifyDomain::change(DomainAction::Set, ServerDomains::default()),
+            r#"{"errcode":85303,"errmsg":"no change","requestdomain":[],"invalid_requestdomain":["https://1.2.3.4","https://a.cn/x"],
+               "no_icp_domain":["https://noicp.example.cn"]}"#,
+        )
+        .await;
+        match answer.unwrap_err() {
+            crate::ApiError::WeChat { code: 85303, message, .. } => assert_eq!(
+                message,
+                "no change (invalid_requestdomain: https://1.2.3.4, https://a.cn/x; no_icp_domain: https://noicp.example.cn)"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let (answer, _) = exchange(&ModifyDomain::get(), r#"{"errcode":85018,"errmsg":"not on the list"}"#).await;
+        assert!(
+            matches!(answer.unwrap_err(), crate::ApiError::WeChat { code: 85018, message, .. } if message == "not on the list")
+        );
     }
 
     #[tokio::test]
