@@ -35,6 +35,14 @@ pub trait Endpoint: Serialize + Send + Sync {
     /// The answer, read once `errcode` is 0.
     type Response: for<'de> Deserialize<'de> + Send;
 
+    /// The query parameter that carries the token: the token kind's own
+    /// ([`TokenKind::query_key`]) unless the endpoint's document names another — `golive.md`
+    /// sends the component's token to its go-live calls as `access_token=`, as WxJava does
+    /// for `gettemplatelist`.
+    fn token_key() -> Option<&'static str> {
+        Self::TOKEN.query_key()
+    }
+
     /// Parameters sent in the query string after the token, form-encoded (a GET's only
     /// parameters: `gettemplatelist`'s `template_type`, `get_qrcode`'s `path`); none unless
     /// the endpoint says.
@@ -59,6 +67,19 @@ macro_rules! endpoint {
             const TOKEN: $crate::TokenKind = $crate::TokenKind::$token;
             const CHANGES_STATE: bool = $changes;
             type Response = $resp;
+        }
+    };
+    ($req:ty, $path:literal, $method:ident, $token:ident, $changes:literal, $resp:ty, token_key = $key:literal) => {
+        impl $crate::api::Endpoint for $req {
+            const PATH: &'static str = $path;
+            const METHOD: $crate::api::Method = $crate::api::Method::$method;
+            const TOKEN: $crate::TokenKind = $crate::TokenKind::$token;
+            const CHANGES_STATE: bool = $changes;
+            type Response = $resp;
+
+            fn token_key() -> Option<&'static str> {
+                Some($key)
+            }
         }
     };
 }

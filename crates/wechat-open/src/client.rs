@@ -76,7 +76,7 @@ impl Client {
 
     /// Sends `req` with `token` (ignored for endpoints that take none) and parses the answer.
     pub async fn call<E: Endpoint>(&self, token: Option<&Secret>, req: &E) -> Result<E::Response, ApiError> {
-        let mut url = self.url(E::PATH, E::TOKEN, token);
+        let mut url = self.url(E::PATH, E::token_key(), token);
         for (key, value) in req.query() {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.extend(url::form_urlencoded::byte_serialize(key.as_bytes()));
@@ -139,7 +139,7 @@ impl Client {
     /// that opens as a JSON object is read as the envelope (its errcode checked), anything
     /// else is the image.
     pub async fn trial_qrcode(&self, token: &Secret, req: &GetQrcode) -> Result<Vec<u8>, ApiError> {
-        let mut url = self.url(GetQrcode::PATH, TokenKind::Authorizer, Some(token));
+        let mut url = self.url(GetQrcode::PATH, TokenKind::Authorizer.query_key(), Some(token));
         for (key, value) in req.query() {
             url.push('&');
             url.push_str(key);
@@ -170,7 +170,7 @@ impl Client {
         file_name: &str,
         mime: &str,
     ) -> Result<T, ApiError> {
-        let url = self.url(path, TokenKind::Authorizer, Some(token)) + extra;
+        let url = self.url(path, TokenKind::Authorizer.query_key(), Some(token)) + extra;
         let url = reqwest::Url::parse(&url).map_err(|e| ApiError::Connection {
             api: path.to_string(),
             sent: false,
@@ -187,11 +187,11 @@ impl Client {
     }
 
     /// The base, the path, and the token in the query (form-encoded).
-    fn url(&self, path: &str, kind: TokenKind, token: Option<&Secret>) -> String {
+    fn url(&self, path: &str, key: Option<&str>, token: Option<&Secret>) -> String {
         let mut url = String::with_capacity(self.base.len() + path.len() + 160);
         url.push_str(&self.base);
         url.push_str(path);
-        if let Some(key) = kind.query_key() {
+        if let Some(key) = key {
             url.push('?');
             url.push_str(key);
             url.push('=');

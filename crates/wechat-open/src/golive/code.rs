@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::api::{endpoint, Empty, Endpoint};
 use crate::lenient::{i64_any, string_any, vec_any};
 
-/// `GET /wxa/gettemplatelist` (component token; GET only): the templates in the library.
+/// `GET /wxa/gettemplatelist` (the component's token, as `access_token=`; GET only): the
+/// templates in the library.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GetTemplateList {
     /// 0 normal, 1 standard; `None`: all (not sent).
@@ -99,6 +100,11 @@ impl Endpoint for GetTemplateList {
     const TOKEN: crate::TokenKind = crate::TokenKind::Component;
     const CHANGES_STATE: bool = false;
     type Response = TemplateList;
+
+    /// The component's token as `access_token=` (golive.md §3.1; WxJava's `getTemplateList`).
+    fn token_key() -> Option<&'static str> {
+        Some("access_token")
+    }
 
     fn query(&self) -> Vec<(&'static str, String)> {
         self.template_type.map(|t| ("template_type", t.to_string())).into_iter().collect()
@@ -291,7 +297,7 @@ mod tests {
                   "template_type": 1, "audit_status": 3, "category_list": [{"first_class":"生活服务","first_id":150,"second_class":"家政","second_id":627}] }] }"#,
         )
         .await;
-        sent.is("GET", "/wxa/gettemplatelist?component_access_token=TOKEN", "");
+        sent.is("GET", "/wxa/gettemplatelist?access_token=TOKEN", "");
         let list = answer.unwrap().template_list;
         assert_eq!(
             (list[0].template_id, list[0].user_desc.as_str(), list[0].create_time),
@@ -301,7 +307,7 @@ mod tests {
         assert_eq!(list[1].category_list[0].second_id, 627);
         let (_, sent) =
             exchange(&GetTemplateList { template_type: Some(0) }, r#"{"errcode":0,"template_list":[]}"#).await;
-        sent.is("GET", "/wxa/gettemplatelist?component_access_token=TOKEN&template_type=0", "");
+        sent.is("GET", "/wxa/gettemplatelist?access_token=TOKEN&template_type=0", "");
     }
 
     /// `template_id` a number, `ext_json` a string holding the document.

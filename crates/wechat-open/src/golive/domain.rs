@@ -286,6 +286,9 @@ endpoint!(
 );
 
 // ---------------------------------------------------------------- the platform's own lists
+//
+// The component's token, in the query as `access_token=` (golive.md §2.6; WxJava sends
+// `component_access_token=` for these, `access_token=` for its template calls).
 
 /// `POST /cgi-bin/component/modify_wxa_server_domain` (component token): the platform's
 /// server domains, bare hosts joined by `;`.
@@ -319,14 +322,23 @@ endpoint!(
     Post,
     Component,
     true,
-    WxaServerDomains
+    WxaServerDomains,
+    token_key = "access_token"
 );
 
 /// `POST /cgi-bin/component/get_domain_confirmfile` (component token), body `{}`: the file
 /// each business domain serves before the platform registers it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GetDomainConfirmFile {}
-endpoint!(GetDomainConfirmFile, "/cgi-bin/component/get_domain_confirmfile", Post, Component, false, ConfirmFile);
+endpoint!(
+    GetDomainConfirmFile,
+    "/cgi-bin/component/get_domain_confirmfile",
+    Post,
+    Component,
+    false,
+    ConfirmFile,
+    token_key = "access_token"
+);
 
 /// `POST /cgi-bin/component/modify_wxa_jump_domain` (component token): the platform's
 /// business domains, bare hosts joined by `;`.
@@ -354,7 +366,15 @@ pub struct WxaJumpDomains {
     #[serde(default, deserialize_with = "string_any")]
     pub invalid_wxa_jump_h5_domain: String,
 }
-endpoint!(ModifyWxaJumpDomain, "/cgi-bin/component/modify_wxa_jump_domain", Post, Component, true, WxaJumpDomains);
+endpoint!(
+    ModifyWxaJumpDomain,
+    "/cgi-bin/component/modify_wxa_jump_domain",
+    Post,
+    Component,
+    true,
+    WxaJumpDomains,
+    token_key = "access_token"
+);
 
 #[cfg(test)]
 mod tests {
@@ -526,7 +546,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_platforms_own_lists_take_the_component_token() {
+    async fn the_platforms_own_lists_take_the_component_token_as_access_token() {
         let req = ModifyWxaServerDomain {
             action: DomainAction::Add,
             wxa_server_domain: "api.example.cn;cdn.example.cn".into(),
@@ -539,7 +559,7 @@ mod tests {
         .await;
         sent.is(
             "POST",
-            "/cgi-bin/component/modify_wxa_server_domain?component_access_token=TOKEN",
+            "/cgi-bin/component/modify_wxa_server_domain?access_token=TOKEN",
             r#"{"action":"add","wxa_server_domain":"api.example.cn;cdn.example.cn","is_modify_published_together":true}"#,
         );
         assert_eq!(answer.unwrap().published_wxa_server_domain, "api.example.cn;cdn.example.cn");
@@ -552,13 +572,13 @@ mod tests {
             exchange(&get, r#"{"errcode":0,"errmsg":"ok","testing_wxa_jump_h5_domain":"h5.example.cn"}"#).await;
         sent.is(
             "POST",
-            "/cgi-bin/component/modify_wxa_jump_domain?component_access_token=TOKEN",
+            "/cgi-bin/component/modify_wxa_jump_domain?access_token=TOKEN",
             r#"{"action":"get","is_modify_published_together":false}"#,
         );
         assert_eq!(answer.unwrap().testing_wxa_jump_h5_domain, "h5.example.cn");
         let (answer, sent) =
             exchange(&GetDomainConfirmFile {}, r#"{"errcode":0,"file_name":"f.txt","file_content":"c"}"#).await;
-        sent.is("POST", "/cgi-bin/component/get_domain_confirmfile?component_access_token=TOKEN", "{}");
+        sent.is("POST", "/cgi-bin/component/get_domain_confirmfile?access_token=TOKEN", "{}");
         assert_eq!(answer.unwrap().file_name, "f.txt");
     }
 }
