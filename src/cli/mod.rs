@@ -9,6 +9,7 @@ mod ledger;
 mod links;
 mod manifest_args;
 mod plan;
+mod plan_golive;
 mod quota;
 mod rehearsal;
 mod run;

@@ -2,6 +2,7 @@
 //! live state read with read-only calls. It changes nothing at WeChat and no step state;
 //! ops staff read it before a big run.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use clap::ValueEnum;
 
 use super::manifest_args::{self, ManifestArgs};
+use super::plan_golive::{self, GoLiveInfo};
 use super::Context;
 use crate::exit::Exit;
 use crate::interrupt::Interrupt;
@@ -22,6 +24,11 @@ use wechat_open::pacing::Pacer;
 /// For each row and step: set (a change to make), skip (already so), defer (a quota is
 /// spent), fail (invalid, or WeChat would refuse), wait (for a merchant's scan), review (in
 /// WeChat's audit). Reads live state with read-only calls only.
+///
+/// For a sheet with go-live rows it shows too how many audit submissions the sheet needs
+/// against the platform's monthly quota (queryquota's rest), and each go-live row's ICP
+/// filing status (get_icp_entrance_info): a section after the table, or `info` lines (steps
+/// `audit_quota` and `icp`) in csv and json.
 ///
 /// Exits with the code `run` would: 0 nothing would need a person; 2 usage; 3 some rows
 /// would need a person (invalid, or a step WeChat would refuse); 4 some rows would be
@@ -77,27 +84,80 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     // `run`'s own loop, deciding only. Never listened to: a signal ends `plan` at once, as
     // it changes nothing. Its lines are the rows' in line order.
     let mut rows: Vec<RowResult> = Vec::new();
-    let result = runner::run(api, ledger, Mode::Plan, cfg, sheet, &Interrupt::new(), &mut rows).await?;
+    let result = runner::run(api.clone(), ledger, Mode::Plan, cfg, sheet, &Interrupt::new(), &mut rows).await?;
     rows.sort_by_key(|r| r.line);
+    let golive = plan_golive::read(&api, &rows, concurrency).await?;
     let planned = lines(&rows);
     match args.format {
-        Format::Table => print!("{}", super::rehearsal::mark_lines(&table(&planned))),
-        Format::Csv => csv_out(&planned)?,
-        Format::Json => println!("{}", serde_json::to_string_pretty(&planned)?),
+        Format::Table => {
+            let mut out = table(&planned);
+            if let Some(golive) = &golive {
+                out.push_str(&golive.section());
+            }
+            print!("{}", super::rehearsal::mark_lines(&out));
+        }
+        Format::Csv => csv_out(&with_info(planned, golive.as_ref()))?,
+        Format::Json => println!("{}", serde_json::to_string_pretty(&with_info(planned, golive.as_ref()))?),
     }
     // The code `run` would exit with on this sheet now (DESIGN §6).
     Ok(result.exit)
 }
 
 /// One line of the plan: a step of a row and what `run` would do about it, or a row
-/// rejected by validation (step `row`). `--format json` shows each as these fields.
+/// rejected by validation (step `row`); in csv and json also the go-live information, as
+/// `info` lines: `icp` for a row (its filing status first in `detail`) and `audit_quota` for
+/// the sheet (no line or row). `--format json` shows each as these fields, those that do not
+/// apply left out.
 #[derive(serde::Serialize)]
 struct Line<'a> {
-    line: u64,
+    line: Option<u64>,
     identity: &'a str,
     step: &'static str,
     action: &'static str,
-    detail: &'a str,
+    detail: Cow<'a, str>,
+    /// `icp`: get_icp_entrance_info's status, when it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icp_status: Option<i64>,
+    /// `audit_quota`: the rows whose audit would submit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    needed: Option<usize>,
+    /// `audit_quota`: queryquota's rest and limit, when it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rest: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<i64>,
+}
+
+impl<'a> Line<'a> {
+    fn new(
+        line: Option<u64>,
+        identity: &'a str,
+        step: &'static str,
+        action: &'static str,
+        detail: Cow<'a, str>,
+    ) -> Self {
+        Line { line, identity, step, action, detail, icp_status: None, needed: None, rest: None, limit: None }
+    }
+}
+
+/// The step lines, then the go-live information as `info` lines: each go-live row's filing,
+/// then the sheet's audit quota.
+fn with_info<'a>(mut lines: Vec<Line<'a>>, golive: Option<&'a GoLiveInfo>) -> Vec<Line<'a>> {
+    let Some(golive) = golive else { return lines };
+    for row in &golive.icp {
+        lines.push(Line {
+            icp_status: row.filing.status(),
+            ..Line::new(Some(row.line), &row.identity, "icp", "info", row.filing.detail().into())
+        });
+    }
+    let quota = golive.quota.as_ref().ok();
+    lines.push(Line {
+        needed: Some(golive.needed),
+        rest: quota.map(|q| q.rest),
+        limit: quota.map(|q| q.limit),
+        ..Line::new(None, "", "audit_quota", "info", golive.quota_sentence().into())
+    });
+    lines
 }
 
 /// The plan's lines, row by row in line order, a row's steps in run order.
@@ -105,17 +165,17 @@ fn lines(rows: &[RowResult]) -> Vec<Line<'_>> {
     let mut lines = Vec::new();
     for row in rows {
         if row.invalid {
-            lines.push(Line { line: row.line, identity: "", step: "row", action: "fail", detail: &row.message });
+            lines.push(Line::new(Some(row.line), "", "row", "fail", Cow::Borrowed(&row.message)));
         }
         let Some(plan) = &row.planned else { continue };
         for step in &plan.steps {
-            lines.push(Line {
-                line: row.line,
-                identity: &plan.identity,
-                step: step.kind.as_str(),
-                action: action(step.outcome.state),
-                detail: step.outcome.message.as_deref().unwrap_or_default(),
-            });
+            lines.push(Line::new(
+                Some(row.line),
+                &plan.identity,
+                step.kind.as_str(),
+                action(step.outcome.state),
+                Cow::Borrowed(step.outcome.message.as_deref().unwrap_or_default()),
+            ));
         }
     }
     lines
@@ -148,7 +208,8 @@ fn counts<'a>(planned: &[Line<'a>]) -> BTreeMap<&'a str, usize> {
 fn table(planned: &[Line<'_>]) -> String {
     let mut out = format!("{:>5}  {:<20} {:<13} {:<7} {}\n", "line", "row", "step", "action", "detail");
     for p in planned {
-        out.push_str(&format!("{:>5}  {:<20} {:<13} {:<7} {}\n", p.line, p.identity, p.step, p.action, p.detail));
+        let line = p.line.map(|l| l.to_string()).unwrap_or_default();
+        out.push_str(&format!("{line:>5}  {:<20} {:<13} {:<7} {}\n", p.identity, p.step, p.action, p.detail));
     }
     let total: Vec<String> = counts(planned).into_iter().map(|(a, n)| format!("{a} {n}")).collect();
     out.push_str(&format!("\n{}\n", total.join(", ")));
@@ -160,7 +221,8 @@ fn csv_out(planned: &[Line<'_>]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(stdout.lock());
     w.write_record(["line", "row", "step", "action", "detail"])?;
     for p in planned {
-        w.write_record([&p.line.to_string(), p.identity, p.step, p.action, p.detail])?;
+        let line = p.line.map(|l| l.to_string()).unwrap_or_default();
+        w.write_record([line.as_str(), p.identity, p.step, p.action, &p.detail])?;
     }
     w.flush()?;
     Ok(())
