@@ -561,6 +561,41 @@ mod tests {
         assert_eq!(store.verify_ticket("wx3333333333333333", now_secs() + 1).await.unwrap(), None);
     }
 
+    /// The maps of tokens in hand stay at [`CACHED`] entries however many appids a run meets,
+    /// and the key kept (the component's) is never the one let go.
+    #[test]
+    fn tokens_in_hand_stay_bounded_and_keep_the_components() {
+        let mut map = HashMap::new();
+        map.insert("wx2222222222222222".to_string(), usize::MAX);
+        for i in 0..CACHED * 3 {
+            insert_bounded(&mut map, format!("wx{i:016x}"), i, "wx2222222222222222");
+        }
+        assert_eq!(map.len(), CACHED);
+        assert_eq!(map.get("wx2222222222222222"), Some(&usize::MAX));
+        assert_eq!(map.get(&format!("wx{:016x}", CACHED * 3 - 1)), Some(&(CACHED * 3 - 1)));
+    }
+
+    /// An appid's fetch lock goes once its token is had: a million appids leave no million
+    /// locks. The token comes from the store (nothing is sent: port 9 discards).
+    #[tokio::test]
+    async fn an_appids_lock_goes_once_its_token_is_had() {
+        let client = Client::new("http://127.0.0.1:9", Duration::from_secs(5)).unwrap();
+        let calls = CallLog::new(Arc::new(crate::calls::NoSink), None, crate::calls::CallOptions::default());
+        let store = Arc::new(MemoryStore::new());
+        let appids: Vec<String> = (0..50).map(|i| format!("wx{i:016x}")).collect();
+        for appid in &appids {
+            let token = Secret::new(format!("token-of-{appid}"));
+            store.put_access_token(appid, TokenKind::Authorizer, &token, now_secs() + 7200).await.unwrap();
+        }
+        let tokens = Tokens::new(client, store, ComponentCreds::default(), calls.clone());
+        for appid in &appids {
+            assert_eq!(tokens.authorizer(appid).await.unwrap(), Secret::new(format!("token-of-{appid}")));
+        }
+        assert_eq!(tokens.locks.lock().unwrap().len(), 0);
+        assert_eq!(tokens.cache.lock().unwrap().len(), appids.len());
+        assert_eq!(calls.total(), 0, "nothing sent");
+    }
+
     /// A store whose every read and write fails, as a database that went away does.
     struct BrokenStore;
 
