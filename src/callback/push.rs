@@ -1,6 +1,6 @@
 //! The two encrypted push routes (DESIGN §7): `POST /callback/component` (authorization
 //! events: the verify ticket, authorizations, fast registrations) and `POST /callback/events`
-//! (the mini-programs' messages: nickname and category reviews).
+//! (the mini-programs' messages: nickname, category and code reviews).
 //!
 //! A push is trusted only after every check has passed, in this order: the receiver is
 //! configured, the query has `timestamp`, `nonce` and `msg_signature` (and `encrypt_type`, if
@@ -29,8 +29,9 @@ use super::refusal::Refusal;
 use super::replay::CLOCK_WARNING_SECS;
 use super::server::{Peer, ServerState};
 use crate::ledger::{AuditKind, CallbackOutcome, LedgerError, TicketKind};
+use crate::lifecycle::{code_rejection, CODE_APPROVED, CODE_DELAYED, CODE_REJECTED};
 use wechat_open::appid::{self, Appid};
-use wechat_open::event::{AuditResult, Event, PushBody, Pushed};
+use wechat_open::event::{CodeAuditOutcome, Event, PushBody, Pushed};
 
 pub const COMPONENT_PATH: &str = "/callback/component";
 pub const EVENTS_PATH: &str = "/callback/events";
@@ -212,15 +213,18 @@ async fn act(
             );
         }
         Event::NicknameAudit { ret, nickname, reason } => {
-            audit(state, path, path_appid, opened, AuditKind::Nickname, *ret, Some(nickname), reason).await?;
+            audit(state, path, path_appid, opened, AuditKind::Nickname, ret.ret(), Some(nickname), reason).await?;
         }
         Event::CategoryAudit { ret, reason, .. } => {
-            audit(state, path, path_appid, opened, AuditKind::Categories, *ret, None, reason).await?;
+            audit(state, path, path_appid, opened, AuditKind::Categories, ret.ret(), None, reason).await?;
         }
-        // The code audit's outcome is not acted on yet (#14): recorded, as any other event.
-        Event::CodeAudit { outcome, .. } => {
-            ledger.record_callback(path, outcome.event(), None, CallbackOutcome::Ignored, None).await?;
-            tracing::debug!(path, "ignored a code audit push");
+        Event::CodeAudit { outcome, reason, screenshots, .. } => {
+            let (ret, reason) = match outcome {
+                CodeAuditOutcome::Approved => (CODE_APPROVED, String::new()),
+                CodeAuditOutcome::Rejected => (CODE_REJECTED, code_rejection(reason, screenshots)),
+                CodeAuditOutcome::Delayed => (CODE_DELAYED, reason.clone()),
+            };
+            audit(state, path, path_appid, opened, AuditKind::Code, ret, None, &reason).await?;
         }
         Event::Other { kind, .. } => {
             ledger.record_callback(path, &bounded(kind), None, CallbackOutcome::Ignored, None).await?;
@@ -264,13 +268,18 @@ async fn audit(
     path_appid: Option<&str>,
     opened: &Opened,
     kind: AuditKind,
-    ret: AuditResult,
+    ret: i64,
     nickname: Option<&str>,
     reason: &str,
 ) -> Result<(), LedgerError> {
     let event = match kind {
         AuditKind::Nickname => "wxa_nickname_audit",
         AuditKind::Categories => "wxa_category_audit",
+        AuditKind::Code => match ret {
+            CODE_APPROVED => "weapp_audit_success",
+            CODE_REJECTED => "weapp_audit_fail",
+            _ => "weapp_audit_delay",
+        },
     };
     let ledger = state.ledger();
     let Some(appid) = audit_appid(state, path_appid, opened) else {
@@ -279,10 +288,10 @@ async fn audit(
         tracing::warn!(path, "a {event} push names no mini-program appid; it was not applied");
         return Ok(());
     };
-    let changed = ledger.apply_audit_event(kind, &appid, ret.ret(), nickname, reason).await?;
-    let detail = format!("ret {}; {changed} step(s) moved on", ret.ret());
+    let changed = ledger.apply_audit_event(kind, &appid, ret, nickname, reason).await?;
+    let detail = format!("ret {ret}; {changed} step(s) moved on");
     ledger.record_callback(path, event, Some(&appid), CallbackOutcome::Stored, Some(&detail)).await?;
-    tracing::info!(path, appid = %appid, ret = ret.ret(), changed, "recorded {event}");
+    tracing::info!(path, appid = %appid, ret, changed, "recorded {event}");
     Ok(())
 }
 

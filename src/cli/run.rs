@@ -89,6 +89,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
             rehearsal: settings.rehearsal(),
             interrupted: interrupt.signal().is_some(),
             stopped: result.stopped.clone(),
+            audit_quota: api.audit_pool.summary(),
         };
         // failed.toml names the job's own ledger and report folder, and a rehearsal's says
         // `sim`, so that feeding it back rehearses again with the same rehearsal files.
@@ -143,7 +144,8 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         ),
         None => format!("run {run_id}: {rows} rows, {calls} API calls; reports in {}\n", dir.display()),
     };
-    print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &done)));
+    let quota = api.audit_pool.summary().map(|q| q.line()).unwrap_or_default();
+    print!("{}", super::rehearsal::mark_lines(&(report::table(&result) + &quota + &done)));
     // One sentence on stderr, exit 1 (DESIGN §5): the reports above say the same.
     if let Some(reason) = result.stopped {
         return Err(crate::exit::fail(reason));

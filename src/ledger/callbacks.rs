@@ -40,6 +40,8 @@ pub enum AuditKind {
     Nickname,
     /// `wxa_category_audit`: the `categories` step.
     Categories,
+    /// `weapp_audit_success` / `_fail` / `_delay`: the `audit` step (the code's audit).
+    Code,
 }
 
 impl AuditKind {
@@ -52,6 +54,7 @@ impl AuditKind {
         match self {
             AuditKind::Nickname => StepKind::Nickname,
             AuditKind::Categories => StepKind::Categories,
+            AuditKind::Code => StepKind::Audit,
         }
     }
 }
@@ -104,11 +107,19 @@ impl Ledger {
                 )?;
                 let event_id = c.last_insert_rowid();
                 let changed = match audit_verdict(kind.step(), ret, &reason) {
-                    Some((state, message)) => c.execute(
-                        "UPDATE steps SET state = ?1, message = ?2, updated_at = ?3
-                          WHERE kind = ?4 AND state = ?5
-                            AND identity IN (SELECT identity FROM rows WHERE appid = ?6)",
-                        params![state.as_str(), message, now, kind.as_str(), StepState::InReview.as_str(), appid],
+                    Some(v) => c.execute(
+                        "UPDATE steps SET state = ?1, message = ?2, hint = ?3, updated_at = ?4
+                          WHERE kind = ?5 AND state = ?6
+                            AND identity IN (SELECT identity FROM rows WHERE appid = ?7)",
+                        params![
+                            v.state.as_str(),
+                            v.message,
+                            v.hint,
+                            now,
+                            kind.step().as_str(),
+                            StepState::InReview.as_str(),
+                            appid
+                        ],
                     )?,
                     None => 0,
                 };

@@ -14,6 +14,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 pub use outcome::{Decision, StepOutcome};
+use wechat_open::errcode::{defer_until, DeferUntil};
 
 /// The steps of a row, in run order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -277,6 +278,7 @@ impl StepRecord {
                 message,
                 hint: self.hint.clone(),
             },
+            StepState::InReview => Decision::Review { audit_id: self.audit_id, message },
             StepState::Failed => Decision::Fail {
                 errcode: self.errcode,
                 message: format!("failed in an earlier run: {message} (--retry-failed runs it again)"),
@@ -348,8 +350,18 @@ pub fn due(
         StepState::Done | StepState::Skipped => Due::Keep,
         StepState::Failed if !retry_failed => Due::Keep,
         // A scan that cannot be used yet (61055: the month's registrations are spent).
+        // The platform's audit pool (85085): each run reads `queryquota` again, and the step
+        // goes as soon as it shows `rest > 0`; `not_before` is the latest it waits.
+        StepState::Deferred
+            if record.errcode.and_then(defer_until).is_some_and(DeferUntil::ends_when_quota_returns) =>
+        {
+            Due::Run
+        }
         StepState::Deferred | StepState::Waiting if record.not_before.is_some_and(|t| t > now.timestamp()) => Due::Keep,
         StepState::Blocked if !may_be_unblocked(record.tried_at, now, cause_changed_at) => Due::Keep,
+        // A review asked about recently: its next question waits (`get_auditstatus` at most
+        // hourly); a push to `serve` settles it meanwhile.
+        StepState::InReview if record.not_before.is_some_and(|t| t > now.timestamp()) => Due::Keep,
         StepState::InReview => Due::Poll,
         _ => Due::Run,
     }
@@ -375,14 +387,64 @@ pub fn awaits_registration(kind: StepKind, appid: Option<&str>) -> bool {
 const RET_REJECTED: i64 = 2;
 const RET_APPROVED: i64 = 3;
 
-/// What a review outcome pushed to `serve` does to a step of `kind` in review: the state
-/// it moves to and its message; `None` when it moves nothing. An approved name is done; a
-/// category approval names one category while the step may ask for several, so the next
-/// run's `getcategory` settles it; a rejection fails the step with WeChat's `reason`.
-pub fn audit_verdict(kind: StepKind, ret: i64, reason: &str) -> Option<(StepState, Option<String>)> {
+/// A code audit's outcomes as `get_auditstatus` numbers them, which is also how `serve`
+/// records a `weapp_audit_*` push (golive.md §3.7).
+pub const CODE_APPROVED: i64 = 0;
+pub const CODE_REJECTED: i64 = 1;
+pub const CODE_DELAYED: i64 = 4;
+
+/// What a review outcome does to a step in review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub state: StepState,
+    pub message: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl Verdict {
+    fn new(state: StepState, message: Option<String>, hint: Option<&str>) -> Verdict {
+        Verdict { state, message, hint: hint.map(str::to_string) }
+    }
+}
+
+/// What a person does after WeChat rejects a row's code.
+pub const CODE_REJECTED_HINT: &str = "Fix what WeChat's reason says (the screenshots are temporary media ids: \
+    fetch them with the material API), commit the fix under a new user_version, and run again; the audit \
+    is submitted again for the new version.";
+
+/// The words of a rejected code audit: WeChat's reason and its screenshots' media ids.
+pub fn code_rejection(reason: &str, screenshots: &[String]) -> String {
+    let shots = if screenshots.is_empty() {
+        String::new()
+    } else {
+        format!("; screenshots (media ids): {}", screenshots.join("|"))
+    };
+    format!("WeChat rejected the code: {}{shots}", reason.trim())
+}
+
+/// The words of a delayed code audit (not final: it stays in review).
+pub fn code_delay(reason: &str) -> String {
+    format!("WeChat delayed the audit (still in review): {}", reason.trim())
+}
+
+/// What a review outcome pushed to `serve` does to a step of `kind` in review; `None` when
+/// it moves nothing. An approved name is done; a category approval names one category while
+/// the step may ask for several, so the next run's `getcategory` settles it; a rejection fails
+/// the step with WeChat's `reason`. A code audit (`kind` `audit`, `ret` numbered as
+/// `get_auditstatus` does) approved is done, rejected failed with the reason and screenshots
+/// `reason` already carries ([`code_rejection`]), delayed stays in review saying why.
+pub fn audit_verdict(kind: StepKind, ret: i64, reason: &str) -> Option<Verdict> {
+    if kind == StepKind::Audit {
+        return match ret {
+            CODE_APPROVED => Some(Verdict::new(StepState::Done, Some("approved by WeChat's audit".into()), None)),
+            CODE_REJECTED => Some(Verdict::new(StepState::Failed, Some(reason.to_string()), Some(CODE_REJECTED_HINT))),
+            CODE_DELAYED => Some(Verdict::new(StepState::InReview, Some(code_delay(reason)), None)),
+            _ => None,
+        };
+    }
     match ret {
-        RET_APPROVED if kind != StepKind::Categories => Some((StepState::Done, None)),
-        RET_REJECTED => Some((StepState::Failed, Some(reason.to_string()))),
+        RET_APPROVED if kind != StepKind::Categories => Some(Verdict::new(StepState::Done, None, None)),
+        RET_REJECTED => Some(Verdict::new(StepState::Failed, Some(reason.to_string()), None)),
         _ => None,
     }
 }
@@ -432,6 +494,25 @@ mod tests {
         // Another input: whatever the record says, the step runs again.
         let other = StepRecord { input_hash: "h0".into(), ..record(StepState::Done) };
         assert_eq!(due_for(&other, false), Due::Run);
+    }
+
+    /// A code audit asked about within the hour waits (get_auditstatus at most hourly); one
+    /// deferred by the platform's spent pool (85085) is taken up by every run, whose
+    /// queryquota says whether it may go, though `not_before` (the latest) is a month away.
+    #[test]
+    fn reviews_are_asked_about_at_most_as_often_as_they_say_and_a_spent_audit_pool_is_read_each_run() {
+        let now = noon();
+        let due_for = |r: &StepRecord| due(Some(r), &step(), false, now, None);
+        let review = |t| StepRecord { not_before: Some(t), audit_id: Some(7), ..record(StepState::InReview) };
+        assert_eq!(due_for(&review(now.timestamp() + 60)), Due::Keep, "asked less than an hour ago");
+        assert_eq!(due_for(&review(now.timestamp() - 60)), Due::Poll, "its hour is up");
+        let asked = StepRecord { message: Some("in WeChat's audit (audit 7)".into()), ..review(now.timestamp() + 60) };
+        let shown = Decision::Review { audit_id: Some(7), message: "in WeChat's audit (audit 7)".into() };
+        assert_eq!(asked.kept(), shown, "plan shows it in review, not done");
+        let month = DeferUntil::AuditQuota.not_before(now).timestamp();
+        let spent = |code| StepRecord { not_before: Some(month), errcode: Some(code), ..record(StepState::Deferred) };
+        assert_eq!(due_for(&spent(85085)), Due::Run, "the pool may have been raised");
+        assert_eq!(due_for(&spent(53200)), Due::Keep, "a monthly quota of the account's own waits for its date");
     }
 
     #[test]
@@ -578,14 +659,22 @@ mod tests {
 
     #[test]
     fn review_outcomes_pushed_to_serve() {
-        assert_eq!(audit_verdict(StepKind::Nickname, 3, ""), Some((StepState::Done, None)));
-        assert_eq!(audit_verdict(StepKind::Nickname, 2, "不符"), Some((StepState::Failed, Some("不符".into()))));
+        let verdict = |kind, ret, reason| audit_verdict(kind, ret, reason).map(|v| (v.state, v.message));
+        assert_eq!(verdict(StepKind::Nickname, 3, ""), Some((StepState::Done, None)));
+        assert_eq!(verdict(StepKind::Nickname, 2, "不符"), Some((StepState::Failed, Some("不符".into()))));
+        assert_eq!(verdict(StepKind::Categories, 2, "缺少资质"), Some((StepState::Failed, Some("缺少资质".into()))));
+        assert_eq!(verdict(StepKind::Categories, 3, ""), None, "one category of several: getcategory settles it");
+        assert_eq!(verdict(StepKind::Nickname, 1, ""), None);
+        let rejected = code_rejection("类目不符", &["mid1".into(), "mid2".into()]);
+        assert_eq!(rejected, "WeChat rejected the code: 类目不符; screenshots (media ids): mid1|mid2");
+        let failed = audit_verdict(StepKind::Audit, CODE_REJECTED, &rejected).unwrap();
+        assert_eq!((failed.state, failed.hint.as_deref()), (StepState::Failed, Some(CODE_REJECTED_HINT)));
+        assert_eq!(verdict(StepKind::Audit, CODE_APPROVED, "").map(|v| v.0), Some(StepState::Done));
         assert_eq!(
-            audit_verdict(StepKind::Categories, 2, "缺少资质"),
-            Some((StepState::Failed, Some("缺少资质".into())))
+            verdict(StepKind::Audit, CODE_DELAYED, "需要人工复核"),
+            Some((StepState::InReview, Some("WeChat delayed the audit (still in review): 需要人工复核".into())))
         );
-        assert_eq!(audit_verdict(StepKind::Categories, 3, ""), None, "one category of several: getcategory settles it");
-        assert_eq!(audit_verdict(StepKind::Nickname, 1, ""), None);
+        assert_eq!(verdict(StepKind::Audit, 2, ""), None);
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct Summary {
     pub stopped: Option<String>,
     /// Ended by SIGINT/SIGTERM: some rows were not finished.
     pub interrupted: bool,
+    /// The platform's audit quota as the run counted it — how many rows were submitted and
+    /// how many deferred because it was spent (DESIGN §9); absent when no row asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_quota: Option<crate::wechat::audit_pool::PoolSummary>,
 }
 
 /// A new run id for a run starting at `started`: its start on Beijing's clock to the

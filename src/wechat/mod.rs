@@ -7,6 +7,7 @@
 //! [`Api`] ties them together: it picks the right token for a call, retries once with a fresh
 //! token when WeChat rejects one, and hands every call to the ledger's event log.
 
+pub mod audit_pool;
 pub mod categories;
 pub mod errcode;
 pub mod funcscope;
@@ -78,6 +79,8 @@ pub struct Api {
     pub tokens: Tokens,
     pub ledger: Ledger,
     pub calls: CallLog,
+    /// The platform's audit quota as this run counts it (one pool for every row).
+    pub audit_pool: audit_pool::AuditPool,
 }
 
 impl Api {
@@ -91,7 +94,7 @@ impl Api {
     ) -> Api {
         let calls = CallLog::new(Arc::new(ledger.clone()), run_id, options.into());
         let tokens = Tokens::new(client.clone(), ledger.clone(), creds, token_command, calls.clone());
-        Api { client, tokens, ledger, calls }
+        Api { client, tokens, ledger, calls, audit_pool: Default::default() }
     }
 
     pub fn component_appid(&self) -> &str {

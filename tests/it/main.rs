@@ -18,6 +18,7 @@ mod explain;
 mod faults;
 mod feedback;
 mod formats;
+mod golive_audit;
 mod golive_input;
 mod golive_steps;
 mod guide;

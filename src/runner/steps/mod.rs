@@ -6,12 +6,14 @@
 //!   (durably) before sending it, and returns where the step ends up;
 //! - `poll`, for steps in review, asks how the audit went.
 
+mod audit;
 mod avatar;
 mod categories;
 mod domains;
 mod nickname;
 mod rebind;
 mod register;
+mod release;
 mod signature;
 
 use chrono::{DateTime, Utc};
@@ -147,7 +149,9 @@ pub async fn decide(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<Decision, S
         StepKind::Categories => categories::decide(ctx).await,
         StepKind::RebindAdmin => rebind::decide(ctx).await,
         StepKind::Domains => domains::decide(ctx).await,
-        StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => Ok(not_built(kind)),
+        StepKind::Audit => audit::decide(ctx).await,
+        StepKind::Release => release::decide(ctx).await,
+        StepKind::Code | StepKind::Privacy => Ok(not_built(kind)),
     }
 }
 
@@ -161,9 +165,9 @@ pub async fn apply(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<StepOutcome,
         StepKind::Categories => categories::apply(ctx).await,
         StepKind::RebindAdmin => rebind::apply(ctx).await,
         StepKind::Domains => domains::apply(ctx).await,
-        StepKind::Code | StepKind::Privacy | StepKind::Audit | StepKind::Release => {
-            Ok(StepOutcome::from_decision(not_built(kind)))
-        }
+        StepKind::Audit => audit::apply(ctx).await,
+        StepKind::Release => release::apply(ctx).await,
+        StepKind::Code | StepKind::Privacy => Ok(StepOutcome::from_decision(not_built(kind))),
     }
 }
 
@@ -172,6 +176,7 @@ pub async fn poll(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<StepOutcome, 
     match kind {
         StepKind::Nickname => nickname::poll(ctx).await,
         StepKind::Categories => categories::poll(ctx).await,
+        StepKind::Audit => audit::poll(ctx).await,
         _ => Ok(StepOutcome::from_decision(decide(kind, ctx).await?)),
     }
 }
