@@ -331,10 +331,11 @@ fn a_rehearsal_checks_on_the_simulator_with_its_own_world() {
              [rehearsal] ok    verify ticket: WeChat accepted the simulator's own ticket\n\
              [rehearsal] ok    IP whitelist: WeChat answered api_component_token from this machine\n\
              [rehearsal] ok    sheet: 6 rows, all valid\n\
+             [rehearsal] ok    go-live: 1 row goes live (line 2)\n\
              [rehearsal] ok    refresh tokens: each of the 6 accounts the rows act on has one\n\
              [rehearsal] ok    permission sets: each of the 6 accounts granted the sets its steps need (3, 17, 30, 31)\n\
              [rehearsal] \n\
-             [rehearsal] 8 checks: 8 ok, 0 failed, 0 not checked\n",
+             [rehearsal] 9 checks: 9 ok, 0 failed, 0 not checked\n",
             ws.ledger().display()
         )
     );

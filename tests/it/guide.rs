@@ -1,6 +1,6 @@
 //! The operations guide (`docs/guide.en.md`, `docs/guide.zh.md`) says what the program does:
-//! its column table is the manifest's own column list, every `wxprov` command line it shows
-//! parses, and the crontab line it gives — taken from the guide, not copied here — runs
+//! its column table is the manifest's own column list, its job files and privacy guide are
+//! ones wxprov takes (the guide the demo uses), every `wxprov` command line it shows parses, and the crontab line it gives — taken from the guide, not copied here — runs
 //! `examples/wxprov-cron.sh` against the simulator and raises the alert the guide promises for
 //! each exit code.
 
@@ -58,11 +58,23 @@ fn column_table(text: &str) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn every_job_file_in_the_guides_is_one_wxprov_takes() {
+fn every_job_file_and_privacy_guide_in_the_guides_is_one_wxprov_takes() {
     for guide in GUIDES {
         let blocks = fenced(&read(guide), "toml");
         assert!(blocks.len() >= 2, "{guide}: the job file and its [golive] section");
+        let mut guides = 0;
         for block in blocks {
+            // A privacy guide file (its first line names it): the one the demo and the
+            // template use, as wxprov reads and checks it.
+            if block.lines().next().is_some_and(|l| l.starts_with('#') && l.ends_with("privacy.toml")) {
+                let ws = Workspace::new();
+                let shown = wxprov::golive::PrivacyGuide::load(&ws.write("privacy.toml", &block), "privacy.toml");
+                let example = repo("examples/golive/privacy.toml");
+                let example = wxprov::golive::PrivacyGuide::load(&example, "examples/golive/privacy.toml");
+                assert_eq!(shown, example, "{guide}: its privacy guide is examples/golive/privacy.toml's");
+                guides += 1;
+                continue;
+            }
             // A block that shows a section alone stands for a job file holding it.
             let text =
                 if block.contains("manifest =") { block.clone() } else { format!("manifest = \"x.csv\"\n{block}") };
@@ -70,6 +82,7 @@ fn every_job_file_in_the_guides_is_one_wxprov_takes() {
                 panic!("{guide}: a job file wxprov refuses: {e}\n{block}");
             }
         }
+        assert_eq!(guides, 1, "{guide}: one privacy guide file");
     }
 }
 

@@ -206,3 +206,18 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+/// README's job-file blocks (its `[golive]` section) are ones wxprov takes.
+#[test]
+fn readmes_job_file_blocks_parse_as_job_files() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme.split("```toml\n").skip(1).filter_map(|b| b.split("```").next()).collect();
+    assert!(!blocks.is_empty(), "README shows the [golive] section");
+    for block in blocks {
+        let text =
+            if block.contains("manifest =") { block.to_string() } else { format!("manifest = \"x.csv\"\n{block}") };
+        if let Err(e) = toml::from_str::<wxprov::config::JobFile>(&text) {
+            panic!("README: a job file wxprov refuses: {e}\n{block}");
+        }
+    }
+}

@@ -15,17 +15,33 @@ fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
 }
 
-/// What `plan` shows for the template: one row per kind of work, every one of them valid —
-/// each line marked `[rehearsal] ` on the built-in simulator (see [`rehearsed`]).
+/// What `plan` shows for the template: one row per kind of work, every one of them valid, the
+/// registration row also named and taken live with every go-live column (its steps wait for
+/// the registration) — each line marked `[rehearsal] ` on the built-in simulator (see
+/// [`rehearsed`]).
 const PLAN: &str = r#" line  row                  step          action  detail
     2  wx28f759479ea1e090   register      wait    waiting for the official account's admin to scan the link from `wxprov links`
+    2  wx28f759479ea1e090   nickname      wait    after the registration
+    2  wx28f759479ea1e090   avatar        wait    after the registration
+    2  wx28f759479ea1e090   signature     wait    after the registration
+    2  wx28f759479ea1e090   domains       wait    after the registration
+    2  wx28f759479ea1e090   code          wait    after the registration
+    2  wx28f759479ea1e090   privacy       wait    after the registration
+    2  wx28f759479ea1e090   audit         wait    after the registration
+    2  wx28f759479ea1e090   release       wait    after the registration
     3  wxa1b2c3d4e5f60101   nickname      set     set the name to "示例花艺工作室"
     4  wxa1b2c3d4e5f60102   signature     set     set the signature (0 of 5 changes used this month)
     5  wxa1b2c3d4e5f60103   avatar        set     set the avatar (0 of 5 changes used this month)
     6  wxa1b2c3d4e5f60104   categories    set     add 8/39 287/614 (5 of 5 changes left this month)
     7  wxa1b2c3d4e5f60105   rebind_admin  wait    waiting for the new admin's scan: send the link from `wxprov links` (serve captures the taskid)
 
-set 4, wait 2
+set 4, wait 10
+
+go-live: 1 row
+  audit quota: 1 audit submission needed, queryquota shows 20 of 20 left this month
+  ICP filing (get_icp_entrance_info; release needs 6, 已备案):
+   line  row                  status meaning
+      2  wx28f759479ea1e090   -      not registered yet: read once the registration is done
 "#;
 
 /// `PLAN` as a rehearsal prints it.
