@@ -1,5 +1,7 @@
 //! What `plan` shows of go-live beyond each step's line (DESIGN §9, #14 item 5): the audit
-//! submissions the sheet needs against the platform's monthly pool (`queryquota`, one call),
+//! submissions the sheet needs against the platform's monthly pool (`queryquota`, one call:
+//! the run's [`AuditPool`](crate::wechat::audit_pool::AuditPool) reading, which the audit
+//! steps' decisions share),
 //! and each go-live row's ICP filing status (`get_icp_entrance_info`) as information. Both
 //! are read-only; neither changes what `plan` exits with — the steps' own decisions do.
 //!
@@ -10,7 +12,7 @@
 //! input or blocked needs none.
 
 use futures::StreamExt;
-use wechat_open::golive::audit::{AuditQuota, QueryQuota};
+use wechat_open::golive::audit::AuditQuota;
 use wechat_open::golive::icp::{GetIcpEntranceInfo, IcpInfo, ICP_FILED};
 
 use crate::lifecycle::StepState;
@@ -72,7 +74,7 @@ pub(super) async fn read(api: &Api, rows: &[RowResult], concurrency: usize) -> a
     }
     let needed = golive.iter().filter(|r| needs_submission(r)).count();
     let quota = match quota_reader(api, &golive).await? {
-        Some(appid) => api.call(&appid, &QueryQuota {}).await.map_err(|e| format!("not read: {e}")),
+        Some(appid) => api.audit_pool.quota(api, &appid).await.map_err(|e| format!("not read: {e}")),
         None => {
             Err("not read: no mini-program of the platform is authorized yet (queryquota takes one's token)".into())
         }

@@ -60,20 +60,25 @@ pub struct PoolSummary {
     pub deferred: usize,
 }
 
+impl PoolState {
+    /// `queryquota`, read the first time it is asked for.
+    async fn read_once(&mut self, api: &Api, appid: &str) -> Result<AuditQuota, ApiError> {
+        if let Some(q) = self.read {
+            return Ok(q);
+        }
+        let q = api.call(appid, &QueryQuota {}).await?;
+        self.read = Some(q);
+        self.rest = q.rest;
+        Ok(q)
+    }
+}
+
 impl AuditPool {
     /// A place for row `identity` of mini-program `appid`, reading `queryquota` with its
     /// token when this run has not read it yet.
     pub async fn claim(&self, api: &Api, appid: &str, identity: &str) -> Result<Claim, ApiError> {
         let mut st = self.state.lock().await;
-        let quota = match st.read {
-            Some(q) => q,
-            None => {
-                let q = api.call(appid, &QueryQuota {}).await?;
-                st.read = Some(q);
-                st.rest = q.rest;
-                q
-            }
-        };
+        let quota = st.read_once(api, appid).await?;
         if st.granted.contains(identity) {
             return Ok(Claim::Granted { rest: st.rest, limit: quota.limit });
         }
@@ -85,6 +90,12 @@ impl AuditPool {
         st.granted.insert(identity.to_string());
         st.deferred.remove(identity);
         Ok(Claim::Granted { rest: st.rest, limit: quota.limit })
+    }
+
+    /// `queryquota` as this run read it (with `appid`'s token when it has not yet): what
+    /// `plan` sets the sheet's submissions against, without a second call when a row asked.
+    pub async fn quota(&self, api: &Api, appid: &str) -> Result<AuditQuota, ApiError> {
+        self.state.lock().await.read_once(api, appid).await
     }
 
     /// WeChat refused row `identity`'s submission before taking from the pool: its place
