@@ -61,12 +61,15 @@ pub struct PoolSummary {
 }
 
 impl PoolState {
-    /// `queryquota`, read the first time it is asked for.
-    async fn read_once(&mut self, api: &Api, appid: &str) -> Result<AuditQuota, ApiError> {
+    /// `queryquota` by `read`, awaited the first time it is asked for only.
+    async fn read_once<F>(&mut self, read: F) -> Result<AuditQuota, ApiError>
+    where
+        F: std::future::Future<Output = Result<AuditQuota, ApiError>>,
+    {
         if let Some(q) = self.read {
             return Ok(q);
         }
-        let q = api.call(appid, &QueryQuota {}).await?;
+        let q = read.await?;
         self.read = Some(q);
         self.rest = q.rest;
         Ok(q)
@@ -74,11 +77,20 @@ impl PoolState {
 }
 
 impl AuditPool {
-    /// A place for row `identity` of mini-program `appid`, reading `queryquota` with its
-    /// token when this run has not read it yet.
-    pub async fn claim(&self, api: &Api, appid: &str, identity: &str) -> Result<Claim, ApiError> {
+    /// `queryquota` as this run read it (with `appid`'s token when it has not yet): what
+    /// `plan` sets the sheet's submissions against, without a second call when a row asked.
+    pub async fn quota(&self, api: &Api, appid: &str) -> Result<AuditQuota, ApiError> {
+        self.state.lock().await.read_once(api.call(appid, &QueryQuota {})).await
+    }
+
+    /// A place for row `identity`; `read` is the run's `queryquota` call (with the row's
+    /// token), awaited only by the first row that asks.
+    pub async fn claim<F>(&self, identity: &str, read: F) -> Result<Claim, ApiError>
+    where
+        F: std::future::Future<Output = Result<AuditQuota, ApiError>>,
+    {
         let mut st = self.state.lock().await;
-        let quota = st.read_once(api, appid).await?;
+        let quota = st.read_once(read).await?;
         if st.granted.contains(identity) {
             return Ok(Claim::Granted { rest: st.rest, limit: quota.limit });
         }
@@ -90,12 +102,6 @@ impl AuditPool {
         st.granted.insert(identity.to_string());
         st.deferred.remove(identity);
         Ok(Claim::Granted { rest: st.rest, limit: quota.limit })
-    }
-
-    /// `queryquota` as this run read it (with `appid`'s token when it has not yet): what
-    /// `plan` sets the sheet's submissions against, without a second call when a row asked.
-    pub async fn quota(&self, api: &Api, appid: &str) -> Result<AuditQuota, ApiError> {
-        self.state.lock().await.read_once(api, appid).await
     }
 
     /// WeChat refused row `identity`'s submission before taking from the pool: its place
@@ -136,5 +142,75 @@ impl PoolSummary {
             "audit quota: {} submitted, {} deferred (queryquota showed {} of {} left this month)\n",
             self.submitted, self.deferred, self.rest_at_start, self.limit
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn quota(rest: i64, limit: i64) -> AuditQuota {
+        AuditQuota { rest, limit, ..Default::default() }
+    }
+
+    /// One reading for the run, places in the order rows ask, the rest spent; a row that asks
+    /// again (a retried decision) keeps its place and takes no other.
+    #[tokio::test]
+    async fn three_places_for_five_rows_go_to_the_first_three_that_ask() {
+        let pool = AuditPool::default();
+        let reads = AtomicUsize::new(0);
+        let read = || async {
+            reads.fetch_add(1, Ordering::SeqCst);
+            Ok(quota(3, 20))
+        };
+        let mut claims = Vec::new();
+        for row in ["r1", "r2", "r3", "r4", "r5"] {
+            claims.push(pool.claim(row, read()).await.unwrap());
+        }
+        assert_eq!(
+            claims,
+            [
+                Claim::Granted { rest: 2, limit: 20 },
+                Claim::Granted { rest: 1, limit: 20 },
+                Claim::Granted { rest: 0, limit: 20 },
+                Claim::Spent { limit: 20 },
+                Claim::Spent { limit: 20 },
+            ]
+        );
+        assert_eq!(pool.claim("r2", read()).await.unwrap(), Claim::Granted { rest: 0, limit: 20 });
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "queryquota once per run");
+        let summary = PoolSummary { rest_at_start: 3, limit: 20, submitted: 3, deferred: 2 };
+        assert_eq!(pool.summary(), Some(summary));
+        assert_eq!(
+            summary.line(),
+            "audit quota: 3 submitted, 2 deferred (queryquota showed 3 of 20 left this month)\n"
+        );
+    }
+
+    /// A refusal before the pool was taken (85009) gives the place to the next row; 85085
+    /// spends the pool for the rest of the run, whatever the reading said.
+    #[tokio::test]
+    async fn a_place_given_back_goes_to_the_next_row_and_85085_spends_the_pool() {
+        let pool = AuditPool::default();
+        let read = || async { Ok(quota(1, 5)) };
+        assert_eq!(pool.claim("r1", read()).await.unwrap(), Claim::Granted { rest: 0, limit: 5 });
+        assert_eq!(pool.claim("r2", read()).await.unwrap(), Claim::Spent { limit: 5 });
+        pool.give_back("r1").await;
+        assert_eq!(pool.claim("r2", read()).await.unwrap(), Claim::Granted { rest: 0, limit: 5 });
+        pool.give_back("r2").await;
+        pool.spent("r2").await;
+        assert_eq!(pool.claim("r3", read()).await.unwrap(), Claim::Spent { limit: 5 });
+        assert_eq!(pool.summary(), Some(PoolSummary { rest_at_start: 1, limit: 5, submitted: 0, deferred: 2 }));
+    }
+
+    #[tokio::test]
+    async fn no_reading_no_summary_and_a_failed_reading_is_the_rows_error() {
+        let pool = AuditPool::default();
+        assert_eq!(pool.summary(), None);
+        let failed =
+            pool.claim("r1", async { Err(ApiError::Http { api: "/wxa/queryquota".into(), status: 502 }) }).await;
+        assert!(failed.is_err());
+        assert_eq!(pool.summary(), None, "a later row reads it again");
     }
 }

@@ -27,7 +27,8 @@ use crate::wechat::audit_pool::Claim;
 use wechat_open::api::Endpoint;
 use wechat_open::errcode::DeferUntil;
 use wechat_open::golive::audit::{
-    AuditItem, AuditState, GetAuditCategory, GetAuditStatus, GetLatestAuditStatus, LatestAuditStatus, SubmitAudit,
+    AuditItem, AuditState, GetAuditCategory, GetAuditStatus, GetLatestAuditStatus, LatestAuditStatus, QueryQuota,
+    SubmitAudit,
 };
 use wechat_open::golive::code::GetPage;
 use wechat_open::ApiError;
@@ -157,7 +158,8 @@ pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError>
             });
         }
     }
-    match ctx.api.audit_pool.claim(ctx.api, &ctx.appid, &ctx.row.identity).await? {
+    let read = ctx.api.call(&ctx.appid, &QueryQuota {});
+    match ctx.api.audit_pool.claim(&ctx.row.identity, read).await? {
         Claim::Granted { rest, limit } => Ok(Decision::Set(format!(
             "submit version {} for audit ({rest} of {limit} submissions left this month after it)",
             version(ctx)
