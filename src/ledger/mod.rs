@@ -56,6 +56,9 @@ pub use tickets::TicketKind;
 pub use tokens::{AuthorizerTokens, TokenKind, TokenRow};
 pub use upkeep::{compact, size_on_disk};
 
+/// A write queued in the ledger, done once it is committed ([`Ledger::call_durable_now`]).
+pub type Queued = futures::future::BoxFuture<'static, Result<(), LedgerError>>;
+
 /// What can go wrong with the ledger.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -187,17 +190,33 @@ impl Ledger {
         self.ask(true, f).await
     }
 
-    /// Queues `f` and awaits its answer: what [`Ledger::call`] and [`Ledger::call_durable`] share.
-    async fn ask<R, F>(&self, durable: bool, f: F) -> Result<R, LedgerError>
+    /// Like [`Ledger::call_durable`], queued now and its answer awaited later: for a write
+    /// that must be committed before something else happens (a call marked as started,
+    /// before it is sent) but need not hold up what comes before that (the call's wait for
+    /// its turn). Dropped unawaited, the write is still made.
+    pub fn call_durable_now<R, F>(&self, f: F) -> impl std::future::Future<Output = Result<R, LedgerError>>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
+    {
+        self.ask(true, f)
+    }
+
+    /// Queues `f` at once and returns its answer, once committed: what [`Ledger::call`],
+    /// [`Ledger::call_durable`] and [`Ledger::call_durable_now`] share.
+    fn ask<R, F>(&self, durable: bool, f: F) -> impl std::future::Future<Output = Result<R, LedgerError>>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(durable, true, f, move |r| {
+        let queued = self.send(durable, true, f, move |r| {
             let _ = tx.send(r);
-        })?;
-        rx.await.map_err(|_| LedgerError::Gone)?
+        });
+        async move {
+            queued?;
+            rx.await.map_err(|_| LedgerError::Gone)?
+        }
     }
 
     /// Waits until everything queued before (the call log included) is committed.

@@ -100,6 +100,12 @@ impl Ledger {
         }
     }
 
+    /// Writes, durably, a record that marks a call as started, queued now: the answer is
+    /// awaited before the call is sent, while it waits for its turn ([`Ledger::call_durable_now`]).
+    pub fn save_started_now(&self, step: &StepRecord) -> super::Queued {
+        Box::pin(self.call_durable_now(save_job(step)))
+    }
+
     /// Forgets a step's record (a step the run must leave as if it had never been tried).
     pub async fn delete_step(&self, identity: &str, kind: StepKind) -> Result<(), LedgerError> {
         let (identity, kind) = (identity.to_string(), kind.as_str());

@@ -25,11 +25,12 @@ pub use token::Tokens;
 
 use wechat_open::api::{self, Endpoint};
 use wechat_open::calls::{self, request_key, CallLog};
+use wechat_open::error::StoreError;
 use wechat_open::pacing::Pacer;
 use wechat_open::tokens::ComponentCreds;
 use wechat_open::{ApiError, Client};
 
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Queued};
 
 /// How calls are paced and retried, with wxprov's [`Interrupt`](crate::interrupt::Interrupt);
 /// [`Api::new`] hands them to the call log as wechat-open's [`calls::CallOptions`].
@@ -107,21 +108,50 @@ impl Api {
         self.with_token(Some(appid), req).await
     }
 
+    /// [`Api::call`], sent only once `started` — the step's durable record that the call is
+    /// about to be sent (DESIGN §4) — is committed; the record is written while the call
+    /// waits for its turn ([`calls::Before`]). A record that could not be written is a
+    /// store failure (class `stop`), and nothing is sent.
+    pub async fn call_after<E: Endpoint>(
+        &self,
+        appid: &str,
+        req: &E,
+        started: Option<Queued>,
+    ) -> Result<E::Response, ApiError> {
+        let before = started.map(|started| -> calls::Before<'static> {
+            Box::pin(async move { started.await.map_err(|e| ApiError::Store(StoreError::new(e))) })
+        });
+        self.with_token_after(Some(appid), req, before).await
+    }
+
     /// Calls a component endpoint (`component_access_token`).
     pub async fn call_component<E: Endpoint>(&self, req: &E) -> Result<E::Response, ApiError> {
         self.with_token(None, req).await
     }
 
     async fn with_token<E: Endpoint>(&self, appid: Option<&str>, req: &E) -> Result<E::Response, ApiError> {
+        self.with_token_after(appid, req, None).await
+    }
+
+    async fn with_token_after<E: Endpoint>(
+        &self,
+        appid: Option<&str>,
+        req: &E,
+        before: Option<calls::Before<'static>>,
+    ) -> Result<E::Response, ApiError> {
         let logged_appid = appid.or(Some(self.component_appid()));
         let request = request_key(req);
+        // Waited for by the first send only, whether or not a token error sends it again.
+        let before = std::sync::Mutex::new(before);
+        let before = &before;
         self.tokens
             .with_token(appid, |token| async move {
                 if let (Some(appid), wechat_open::TokenKind::Authorizer) = (appid, E::TOKEN) {
                     self.heed_stated_limit(E::PATH, appid, &token).await;
                 }
                 let call = || self.client.call(Some(&token), req);
-                self.calls.send(logged_appid, E::PATH, request, E::TOKEN, E::CHANGES_STATE, call).await
+                let before = before.lock().unwrap_or_else(|e| e.into_inner()).take();
+                self.calls.send_after(logged_appid, E::PATH, request, E::TOKEN, E::CHANGES_STATE, before, call).await
             })
             .await
     }

@@ -63,6 +63,13 @@ pub trait Interruption: Send + Sync {
     fn wait(&self) -> BoxFuture<'_, ()>;
 }
 
+/// What a call waits for between its turn (the pacer) and its sending, given to
+/// [`CallLog::send_after`]: a tool's durable record that the call is about to be sent (so
+/// that after a crash it reconciles instead of sending again), written while the call
+/// waits for its turn rather than before it starts waiting — one wake-up less a call. Its
+/// error is the call's, and nothing is sent.
+pub type Before<'a> = BoxFuture<'a, Result<(), ApiError>>;
+
 /// Waits for `f` unless `interrupt` says stop first (then `None`).
 async fn unless<T>(interrupt: &dyn Interruption, f: impl std::future::Future<Output = T>) -> Option<T> {
     if interrupt.interrupted() {
@@ -182,6 +189,26 @@ impl CallLog {
         request: u64,
         token: TokenKind,
         changes_state: bool,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        self.send_after(appid, path, request, token, changes_state, None, f).await
+    }
+
+    /// [`CallLog::send`], the first send waiting, once the pacer lets it go, for `before`
+    /// too: a caller's record that the call is about to be sent ([`Before`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_after<T, F, Fut>(
+        &self,
+        appid: Option<&str>,
+        path: &str,
+        request: u64,
+        token: TokenKind,
+        changes_state: bool,
+        mut before: Option<Before<'_>>,
         mut f: F,
     ) -> Result<T, ApiError>
     where
@@ -213,6 +240,9 @@ impl CallLog {
                     Some(interrupt) => unless(&**interrupt, pacer.ready(appid, path)).await.ok_or_else(interrupted)?,
                     None => pacer.ready(appid, path).await,
                 }
+            }
+            if let Some(before) = before.take() {
+                before.await?;
             }
             // No new call once the run is interrupted (the last look before it goes out).
             if self.options.interrupt.as_ref().is_some_and(|i| i.interrupted()) {
@@ -409,6 +439,51 @@ mod tests {
             react(&pacer, &wechat(code, TokenKind::Authorizer), Some("wx1111111111111111"), "/d");
         }
         assert_eq!(pacer.exhausted(Some("wx1111111111111111"), "/d"), None);
+    }
+
+    /// `send_after`: the call goes only once its `before` is done, and not at all when
+    /// `before` fails (its error is the call's); sent again after a transient failure, it
+    /// does not wait for `before` again.
+    #[tokio::test(start_paused = true)]
+    async fn a_call_waits_for_its_before_and_is_not_sent_when_it_fails() {
+        let options = CallOptions { backoff: Duration::from_millis(1), ..CallOptions::default() };
+        let calls = CallLog::new(Arc::new(NoSink), None, options);
+        let log = std::sync::Mutex::new(Vec::new());
+        let note = |what: &'static str| log.lock().unwrap().push(what);
+        let mut answers = vec![Ok(()), Err(busy("/change"))];
+        let before: Before<'_> = Box::pin(async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            note("written");
+            Ok(())
+        });
+        let send = || {
+            note("sent");
+            std::future::ready(answers.pop().expect("sent at most twice"))
+        };
+        let sent = calls.send_after(
+            Some("wx1111111111111111"),
+            "/change",
+            1,
+            TokenKind::Authorizer,
+            false,
+            Some(before),
+            send,
+        );
+        sent.await.unwrap();
+        assert_eq!(*log.lock().unwrap(), ["written", "sent", "sent"]);
+
+        let failed: Before<'_> = Box::pin(async { Err(ApiError::Setup("the record could not be written".into())) });
+        let never = || -> std::future::Ready<Result<(), ApiError>> { panic!("sent without its record") };
+        let refused = calls.send_after(
+            Some("wx1111111111111111"),
+            "/other",
+            1,
+            TokenKind::Authorizer,
+            false,
+            Some(failed),
+            never,
+        );
+        assert!(matches!(refused.await, Err(ApiError::Setup(m)) if m == "the record could not be written"));
     }
 
     fn busy(api: &str) -> ApiError {

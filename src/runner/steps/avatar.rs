@@ -43,10 +43,10 @@ pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErro
     let image = load_image(&change.image.path)?;
     let media = ctx.api.media_id(&ctx.appid, &image).await?;
     let before = json!({ "used": live.modify_used_count, "url": live.head_image_url, "month": month(ctx.now) });
-    ctx.mark_started(ModifyHeadImage::PATH, before).await?;
+    let started = ctx.mark_started(ModifyHeadImage::PATH, before);
     let c = change.crop;
     let req = ModifyHeadImage { head_img_media_id: media, x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2 };
-    ctx.api.call(&ctx.appid, &req).await?;
+    ctx.api.call_after(&ctx.appid, &req, Some(started)).await?;
     Ok(StepOutcome::done("avatar set"))
 }
 

@@ -142,16 +142,20 @@ pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErro
     for fix in &t.fix {
         fixes.push(ModifyCategory { first: fix.first, second: fix.second, certicates: certificates(ctx, fix).await? });
     }
-    ctx.mark_started(AddCategory::PATH, json!({ "quota": live.quota })).await?;
+    // The first call sent waits for the record.
+    let mut started = Some(ctx.mark_started(AddCategory::PATH, json!({ "quota": live.quota })));
     // Removals first, to make room.
     for &(first, second) in &t.remove {
-        ctx.api.call(&ctx.appid, &DeleteCategory { first, second }).await?;
+        ctx.api.call_after(&ctx.appid, &DeleteCategory { first, second }, started.take()).await?;
     }
     if !adds.is_empty() {
-        ctx.api.call(&ctx.appid, &AddCategory { categories: adds }).await?;
+        ctx.api.call_after(&ctx.appid, &AddCategory { categories: adds }, started.take()).await?;
     }
     for fix in &fixes {
-        ctx.api.call(&ctx.appid, fix).await?;
+        ctx.api.call_after(&ctx.appid, fix, started.take()).await?;
+    }
+    if let Some(started) = started {
+        started.await?;
     }
     // Categories without certificates are not audited: WeChat's yes is the outcome. Any
     // with certificates go through the audit, which getcategory follows.

@@ -19,7 +19,7 @@ mod signature;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::ledger::{now_secs, Ledger, LedgerError, StepRecord};
+use crate::ledger::{now_secs, Ledger, LedgerError, Queued, StepRecord};
 use crate::lifecycle::{Decision, StepOutcome};
 use crate::manifest::{Row, StepKind};
 use crate::wechat::Api;
@@ -79,10 +79,12 @@ pub struct Live {
 
 impl StepCtx<'_> {
     /// Records, durably, that a state-changing call is about to be sent, with what the live
-    /// state was before it.
-    pub async fn mark_started(&mut self, api: &str, before: Value) -> Result<(), LedgerError> {
+    /// state was before it. The write is queued at once; what it returns is given to the
+    /// call ([`Api::call_after`]), which is sent only once it is committed, or awaited
+    /// before anything else is done.
+    pub fn mark_started(&mut self, api: &str, before: Value) -> Queued {
         self.record.start(api, &before, now_secs());
-        self.ledger.save_step(&self.record).await
+        self.ledger.save_started_now(&self.record)
     }
 
     /// `getaccountbasicinfo`, as `decide` just read it or freshly.

@@ -91,8 +91,8 @@ pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErro
     // A call an earlier attempt started and never saw answered: the review, if it opened
     // one, began then.
     let first_sent = ctx.record.started_call_at();
-    ctx.mark_started(SetNickname::PATH, json!({})).await?;
-    match ctx.api.call(&ctx.appid, &req).await {
+    let started = ctx.mark_started(SetNickname::PATH, json!({}));
+    match ctx.api.call_after(&ctx.appid, &req, Some(started)).await {
         Ok(set) if set.audit_id > 0 => Ok(StepOutcome {
             audit_id: Some(set.audit_id),
             ..StepOutcome::state(StepState::InReview, format!("in WeChat's audit (audit {})", set.audit_id))

@@ -34,8 +34,8 @@ pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErro
         return Ok(StepOutcome::from_decision(decide(ctx).await?));
     };
     let resent = ctx.was_started();
-    ctx.mark_started(ComponentRebindAdmin::PATH, json!({})).await?;
-    let result = ctx.api.call(&ctx.appid, &ComponentRebindAdmin { taskid: taskid.clone() }).await;
+    let started = ctx.mark_started(ComponentRebindAdmin::PATH, json!({}));
+    let result = ctx.api.call_after(&ctx.appid, &ComponentRebindAdmin { taskid: taskid.clone() }, Some(started)).await;
     let outcome = match result {
         Ok(_) => StepOutcome::done("admin rebound"),
         // A taskid is single-use: after an earlier run sent it and lost the answer, WeChat

@@ -144,6 +144,7 @@ pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErro
         return Ok(StepOutcome::from_decision(Decision::WaitUntil { not_before, errcode, message, hint }));
     }
     let sent_at = now_secs();
+    // Awaited here: the registration's own record follows it.
     ctx.mark_started(FastRegister::PATH, json!({ "official_appid": official })).await?;
     ctx.ledger.registration_sent(&official, &ticket).await?;
     let sent = Registration {

@@ -31,8 +31,8 @@ pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError>
 }
 
 pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
-    ctx.mark_started(ModifySignature::PATH, json!({})).await?;
+    let started = ctx.mark_started(ModifySignature::PATH, json!({}));
     let req = ModifySignature { signature: wanted(ctx).to_string() };
-    ctx.api.call(&ctx.appid, &req).await?;
+    ctx.api.call_after(&ctx.appid, &req, Some(started)).await?;
     Ok(StepOutcome::done("signature set"))
 }
