@@ -58,7 +58,19 @@ fn reports_at(concurrency: usize) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     let job = job(&ws, &csv);
     ws.test_on(&sim).args(["tokens", "recover"]).run();
     ws.test_on(&sim).env("WXPROV_CONCURRENCY", concurrency.to_string()).args(["run", &job]).status(3).run();
-    (results(&ws), read_csv(&ws.path().join("reports/latest/failed.csv")))
+    (without_audit_ids(results(&ws)), read_csv(&ws.path().join("reports/latest/failed.csv")))
+}
+
+/// The reports with each `(audit N)` as `(audit …)`: the simulator numbers the audits in the
+/// order the names reach it, which at concurrency 16 is not the sheet's.
+fn without_audit_ids(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let mask = |cell: String| match cell.split_once("(audit ") {
+        Some((head, tail)) if tail.starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("{head}(audit …{}", tail.trim_start_matches(|c: char| c.is_ascii_digit()))
+        }
+        _ => cell,
+    };
+    rows.into_iter().map(|row| row.into_iter().map(mask).collect()).collect()
 }
 
 #[test]
