@@ -9,7 +9,8 @@
 //! always means "committed" — which crash safety relies on ("recorded as started" must be
 //! true before the call is sent). A job nobody awaits ([`Ledger::call_later`]: the call log,
 //! a step's final record) does not wake the thread: it shares the next awaited job's commit,
-//! or is committed at most `queue::LINGER` after the last one (`queue.rs`).
+//! or is committed at most `queue::LINGER` after the last one (`queue.rs`); so does a job
+//! queued ahead of its answer ([`Ledger::call_durable_now`]) until its answer is awaited.
 //! A job is one change: a single statement is all-or-nothing by itself, and a job of
 //! several statements wraps them in `atomic`, so a failing job leaves nothing
 //! half-written in the batch. A commit survives the process being killed; the writes that
@@ -193,17 +194,35 @@ impl Ledger {
     /// Like [`Ledger::call_durable`], queued now and its answer awaited later: for a write
     /// that must be committed before something else happens (a call marked as started,
     /// before it is sent) but need not hold up what comes before that (the call's wait for
-    /// its turn). Dropped unawaited, the write is still made.
+    /// its turn). Until its answer is awaited it waits for company like a job nobody awaits;
+    /// then the writer commits it at once. Dropped unawaited, the write is still made.
     pub fn call_durable_now<R, F>(&self, f: F) -> impl std::future::Future<Output = Result<R, LedgerError>>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
     {
-        self.ask(true, f)
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let queued = self.send(true, false, f, move |r| {
+            let _ = tx.send(r);
+        });
+        let mut urge = Some(self.inner.queue.clone());
+        async move {
+            queued?;
+            let answer = std::future::poll_fn(|cx| {
+                let answer = std::future::Future::poll(std::pin::Pin::new(&mut rx), cx);
+                if answer.is_pending() {
+                    if let Some(queue) = urge.take() {
+                        queue.urge();
+                    }
+                }
+                answer
+            });
+            answer.await.map_err(|_| LedgerError::Gone)?
+        }
     }
 
-    /// Queues `f` at once and returns its answer, once committed: what [`Ledger::call`],
-    /// [`Ledger::call_durable`] and [`Ledger::call_durable_now`] share.
+    /// Queues `f` at once and returns its answer, once committed: what [`Ledger::call`] and
+    /// [`Ledger::call_durable`] share.
     fn ask<R, F>(&self, durable: bool, f: F) -> impl std::future::Future<Output = Result<R, LedgerError>>
     where
         R: Send + 'static,
@@ -432,6 +451,32 @@ mod tests {
         }
         assert_eq!(count(), 1, "the job was never committed");
         drop(ledger);
+    }
+
+    /// A write queued ahead of its answer is made whether its answer is awaited (then it is
+    /// committed by the time the answer comes) or dropped.
+    #[tokio::test]
+    async fn a_write_queued_ahead_is_made_awaited_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let insert = |key: &'static str| {
+            move |c: &Connection| -> Result<(), LedgerError> {
+                c.execute("INSERT INTO cache (key, value, fetched_at) VALUES (?1, 'v', 1)", [key])?;
+                Ok(())
+            }
+        };
+        let count = |key: &'static str| {
+            move |c: &Connection| -> Result<i64, LedgerError> {
+                Ok(c.query_row("SELECT count(*) FROM cache WHERE key = ?1", [key], |r| r.get(0))?)
+            }
+        };
+        drop(ledger.call_durable_now(insert("dropped")));
+        let awaited = ledger.call_durable_now(insert("awaited"));
+        awaited.await.unwrap();
+        assert_eq!(ledger.call(count("dropped")).await.unwrap(), 1);
+        assert_eq!(ledger.call(count("awaited")).await.unwrap(), 1);
+        let failing = ledger.call_durable_now(insert("awaited"));
+        assert!(failing.await.is_err(), "a duplicate key fails, and says so");
     }
 
     /// A writer that stopped (here a job that panics) leaves nobody waiting: the jobs it had

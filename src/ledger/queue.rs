@@ -3,8 +3,11 @@
 //! the job. So a job wakes the writer only when somebody awaits it (or a batch is full, or the
 //! writer had gone idle), and a job nobody awaits ([`super::Ledger::call_later`]: the call
 //! log, a step's final record, a cached access token) waits in the queue for the next
-//! awaited job's batch, or until [`LINGER`] has passed since the writer's last commit. Jobs
-//! leave in the order they came, so a job is never committed before one queued earlier.
+//! awaited job's batch, or until [`LINGER`] has passed since the writer's last commit. A job
+//! queued ahead of its answer ([`super::Ledger::call_durable_now`]: a call marked as started
+//! while it waits for its turn) waits the same way until its answer is awaited ([`Queue::urge`]):
+//! at 100 calls/s the marks of several calls then share one fsync. Jobs leave in the order
+//! they came, so a job is never committed before one queued earlier.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -29,6 +32,8 @@ struct State {
     jobs: VecDeque<Job>,
     /// How many of `jobs` somebody awaits.
     awaited: usize,
+    /// Somebody awaits the answer of a job queued ahead of it.
+    urged: bool,
     /// What the writer is waiting for, if it waits.
     writer: Writer,
     /// Every handle on the ledger is gone: the writer commits what is left and stops.
@@ -49,7 +54,14 @@ enum Writer {
 
 impl Queue {
     pub(super) fn new() -> Queue {
-        let state = State { jobs: VecDeque::new(), awaited: 0, writer: Writer::Busy, closed: false, stopped: false };
+        let state = State {
+            jobs: VecDeque::new(),
+            awaited: 0,
+            urged: false,
+            writer: Writer::Busy,
+            closed: false,
+            stopped: false,
+        };
         Queue { state: Mutex::new(state), wake: Condvar::new() }
     }
 
@@ -78,6 +90,21 @@ impl Queue {
         Ok(())
     }
 
+    /// Somebody now awaits the answer of a job queued ahead of it: the writer takes what is
+    /// queued at once. (Urged after its job was committed, it costs one early batch.)
+    pub(super) fn urge(&self) {
+        let mut state = self.lock();
+        if state.jobs.is_empty() {
+            return;
+        }
+        state.urged = true;
+        let wake = state.writer != Writer::Busy;
+        drop(state);
+        if wake {
+            self.wake.notify_one();
+        }
+    }
+
     /// No job will come any more: the writer commits those queued and stops.
     pub(super) fn close(&self) {
         self.lock().closed = true;
@@ -103,7 +130,8 @@ impl Queue {
         let mut state = self.lock();
         let mut deadline = Instant::now() + LINGER;
         loop {
-            if state.awaited > 0 || state.jobs.len() >= MAX_BATCH || (state.closed && !state.jobs.is_empty()) {
+            let due = state.awaited > 0 || state.urged || state.jobs.len() >= MAX_BATCH || state.closed;
+            if due && !state.jobs.is_empty() {
                 return Some(state.take());
             }
             if state.closed {
@@ -132,6 +160,7 @@ impl State {
         let n = self.jobs.len().min(MAX_BATCH);
         let batch: Vec<Job> = self.jobs.drain(..n).collect();
         self.awaited -= batch.iter().filter(|j| j.awaited).count();
+        self.urged &= !self.jobs.is_empty();
         self.writer = Writer::Busy;
         batch
     }
