@@ -163,12 +163,17 @@ fn plan_shows_the_audit_submissions_against_the_quota_and_each_rows_icp_filing()
     );
 }
 
-/// A reading that fails is shown as not read, with WeChat's answer; plan goes on.
+/// A reading that fails is shown as not read, with WeChat's answer; plan goes on. The row's
+/// signature waits for its quota, so its go-live waits behind it and no step of its own asks
+/// either question.
 #[test]
 fn a_go_live_reading_that_fails_is_shown_not_read() {
     let sim = Sim::start();
     let ws = Workspace::new();
-    job(&ws, &format!("appid,template_id,user_version,user_desc,ext_json\n{FRESH},128,2.4.0,门店版,ext.json\n"));
+    job(
+        &ws,
+        &format!("appid,signature,template_id,user_version,user_desc,ext_json\n{SPENT},新的功能介绍文字,128,2.4.0,门店版,ext.json\n"),
+    );
     ws.write("ext.json", "{}");
     ws.test_on(&sim).args(["tokens", "recover"]).run();
     for path in ["/wxa/queryquota", "/wxa/icp/get_icp_entrance_info"] {
