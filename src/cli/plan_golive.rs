@@ -56,12 +56,17 @@ fn goes_live(row: &RowResult) -> bool {
 
 /// True when the row's audit step would take from the platform's pool: its decision (not the
 /// state `plan` expects `run` to leave, which takes a submission as made) is to submit, or to
-/// wait for the pool, for the row's earlier steps or for its registration.
+/// wait — for the pool, for the row's earlier steps, for its registration, or for a cause
+/// outside the sheet (a blocked audit still submits once its cause is fixed). An audit done,
+/// in review or failed takes nothing more.
 fn needs_submission(row: &RowResult) -> bool {
     let Some(plan) = &row.planned else { return false };
     plan.steps.iter().any(|s| {
         s.kind == StepKind::Audit
-            && matches!(s.outcome.state, StepState::Pending | StepState::Deferred | StepState::Waiting)
+            && matches!(
+                s.outcome.state,
+                StepState::Pending | StepState::Deferred | StepState::Waiting | StepState::Blocked
+            )
     })
 }
 

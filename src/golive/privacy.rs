@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::Reason;
+use wechat_open::golive::privacy as privacy_api;
 
 /// A privacy guide as the file writes it, field for field what `setprivacysetting` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -139,6 +140,43 @@ impl PrivacyGuide {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.setting_list.iter().map(|s| s.privacy_key.as_str())
     }
+
+    /// The guide as `setprivacysetting` sends it (the development version): the one place the
+    /// file's fields become the client's.
+    pub fn request(&self) -> privacy_api::SetPrivacySetting {
+        let o = &self.owner_setting;
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let owner = privacy_api::OwnerSetting {
+            contact_phone: text(&o.contact_phone),
+            contact_email: text(&o.contact_email),
+            contact_qq: text(&o.contact_qq),
+            contact_weixin: text(&o.contact_weixin),
+            notice_method: o.notice_method.clone(),
+            store_expire_timestamp: text(&o.store_expire_timestamp),
+            ext_file_media_id: text(&o.ext_file_media_id),
+            store_region: o.store_region.map(i64::from),
+        };
+        let items = |list: &[PrivacySetting]| -> Vec<privacy_api::PrivacyItem> {
+            list.iter()
+                .map(|s| privacy_api::PrivacyItem {
+                    privacy_key: s.privacy_key.clone(),
+                    privacy_text: s.privacy_text.clone(),
+                })
+                .collect()
+        };
+        privacy_api::SetPrivacySetting {
+            sdk_privacy_info_list: self
+                .sdk_privacy_info_list
+                .iter()
+                .map(|s| privacy_api::SdkPrivacyInfo {
+                    sdk_name: s.sdk_name.clone(),
+                    sdk_biz_name: s.sdk_biz_name.clone(),
+                    sdk_list: items(&s.sdk_list),
+                })
+                .collect(),
+            ..privacy_api::SetPrivacySetting::development(owner, items(&self.setting_list))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +197,26 @@ mod tests {
         let guide = load(GOOD).unwrap();
         assert_eq!(guide.keys().collect::<Vec<_>>(), ["PhoneNumber"]);
         assert_eq!(guide.owner_setting.store_expire_timestamp.as_deref(), Some("180天"));
+    }
+
+    #[test]
+    fn the_guide_becomes_the_request_setprivacysetting_sends() {
+        let guide = load(&format!(
+            "{GOOD}\n[[sdk_privacy_info_list]]\nsdk_name = \"地图\"\nsdk_biz_name = \"示例\"\n\
+             [[sdk_privacy_info_list.sdk_list]]\nprivacy_key = \"Location\"\nprivacy_text = \"显示附近门店\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(guide.request()).unwrap(),
+            serde_json::json!({
+                "privacy_ver": 2,
+                "owner_setting": {"contact_email": "privacy@example.cn", "notice_method": "小程序首页公告",
+                                  "store_expire_timestamp": "180天"},
+                "setting_list": [{"privacy_key": "PhoneNumber", "privacy_text": "完成会员注册"}],
+                "sdk_privacy_info_list": [{"sdk_name": "地图", "sdk_biz_name": "示例",
+                    "sdk_list": [{"privacy_key": "Location", "privacy_text": "显示附近门店"}]}]
+            })
+        );
     }
 
     #[test]

@@ -50,9 +50,10 @@ fn check_names_the_rows_that_go_live_and_every_bad_go_live_cell() {
 }
 
 #[test]
-fn go_live_waits_for_the_rows_earlier_steps_and_sends_nothing_this_build_cannot_do() {
+fn go_live_waits_for_the_rows_earlier_steps() {
     let sim = Sim::start();
-    // FRESH's new name goes into WeChat's audit; CONFIGURED asks for nothing but go-live.
+    // FRESH's new name goes into WeChat's audit; CONFIGURED asks for nothing but go-live, with
+    // a template the platform's library does not have.
     let sheet = format!("appid,nickname,模板ID,门店编号\n{FRESH},杭州示例新名称,77,S1\n{CONFIGURED},,77,S2\n");
     let ws = workspace(JOB, &sheet);
     ws.test_on(&sim).args(["tokens", "recover"]).run();
@@ -64,7 +65,7 @@ fn go_live_waits_for_the_rows_earlier_steps_and_sends_nothing_this_build_cannot_
         [
             header.to_string(),
             format!("2,{FRESH},,,in_review,,,,,,pending,pending,pending,pending,nickname,,in WeChat's audit (audit 410000001),"),
-            format!("3,{CONFIGURED},,,,,,,,,blocked,pending,pending,pending,code,,the code step is not in this build of wxprov yet; nothing was sent / 此版本尚不能执行该上线步骤,a later wxprov carries it out; the row's other steps are unaffected"),
+            format!("3,{CONFIGURED},,,,,,,,,failed,pending,pending,pending,code,85014,/wxa/commit: errcode 85014 (无效的模板编号): invalid template id,template_id is not a template of the platform's library: check the template_id cell (or [golive] template_id) against gettemplatelist, then run again."),
         ],
         "{}",
         ran.stderr
@@ -76,9 +77,18 @@ fn go_live_waits_for_the_rows_earlier_steps_and_sends_nothing_this_build_cannot_
         "/wxa/modify_domain",
         "/cgi-bin/component/setprivacysetting",
     ];
-    assert!(
-        sim.calls().iter().all(|c| !golive_paths.contains(&c["path"].as_str().unwrap_or_default())),
-        "no go-live call"
+    let golive: Vec<(String, String)> = sim
+        .calls()
+        .iter()
+        .filter(|c| golive_paths.contains(&c["path"].as_str().unwrap_or_default()))
+        .map(|c| {
+            (c["appid"].as_str().unwrap_or_default().to_string(), c["path"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    assert_eq!(
+        golive,
+        [(CONFIGURED.to_string(), "/wxa/commit".to_string())],
+        "no go-live call for the row whose name is in review; CONFIGURED's one commit was refused"
     );
 }
 

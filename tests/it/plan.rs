@@ -176,8 +176,10 @@ fn a_go_live_reading_that_fails_is_shown_not_read() {
     );
     ws.write("ext.json", "{}");
     ws.test_on(&sim).args(["tokens", "recover"]).run();
+    // Every reading fails: the row's own audit decision reads queryquota too, now that the
+    // code and privacy steps before it decide in plan.
     for path in ["/wxa/queryquota", "/wxa/icp/get_icp_entrance_info"] {
-        sim.post("/__sim/faults", json!({"path": path, "kind": "errcode", "errcode": 61007, "times": 1}));
+        sim.post("/__sim/faults", json!({"path": path, "kind": "errcode", "errcode": 61007, "times": 100}));
     }
     let ran = ws.test_on(&sim).args(["plan", "job.toml", "--format", "json"]).status_any().run();
     let planned: Value = serde_json::from_str(&ran.stdout).unwrap();

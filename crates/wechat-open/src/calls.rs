@@ -277,7 +277,14 @@ impl CallLog {
     /// The pause before the next try of `api`, tried `tries` times: exponential backoff with
     /// jitter; cut short, with an error, when the run is interrupted.
     pub async fn pause(&self, api: &str, tries: u32) -> Result<(), ApiError> {
-        let pause = tokio::time::sleep(backoff(self.options.backoff, tries));
+        self.wait(api, backoff(self.options.backoff, tries)).await
+    }
+
+    /// Waits `duration` before asking `api` again — a wait WeChat asks for, such as 61039's
+    /// minute while the privacy scan runs; cut short, with an error, when the run is
+    /// interrupted.
+    pub async fn wait(&self, api: &str, duration: Duration) -> Result<(), ApiError> {
+        let pause = tokio::time::sleep(duration);
         match &self.options.interrupt {
             Some(interrupt) => {
                 unless(&**interrupt, pause).await.ok_or_else(|| ApiError::Interrupted { api: api.to_string() })

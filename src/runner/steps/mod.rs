@@ -9,8 +9,10 @@
 mod audit;
 mod avatar;
 mod categories;
+mod code;
 mod domains;
 mod nickname;
+mod privacy;
 mod rebind;
 mod register;
 mod release;
@@ -75,6 +77,10 @@ pub struct StepCtx<'a> {
 pub struct Live {
     pub info: Option<AccountBasicInfo>,
     pub categories: Option<AccountCategories>,
+    /// `getversioninfo`, as the `code` step read it.
+    pub version: Option<wechat_open::golive::code::VersionInfo>,
+    /// `getprivacysetting` once the scan answered, as the `privacy` step read it.
+    pub privacy: Option<wechat_open::golive::privacy::PrivacySetting>,
 }
 
 impl StepCtx<'_> {
@@ -130,17 +136,6 @@ pub fn load_image(path: &std::path::Path) -> Result<crate::image::Image, StepErr
     crate::image::Image::load(path).map_err(|e| StepError::Input(format!("{e}; fix the file and run again")))
 }
 
-/// A go-live step this build does not carry out yet (#14): blocked, saying so, with no call.
-fn not_built(kind: StepKind) -> Decision {
-    Decision::Block {
-        errcode: None,
-        message: format!(
-            "the {kind} step is not in this build of wxprov yet; nothing was sent / 此版本尚不能执行该上线步骤"
-        ),
-        hint: Some("a later wxprov carries it out; the row's other steps are unaffected".into()),
-    }
-}
-
 /// What `kind` would do for this row now.
 pub async fn decide(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<Decision, StepError> {
     match kind {
@@ -151,9 +146,10 @@ pub async fn decide(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<Decision, S
         StepKind::Categories => categories::decide(ctx).await,
         StepKind::RebindAdmin => rebind::decide(ctx).await,
         StepKind::Domains => domains::decide(ctx).await,
+        StepKind::Code => code::decide(ctx).await,
+        StepKind::Privacy => privacy::decide(ctx).await,
         StepKind::Audit => audit::decide(ctx).await,
         StepKind::Release => release::decide(ctx).await,
-        StepKind::Code | StepKind::Privacy => Ok(not_built(kind)),
     }
 }
 
@@ -167,9 +163,10 @@ pub async fn apply(kind: StepKind, ctx: &mut StepCtx<'_>) -> Result<StepOutcome,
         StepKind::Categories => categories::apply(ctx).await,
         StepKind::RebindAdmin => rebind::apply(ctx).await,
         StepKind::Domains => domains::apply(ctx).await,
+        StepKind::Code => code::apply(ctx).await,
+        StepKind::Privacy => privacy::apply(ctx).await,
         StepKind::Audit => audit::apply(ctx).await,
         StepKind::Release => release::apply(ctx).await,
-        StepKind::Code | StepKind::Privacy => Ok(StepOutcome::from_decision(not_built(kind))),
     }
 }
 
