@@ -18,7 +18,7 @@
 //! Manifest::{path, encoding, columns, skipped, header_line, rows}
 //! Manifest::validate_each(tree, max_rows, |Validated| ...) -> Result<Counts, ManifestError>
 //!     streams: validates a million rows without keeping them (two passes over the file: the
-//!     first hashes identities to find duplicates, 8 bytes a row; a third over the rows
+//!     first hashes identities to find duplicates, about 4 bytes a row; a third over the rows
 //!     whose hashes repeat only when some do).
 //! Manifest::index(max_rows, wanted) -> Result<Index, ManifestError>, then
 //! Manifest::validate_indexed(tree, index, max_rows, |Validated| ...)   (the same, in two
@@ -257,7 +257,7 @@ impl Manifest {
 
     /// The passes before validation (the first `max_rows` rows): the duplicate identities,
     /// found from a hash per row and the repeated ones compared exactly, and which of the
-    /// identities in `wanted` some row has. Memory: 8 bytes a row, let go before it returns.
+    /// identities in `wanted` some row has. Memory: about 4 bytes a row, let go before it returns.
     /// A column without a header but with data is an error here, before any row is taken.
     pub fn index(&self, max_rows: Option<usize>, wanted: &HashSet<String>) -> Result<Index, ManifestError> {
         let limit = max_rows.unwrap_or(usize::MAX);
