@@ -26,7 +26,7 @@ fn redactions(registered: &str) -> insta::Settings {
 #[test]
 fn the_demos_reports_status_and_plan_read_as_their_snapshots() {
     let demo = DemoCopy::new();
-    demo.test().args(["run", "jobs/demo.toml", "--api-base", "sim"]).run();
+    demo.test().args(["run", "jobs/demo.toml", "--api-base", "sim"]).status(4).run();
     let report = demo.reports().join("rehearsal/latest");
     let results = std::fs::read_to_string(report.join("results.csv")).unwrap();
     // The appid the simulator registered (row 2, the register step done) is its choice.

@@ -76,6 +76,7 @@ fn readmes_demo_command_rehearses_with_a_real_set_up_in_the_shell() {
         .env("WXPROV_ENCODING_AES_KEY", "kq3Z8mWc1TnB5yR7uE2xA9vL0pS4dG6hJ8fK2nM5bQ1")
         .env("WXPROV_TOKEN_COMMAND", &command)
         .args(&args)
+        .status(4)
         .run();
     assert!(!ran_file.exists(), "the token command was run");
 
@@ -121,14 +122,17 @@ fn readmes_demo_command_rehearses_with_a_real_set_up_in_the_shell() {
     let results = std::fs::read_to_string(report.join("results.csv")).unwrap();
     let registered = results.lines().nth(1).and_then(|l| l.split(',').nth(1)).unwrap_or_default().to_string();
     assert!(wechat_open::Appid::parse(&registered).is_ok(), "{results}");
+    // The two name audits' ids go in the order the rows reach setnickname.
+    let results = results.replace(&registered, "REGISTERED");
     assert_eq!(
-        results.replace(&registered, "REGISTERED"),
+        results.replace("(audit 410000001)", "(audit N)").replace("(audit 410000002)", "(audit N)"),
         "\u{feff}line,appid,official_appid,register,nickname,avatar,signature,categories,rebind_admin,domains,code,\
          privacy,audit,release,step,errcode,message,hint\n\
-         2,REGISTERED,wx28f759479ea1e090,done,,,done,done,,,,,,,,,,\n\
-         3,,wx3a1b2c3d4e5f6071,waiting,,,,,,,,,,,register,,waiting for the official account's admin to scan the \
-         link from `wxprov links`,\n\
-         4,wxe5f52902cf4de896,,,in_review,done,done,in_review,,,,,,,nickname,,in WeChat's audit (audit 410000001),\n\
+         2,REGISTERED,wx28f759479ea1e090,done,in_review,done,done,done,,pending,pending,pending,pending,pending,\
+         nickname,,in WeChat's audit (audit N),\n\
+         3,,wx3a1b2c3d4e5f6071,waiting,,,,,,waiting,waiting,waiting,waiting,waiting,register,,waiting for the \
+         official account's admin to scan the link from `wxprov links`,\n\
+         4,wxe5f52902cf4de896,,,in_review,done,done,in_review,,,,,,,nickname,,in WeChat's audit (audit N),\n\
          5,wxdc685123d9554530,,,,,skipped,skipped,done,,,,,,,,,\n"
     );
     let mut summary: Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
@@ -144,25 +148,25 @@ fn readmes_demo_command_rehearses_with_a_real_set_up_in_the_shell() {
             "started_at": "TIME",
             "finished_at": "TIME",
             "rows": 4,
-            "steps": { "done": 6, "in_review": 2, "skipped": 2, "waiting": 1 },
+            "steps": { "done": 7, "in_review": 3, "pending": 5, "skipped": 2, "waiting": 6 },
             "calls": {
                 "/cgi-bin/account/componentrebindadmin": 1,
                 "/cgi-bin/account/fastregister": 1,
-                "/cgi-bin/account/getaccountbasicinfo": 5,
-                "/cgi-bin/account/modifyheadimage": 1,
+                "/cgi-bin/account/getaccountbasicinfo": 7,
+                "/cgi-bin/account/modifyheadimage": 2,
                 "/cgi-bin/account/modifysignature": 2,
                 "/cgi-bin/component/api_authorizer_token": 5,
                 "/cgi-bin/component/api_component_token": 1,
                 "/cgi-bin/component/api_query_auth": 1,
-                "/cgi-bin/media/upload": 3,
+                "/cgi-bin/media/upload": 4,
                 "/cgi-bin/openapi/quota/get": 11,
                 "/cgi-bin/wxopen/addcategory": 2,
                 "/cgi-bin/wxopen/getallcategories": 1,
                 "/cgi-bin/wxopen/getcategory": 4,
-                "/cgi-bin/wxverify/checkwxverifynickname": 1,
-                "/wxa/setnickname": 1
+                "/cgi-bin/wxverify/checkwxverifynickname": 2,
+                "/wxa/setnickname": 2
             },
-            "exit_code": 0,
+            "exit_code": 4,
             "rehearsal": true,
             "stopped": null,
             "interrupted": false
@@ -190,6 +194,48 @@ fn readmes_demo_command_rehearses_with_a_real_set_up_in_the_shell() {
             "target/demo/wxprov.db.sim.json",
         ]
     );
+
+    // The next runs, as README's table says, take row 2 from named to released.
+    let rehearsal_ledger = dir.join("target/demo/wxprov.db.sim.db");
+    let run = |code: i32| {
+        demo.test().args(&args).status(code).run();
+        let results = std::fs::read_to_string(reports.join("latest/results.csv")).unwrap();
+        (results.lines().nth(1).unwrap_or_default().replace(&registered, "REGISTERED"), results)
+    };
+    // Audits are asked about at most hourly: the hour passes in the ledger.
+    let an_hour_later = || {
+        let ledger = rusqlite::Connection::open(&rehearsal_ledger).unwrap();
+        ledger
+            .execute("UPDATE steps SET not_before = not_before - 3600 WHERE kind = 'audit' AND state = 'in_review'", [])
+            .unwrap();
+    };
+    let states = "2,REGISTERED,wx28f759479ea1e090,done";
+    assert_eq!(
+        run(4).0,
+        format!("{states},in_review,done,done,done,,pending,pending,pending,pending,pending,nickname,,in WeChat's audit (audit {}),", audit_of(&results, 2))
+    );
+    let (third, _) = run(4);
+    let audit_id = third.split("(audit ").nth(1).and_then(|r| r.split(')').next()).unwrap_or_default().to_string();
+    assert_eq!(
+        third,
+        format!("{states},done,done,done,done,,done,done,done,in_review,pending,audit,,submitted; in WeChat's audit (audit {audit_id}),")
+    );
+    an_hour_later();
+    assert_eq!(
+        run(4).0,
+        format!("{states},done,done,done,done,,done,done,done,in_review,pending,audit,,in WeChat's audit (audit {audit_id}),")
+    );
+    an_hour_later();
+    let (fifth, results) = run(0);
+    assert_eq!(fifth, format!("{states},done,done,done,done,,done,done,done,done,done,,,,"), "{results}");
+    let summary: Value = serde_json::from_slice(&std::fs::read(reports.join("latest/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["calls"]["/wxa/release"], 1, "{summary:#}");
+}
+
+/// The name audit's id in line `line`'s message of `results`.
+fn audit_of(results: &str, line: usize) -> String {
+    let row = results.lines().nth(line - 1).unwrap_or_default();
+    row.split("(audit ").nth(1).and_then(|r| r.split(')').next()).unwrap_or_default().to_string()
 }
 
 /// Every file and symlink below `dir`.

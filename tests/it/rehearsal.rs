@@ -26,8 +26,10 @@ impl DemoCopy {
         };
         copy("jobs/demo.toml");
         copy("examples/manifests/demo.csv");
-        for entry in std::fs::read_dir(repo.join("examples/images")).unwrap() {
-            copy(&format!("examples/images/{}", entry.unwrap().file_name().to_string_lossy()));
+        for folder in ["examples/images", "examples/golive"] {
+            for entry in std::fs::read_dir(repo.join(folder)).unwrap() {
+                copy(&format!("{folder}/{}", entry.unwrap().file_name().to_string_lossy()));
+            }
         }
         DemoCopy { dir }
     }
@@ -52,18 +54,24 @@ impl DemoCopy {
 }
 
 /// The demo's first rehearsal, as `cargo run -- run jobs/demo.toml --api-base sim` prints it:
-/// 29 calls to do the work and 11 `quota/get`s, one for each API path it calls (their stated
-/// rate limits pace the run).
+/// 35 calls to do the work and 11 `quota/get`s, one for each API path it calls (their stated
+/// rate limits pace the run). The registration row's go-live waits for its name's audit; the
+/// waiting registration row's go-live waits for the registration.
 pub(crate) fn first_rehearsal_stdout(run_id: &str, reports: &Path) -> String {
     format!(
         "[rehearsal] step            pending      done   skipped in_review   waiting  deferred   blocked    failed\n\
          [rehearsal] register              0         1         0         0         1         0         0         0\n\
-         [rehearsal] nickname              0         0         0         1         0         0         0         0\n\
-         [rehearsal] avatar                0         1         0         0         0         0         0         0\n\
+         [rehearsal] nickname              0         0         0         2         0         0         0         0\n\
+         [rehearsal] avatar                0         2         0         0         0         0         0         0\n\
          [rehearsal] signature             0         2         1         0         0         0         0         0\n\
          [rehearsal] categories            0         1         1         1         0         0         0         0\n\
          [rehearsal] rebind_admin          0         1         0         0         0         0         0         0\n\
-         [rehearsal] run {run_id}: 4 rows, 40 API calls; reports in {}/rehearsal/{run_id}\n",
+         [rehearsal] domains               1         0         0         0         1         0         0         0\n\
+         [rehearsal] code                  1         0         0         0         1         0         0         0\n\
+         [rehearsal] privacy               1         0         0         0         1         0         0         0\n\
+         [rehearsal] audit                 1         0         0         0         1         0         0         0\n\
+         [rehearsal] release               1         0         0         0         1         0         0         0\n\
+         [rehearsal] run {run_id}: 4 rows, 46 API calls; reports in {}/rehearsal/{run_id}\n",
         reports.display()
     )
 }
@@ -100,7 +108,7 @@ fn ledger_bytes(ledger: &Path) -> Vec<u8> {
 #[test]
 fn readme_demo_rehearses_on_a_copy_of_the_demo_job() {
     let demo = DemoCopy::new();
-    let ran = demo.test().args(["run", "jobs/demo.toml", "--api-base", "sim"]).run();
+    let ran = demo.test().args(["run", "jobs/demo.toml", "--api-base", "sim"]).status(4).run();
     let rehearsal = demo.reports().join("rehearsal");
     let run_id = latest(&rehearsal);
     assert_eq!(ran.stdout, first_rehearsal_stdout(&run_id, &demo.reports()));
@@ -111,7 +119,8 @@ fn readme_demo_rehearses_on_a_copy_of_the_demo_job() {
     let summary = summary(&rehearsal.join(&run_id));
     assert_eq!(summary["rehearsal"], true);
     assert_eq!(summary["run_id"], run_id.as_str());
-    assert_eq!(summary["exit_code"], 0);
+    // Row 2's go-live waits for its name's audit: a later run continues (DESIGN §6, exit 4).
+    assert_eq!(summary["exit_code"], 4);
     // Only the rehearsal's own files: no real ledger, no real `latest`.
     assert_eq!(
         names(&demo.path().join("target/demo")),
@@ -120,7 +129,7 @@ fn readme_demo_rehearses_on_a_copy_of_the_demo_job() {
     assert_eq!(names(&demo.reports()), ["rehearsal"]);
 
     // Again: it continues in the same simulated world (the row waiting for a scan still waits).
-    let again = demo.test().args(["run", "jobs/demo.toml", "--api-base", "sim"]).run();
+    let again = demo.test().args(["run", "jobs/demo.toml", "--api-base", "sim"]).status(4).run();
     assert!(again.stdout.starts_with("[rehearsal] step "), "{}", again.stdout);
     assert_ne!(latest(&rehearsal), run_id);
     assert_eq!(names(&demo.reports()), ["rehearsal"]);
@@ -183,6 +192,7 @@ fn a_rehearsal_with_every_real_secret_set_uses_none_and_leaves_the_real_ledger_a
         .env("WXPROV_ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
         .env("WXPROV_TOKEN_COMMAND", &command)
         .args(["run", "jobs/demo.toml", "--api-base", "sim"])
+        .status(4)
         .run();
 
     assert!(!ran_file.exists(), "the token command was run: {}", std::fs::read_to_string(&ran_file).unwrap());
@@ -238,9 +248,21 @@ fn a_rehearsal_plan_before_any_run_answers_from_the_fixture_and_creates_nothing(
         planned.stdout,
         "[rehearsal]  line  row                  step          action  detail\n\
          [rehearsal]     2  wx28f759479ea1e090   register      set     register a mini-program with wx28f759479ea1e090's qualification\n\
+         [rehearsal]     2  wx28f759479ea1e090   nickname      wait    after the registration\n\
+         [rehearsal]     2  wx28f759479ea1e090   avatar        wait    after the registration\n\
          [rehearsal]     2  wx28f759479ea1e090   signature     wait    after the registration\n\
          [rehearsal]     2  wx28f759479ea1e090   categories    wait    after the registration\n\
+         [rehearsal]     2  wx28f759479ea1e090   domains       wait    after the registration\n\
+         [rehearsal]     2  wx28f759479ea1e090   code          wait    after the registration\n\
+         [rehearsal]     2  wx28f759479ea1e090   privacy       wait    after the registration\n\
+         [rehearsal]     2  wx28f759479ea1e090   audit         wait    after the registration\n\
+         [rehearsal]     2  wx28f759479ea1e090   release       wait    after the registration\n\
          [rehearsal]     3  wx3a1b2c3d4e5f6071   register      wait    waiting for the official account's admin to scan the link from `wxprov links`\n\
+         [rehearsal]     3  wx3a1b2c3d4e5f6071   domains       wait    after the registration\n\
+         [rehearsal]     3  wx3a1b2c3d4e5f6071   code          wait    after the registration\n\
+         [rehearsal]     3  wx3a1b2c3d4e5f6071   privacy       wait    after the registration\n\
+         [rehearsal]     3  wx3a1b2c3d4e5f6071   audit         wait    after the registration\n\
+         [rehearsal]     3  wx3a1b2c3d4e5f6071   release       wait    after the registration\n\
          [rehearsal]     4  wxe5f52902cf4de896   nickname      set     set the name to \"杭州示例工具\"\n\
          [rehearsal]     4  wxe5f52902cf4de896   avatar        set     set the avatar (0 of 5 changes used this month)\n\
          [rehearsal]     4  wxe5f52902cf4de896   signature     set     set the signature (0 of 5 changes used this month)\n\
@@ -249,7 +271,14 @@ fn a_rehearsal_plan_before_any_run_answers_from_the_fixture_and_creates_nothing(
          [rehearsal]     5  wxdc685123d9554530   categories    skip    the categories are already as asked\n\
          [rehearsal]     5  wxdc685123d9554530   rebind_admin  set     rebind the admin with the captured taskid\n\
          [rehearsal] \n\
-         [rehearsal] set 6, skip 2, wait 3\n"
+         [rehearsal] set 6, skip 2, wait 15\n\
+         [rehearsal] \n\
+         [rehearsal] go-live: 2 rows\n\
+         [rehearsal]   audit quota: 2 audit submissions needed, queryquota shows 20 of 20 left this month\n\
+         [rehearsal]   ICP filing (get_icp_entrance_info; release needs 6, 已备案):\n\
+         [rehearsal]    line  row                  status meaning\n\
+         [rehearsal]       2  wx28f759479ea1e090   -      not registered yet: read once the registration is done\n\
+         [rehearsal]       3  wx3a1b2c3d4e5f6071   -      not registered yet: read once the registration is done\n"
     );
     assert!(
         planned.stderr.lines().any(|l| l.ends_with(
