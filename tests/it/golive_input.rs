@@ -115,3 +115,22 @@ fn the_golive_section_is_checked_when_the_job_is_read() {
     }
     assert_eq!(sim.calls().len(), 0);
 }
+
+#[test]
+fn a_job_default_never_touches_a_mini_program_that_already_exists() {
+    let sim = Sim::start();
+    // FRESH exists (live on its merchant's own code, as far as wxprov knows): the job's
+    // [golive] template_id must not reach it without its golive cell set to 1.
+    let ws = workspace(JOB, &format!("appid,signature\n{FRESH},一家示例门店的新功能介绍。\n"));
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    ws.test_on(&sim).args(["run", "job.toml"]).run();
+    let rows: Vec<String> = results(&ws).iter().skip(1).map(|r| r.join(",")).collect();
+    assert_eq!(rows, [format!("2,{FRESH},,,,,done,,,,,,,,,,,")]);
+    let sent: Vec<String> = sim
+        .calls()
+        .iter()
+        .map(|c| c["path"].as_str().unwrap_or_default().to_string())
+        .filter(|p| p.starts_with("/wxa/") || p.contains("privacy"))
+        .collect();
+    assert_eq!(sent, Vec::<String>::new(), "no go-live call, not even a read");
+}
