@@ -353,17 +353,16 @@ impl Resolver {
         let user_desc = value(Column::UserDesc, defaults.user_desc.clone(), &mut problems);
 
         let ext_cell = cell(Column::ExtJson);
-        let ext_json = match (ext_cell.is_empty(), &defaults.ext_json) {
-            (false, _) => self.template(&base.join(&ext_cell), &ext_cell),
-            (true, Some(path)) => self.template(path, &format!("[golive] ext_json ({})", path.display())),
+        let template = match (ext_cell.is_empty(), &defaults.ext_json) {
+            (false, _) => Some(self.template(&base.join(&ext_cell), &ext_cell)),
+            (true, Some(path)) => Some(self.template(path, &format!("[golive] ext_json ({})", path.display()))),
             (true, None) => {
                 value(Column::ExtJson, None, &mut problems);
-                Err(None)
+                None
             }
-        }
-        .and_then(|t| t.fill(columns, cells).map_err(Some))
-        .map_err(|r| r.map(|r| problems.push((Column::ExtJson, r))))
-        .ok();
+        };
+        let ext_json = template
+            .and_then(|t| t.and_then(|t| t.fill(columns, cells)).map_err(|r| problems.push((Column::ExtJson, r))).ok());
 
         let privacy_cell = cell(Column::Privacy);
         let privacy = match (privacy_cell.is_empty(), &defaults.privacy) {
@@ -414,12 +413,11 @@ impl Resolver {
         Ok(Some(golive))
     }
 
-    fn template(&mut self, path: &Path, written: &str) -> Result<Arc<ExtTemplate>, Option<Reason>> {
+    fn template(&mut self, path: &Path, written: &str) -> Result<Arc<ExtTemplate>, Reason> {
         self.templates
             .entry(path.to_path_buf())
             .or_insert_with(|| ExtTemplate::load(path, written).map(Arc::new))
             .clone()
-            .map_err(Some)
     }
 
     fn guide(&mut self, path: &Path, written: &str) -> Result<Arc<PrivacyGuide>, Reason> {
