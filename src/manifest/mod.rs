@@ -310,8 +310,8 @@ impl Manifest {
     ) -> Result<Counts, ManifestError> {
         let limit = max_rows.unwrap_or(usize::MAX);
         let base = self.path.parent().unwrap_or(Path::new("."));
-        let mut validator = Validator::new(self.columns.clone(), base, tree, index.duplicates);
-        validator.golive(Resolver::new(Arc::clone(&self.golive)));
+        let golive = Resolver::new(Arc::clone(&self.golive));
+        let mut validator = Validator::new(self.columns.clone(), base, tree, index.duplicates, golive);
         let mut counts = Counts::default();
         for row in self.rows()?.take(limit) {
             let verdict = match row {

@@ -165,21 +165,10 @@ impl Report {
 }
 
 impl<'t> Validator<'t> {
-    /// `base` is the manifest's folder, against which image paths resolve.
-    pub fn new(columns: Columns, base: &Path, tree: Tree<'t>, duplicates: Duplicates) -> Self {
-        Validator {
-            columns,
-            base: base.to_path_buf(),
-            tree,
-            duplicates,
-            images: HashMap::new(),
-            golive: Resolver::default(),
-        }
-    }
-
-    /// Resolves go-live against `resolver`'s job defaults (none by default).
-    pub fn golive(&mut self, resolver: Resolver) {
-        self.golive = resolver;
+    /// `base` is the manifest's folder, against which image paths resolve; `golive` resolves
+    /// the go-live cells against the job's `[golive]`.
+    pub fn new(columns: Columns, base: &Path, tree: Tree<'t>, duplicates: Duplicates, golive: Resolver) -> Self {
+        Validator { columns, base: base.to_path_buf(), tree, duplicates, images: HashMap::new(), golive }
     }
 
     pub fn columns(&self) -> &Columns {
