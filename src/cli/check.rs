@@ -11,9 +11,15 @@
 //! for, which is then how the secret and ticket are checked. The check never creates a
 //! ledger (a missing one is read as empty, as `plan` does) nor the report folder; on an
 //! existing ledger it keeps the component token it obtained, as a run would.
+//!
+//! The sheet streams by as it does for `run` (the same validation, [`runner::Verdicts`]):
+//! what the lines say of it — the go-live rows, the problems of go-live cells, the accounts
+//! the rows act on — is gathered on disk ([`Survey`]) and the accounts are looked up in the
+//! ledger a batch at a time, so a check of a million rows holds neither the sheet nor the
+//! ledger in memory.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::manifest_args::{self, ManifestArgs};
@@ -22,7 +28,8 @@ use crate::config::Secrets;
 use crate::exit::Exit;
 use crate::golive;
 use crate::ledger::{now_secs, Ledger, RunLock, TicketKind};
-use crate::manifest::{Loaded, StepKind};
+use crate::manifest::{Row, StepKind, Validated};
+use crate::report::spool::scratch;
 use crate::runner::{self, RunConfig};
 use crate::wechat::funcscope::{self, Holder};
 use crate::wechat::hint::NO_REFRESH_TOKEN_HINT;
@@ -68,32 +75,47 @@ enum Verdict {
 struct Line {
     verdict: Verdict,
     what: &'static str,
-    detail: String,
+    detail: Detail,
     fix: Option<String>,
+}
+
+/// What a line says after its name.
+#[derive(Debug)]
+enum Detail {
+    Text(String),
+    /// The go-live rows and the problems of go-live cells, as many as the sheet has: read
+    /// from the [`Survey`] as the line is written ([`Survey::write_golive`]).
+    GoLive,
 }
 
 impl Line {
     fn ok(what: &'static str, detail: impl Into<String>) -> Line {
-        Line { verdict: Verdict::Ok, what, detail: detail.into(), fix: None }
+        Line { verdict: Verdict::Ok, what, detail: Detail::Text(detail.into()), fix: None }
     }
     fn skip(what: &'static str, detail: impl Into<String>) -> Line {
-        Line { verdict: Verdict::Skip, what, detail: detail.into(), fix: None }
+        Line { verdict: Verdict::Skip, what, detail: Detail::Text(detail.into()), fix: None }
     }
     fn fail(what: &'static str, detail: impl Into<String>, fix: Option<String>) -> Line {
-        Line { verdict: Verdict::Fail, what, detail: detail.into(), fix }
+        Line { verdict: Verdict::Fail, what, detail: Detail::Text(detail.into()), fix }
     }
 
-    fn render(&self) -> String {
+    /// Writes the line (and what to do, when it failed), secrets redacted.
+    fn write(&self, out: &mut impl Write, survey: &Survey) -> anyhow::Result<()> {
         let word = match self.verdict {
             Verdict::Ok => "ok",
             Verdict::Fail => "FAIL",
             Verdict::Skip => "skip",
         };
-        let mut text = format!("{word:<4}  {}: {}\n", self.what, redact(&self.detail));
-        if let Some(fix) = &self.fix {
-            text.push_str(&format!("      to fix: {}\n", redact(fix)));
+        write!(out, "{word:<4}  {}: ", self.what)?;
+        match &self.detail {
+            Detail::Text(text) => out.write_all(redact(text).as_bytes())?,
+            Detail::GoLive => survey.write_golive(out)?,
         }
-        text
+        out.write_all(b"\n")?;
+        if let Some(fix) = &self.fix {
+            writeln!(out, "      to fix: {}", redact(fix))?;
+        }
+        Ok(())
     }
 }
 
@@ -129,10 +151,13 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         concurrency: 1,
         retry_failed: false,
     };
-    let loaded = runner::load_manifest(&api, &manifest, &cfg).await?;
-    lines.push(sheet(&loaded));
-    if golive::requested(manifest.columns(), &settings.read.golive) {
-        lines.push(golive_line(&loaded));
+    let golive_asked = golive::requested(manifest.columns(), &settings.read.golive);
+    // The rows stream by as they do for `run`, each as the sheet writes it.
+    let sheet = runner::Sheet::open_as_written(&api, manifest, &cfg).await?;
+    let survey = Survey::take(&ledger, sheet).await?;
+    lines.push(survey.sheet_line());
+    if golive_asked {
+        lines.push(survey.golive_line());
     }
     if lines[0].verdict == Verdict::Fail && settings.ledger.exists() {
         // The ledger that holds the tokens could not be opened: saying they are missing would
@@ -141,22 +166,19 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         lines.push(Line::skip(TOKENS, why));
         lines.push(Line::skip(PERMISSIONS, why));
     } else {
-        let accounts = accounts(&ledger, &loaded).await?;
-        let (tokens_line, with_token) = tokens(&ledger, &accounts).await?;
-        lines.push(tokens_line);
-        lines.push(permissions(&ledger, &accounts, &with_token).await?);
+        let accounts = Accounts::read(&ledger, &survey).await?;
+        lines.push(accounts.tokens_line());
+        lines.push(accounts.permissions_line());
     }
 
     let count = |v| lines.iter().filter(|l| l.verdict == v).count();
     let (failed, skipped) = (count(Verdict::Fail), count(Verdict::Skip));
-    let mut out: String = lines.iter().map(Line::render).collect();
-    out.push_str(&format!(
-        "\n{} checks: {} ok, {failed} failed, {skipped} not checked\n",
-        lines.len(),
-        count(Verdict::Ok)
-    ));
-    print!("{}", super::rehearsal::mark_lines(&out));
-    let _ = std::io::stdout().flush();
+    let mut out = super::rehearsal::Marked::new(std::io::BufWriter::new(std::io::stdout()));
+    for line in &lines {
+        line.write(&mut out, &survey)?;
+    }
+    write!(out, "\n{} checks: {} ok, {failed} failed, {skipped} not checked\n", lines.len(), count(Verdict::Ok))?;
+    out.finish()?;
     Ok(if failed > 0 { Exit::Failure } else { Exit::Ok })
 }
 
@@ -431,39 +453,163 @@ fn whitelist_failed(e: &ApiError) -> Line {
     Line::fail(WHITELIST, detail, e.hint())
 }
 
-/// The sheet: its invalid rows are not checked here (`plan` says why they are invalid).
-fn sheet(loaded: &Loaded) -> Line {
-    let total = loaded.rows.len() + loaded.rejected.len();
-    match loaded.rejected.len() {
-        0 => Line::ok(SHEET, format!("{total} rows, all valid")),
-        bad => Line::skip(
-            SHEET,
-            format!("{bad} of {total} rows are invalid and not checked here (`wxprov plan JOB` says why)"),
-        ),
+/// What `check` learns of the sheet as its rows go by in file order (`run`'s own
+/// [`Verdicts`](runner::Verdicts)), without holding them: how many rows there are and how
+/// many are invalid, the rows that go live and the problems of go-live cells, and every
+/// account the valid rows' steps act on. What grows with the sheet is kept in a scratch
+/// database on disk ([`scratch`]), not in memory.
+struct Survey {
+    rows: usize,
+    rejected: usize,
+    golive_rows: usize,
+    golive_problems: usize,
+    /// `golive_rows (line)`, `golive_problems (text)` in file order, and `accounts (appid,
+    /// line, kinds)`: each account's first line and the kinds of the steps that act on it
+    /// (bits in [`StepKind::ALL`]'s order).
+    scratch: rusqlite::Connection,
+}
+
+impl Survey {
+    /// Takes every row of `sheet`; a valid registration row's mini-program is looked up in
+    /// the ledger (whose sets fast registration grants).
+    async fn take(ledger: &Ledger, sheet: runner::Sheet) -> anyhow::Result<Survey> {
+        let scratch = scratch()?;
+        scratch.execute_batch(
+            "CREATE TABLE golive_rows (line INTEGER PRIMARY KEY);
+             CREATE TABLE golive_problems (text TEXT NOT NULL);
+             CREATE TABLE accounts (appid TEXT PRIMARY KEY, line INTEGER NOT NULL, kinds INTEGER NOT NULL)
+                 WITHOUT ROWID;
+             BEGIN;",
+        )?;
+        let mut survey = Survey { rows: 0, rejected: 0, golive_rows: 0, golive_problems: 0, scratch };
+        let golive_columns: Vec<&str> = golive::COLUMNS.iter().map(|c| c.name()).collect();
+        let (mut verdicts, validating) = sheet.validate();
+        while let Some(verdict) = verdicts.next().await {
+            survey.rows += 1;
+            match verdict {
+                Validated::Valid(row) => {
+                    let registered = match (&row.appid, &row.official_appid) {
+                        (None, Some(official)) => ledger.latest_registration(official).await?.and_then(|r| r.appid),
+                        _ => None,
+                    };
+                    survey.note(&row, registered)?;
+                }
+                Validated::Rejected(rejected) => {
+                    survey.rejected += 1;
+                    for problem in rejected.problems.iter().filter(|p| golive_columns.contains(&p.column.as_str())) {
+                        survey.golive_problems += 1;
+                        let mut insert =
+                            survey.scratch.prepare_cached("INSERT INTO golive_problems (text) VALUES (?1)")?;
+                        insert.execute([problem.to_string()])?;
+                    }
+                }
+            }
+        }
+        drop(verdicts);
+        validating.finish().await?;
+        survey.scratch.execute_batch("COMMIT")?;
+        Ok(survey)
+    }
+
+    /// Notes a valid row: whether it goes live, and the accounts its steps act on — a
+    /// registration row's official account until the ledger has its mini-program
+    /// (`registered`), then that mini-program; every other row's mini-program.
+    fn note(&mut self, row: &Row, registered: Option<String>) -> rusqlite::Result<()> {
+        if row.golive.is_some() {
+            self.golive_rows += 1;
+            self.scratch.prepare_cached("INSERT INTO golive_rows (line) VALUES (?1)")?.execute([row.line])?;
+        }
+        let mut acted_on: Vec<(String, i64)> = Vec::new();
+        for step in &row.steps {
+            let (holder, _) = funcscope::needed(step.kind);
+            let appid = match holder {
+                Holder::OfficialAccount if registered.is_some() => continue,
+                Holder::OfficialAccount => row.official_appid.clone(),
+                Holder::MiniProgram => row.appid.clone().or_else(|| registered.clone()),
+            };
+            // A mini-program still to be registered: nothing to check yet.
+            let Some(appid) = appid else { continue };
+            match acted_on.iter_mut().find(|(a, _)| *a == appid) {
+                Some((_, kinds)) => *kinds |= kind_bit(step.kind),
+                None => acted_on.push((appid, kind_bit(step.kind))),
+            }
+        }
+        // The rows come in file order: an account's line stays the first that needs it.
+        let mut insert = self.scratch.prepare_cached(
+            "INSERT INTO accounts (appid, line, kinds) VALUES (?1, ?2, ?3)
+             ON CONFLICT (appid) DO UPDATE SET kinds = kinds | excluded.kinds",
+        )?;
+        for (appid, kinds) in acted_on {
+            insert.execute(rusqlite::params![appid, row.line, kinds])?;
+        }
+        Ok(())
+    }
+
+    /// The sheet: its invalid rows are not checked here (`plan` says why they are invalid).
+    fn sheet_line(&self) -> Line {
+        match self.rejected {
+            0 => Line::ok(SHEET, format!("{} rows, all valid", self.rows)),
+            bad => Line::skip(
+                SHEET,
+                format!("{bad} of {} rows are invalid and not checked here (`wxprov plan JOB` says why)", self.rows),
+            ),
+        }
+    }
+
+    /// The sheet's go-live: which rows go live, and every problem of a go-live cell (line and
+    /// column); written by [`Survey::write_golive`].
+    fn golive_line(&self) -> Line {
+        match self.golive_problems {
+            0 => Line { verdict: Verdict::Ok, what: GOLIVE, detail: Detail::GoLive, fix: None },
+            _ => Line {
+                verdict: Verdict::Fail,
+                what: GOLIVE,
+                detail: Detail::GoLive,
+                fix: Some("fix these cells (or the job's [golive] values they fall back to)".into()),
+            },
+        }
+    }
+
+    /// The go-live line's detail: the rows that go live, by line, then each problem of a
+    /// go-live cell on a line of its own, in file order; each piece redacted as a line's
+    /// detail is.
+    fn write_golive(&self, out: &mut impl Write) -> anyhow::Result<()> {
+        let mut lines = self.scratch.prepare("SELECT line FROM golive_rows ORDER BY line")?;
+        let mut lines = lines.query_map([], |r| r.get::<_, u64>(0))?;
+        match self.golive_rows {
+            0 => out.write_all(b"no row goes live")?,
+            1 => write!(out, "1 row goes live (line {})", lines.next().transpose()?.unwrap_or_default())?,
+            n => {
+                write!(out, "{n} rows go live (lines ")?;
+                for (i, line) in lines.enumerate() {
+                    let separator = if i == 0 { "" } else { ", " };
+                    write!(out, "{separator}{}", line?)?;
+                }
+                out.write_all(b")")?;
+            }
+        }
+        let mut problems = self.scratch.prepare("SELECT text FROM golive_problems ORDER BY rowid")?;
+        for problem in problems.query_map([], |r| r.get::<_, String>(0))? {
+            write!(out, "\n      {}", redact(&problem?))?;
+        }
+        Ok(())
+    }
+
+    /// The accounts after `after` (by appid), at most `limit` of them.
+    fn accounts_after(&self, after: &str, limit: usize) -> rusqlite::Result<Vec<(String, Account)>> {
+        let mut stmt = self
+            .scratch
+            .prepare_cached("SELECT appid, line, kinds FROM accounts WHERE appid > ?1 ORDER BY appid LIMIT ?2")?;
+        let rows = stmt.query_map(rusqlite::params![after, limit as i64], |r| {
+            Ok((r.get::<_, String>(0)?, Account::new(r.get(1)?, r.get(2)?)))
+        })?;
+        rows.collect()
     }
 }
 
-/// The sheet's go-live: which rows go live, and every problem of a go-live cell (line and
-/// column).
-fn golive_line(loaded: &Loaded) -> Line {
-    let lines: Vec<String> = loaded.rows.iter().filter(|r| r.golive.is_some()).map(|r| r.line.to_string()).collect();
-    let mut detail = match lines.len() {
-        0 => "no row goes live".to_string(),
-        1 => format!("1 row goes live (line {})", lines[0]),
-        n => format!("{n} rows go live (lines {})", lines.join(", ")),
-    };
-    let golive_columns: Vec<&str> = golive::COLUMNS.iter().map(|c| c.name()).collect();
-    let mut bad = 0;
-    for p in loaded.problems().filter(|p| golive_columns.contains(&p.column.as_str())) {
-        detail.push_str(&format!("\n      {p}"));
-        bad += 1;
-    }
-    match bad {
-        0 => Line::ok(GOLIVE, detail),
-        _ => {
-            Line::fail(GOLIVE, detail, Some("fix these cells (or the job's [golive] values they fall back to)".into()))
-        }
-    }
+/// A step kind's bit in the survey's `kinds`.
+fn kind_bit(kind: StepKind) -> i64 {
+    1 << StepKind::ALL.iter().position(|k| *k == kind).expect("every kind is in ALL")
 }
 
 /// An account the sheet's steps act on, and what they need of it.
@@ -477,6 +623,19 @@ struct Account {
 }
 
 impl Account {
+    /// The account first needed on `line` by the steps whose bits are in `kinds`.
+    fn new(line: u64, kinds: i64) -> Account {
+        let mut account = Account { line, ..Account::default() };
+        for kind in StepKind::ALL.into_iter().filter(|k| kinds & kind_bit(*k) != 0) {
+            let (holder, ids) = funcscope::needed(kind);
+            account.holder = account.holder.max(Some(holder));
+            for id in ids {
+                account.needs.entry(*id).or_default().insert(kind);
+            }
+        }
+        account
+    }
+
     fn label(&self, appid: &str) -> String {
         let whose = match self.holder {
             Some(Holder::OfficialAccount) => ", official account",
@@ -486,138 +645,158 @@ impl Account {
     }
 }
 
-/// Every account the valid rows' steps act on: a registration row's official account until
-/// the ledger has its mini-program (whose sets fast registration grants), then that
-/// mini-program; every other row's mini-program.
-async fn accounts(ledger: &Ledger, loaded: &Loaded) -> anyhow::Result<BTreeMap<String, Account>> {
-    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
-    for row in &loaded.rows {
-        let registered = match (&row.appid, &row.official_appid) {
-            (None, Some(official)) => ledger.latest_registration(official).await?.and_then(|r| r.appid),
-            _ => None,
-        };
-        for step in &row.steps {
-            let (holder, ids) = funcscope::needed(step.kind);
-            let appid = match holder {
-                Holder::OfficialAccount if registered.is_some() => continue,
-                Holder::OfficialAccount => row.official_appid.clone(),
-                Holder::MiniProgram => row.appid.clone().or_else(|| registered.clone()),
-            };
-            // A mini-program still to be registered: nothing to check yet.
-            let Some(appid) = appid else { continue };
-            let account = accounts.entry(appid).or_insert_with(|| Account { line: row.line, ..Account::default() });
-            account.holder = account.holder.max(Some(holder));
-            for id in ids {
-                account.needs.entry(*id).or_default().insert(step.kind);
-            }
-        }
-    }
-    Ok(accounts)
-}
-
 /// At most this many accounts are named on a line; the rest are counted.
 const NAMED: usize = 5;
 
-/// The first accounts of `items` (sheet line, text), in sheet order, and how many more.
-fn named(items: &[(u64, String)]) -> String {
-    let mut items = items.to_vec();
-    items.sort();
-    let mut text = items.iter().take(NAMED).map(|(_, text)| text.as_str()).collect::<Vec<_>>().join("; ");
-    if items.len() > NAMED {
-        text.push_str(&format!("; and {} more", items.len() - NAMED));
-    }
-    text
+/// Accounts to name on a line: the first [`NAMED`] (by sheet line, then text), and how many
+/// there are in all.
+#[derive(Debug, Default)]
+struct Named {
+    first: Vec<(u64, String)>,
+    count: usize,
 }
 
-/// Every account the rows need has a refresh token. Returns the line and the accounts that do.
-async fn tokens(ledger: &Ledger, accounts: &BTreeMap<String, Account>) -> anyhow::Result<(Line, BTreeSet<String>)> {
-    let stored: BTreeSet<String> = ledger
-        .all_authorizer_tokens()
-        .await?
-        .into_iter()
-        .filter(|(_, (_, refresh))| refresh.is_some())
-        .map(|(appid, _)| appid)
-        .collect();
-    let with: BTreeSet<String> = accounts.keys().filter(|a| stored.contains(*a)).cloned().collect();
-    let missing: Vec<(u64, String)> = accounts
-        .iter()
-        .filter(|(appid, _)| !stored.contains(*appid))
-        .map(|(appid, a)| (a.line, a.label(appid)))
-        .collect();
-    let line = if accounts.is_empty() {
-        Line::skip(TOKENS, "no valid row acts on an existing account yet")
-    } else if missing.is_empty() {
-        Line::ok(TOKENS, format!("each of the {} accounts the rows act on has one", accounts.len()))
-    } else {
-        Line::fail(
-            TOKENS,
-            format!("{} of {} accounts have none: {}", missing.len(), accounts.len(), named(&missing)),
-            Some(NO_REFRESH_TOKEN_HINT.into()),
-        )
-    };
-    Ok((line, with))
-}
-
-/// Every account (with a refresh token) granted the permission sets its steps need, by its
-/// stored `func_info`.
-async fn permissions(
-    ledger: &Ledger,
-    accounts: &BTreeMap<String, Account>,
-    with_token: &BTreeSet<String>,
-) -> anyhow::Result<Line> {
-    let granted = ledger.all_permissions().await?;
-    let (mut lacking, mut unknown) = (Vec::new(), Vec::new());
-    let mut needed = BTreeSet::new();
-    for (appid, account) in accounts.iter().filter(|(appid, _)| with_token.contains(*appid)) {
-        needed.extend(account.needs.keys().copied());
-        let Some(has) = granted.get(appid) else {
-            unknown.push((account.line, account.label(appid)));
-            continue;
-        };
-        let missing: Vec<String> = account
-            .needs
-            .iter()
-            .filter(|(id, _)| !has.contains(id))
-            .map(|(id, steps)| {
-                let steps: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
-                format!("{id} {} for {}", funcscope::name(*id), steps.join(", "))
-            })
-            .collect();
-        if !missing.is_empty() {
-            lacking.push((account.line, format!("{} lacks {}", account.label(appid), missing.join(" and "))));
+impl Named {
+    fn push(&mut self, item: (u64, String)) {
+        self.count += 1;
+        let at = self.first.partition_point(|kept| *kept <= item);
+        if at < NAMED {
+            self.first.insert(at, item);
+            self.first.truncate(NAMED);
         }
     }
-    let untokened = accounts.len() - with_token.len();
-    let also =
-        if untokened > 0 { format!(" ({untokened} without a refresh token not checked)") } else { String::new() };
-    let checked = accounts.len() - untokened;
-    Ok(if checked == 0 {
-        Line::skip(PERMISSIONS, "not checked: no account the rows act on has a refresh token")
-    } else if !lacking.is_empty() {
-        Line::fail(
-            PERMISSIONS,
-            format!("{}{also}", named(&lacking)),
-            Some(
-                "have the account's admin authorize the platform again with these permission sets (the \
-                 platform must request them: open.weixin.qq.com, 第三方平台 → 权限集); `wxprov serve` stores \
-                 the new ones from WeChat's push, or run `wxprov tokens recover --all`"
-                    .into(),
-            ),
-        )
-    } else if !unknown.is_empty() {
-        Line::fail(
-            PERMISSIONS,
-            format!("not known for {} of {checked} accounts: {}{also}", unknown.len(), named(&unknown)),
-            Some(
-                "run `wxprov tokens recover`: it reads every account's permission sets (api_get_authorizer_info)"
-                    .into(),
-            ),
-        )
-    } else {
-        let ids: Vec<String> = needed.iter().map(i64::to_string).collect();
-        Line::ok(
-            PERMISSIONS,
-            format!("each of the {checked} accounts granted the sets its steps need ({}){also}", ids.join(", ")),
-        )
-    })
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The first accounts, in sheet order, and how many more.
+    fn text(&self) -> String {
+        let mut text = self.first.iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>().join("; ");
+        if self.count > NAMED {
+            text.push_str(&format!("; and {} more", self.count - NAMED));
+        }
+        text
+    }
+}
+
+/// How many accounts are looked up in the ledger at once.
+const ACCOUNT_BATCH: usize = 512;
+
+/// What the ledger holds of the accounts the rows act on: their refresh tokens and the
+/// permission sets they granted (stored `func_info`), against what their steps need.
+#[derive(Debug, Default)]
+struct Accounts {
+    total: usize,
+    /// Accounts without a refresh token.
+    missing: Named,
+    with_token: usize,
+    /// The sets the accounts with a refresh token need.
+    needed: BTreeSet<i64>,
+    /// Accounts with a refresh token whose sets the ledger does not know.
+    unknown: Named,
+    /// Accounts with a refresh token that lack a set, and which.
+    lacking: Named,
+}
+
+impl Accounts {
+    /// Reads the survey's accounts a batch at a time, with their tokens and sets.
+    async fn read(ledger: &Ledger, survey: &Survey) -> anyhow::Result<Accounts> {
+        let mut seen = Accounts::default();
+        let mut after = String::new();
+        loop {
+            let batch = survey.accounts_after(&after, ACCOUNT_BATCH)?;
+            let Some((last, _)) = batch.last() else { break };
+            after = last.clone();
+            let appids: Vec<String> = batch.iter().map(|(appid, _)| appid.clone()).collect();
+            let tokened: BTreeSet<String> = ledger
+                .authorizer_tokens_of(appids)
+                .await?
+                .into_iter()
+                .filter(|(_, (_, refresh))| refresh.is_some())
+                .map(|(appid, _)| appid)
+                .collect();
+            let granted = ledger.permissions_of(tokened.iter().cloned().collect()).await?;
+            for (appid, account) in batch {
+                seen.total += 1;
+                if !tokened.contains(&appid) {
+                    seen.missing.push((account.line, account.label(&appid)));
+                    continue;
+                }
+                seen.with_token += 1;
+                seen.needed.extend(account.needs.keys().copied());
+                let Some(has) = granted.get(&appid) else {
+                    seen.unknown.push((account.line, account.label(&appid)));
+                    continue;
+                };
+                let missing: Vec<String> = account
+                    .needs
+                    .iter()
+                    .filter(|(id, _)| !has.contains(id))
+                    .map(|(id, steps)| {
+                        let steps: Vec<&str> = steps.iter().map(|s| s.as_str()).collect();
+                        format!("{id} {} for {}", funcscope::name(*id), steps.join(", "))
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    seen.lacking
+                        .push((account.line, format!("{} lacks {}", account.label(&appid), missing.join(" and "))));
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Every account the rows need has a refresh token.
+    fn tokens_line(&self) -> Line {
+        if self.total == 0 {
+            Line::skip(TOKENS, "no valid row acts on an existing account yet")
+        } else if self.missing.is_empty() {
+            Line::ok(TOKENS, format!("each of the {} accounts the rows act on has one", self.total))
+        } else {
+            Line::fail(
+                TOKENS,
+                format!("{} of {} accounts have none: {}", self.missing.count, self.total, self.missing.text()),
+                Some(NO_REFRESH_TOKEN_HINT.into()),
+            )
+        }
+    }
+
+    /// Every account (with a refresh token) granted the permission sets its steps need, by
+    /// its stored `func_info`.
+    fn permissions_line(&self) -> Line {
+        let untokened = self.total - self.with_token;
+        let also =
+            if untokened > 0 { format!(" ({untokened} without a refresh token not checked)") } else { String::new() };
+        let checked = self.with_token;
+        if checked == 0 {
+            Line::skip(PERMISSIONS, "not checked: no account the rows act on has a refresh token")
+        } else if !self.lacking.is_empty() {
+            Line::fail(
+                PERMISSIONS,
+                format!("{}{also}", self.lacking.text()),
+                Some(
+                    "have the account's admin authorize the platform again with these permission sets (the \
+                     platform must request them: open.weixin.qq.com, 第三方平台 → 权限集); `wxprov serve` stores \
+                     the new ones from WeChat's push, or run `wxprov tokens recover --all`"
+                        .into(),
+                ),
+            )
+        } else if !self.unknown.is_empty() {
+            Line::fail(
+                PERMISSIONS,
+                format!("not known for {} of {checked} accounts: {}{also}", self.unknown.count, self.unknown.text()),
+                Some(
+                    "run `wxprov tokens recover`: it reads every account's permission sets (api_get_authorizer_info)"
+                        .into(),
+                ),
+            )
+        } else {
+            let ids: Vec<String> = self.needed.iter().map(i64::to_string).collect();
+            Line::ok(
+                PERMISSIONS,
+                format!("each of the {checked} accounts granted the sets its steps need ({}){also}", ids.join(", ")),
+            )
+        }
+    }
 }

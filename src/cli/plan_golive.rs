@@ -17,18 +17,68 @@ use wechat_open::golive::icp::{GetIcpEntranceInfo, IcpInfo, ICP_FILED};
 
 use crate::lifecycle::StepState;
 use crate::manifest::StepKind;
+use crate::report::LineSpool;
 use crate::runner::RowResult;
 use crate::wechat::Api;
 
-/// What `plan` read of the go-live of a sheet with go-live rows.
+/// What `plan` gathers of the go-live rows as the rows are planned: how many there are, how
+/// many need a submission, and each one's line, identity and appid, in a temporary file put
+/// back in line order ([`LineSpool`]), for the filings read after.
+pub(super) struct GoLiveRows {
+    rows: usize,
+    needed: usize,
+    /// Each go-live row a record: line, identity, appid.
+    spool: LineSpool,
+}
+
+impl GoLiveRows {
+    pub(super) fn new() -> anyhow::Result<GoLiveRows> {
+        Ok(GoLiveRows { rows: 0, needed: 0, spool: LineSpool::temporary("plan-golive")? })
+    }
+
+    /// Takes a planned row: noted when it goes live.
+    pub(super) fn take(&mut self, row: &RowResult) -> anyhow::Result<()> {
+        if !goes_live(row) {
+            return Ok(());
+        }
+        self.rows += 1;
+        self.needed += usize::from(needs_submission(row));
+        let identity = row.planned.as_ref().map(|p| p.identity.clone()).unwrap_or_default();
+        self.spool.push(row.line, vec![vec![row.line.to_string(), identity, row.appid.clone()]])
+    }
+
+    /// Puts the rows in line order, from disk if need be.
+    pub(super) fn finish(&mut self) -> anyhow::Result<()> {
+        self.spool.finish()
+    }
+
+    /// The go-live rows in line order: line, identity, appid.
+    fn each(&self) -> anyhow::Result<impl Iterator<Item = anyhow::Result<(u64, String, String)>>> {
+        Ok(self.spool.records()?.into_records().map(|record| {
+            let record = record?;
+            let field = |i| record.get(i).unwrap_or_default().to_string();
+            Ok((field(0).parse()?, field(1), field(2)))
+        }))
+    }
+}
+
+/// What `plan` read of the go-live of a sheet with go-live rows: the audit quota; the
+/// filings are read as they are shown ([`GoLiveInfo::icp`]).
 #[derive(Debug)]
-pub(super) struct GoLiveInfo {
+pub(super) struct GoLiveInfo<'a> {
+    /// How many rows go live.
+    rows: usize,
     /// Rows whose audit step would submit, now or later.
     pub(super) needed: usize,
     /// `queryquota`, or why it could not be read.
     pub(super) quota: Result<AuditQuota, String>,
-    /// Each go-live row's filing status, in line order.
-    pub(super) icp: Vec<RowIcp>,
+    golive: &'a GoLiveRows,
+}
+
+impl std::fmt::Debug for GoLiveRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoLiveRows").field("rows", &self.rows).field("needed", &self.needed).finish_non_exhaustive()
+    }
 }
 
 /// One go-live row's ICP filing status.
@@ -70,53 +120,70 @@ fn needs_submission(row: &RowResult) -> bool {
     })
 }
 
-/// Reads the go-live information of `rows` (as `plan` planned them): `None` when no row goes
-/// live, and then no call is made.
-pub(super) async fn read(api: &Api, rows: &[RowResult], concurrency: usize) -> anyhow::Result<Option<GoLiveInfo>> {
-    let golive: Vec<&RowResult> = rows.iter().filter(|r| goes_live(r)).collect();
-    if golive.is_empty() {
+/// Reads the audit quota for the go-live rows (as `plan` planned them): `None` when no row
+/// goes live, and then no call is made.
+pub(super) async fn read<'a>(api: &Api, golive: &'a GoLiveRows) -> anyhow::Result<Option<GoLiveInfo<'a>>> {
+    if golive.rows == 0 {
         return Ok(None);
     }
-    let needed = golive.iter().filter(|r| needs_submission(r)).count();
-    let quota = match quota_reader(api, &golive).await? {
+    let quota = match quota_reader(api, golive).await? {
         Some(appid) => api.audit_pool.quota(api, &appid).await.map_err(|e| format!("not read: {e}")),
         None => {
             Err("not read: no mini-program of the platform is authorized yet (queryquota takes one's token)".into())
         }
     };
-    let icp = futures::stream::iter(golive.iter().map(|row| async move {
-        let filing = if row.appid.is_empty() {
-            Filing::NotRegistered
-        } else {
-            match api.call(&row.appid, &GetIcpEntranceInfo {}).await {
-                Ok(answer) => Filing::Read(answer.info),
-                Err(e) => Filing::Unread(e.to_string()),
-            }
-        };
-        let identity = row.planned.as_ref().map(|p| p.identity.clone()).unwrap_or_default();
-        RowIcp { line: row.line, identity, filing }
-    }))
-    .buffered(concurrency.max(1))
-    .collect()
-    .await;
-    Ok(Some(GoLiveInfo { needed, quota, icp }))
+    Ok(Some(GoLiveInfo { rows: golive.rows, needed: golive.needed, quota, golive }))
 }
 
 /// The mini-program whose token reads `queryquota` (any authorizer's answers for the whole
 /// platform): the first go-live row's with a stored token, else any stored one, else the
 /// first go-live row's (a token helper may have it).
-async fn quota_reader(api: &Api, golive: &[&RowResult]) -> anyhow::Result<Option<String>> {
+async fn quota_reader(api: &Api, golive: &GoLiveRows) -> anyhow::Result<Option<String>> {
     let stored = api.stored_authorizers().await?;
-    let rows = golive.iter().map(|r| r.appid.as_str()).filter(|a| !a.is_empty());
-    Ok(rows
-        .clone()
-        .find(|a| stored.iter().any(|s| s == a))
-        .or_else(|| stored.first().map(String::as_str))
-        .or_else(|| rows.clone().next())
-        .map(str::to_string))
+    let known: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+    let (mut first, mut first_stored) = (None, None);
+    for row in golive.each()? {
+        let (_, _, appid) = row?;
+        if appid.is_empty() {
+            continue;
+        }
+        if known.contains(appid.as_str()) {
+            first_stored = Some(appid);
+            break;
+        }
+        first.get_or_insert(appid);
+    }
+    Ok(first_stored.or_else(|| stored.first().cloned()).or(first))
 }
 
-impl GoLiveInfo {
+impl GoLiveInfo<'_> {
+    /// Reads each go-live row's filing (`get_icp_entrance_info`, `concurrency` at a time) and
+    /// hands them to `each` in line order, as they come.
+    pub(super) async fn icp(
+        &self,
+        api: &Api,
+        concurrency: usize,
+        mut each: impl FnMut(RowIcp) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let rows = futures::stream::iter(self.golive.each()?).map(|row| async move {
+            let (line, identity, appid) = row?;
+            let filing = if appid.is_empty() {
+                Filing::NotRegistered
+            } else {
+                match api.call(&appid, &GetIcpEntranceInfo {}).await {
+                    Ok(answer) => Filing::Read(answer.info),
+                    Err(e) => Filing::Unread(e.to_string()),
+                }
+            };
+            anyhow::Ok(RowIcp { line, identity, filing })
+        });
+        let mut rows = std::pin::pin!(rows.buffered(concurrency.max(1)));
+        while let Some(row) = rows.next().await {
+            each(row?)?;
+        }
+        Ok(())
+    }
+
     /// The audit quota in a sentence: how many submissions the sheet needs against `rest`.
     pub(super) fn quota_sentence(&self) -> String {
         let needed = match self.needed {
@@ -137,24 +204,27 @@ impl GoLiveInfo {
         }
     }
 
-    /// The table's section, after the counts.
-    pub(super) fn section(&self) -> String {
-        let mut out = format!("\ngo-live: {}\n", plural(self.icp.len(), "row"));
+    /// The head of the table's section, after the counts: the rows' filings follow
+    /// ([`GoLiveInfo::section_row`]).
+    pub(super) fn section_head(&self) -> String {
+        let mut out = format!("\ngo-live: {}\n", plural(self.rows, "row"));
         out.push_str(&format!("  audit quota: {}\n", self.quota_sentence()));
         out.push_str(&format!(
             "  ICP filing (get_icp_entrance_info; release needs {ICP_FILED}, 已备案):\n{:>7}  {:<20} {:<6} {}\n",
             "line", "row", "status", "meaning"
         ));
-        for row in &self.icp {
-            out.push_str(&format!(
-                "{:>7}  {:<20} {:<6} {}\n",
-                row.line,
-                row.identity,
-                row.filing.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
-                row.filing.meaning()
-            ));
-        }
         out
+    }
+
+    /// A go-live row's line in the table's section.
+    pub(super) fn section_row(row: &RowIcp) -> String {
+        format!(
+            "{:>7}  {:<20} {:<6} {}\n",
+            row.line,
+            row.identity,
+            row.filing.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+            row.filing.meaning()
+        )
     }
 }
 

@@ -9,6 +9,7 @@
 //! Whether a command is a rehearsal is decided once, in [`super::context::Setup`]; this
 //! module says what follows from it.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -79,10 +80,80 @@ pub(super) fn prefix() -> &'static str {
 /// `text` with every line marked by [`prefix`] (unchanged outside a rehearsal): for what a
 /// command prints for people, such as tables and summaries.
 pub(super) fn mark_lines(text: &str) -> String {
-    if !marked() {
-        return text.to_string();
+    let mut marked = Marked::new(Vec::with_capacity(text.len()));
+    // Writing to a Vec does not fail.
+    let _ = marked.write_all(text.as_bytes()).and_then(|()| marked.finish());
+    String::from_utf8_lossy(&marked.out).into_owned()
+}
+
+/// A writer that marks every line written through it by [`prefix`], as [`mark_lines`] does,
+/// for what is printed as it is made (a plan of a million rows): each line, a CRLF ending
+/// made LF, and a last line without an ending given one ([`Marked::finish`]). Outside a
+/// rehearsal the bytes pass as they are.
+pub(super) struct Marked<W: std::io::Write> {
+    out: W,
+    marked: bool,
+    /// The next byte starts a line.
+    at_start: bool,
+    /// A CR held back: dropped if a LF follows.
+    cr: bool,
+}
+
+impl<W: std::io::Write> Marked<W> {
+    pub(super) fn new(out: W) -> Self {
+        Marked { out, marked: marked(), at_start: true, cr: false }
     }
-    text.lines().map(|line| format!("{}{line}\n", prefix())).collect()
+
+    /// Ends the last line, if it has no ending, and flushes.
+    pub(super) fn finish(&mut self) -> std::io::Result<()> {
+        if self.marked {
+            if std::mem::take(&mut self.cr) {
+                self.out.write_all(b"\r")?;
+            }
+            if !self.at_start {
+                self.out.write_all(b"\n")?;
+                self.at_start = true;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Marked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.marked {
+            return self.out.write(buf);
+        }
+        for piece in buf.split_inclusive(|b| *b == b'\n') {
+            if std::mem::take(&mut self.at_start) {
+                self.out.write_all(prefix().as_bytes())?;
+            }
+            let (body, ended) = match piece.strip_suffix(b"\n") {
+                Some(body) => (body, true),
+                None => (piece, false),
+            };
+            if std::mem::take(&mut self.cr) && !(body.is_empty() && ended) {
+                self.out.write_all(b"\r")?;
+            }
+            let body = match body.strip_suffix(b"\r") {
+                Some(before) => {
+                    self.cr = !ended;
+                    before
+                }
+                None => body,
+            };
+            self.out.write_all(body)?;
+            if ended {
+                self.out.write_all(b"\n")?;
+                self.at_start = true;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Wraps the log line format: in a rehearsal, text lines start with `[rehearsal]` and JSON

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::{now_secs, Ledger, LedgerError};
 
@@ -47,6 +47,22 @@ impl Ledger {
         .await
     }
 
+    /// The stored permission set ids of these authorizers (those the ledger has), by appid,
+    /// in one read.
+    pub async fn permissions_of(&self, appids: Vec<String>) -> Result<BTreeMap<String, Vec<i64>>, LedgerError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached("SELECT func_ids FROM permissions WHERE appid = ?1")?;
+            let mut known = BTreeMap::new();
+            for appid in appids {
+                if let Some(ids) = stmt.query_row([&appid], |r| r.get::<_, String>(0)).optional()? {
+                    known.insert(appid, from_text(&ids));
+                }
+            }
+            Ok(known)
+        })
+        .await
+    }
+
     /// Every authorizer's stored permission set ids, by appid.
     pub async fn all_permissions(&self) -> Result<BTreeMap<String, Vec<i64>>, LedgerError> {
         self.call(|c| {
@@ -73,5 +89,8 @@ mod tests {
         let want: BTreeMap<String, Vec<i64>> =
             [("wx0000000000000001".to_string(), vec![17, 18]), ("wx0000000000000002".to_string(), vec![3])].into();
         assert_eq!(all, want);
+        // Asked for by appid: those the ledger has.
+        let some = ledger.permissions_of(vec!["wx0000000000000002".into(), "wx0000000000000003".into()]).await.unwrap();
+        assert_eq!(some, [("wx0000000000000002".to_string(), vec![3])].into());
     }
 }

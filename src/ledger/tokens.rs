@@ -150,20 +150,6 @@ impl Ledger {
         .await
     }
 
-    /// Every authorizer's cached access token (with its expiry) and refresh token, in one
-    /// read: what [`Ledger::authorizer_tokens`] would say for each, for a run's start.
-    pub async fn all_authorizer_tokens(&self) -> Result<Vec<(String, AuthorizerTokens)>, LedgerError> {
-        self.call(|c| {
-            let mut stmt = c.prepare(
-                "SELECT appid, access_token, access_expires_at, refresh_token FROM tokens WHERE kind = 'authorizer'",
-            )?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get(0)?, authorizer_tokens_of((r.get(1)?, r.get(2)?, r.get(3)?)))))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-        .await
-    }
-
     /// The tokens of these authorizers that the ledger holds, in one read.
     pub async fn authorizer_tokens_of(
         &self,

@@ -4,9 +4,12 @@
 //! Excel shows the Chinese right. `REPORT_DIR/latest` points at the newest run.
 
 pub mod failed;
+pub mod spool;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+pub use spool::{LineSpool, WINDOW};
 
 use serde::Serialize;
 
@@ -47,87 +50,22 @@ pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// The reports of a run being written: `results.csv` and `failed.csv` take each row as it
-/// finishes, so a million rows are never held for them. Rows finish out of line order (they
-/// run concurrently): a window of [`WINDOW`] finished rows puts them back in order as they
-/// come; a row that finishes later than that (one slow row while thousands of others went
-/// by) is still written, and the files are then sorted by line from disk at the end
-/// (`sort_by_line`). Until [`Reports::finish`] the rows sit in temporary files in the run's
-/// folder, removed if the run ends without reports.
+/// finishes, so a million rows are never held for them; each has a [`LineSpool`] in the
+/// run's folder that gives its rows back in line order (rows finish out of order: they run
+/// concurrently), removed if the run ends without reports.
 pub struct Reports {
     dir: PathBuf,
     report_dir: PathBuf,
     run_id: String,
     failed: failed::FailedCsv,
     /// results.csv's records, without the BOM and header.
-    results_part: Part,
+    results_part: LineSpool,
     /// failed.csv's records, each led by its line and the row's appid (its header, which
     /// has an appid column only when a registered row is among them, is known at the end).
-    failed_part: Part,
+    failed_part: LineSpool,
     add_appid: bool,
-    waiting: BTreeMap<u64, Finished>,
-    /// The last line written to the parts, and whether every line so far came after it.
-    written: Option<u64>,
-    in_order: bool,
-    window: usize,
     /// Written out ([`Reports::finish`]); otherwise dropping them leaves no folder behind.
     finished: bool,
-}
-
-/// How many finished rows wait to be written in line order.
-pub const WINDOW: usize = 4096;
-
-/// A finished row's records.
-struct Finished {
-    results: Vec<String>,
-    failed: Option<Vec<String>>,
-}
-
-/// A temporary file of CSV records in the run's folder, removed when dropped.
-struct Part {
-    path: PathBuf,
-    writer: Option<csv::Writer<std::io::BufWriter<std::fs::File>>>,
-}
-
-impl Part {
-    fn create(path: PathBuf) -> anyhow::Result<Part> {
-        let file = std::fs::File::create(&path)
-            .map_err(|e| crate::exit::fail(format!("cannot write {}: {e}", path.display())))?;
-        let writer = csv::WriterBuilder::new().flexible(true).from_writer(std::io::BufWriter::new(file));
-        Ok(Part { path, writer: Some(writer) })
-    }
-
-    fn write(&mut self, record: &[String]) -> anyhow::Result<()> {
-        if let Some(w) = self.writer.as_mut() {
-            w.write_record(record)?;
-        }
-        Ok(())
-    }
-
-    /// Flushes and closes the file.
-    fn close(&mut self) -> anyhow::Result<()> {
-        if let Some(mut w) = self.writer.take() {
-            w.flush()?;
-        }
-        Ok(())
-    }
-
-    fn open(&self) -> anyhow::Result<std::fs::File> {
-        std::fs::File::open(&self.path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", self.path.display()))
-    }
-}
-
-impl Part {
-    /// Closes and removes the file.
-    fn remove(&mut self) {
-        drop(self.writer.take());
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-impl Drop for Part {
-    fn drop(&mut self) {
-        self.remove();
-    }
 }
 
 impl Reports {
@@ -150,49 +88,27 @@ impl Reports {
             .map_err(|e| crate::exit::fail(format!("cannot create the report folder {}: {e}", dir.display())))?;
         Ok(Reports {
             failed: failed::FailedCsv::new(manifest, header, &dir),
-            results_part: Part::create(dir.join(".results.csv.part"))?,
-            failed_part: Part::create(dir.join(".failed.csv.part"))?,
+            results_part: LineSpool::create(dir.join(".results.csv.part"), window)?,
+            failed_part: LineSpool::create(dir.join(".failed.csv.part"), window)?,
             dir,
             report_dir: report_dir.to_path_buf(),
             run_id: run_id.to_string(),
             add_appid: false,
-            waiting: BTreeMap::new(),
-            written: None,
-            in_order: true,
-            window,
             finished: false,
         })
     }
 
     /// Takes a finished row.
     pub fn row(&mut self, row: &RowResult) -> anyhow::Result<()> {
-        let failed = self.failed.record(row).map(|cells| {
+        if let Some(cells) = self.failed.record(row) {
             self.add_appid |= self.failed.adds_appid(row);
             let mut record = Vec::with_capacity(cells.len() + 2);
             record.push(row.line.to_string());
             record.push(row.appid.clone());
             record.extend(cells);
-            record
-        });
-        self.waiting.insert(row.line, Finished { results: results_record(row), failed });
-        if self.waiting.len() > self.window {
-            self.write_first()?;
+            self.failed_part.push(row.line, vec![record])?;
         }
-        Ok(())
-    }
-
-    /// Writes the first waiting row.
-    fn write_first(&mut self) -> anyhow::Result<()> {
-        let Some((line, finished)) = self.waiting.pop_first() else { return Ok(()) };
-        if self.written.is_some_and(|w| line < w) {
-            self.in_order = false;
-        }
-        self.written = Some(self.written.map_or(line, |w| w.max(line)));
-        self.results_part.write(&finished.results)?;
-        if let Some(failed) = &finished.failed {
-            self.failed_part.write(failed)?;
-        }
-        Ok(())
+        self.results_part.push(row.line, vec![results_record(row)])
     }
 
     /// Writes results.csv, failed.csv, failed.toml (from `feed`) and summary.json, and
@@ -208,15 +124,8 @@ impl Reports {
 
     /// Writes results.csv and failed.csv from the rows taken, in line order.
     fn write_csvs(&mut self) -> anyhow::Result<()> {
-        while !self.waiting.is_empty() {
-            self.write_first()?;
-        }
-        self.results_part.close()?;
-        self.failed_part.close()?;
-        if !self.in_order {
-            sort_by_line(&self.results_part.path)?;
-            sort_by_line(&self.failed_part.path)?;
-        }
+        self.results_part.finish()?;
+        self.failed_part.finish()?;
         let path = self.dir.join("results.csv");
         let mut w = writer(&path)?;
         w.write_record(results_header())?;
@@ -225,14 +134,10 @@ impl Reports {
         let path = self.dir.join("failed.csv");
         let mut w = writer(&path)?;
         w.write_record(self.failed.head(self.add_appid))?;
-        let mut parts = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(std::io::BufReader::new(self.failed_part.open()?));
         // Each record is led by its line and appid: the appid is failed.csv's first column
         // when it has one it added.
         let skip = if self.add_appid { 1 } else { 2 };
-        for record in parts.byte_records() {
+        for record in self.failed_part.records()?.byte_records() {
             w.write_record(record?.iter().skip(skip))?;
         }
         w.flush()?;
@@ -249,43 +154,6 @@ impl Drop for Reports {
             let _ = std::fs::remove_dir(&self.dir);
         }
     }
-}
-
-/// Sorts a file of CSV records by the line number each starts with (each line once), from
-/// disk: a temporary SQLite database (on disk, with a small cache) keeps them keyed by line
-/// and gives them back in order, whatever the file's size.
-fn sort_by_line(path: &Path) -> anyhow::Result<()> {
-    let db = rusqlite::Connection::open("")?;
-    db.execute_batch(
-        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -4096;
-         CREATE TABLE records (line INTEGER PRIMARY KEY, record BLOB NOT NULL);",
-    )?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(std::fs::File::open(path)?));
-    db.execute_batch("BEGIN")?;
-    {
-        let mut insert = db.prepare("INSERT INTO records (line, record) VALUES (?1, ?2)")?;
-        for record in reader.byte_records() {
-            let record = record?;
-            let line: i64 = std::str::from_utf8(record.get(0).unwrap_or_default())?.parse()?;
-            let mut bytes = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
-            bytes.write_byte_record(&record)?;
-            insert.execute(rusqlite::params![line, bytes.into_inner()?])?;
-        }
-    }
-    db.execute_batch("COMMIT")?;
-    let sorted = path.with_extension("sorted");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&sorted)?);
-    let mut select = db.prepare("SELECT record FROM records ORDER BY line")?;
-    let mut rows = select.query([])?;
-    while let Some(row) = rows.next()? {
-        std::io::Write::write_all(&mut out, row.get_ref(0)?.as_blob()?)?;
-    }
-    std::io::Write::flush(&mut out)?;
-    std::fs::rename(&sorted, path)?;
-    Ok(())
 }
 
 fn writer(path: &Path) -> anyhow::Result<csv::Writer<std::fs::File>> {
@@ -410,8 +278,8 @@ mod tests {
                 let state = if line % 3 == 0 { StepState::Failed } else { StepState::Done };
                 reports.row(&row(line, state)).unwrap();
             }
+            assert_eq!(reports.results_part.in_order(), window == WINDOW, "window {window}");
             reports.write_csvs().unwrap();
-            assert_eq!(reports.in_order, window == WINDOW, "window {window}");
             let run = dir.path().join("run");
             let expected: Vec<String> =
                 std::iter::once("line".to_string()).chain((2..40).map(|l| l.to_string())).collect();

@@ -34,7 +34,7 @@ use crate::exit::{usage, Exit};
 use crate::interrupt::{Interrupt, GRACE};
 use crate::ledger::{KnownRow, Ledger, RowRecord};
 use crate::lifecycle::{awaits_registration, due, Decision, Due, StepOutcome, StepRecord, StepState, Undo};
-use crate::manifest::{self, CategoryTree, Column, Loaded, Manifest, Row, Step, StepKind, Validated};
+use crate::manifest::{self, CategoryTree, Column, Manifest, Row, Step, StepKind, Validated};
 use crate::wechat::{Api, Hint};
 use steps::{StepCtx, StepError};
 use wechat_open::{calls::Attempts, errcode::ErrClass, ApiError};
@@ -229,16 +229,9 @@ impl Tally {
 }
 
 /// Where a pass hands each row's result as it finishes (in no particular order): `run`'s
-/// reports ([`crate::report::Reports`]), `plan`'s lines (a `Vec`, sorted after).
+/// reports ([`crate::report::Reports`]), `plan`'s lines (put back in line order the same way).
 pub trait RowSink {
     fn take(&mut self, row: RowResult) -> anyhow::Result<()>;
-}
-
-impl RowSink for Vec<RowResult> {
-    fn take(&mut self, row: RowResult) -> anyhow::Result<()> {
-        self.push(row);
-        Ok(())
-    }
 }
 
 impl RowSink for crate::report::Reports {
@@ -317,18 +310,6 @@ async fn category_tree(api: &Api, manifest: &Manifest) -> anyhow::Result<KnownTr
     })
 }
 
-/// Validates the manifest's rows (the first `cfg.max_rows`) and keeps them all, fetching the
-/// category tree when the sheet has a categories column: for `check`, which looks at every
-/// row's accounts. Errors are usage errors (exit 2).
-pub async fn load_manifest(api: &Api, manifest: &Manifest, cfg: &RunConfig) -> anyhow::Result<Loaded> {
-    let tree = category_tree(api, manifest).await?;
-    let loaded = manifest.load_with(tree.tree(), cfg.max_rows).map_err(|e| usage(e.to_string()))?;
-    for problem in loaded.problems() {
-        tracing::warn!("{problem}");
-    }
-    Ok(loaded)
-}
-
 /// A sheet ready to stream through a pass ([`run`]): its manifest, what is known of the
 /// category tree, and what the passes before validation found ([`Manifest::index`]) — the
 /// duplicate identities, and which rows the ledger knows under another identity.
@@ -348,8 +329,23 @@ impl Sheet {
     /// fetched when the sheet has a categories column). A manifest error is a usage error
     /// (exit 2), before any row is taken.
     pub async fn open(api: &Api, ledger: &Ledger, manifest: Manifest, cfg: &RunConfig) -> anyhow::Result<Sheet> {
-        let tree = category_tree(api, &manifest).await?;
         let registered = ledger.registered_appids().await?;
+        Sheet::indexed(api, manifest, cfg, registered).await
+    }
+
+    /// [`Sheet::open`] for a pass that takes each row as written, under the identity the
+    /// sheet gives it (`check`: no row takes the ledger's identity, so it is not read).
+    pub async fn open_as_written(api: &Api, manifest: Manifest, cfg: &RunConfig) -> anyhow::Result<Sheet> {
+        Sheet::indexed(api, manifest, cfg, HashMap::new()).await
+    }
+
+    async fn indexed(
+        api: &Api,
+        manifest: Manifest,
+        cfg: &RunConfig,
+        registered: HashMap<String, String>,
+    ) -> anyhow::Result<Sheet> {
+        let tree = category_tree(api, &manifest).await?;
         let wanted: HashSet<String> = registered.values().cloned().collect();
         let max_rows = cfg.max_rows;
         let (manifest, index) = tokio::task::spawn_blocking(move || {
@@ -369,6 +365,68 @@ impl Sheet {
     /// The manifest's header as the file spells it.
     pub fn header(&self) -> &[String] {
         self.manifest.header()
+    }
+
+    /// Starts validating the rows ([`Verdicts`]), for a pass that takes them itself.
+    pub fn validate(self) -> (Verdicts, Validating) {
+        let Sheet { manifest, tree, index, max_rows, .. } = self;
+        Verdicts::start(manifest, tree, index, max_rows)
+    }
+}
+
+/// A sheet's verdicts, in file order, from validation on a thread of its own ahead of the
+/// taker by at most `QUEUED` of them: the one way every pass over a sheet (`run`, `plan`,
+/// `check`) reads it, so that none holds the sheet in memory. A rejected row's problems are
+/// logged as it goes by.
+pub struct Verdicts {
+    rx: tokio::sync::mpsc::Receiver<Validated>,
+}
+
+/// The validation behind [`Verdicts`]: how it ended.
+pub struct Validating(tokio::task::JoinHandle<Result<manifest::Counts, manifest::ManifestError>>);
+
+impl Verdicts {
+    fn start(
+        manifest: Manifest,
+        tree: KnownTree,
+        index: manifest::Index,
+        max_rows: Option<usize>,
+    ) -> (Self, Validating) {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Validated>(QUEUED);
+        let validating = tokio::task::spawn_blocking(move || {
+            manifest.validate_indexed(tree.tree(), index, max_rows, |verdict| match tx.blocking_send(verdict) {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                // The pass ended early (a fatal error): the rest is not needed.
+                Err(_) => std::ops::ControlFlow::Break(()),
+            })
+        });
+        (Verdicts { rx }, Validating(validating))
+    }
+
+    /// The next row's verdict; `None` once every row was taken (or validation stopped: then
+    /// [`Validating::finish`] says why).
+    pub async fn next(&mut self) -> Option<Validated> {
+        let verdict = self.rx.recv().await?;
+        if let Validated::Rejected(rejected) = &verdict {
+            for problem in &rejected.problems {
+                tracing::warn!("{problem}");
+            }
+        }
+        Some(verdict)
+    }
+
+    /// The verdicts as a stream.
+    fn into_stream(self) -> impl futures::Stream<Item = Validated> {
+        futures::stream::unfold(self, |mut verdicts| async move { verdicts.next().await.map(|v| (v, verdicts)) })
+    }
+}
+
+impl Validating {
+    /// Waits for validation to end (its [`Verdicts`] dropped first, or it may wait for a
+    /// taker): a manifest that could not be read to the end is a usage error (exit 2).
+    pub async fn finish(self) -> anyhow::Result<()> {
+        self.0.await?.map_err(|e| usage(e.to_string()))?;
+        Ok(())
     }
 }
 
@@ -445,12 +503,7 @@ impl RunCtx {
                     rows.push(*row);
                     items.push(None);
                 }
-                Validated::Rejected(rejected) => {
-                    for problem in &rejected.problems {
-                        tracing::warn!("{problem}");
-                    }
-                    items.push(Some(Item::Rejected(rejected)));
-                }
+                Validated::Rejected(rejected) => items.push(Some(Item::Rejected(rejected))),
             }
         }
         let records = rows
@@ -570,17 +623,8 @@ pub async fn run(
     let ctx = Arc::new(ctx);
     let refs = SheetRefs { registered: &registered, present: &present };
 
-    // Validation, on a thread of its own, ahead of the rows by at most `QUEUED` verdicts.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Validated>(QUEUED);
-    let validating = tokio::task::spawn_blocking(move || {
-        manifest.validate_indexed(tree.tree(), index, max_rows, |verdict| match tx.blocking_send(verdict) {
-            Ok(()) => std::ops::ControlFlow::Continue(()),
-            // The pass ended early (a fatal error): the rest is not needed.
-            Err(_) => std::ops::ControlFlow::Break(()),
-        })
-    });
-    let verdicts = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) });
-    let lookups = verdicts.ready_chunks(BATCH).then(|batch| ctx.look_up(batch, &refs));
+    let (verdicts, validating) = Verdicts::start(manifest, tree, index, max_rows);
+    let lookups = verdicts.into_stream().ready_chunks(BATCH).then(|batch| ctx.look_up(batch, &refs));
     let mut items = lookups
         .flat_map(|looked_up| match looked_up {
             Ok(items) => futures::stream::iter(items.into_iter().map(Ok).collect::<Vec<_>>()).left_stream(),
@@ -673,7 +717,7 @@ pub async fn run(
     if let Some(e) = fatal {
         return Err(crate::exit::fail(format!("the run stopped: {e}")));
     }
-    validating.await?.map_err(|e| usage(e.to_string()))?;
+    validating.finish().await?;
     let stopped = api.calls.stopped();
     let exit = match (&stopped, interrupt.signal()) {
         (Some(_), _) => Exit::Failure,

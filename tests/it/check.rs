@@ -428,3 +428,97 @@ fn a_ledger_that_cannot_be_opened_fails_and_its_tokens_are_not_blamed() {
         ran.stdout
     );
 }
+
+/// `check` takes the sheet row by row as `run` does (#13), keeping what grows with it on
+/// disk: on a sheet of 12,000 rows the go-live rows and the problems of go-live cells come in
+/// line order, an appid repeated 11,998 lines further down rejects both rows (the log names
+/// each with the other's line, in line order), and of the accounts without a refresh token or
+/// lacking a set the first by line are named, the others counted.
+#[test]
+fn a_large_sheet_is_checked_row_by_row_and_its_problems_come_in_line_order() {
+    let id = |line: usize| format!("wx{:016x}", 0xc4ec_0000_0000_0000u64 + line as u64);
+    let (last, go_live, versions) = (12_001, [2, 6_000, 11_990], [5, 7_777, 11_999]);
+    let no_token = [4, 100, 4_000, 8_000, 9_000, 10_000, 12_000];
+    let no_basic_info = [3_001, 11_000];
+    let mut sheet = String::from("appid,signature,上线,版本号\n");
+    let mut tokens = String::from("appid,refresh_token,func_info\n");
+    for line in 2..=last {
+        let live = if go_live.contains(&line) { "1" } else { "" };
+        let version = if versions.contains(&line) { "3.0.0" } else { "" };
+        // The last row repeats line 3's appid, in upper case.
+        let appid = if line == last { id(3).to_uppercase() } else { id(line) };
+        sheet.push_str(&format!("{appid},第{line}行门店的功能介绍。,{live},{version}\n"));
+        if !no_token.contains(&line) {
+            let sets = if no_basic_info.contains(&line) { "18" } else { "18;30" };
+            tokens.push_str(&format!("{},refreshtoken@@@large-{line},{sets}\n", id(line)));
+        }
+    }
+    let sim = Sim::start();
+    let ws = Workspace::new();
+    ws.write("manifest.csv", &sheet);
+    ws.write(
+        "job.toml",
+        "manifest = \"manifest.csv\"\nreport_dir = \"reports\"\n\
+         [golive]\ntemplate_id = 128\nuser_version = \"2.4.0\"\nuser_desc = \"门店版\"\next_json = \"ext.json\"\n",
+    );
+    ws.write("ext.json", r#"{"extAppid":"${appid}"}"#);
+    ws.write("tokens.csv", &tokens);
+    ws.test().args(["tokens", "import", "tokens.csv"]).run();
+    let ran = ws.test_on(&sim).args(["check", "job.toml"]).status(1).run();
+    let version_unused = |line: usize| {
+        format!(
+            "line {line}, column user_version: the row does not go live, so its user_version would not be used: \
+             give a template_id in the row, or set golive to 1 with the job's [golive] template_id / 该行不上线，\
+             “user_version”不会被使用：请在该行填写模板ID，或把“上线”设为 1 并在任务文件 [golive] 中设置 template_id"
+        )
+    };
+    let named = |lines: &[usize]| lines.iter().map(|l| format!("{} (line {l})", id(*l))).collect::<Vec<_>>();
+    let lacks = |line: usize| format!("{} (line {line}) lacks 30 小程序基本信息设置权限 for signature", id(line));
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "{}ok    component credentials: WeChat issued a component token for the appid and app secret\n\
+             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
+             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+             skip  sheet: 5 of 12000 rows are invalid and not checked here (`wxprov plan JOB` says why)\n\
+             FAIL  go-live: 3 rows go live (lines 2, 6000, 11990)\n      {}\n      {}\n      {}\n      \
+             to fix: fix these cells (or the job's [golive] values they fall back to)\n\
+             FAIL  refresh tokens: 7 of 11995 accounts have none: {}; and 2 more\n      to fix: wxprov holds no \
+             refresh token for this account. Run `wxprov tokens recover` (it lists every authorizer of the \
+             platform), import one with `wxprov tokens import FILE`, or have the merchant authorize the platform \
+             (`wxprov serve` stores the token from WeChat's push); the next run continues the row with no sheet \
+             change.\n\
+             FAIL  permission sets: {}; {} (7 without a refresh token not checked)\n      to fix: have the \
+             account's admin authorize the platform again with these permission sets (the platform must request \
+             them: open.weixin.qq.com, 第三方平台 → 权限集); `wxprov serve` stores the new ones from WeChat's push, \
+             or run `wxprov tokens recover --all`\n\
+             \n9 checks: 5 ok, 3 failed, 1 not checked\n",
+            head(&ws),
+            version_unused(5),
+            version_unused(7_777),
+            version_unused(11_999),
+            named(&no_token[..5]).join("; "),
+            lacks(3_001),
+            lacks(11_000),
+        )
+    );
+    // The log warns of every rejected row, in line order; the repeated appid names the
+    // other line on both.
+    let warned: Vec<&str> = ran
+        .stderr
+        .lines()
+        .filter(|l| l.contains(", column "))
+        .filter_map(|l| l.split_once("line ").map(|(_, warning)| warning))
+        .collect();
+    let repeated = |line: usize, other: usize| {
+        format!(
+            "{line}, column appid: {0} is also on line {other}; both rows are rejected / {0} 与第 {other} 行重复，\
+             这些行都不处理",
+            id(3)
+        )
+    };
+    let unused = |line: usize| version_unused(line).trim_start_matches("line ").to_string();
+    assert_eq!(warned, [repeated(3, last), unused(5), unused(7_777), unused(11_999), repeated(last, 3)]);
+    // Nothing but the component's own calls reached WeChat.
+    assert_eq!(state_changing(&sim.calls()), Vec::<String>::new());
+}

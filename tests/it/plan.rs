@@ -201,3 +201,39 @@ fn a_go_live_reading_that_fails_is_shown_not_read() {
     );
     assert!(planned.as_array().unwrap().iter().all(|l| l.get("rest").is_none() && l.get("icp_status").is_none()));
 }
+
+/// `plan` streams its rows as `run` does (#13): at concurrency 16 they finish out of line
+/// order (a new name takes more calls than a signature), yet every format shows them in line
+/// order, a row's steps in run order, the same as at concurrency 1.
+#[test]
+fn plans_at_concurrency_1_and_16_are_equal_line_for_line() {
+    let mut fixture = crate::harness::example_fixture();
+    let csv = crate::streaming::mixed(&mut fixture, 240);
+    let sim = Sim::with_fixture(fixture, &["--seed", "13", "--latency-ms", "2"]);
+    let ws = Workspace::new();
+    let job = job(&ws, &csv);
+    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    let plan = |concurrency: usize, format: &str| {
+        let ran = ws.test_on(&sim).env("WXPROV_CONCURRENCY", concurrency.to_string());
+        ran.args(["plan", &job, "--format", format]).status(3).run().stdout
+    };
+    for format in ["table", "json"] {
+        assert_eq!(plan(1, format), plan(16, format), "{format}");
+    }
+    let csv_1 = plan(1, "csv");
+    assert_eq!(csv_1, plan(16, "csv"));
+    // A line per row (the invalid one's `row`, every other's step), in line order.
+    let planned: Vec<(u64, String)> = csv_1
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut cells = l.split(',');
+            (cells.next().unwrap().parse().unwrap(), cells.nth(1).unwrap().to_string())
+        })
+        .collect();
+    let lines: Vec<u64> = planned.iter().map(|(line, _)| *line).collect();
+    assert_eq!(lines, (2..=242).collect::<Vec<u64>>());
+    assert_eq!(planned[121], (123, "row".to_string()));
+    let steps: std::collections::BTreeSet<&str> = planned.iter().map(|(_, step)| step.as_str()).collect();
+    assert_eq!(steps, ["nickname", "row", "signature"].into_iter().collect());
+}

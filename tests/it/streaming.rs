@@ -21,7 +21,7 @@ fn signature(i: usize) -> String {
 /// What row `i` meets: its mini-program in the fixture, and the sheet's cells for it.
 /// 0 done, 1 skipped (already so), 2 deferred (the month's signature changes spent),
 /// 3 failed (a blacklisted word), 4 in review (a new name).
-fn mixed(fixture: &mut Value, rows: usize) -> String {
+pub fn mixed(fixture: &mut Value, rows: usize) -> String {
     let minis = fixture["mini_programs"].as_array_mut().unwrap();
     let mut csv = String::from("appid,nickname,signature\n");
     for i in 0..rows {
