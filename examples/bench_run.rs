@@ -9,9 +9,13 @@
 //!   counted as it streams in, and summary.json), calls per second. Goals: peak ≤ 150 MB
 //!   (10⁶ bytes) in each; the large sheet's peak ≤ 1.3 × the small one's (first run and resume
 //!   alike); the large resume ≤ 10 s with 0 calls; the large first run's calls/s not below the
-//!   small one's. Then the ledger: its file as the two runs left it, compacted by `wxprov
-//!   ledger vacuum`, split into what the rows take (a compacted copy with the event log
-//!   emptied) per thousand rows and what the event log takes per thousand calls (events).
+//!   small one's. Then, on the finished job, `wxprov check` (it exits 1: the tokens were
+//!   imported without their permission sets) and `wxprov plan` (no call: every step is done),
+//!   each process's peak memory and wall time, with the run's memory goals: ≤ 150 MB in each,
+//!   the large sheet's ≤ 1.3 × the small one's. Then the ledger: its file as the two runs left
+//!   it, compacted by `wxprov ledger vacuum`, split into what the rows take (a compacted copy
+//!   with the event log emptied) per thousand rows and what the event log takes per thousand
+//!   calls (events).
 //! - (b) a realistic regime: `BENCH_ROWS` rows (2,000, each asking for a new signature and a
 //!   category by id, `287/612`: 5 calls a row) through the simulator with 50 ms latency under
 //!   `calls_per_second = 100` (per-appid limit high, concurrency 64). CPU (user + sys) of the
@@ -359,9 +363,14 @@ impl Scenario {
 
     /// Runs `wxprov ARGS`, measured; fails unless it exits 0.
     fn run(&self, sim: Option<&Sim>, name: &str, args: &[&str], timeout: Duration) -> Res<Measured> {
+        self.run_exiting(sim, name, args, 0, timeout)
+    }
+
+    /// Runs `wxprov ARGS`, measured; fails unless it exits `code`.
+    fn run_exiting(&self, sim: Option<&Sim>, name: &str, args: &[&str], code: i32, timeout: Duration) -> Res<Measured> {
         let m = run_measured(self.command(sim, name, args)?, timeout)
             .map_err(|e| format!("wxprov {} ({name}): {e}", args.join(" ")))?;
-        if m.code != 0 {
+        if m.code != code {
             let err = std::fs::read_to_string(self.dir.join(format!("{name}.err"))).unwrap_or_default();
             let tail: String =
                 err.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
@@ -436,13 +445,16 @@ impl Bench {
     }
 }
 
-/// (a) for one sheet size: the first run and the resume, and the ledger they leave.
+/// (a) for one sheet size: the first run and the resume, `check` and `plan` on the finished
+/// job, and the ledger they leave.
 struct ScaleRun {
     rows: usize,
     first: Measured,
     first_calls: CallStats,
     resume: Measured,
     resume_calls: (u64, u64),
+    check: Measured,
+    plan: Measured,
     scenario: Scenario,
 }
 
@@ -492,14 +504,75 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
         resume.hwm_kib,
         vm_hwm_kib("self").unwrap_or(0)
     );
+    let (check, plan) = check_and_plan(&sc, &sim)?;
     Ok(ScaleRun {
         rows,
         first,
         first_calls,
         resume,
         resume_calls: (resume_sim_calls, resume_summary_calls),
+        check,
+        plan,
         scenario: sc,
     })
+}
+
+/// `wxprov check` and `wxprov plan` on the finished job, each measured. The check exits 1:
+/// the tokens were imported without their permission sets, so it cannot pass those (every
+/// account is still looked up); its sheet and token lines must have counted every row. The
+/// plan makes no call (every step is done) and must show every row's signature, kept.
+fn check_and_plan(sc: &Scenario, sim: &Sim) -> Res<(Measured, Measured)> {
+    let rows = sc.rows;
+    let check = sc.run_exiting(Some(sim), "check", &["check", "job.toml"], 1, Duration::from_secs(1800))?;
+    let out = std::fs::read_to_string(sc.dir.join("check.out"))?;
+    for want in [
+        format!("ok    sheet: {rows} rows, all valid\n"),
+        format!("ok    refresh tokens: each of the {rows} accounts the rows act on has one\n"),
+        format!("FAIL  permission sets: not known for {rows} of {rows} accounts: "),
+    ] {
+        if !out.contains(&want) {
+            return Err(format!("check's output lacks {want:?}:\n{out}").into());
+        }
+    }
+    println!(
+        "    check: {:.2} s wall, CPU {:.2} s; peak RSS {:.1} MB (ru_maxrss {} KiB, VmHWM seen {} KiB)",
+        secs(check.wall),
+        secs(check.cpu()),
+        mb(check.peak_kib()),
+        check.maxrss_kib,
+        check.hwm_kib
+    );
+    sim.clear_calls()?;
+    let plan = sc.run(Some(sim), "plan", &["plan", "job.toml"], Duration::from_secs(1800))?;
+    let plan_calls = sim.call_stats()?.calls;
+    // The header, a line per row (its signature kept as it is: `skip`), a blank line and the
+    // counts.
+    let (mut lines, mut kept) = (0usize, 0usize);
+    let mut last = String::new();
+    for line in BufReader::new(std::fs::File::open(sc.dir.join("plan.out"))?).lines() {
+        let line = line?;
+        lines += 1;
+        let words: Vec<&str> = line.split_whitespace().take(4).collect();
+        kept += usize::from(words.get(2..4) == Some(&["signature", "skip"][..]));
+        last = line;
+    }
+    if lines != rows + 3 || kept != rows || last != format!("skip {rows}") || plan_calls != 0 {
+        return Err(format!(
+            "plan: {lines} lines, {kept} signatures to skip, last {last:?}, {plan_calls} calls (want {} lines, {rows} \
+             to skip, 0 calls)",
+            rows + 3
+        )
+        .into());
+    }
+    println!(
+        "    plan: {:.2} s wall, CPU {:.2} s, {plan_calls} calls; peak RSS {:.1} MB (ru_maxrss {} KiB, VmHWM seen {} KiB)",
+        secs(plan.wall),
+        secs(plan.cpu()),
+        mb(plan.peak_kib()),
+        plan.maxrss_kib,
+        plan.hwm_kib
+    );
+    Ok((check, plan))
 }
 
 /// (a)'s ledger, in bytes: as the runs left it, compacted, and its shares.
@@ -633,6 +706,15 @@ fn part_scale(bench: &mut Bench, large: usize) -> Res<Scenario> {
             if n == large { "≤ 10 s, 0 calls" } else { "0 calls" },
             Some((n != large || secs(run.resume.wall) <= 10.0) && sim_calls == 0 && summary_calls == 0),
         );
+        for (what, m) in [("check", &run.check), ("plan", &run.plan)] {
+            bench.figure(
+                &format!("(a) {n}: {what} peak RSS"),
+                format!("{:.1} MB", mb(m.peak_kib())),
+                "≤ 150 MB",
+                Some(m.peak_kib() as f64 <= goal_kib),
+            );
+            bench.figure(&format!("(a) {n}: {what} wall"), format!("{:.2} s", secs(m.wall)), "(reported)", None);
+        }
         bench.figure(
             &format!("(a) {n}: ledger, compacted (as left)"),
             format!("{:.1} MB ({:.1} MB)", ledger.total as f64 / 1e6, ledger.left as f64 / 1e6),
@@ -667,6 +749,10 @@ fn part_scale(bench: &mut Bench, large: usize) -> Res<Scenario> {
         "≤ 1.3",
         Some(resume_ratio <= 1.3),
     );
+    for (what, big, small) in [("check", &big.check, &small.check), ("plan", &big.plan, &small.plan)] {
+        let r = ratio(big, small);
+        bench.figure(&format!("(a) peak RSS large ÷ small: {what}"), format!("{r:.2}"), "≤ 1.3", Some(r <= 1.3));
+    }
     let (big_rate, small_rate) = (big.calls_per_second(), small.calls_per_second());
     bench.figure(
         "(a) calls/s large ÷ small (first run)",
