@@ -130,8 +130,9 @@ pub struct CallLog {
     per_api: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
     /// Calls not yet handed to the sink, handed [`EVENT_BATCH`] at a time.
     pending: Arc<std::sync::Mutex<Vec<CallEvent>>>,
-    /// Why the run stopped (a `stop`-class error): once set, no call is sent any more.
-    stopped: Arc<std::sync::Mutex<Option<String>>>,
+    /// Why the run stopped (a `stop`-class error, the tool's storage failing): once set, no
+    /// call is sent any more, and waits before calls end at once.
+    stopped: Arc<tokio::sync::watch::Sender<Option<String>>>,
 }
 
 /// How many call events are handed to the sink at once.
@@ -147,18 +148,59 @@ impl CallLog {
             total: Arc::default(),
             per_api: Arc::default(),
             pending: Arc::default(),
-            stopped: Arc::default(),
+            stopped: Arc::new(tokio::sync::watch::Sender::new(None)),
         }
     }
 
-    /// Stops every call from now on, for `reason` (the first reason given is kept).
+    /// Stops every call from now on, for `reason` (the first reason given is kept): no call
+    /// is sent any more, and those waiting for their turn or a backoff end at once. Callable
+    /// from any thread.
     pub fn stop(&self, reason: String) {
-        self.stopped.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(reason);
+        self.stopped.send_if_modified(|stopped| {
+            let first = stopped.is_none();
+            stopped.get_or_insert(reason);
+            first
+        });
     }
 
     /// Why calls were stopped, if they were.
     pub fn stopped(&self) -> Option<String> {
-        self.stopped.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.stopped.borrow().clone()
+    }
+
+    /// The error of a call not sent because calls were stopped for `reason`.
+    fn not_sent(reason: String) -> ApiError {
+        ApiError::Setup(format!("not sent: {reason}"))
+    }
+
+    /// Waits for `f` (a call's turn, a backoff) unless the run is interrupted or its calls are
+    /// stopped first: then the error the call ends with.
+    async fn unless_halted<T>(&self, api: &str, f: impl std::future::Future<Output = T>) -> Result<T, ApiError> {
+        let interrupted = || ApiError::Interrupted { api: api.to_string() };
+        if let Some(reason) = self.stopped() {
+            return Err(CallLog::not_sent(reason));
+        }
+        let mut stopped = self.stopped.subscribe();
+        let stop = async move {
+            // The value is copied out at once: its guard must not be held across an await.
+            let seen = stopped.wait_for(Option::is_some).await.map(|reason| Option::clone(&reason));
+            match seen {
+                Ok(reason) => reason.unwrap_or_default(),
+                // The sender lives as long as this call log: never.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let waited = async {
+            match &self.options.interrupt {
+                Some(interrupt) => unless(&**interrupt, f).await.ok_or_else(interrupted),
+                None => Ok(f.await),
+            }
+        };
+        tokio::select! {
+            biased;
+            reason = stop => Err(CallLog::not_sent(reason)),
+            waited = waited => waited,
+        }
     }
 
     /// Hands the calls not yet handed to the sink; the caller then flushes the sink.
@@ -225,7 +267,7 @@ impl CallLog {
                 return Err(last);
             }
             if let Some(reason) = self.stopped() {
-                return Err(ApiError::Setup(format!("not sent: {reason}")));
+                return Err(CallLog::not_sent(reason));
             }
             if let Some(pacer) = &self.options.pacer {
                 if pacer.exhausted(quota_of, path).is_some() {
@@ -236,17 +278,18 @@ impl CallLog {
                         token,
                     });
                 }
-                match &self.options.interrupt {
-                    Some(interrupt) => unless(&**interrupt, pacer.ready(appid, path)).await.ok_or_else(interrupted)?,
-                    None => pacer.ready(appid, path).await,
-                }
+                self.unless_halted(path, pacer.ready(appid, path)).await?;
             }
             if let Some(before) = before.take() {
                 before.await?;
             }
-            // No new call once the run is interrupted (the last look before it goes out).
+            // No new call once the run is interrupted or its calls stopped (the last look
+            // before it goes out: its turn and its record may have taken a while).
             if self.options.interrupt.as_ref().is_some_and(|i| i.interrupted()) {
                 return Err(interrupted());
+            }
+            if let Some(reason) = self.stopped() {
+                return Err(CallLog::not_sent(reason));
             }
             let started = Instant::now();
             let result = f().await;
@@ -275,25 +318,16 @@ impl CallLog {
     }
 
     /// The pause before the next try of `api`, tried `tries` times: exponential backoff with
-    /// jitter; cut short, with an error, when the run is interrupted.
+    /// jitter; cut short, with an error, when the run is interrupted or its calls stopped.
     pub async fn pause(&self, api: &str, tries: u32) -> Result<(), ApiError> {
         self.wait(api, backoff(self.options.backoff, tries)).await
     }
 
     /// Waits `duration` before asking `api` again — a wait WeChat asks for, such as 61039's
     /// minute while the privacy scan runs; cut short, with an error, when the run is
-    /// interrupted.
+    /// interrupted or its calls stopped.
     pub async fn wait(&self, api: &str, duration: Duration) -> Result<(), ApiError> {
-        let pause = tokio::time::sleep(duration);
-        match &self.options.interrupt {
-            Some(interrupt) => {
-                unless(&**interrupt, pause).await.ok_or_else(|| ApiError::Interrupted { api: api.to_string() })
-            }
-            None => {
-                pause.await;
-                Ok(())
-            }
-        }
+        self.unless_halted(api, tokio::time::sleep(duration)).await
     }
 
     /// Records one call's outcome (the sink's failures are its own: they never fail a call).
