@@ -152,8 +152,11 @@ impl Context {
     pub async fn shutdown(&mut self) {
         if let Some((ledger, calls)) = self.ledger.take() {
             calls.flush();
+            // A halted ledger said so once, and the run's error says it again.
             if let Err(e) = ledger.flush().await {
-                tracing::warn!("could not write the last calls to the ledger: {e}");
+                if ledger.failure().is_none() {
+                    tracing::warn!("could not write the last calls to the ledger: {e}");
+                }
             }
         }
         if let Some(sim) = self.sim.take() {

@@ -59,17 +59,26 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         ..CallOptions::default()
     };
     let api = Arc::new(ctx.api(Some(&job), &ledger, Some(run_id.clone()), options).await?);
+    // A run stops at the ledger's first storage failure: a call it made after could not be
+    // remembered, and the next run would spend its quota again.
+    let calls = api.calls.clone();
+    ledger.halt_at_first_failure(move |failure| calls.stop(failure.to_string()));
+    // An error met once the ledger has halted is the ledger's failure, whatever it says.
+    let halted = |e: anyhow::Error| match ledger.failure() {
+        Some(failure) => runner::ledger_failed(&failure),
+        None => e,
+    };
     let cfg = RunConfig {
         manifest: settings.manifest.clone(),
         max_rows: settings.max_rows,
         concurrency: settings.concurrency.value,
         retry_failed: args.retry_failed,
     };
-    let sheet = runner::Sheet::open(&api, &ledger, manifest, &cfg).await?;
+    let sheet = runner::Sheet::open(&api, &ledger, manifest, &cfg).await.map_err(halted)?;
     // From here a signal no longer ends the process at once: the run stops starting calls
     // and writes its reports (DESIGN §6). Before, nothing has been changed anywhere.
     interrupt.listen().map_err(|e| fail(format!("cannot listen for SIGINT/SIGTERM: {e}")))?;
-    ledger.begin_run(&run_id, "run", &args.job.display().to_string()).await?;
+    ledger.begin_run(&run_id, "run", &args.job.display().to_string()).await.map_err(|e| halted(e.into()))?;
     tracing::info!("run {run_id}: {} rows", sheet.rows());
     let work = async {
         let mode = runner::Mode::Apply { run_id: run_id.clone() };
@@ -105,6 +114,9 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let (result, dir) = match work.await {
         Ok(done) => done,
+        // Nothing more can be written: the run stays `running` in the ledger, and `status`
+        // shows it ended without finishing.
+        Err(e) if ledger.failure().is_some() => return Err(halted(e)),
         Err(e) => {
             let end = RunEnd {
                 status: RunStatus::Failed,
@@ -134,7 +146,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     };
     let steps = result.tally.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect();
     let end = RunEnd { status, reason, rows, steps, calls, exit_code: result.exit.code() };
-    ledger.end_run(&run_id, end).await?;
+    ledger.end_run(&run_id, end).await.map_err(|e| halted(e.into()))?;
     prune_events(&ledger, settings.keep_events_days.value).await;
     let done = match interrupted {
         Some(reason) => format!(

@@ -17,12 +17,14 @@
 //! must also survive a power cut (a call marked as started, a registration, a refresh token)
 //! are made with [`Ledger::call_durable`], whose batch is committed with `synchronous = FULL`
 //! (fsync) instead of `NORMAL`. The file is created with mode 0600, runs in WAL mode, and
-//! its schema is versioned with `PRAGMA user_version` (see `schema.rs`).
+//! its schema is versioned with `PRAGMA user_version` (see `schema.rs`). A run halts the
+//! ledger at its storage's first failure (`halt.rs`): nothing more is written after it.
 
 mod cache;
 mod callbacks;
 mod events;
 mod fleet;
+mod halt;
 mod link_key;
 mod lock;
 mod media;
@@ -47,6 +49,7 @@ pub use crate::lifecycle::{StepRecord, StepState};
 pub use callbacks::{AuditKind, CallbackOutcome};
 pub use events::CallEvent;
 pub use fleet::{daily_limit_key, CallDay, Fleet, FleetReader, FleetStep, CALL_DAYS, LISTED};
+pub use halt::LedgerFailure;
 pub use link_key::LINK_KEY_LEN;
 pub use lock::RunLock;
 pub use registrations::Registration;
@@ -75,6 +78,9 @@ pub enum LedgerError {
     Gone,
     #[error("could not commit to the ledger: {0}")]
     Commit(String),
+    /// The storage failed earlier in this run ([`Ledger::halt_at_first_failure`]): not tried.
+    #[error("{0}; nothing more is written to it in this run")]
+    Halted(LedgerFailure),
     #[error("the link key in the ledger is damaged; delete its row (`DELETE FROM link_key`) to make a new one — links already sent then stop working")]
     BadLinkKey,
 }
@@ -87,8 +93,9 @@ impl LedgerError {
 }
 
 /// A job runs inside the batch's transaction (or not at all, given `None`, when the
-/// transaction could not begin) and returns what to do once the batch is committed (or
-/// failed to commit: then it gets the reason).
+/// transaction could not begin or the ledger is halted) and returns what to do once the
+/// batch is committed (or was refused: then it gets why), with its own error when that is
+/// the storage's.
 struct Job {
     /// The batch holding it is fsynced on commit.
     durable: bool,
@@ -97,8 +104,25 @@ struct Job {
     run: RunJob,
 }
 
-type RunJob = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
-type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
+type RunJob = Box<dyn FnOnce(Option<&Connection>) -> (Reply, Option<rusqlite::Error>) + Send>;
+type Reply = Box<dyn FnOnce(Option<&Refusal>) + Send>;
+
+/// Why a batch's jobs were answered with an error rather than their results.
+enum Refusal {
+    /// The transaction could not begin or commit: SQLite's reason.
+    Commit(String),
+    /// The ledger is halted: not tried.
+    Halted(LedgerFailure),
+}
+
+impl Refusal {
+    fn error(&self) -> LedgerError {
+        match self {
+            Refusal::Commit(reason) => LedgerError::Commit(reason.clone()),
+            Refusal::Halted(failure) => LedgerError::Halted(failure.clone()),
+        }
+    }
+}
 
 /// A handle on the ledger; cheap to clone, usable from any task.
 #[derive(Clone)]
@@ -108,6 +132,7 @@ pub struct Ledger {
 
 struct Inner {
     queue: Arc<queue::Queue>,
+    halt: Arc<halt::Halt>,
     path: PathBuf,
 }
 
@@ -152,7 +177,7 @@ impl Ledger {
         let shown = path.display().to_string();
         let open_err = |reason: String| LedgerError::Open { path: shown.clone(), reason };
         conn.set_prepared_statement_cache_capacity(64);
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // NORMAL, raised to FULL for batches with a durable job (see the module docs).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -160,16 +185,30 @@ impl Ledger {
         schema::migrate(&mut conn, &shown)?;
 
         let queue = Arc::new(queue::Queue::new());
-        let taken = queue.clone();
+        let halt = Arc::new(halt::Halt::new(shown.clone()));
+        let (taken, halting) = (queue.clone(), halt.clone());
         std::thread::Builder::new()
             .name("ledger".into())
-            .spawn(move || writer(conn, &taken))
+            .spawn(move || writer(conn, &taken, &halting))
             .map_err(|e| open_err(e.to_string()))?;
-        Ok(Ledger { inner: Arc::new(Inner { queue, path: path.to_path_buf() }) })
+        Ok(Ledger { inner: Arc::new(Inner { queue, halt, path: path.to_path_buf() }) })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// From now on the first failure of the ledger's storage (`halt.rs`) halts it: it is
+    /// logged once, `on_halt` is told (from the writer thread, before any job hears of it),
+    /// and every job after it is answered [`LedgerError::Halted`] without being tried. For a
+    /// run, which must not go on acting without a record.
+    pub fn halt_at_first_failure(&self, on_halt: impl FnOnce(&LedgerFailure) + Send + 'static) {
+        self.inner.halt.arm(Box::new(on_halt));
+    }
+
+    /// The failure that halted the ledger, if it has.
+    pub fn failure(&self) -> Option<LedgerFailure> {
+        self.inner.halt.failure().cloned()
     }
 
     /// Runs `f` on the ledger's connection and awaits its result, once it is committed.
@@ -245,14 +284,17 @@ impl Ledger {
 
     /// Queues `f` without waiting for it: for records nothing depends on right away (the
     /// call log). It is committed with the next awaited job, or within `queue::LINGER`; a
-    /// failure is logged.
+    /// failure is logged (once the ledger is halted, its failure was, once for all).
     pub fn call_later<F>(&self, f: F)
     where
         F: FnOnce(&Connection) -> Result<(), LedgerError> + Send + 'static,
     {
-        let queued = self.send(false, false, f, |result| {
+        let halt = self.inner.halt.clone();
+        let queued = self.send(false, false, f, move |result| {
             if let Err(e) = result {
-                tracing::warn!("could not write to the ledger: {e}");
+                if halt.failure().is_none() {
+                    tracing::warn!("could not write to the ledger: {e}");
+                }
             }
         });
         if let Err(e) = queued {
@@ -266,23 +308,40 @@ impl Ledger {
         F: FnOnce(&Connection) -> Result<R, LedgerError> + Send + 'static,
         A: FnOnce(Result<R, LedgerError>) + Send + 'static,
     {
-        let run = Box::new(move |conn: Option<&Connection>| -> Reply {
+        let run = Box::new(move |conn: Option<&Connection>| -> (Reply, Option<rusqlite::Error>) {
             let result = match conn {
                 Some(conn) => f(conn),
                 None => Err(LedgerError::Gone),
             };
-            Box::new(move |commit_failure: Option<&str>| match commit_failure {
-                Some(reason) => answer(Err(LedgerError::Commit(reason.to_string()))),
+            let storage = result.as_ref().err().and_then(storage_failure);
+            let reply: Reply = Box::new(move |refused: Option<&Refusal>| match refused {
+                Some(refusal) => answer(Err(refusal.error())),
                 None => answer(result),
-            })
+            });
+            (reply, storage)
         });
         self.inner.queue.push(Job { durable, awaited, run })
     }
 }
 
+/// How long the writer waits for another connection's lock before the job fails (then a run
+/// halts: `halt.rs`).
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A job's error when it is the storage's (`halt.rs`), copied for the halt: the job's
+/// answer keeps its own (`rusqlite::Error` is not `Clone`).
+fn storage_failure(e: &LedgerError) -> Option<rusqlite::Error> {
+    match e {
+        LedgerError::Sql(e @ rusqlite::Error::SqliteFailure(failure, message)) if halt::storage_code(e).is_some() => {
+            Some(rusqlite::Error::SqliteFailure(*failure, message.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// The writer thread: runs each batch the queue hands it in one transaction, commits, then
-/// answers its jobs.
-fn writer(conn: Connection, queue: &queue::Queue) {
+/// answers its jobs; once the ledger is halted (`halt.rs`), answers them at once.
+fn writer(conn: Connection, queue: &queue::Queue, halt: &halt::Halt) {
     /// Tells the queue when the writer stops, panicking or not, so nobody waits for it.
     struct Stopped<'a>(&'a queue::Queue);
     impl Drop for Stopped<'_> {
@@ -293,6 +352,13 @@ fn writer(conn: Connection, queue: &queue::Queue) {
     let _stopped = Stopped(queue);
     let mut full = false;
     while let Some(jobs) = queue.next_batch() {
+        if let Some(failure) = halt.failure() {
+            let refusal = Refusal::Halted(failure.clone());
+            for job in jobs {
+                (job.run)(None).0(Some(&refusal));
+            }
+            continue;
+        }
         let durable = jobs.iter().any(|j| j.durable);
         if durable != full && conn.pragma_update(None, "synchronous", if durable { "FULL" } else { "NORMAL" }).is_ok() {
             full = durable;
@@ -300,19 +366,34 @@ fn writer(conn: Connection, queue: &queue::Queue) {
         if let Err(e) = run_cached(&conn, "BEGIN IMMEDIATE") {
             // Without the transaction nothing runs: running the jobs in autocommit would
             // write them while telling their callers they failed.
-            let reason = e.to_string();
+            halt.met(&e, true);
+            let refusal = Refusal::Commit(e.to_string());
             for job in jobs {
-                (job.run)(None)(Some(&reason));
+                (job.run)(None).0(Some(&refusal));
             }
             continue;
         }
-        let replies: Vec<Reply> = jobs.into_iter().map(|job| (job.run)(Some(&conn))).collect();
-        let failure = run_cached(&conn, "COMMIT").err().map(|e| {
+        let mut storage = None;
+        let replies: Vec<Reply> = jobs
+            .into_iter()
+            .map(|job| {
+                let (reply, failed) = (job.run)(Some(&conn));
+                storage = storage.take().or(failed);
+                reply
+            })
+            .collect();
+        let failure = run_cached(&conn, "COMMIT").err().inspect(|_| {
             let _ = run_cached(&conn, "ROLLBACK");
-            e.to_string()
         });
+        // Before any job hears: whoever its answer wakes finds the ledger halted.
+        match (&failure, &storage) {
+            (Some(e), _) => halt.met(e, true),
+            (None, Some(e)) => halt.met(e, false),
+            (None, None) => {}
+        }
+        let refusal = failure.map(|e| Refusal::Commit(e.to_string()));
         for reply in replies {
-            reply(failure.as_deref());
+            reply(refusal.as_ref());
         }
     }
 }
@@ -490,6 +571,57 @@ mod tests {
         ledger.call_later(|_| Ok(()));
         let after = ledger.flush().await;
         assert!(matches!(after, Err(LedgerError::Gone)), "{after:?}");
+    }
+
+    /// Halting at the storage's first failure (here SQLite refusing a job's write once its
+    /// connection is set `query_only`: SQLITE_READONLY): the owner is told once, the failing job and every
+    /// later one are refused, and a job after it is not even tried. One job's own error (a
+    /// duplicate key) halts nothing.
+    #[tokio::test]
+    async fn an_armed_ledger_halts_at_the_storages_first_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let ledger = Ledger::open(&path).unwrap();
+        let told = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = told.clone();
+        ledger.halt_at_first_failure(move |f| seen.lock().unwrap().push(f.to_string()));
+        let insert = |key: &'static str| {
+            move |c: &Connection| -> Result<(), LedgerError> {
+                c.execute("INSERT INTO cache (key, value, fetched_at) VALUES (?1, 'v', 1)", [key])?;
+                Ok(())
+            }
+        };
+        ledger.call(insert("a")).await.unwrap();
+        assert!(ledger.call(insert("a")).await.is_err(), "a duplicate key");
+        assert!(ledger.failure().is_none(), "one job's own error halts nothing");
+
+        // Set inside the job's transaction, so that the job's own statement meets it.
+        let refused = ledger
+            .call(move |c| {
+                c.pragma_update(None, "query_only", true)?;
+                insert("b")(c)
+            })
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("attempt to write a readonly database"), "{refused:?}");
+        let shown = path.display();
+        let failure = format!("the ledger {shown} failed: attempt to write a readonly database (SQLITE_READONLY)");
+        assert_eq!(ledger.failure().map(|f| f.to_string()).as_deref(), Some(failure.as_str()));
+
+        let tried = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let touched = tried.clone();
+        let after = ledger
+            .call(move |_| {
+                touched.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            })
+            .await;
+        let after = after.unwrap_err().to_string();
+        assert_eq!(after, format!("{failure}; nothing more is written to it in this run"));
+        assert!(!tried.load(std::sync::atomic::Ordering::SeqCst), "not tried once halted");
+        ledger.call_later(insert("c"));
+        assert!(ledger.flush().await.is_err());
+        assert_eq!(*told.lock().unwrap(), [failure]);
     }
 
     #[test]

@@ -479,9 +479,24 @@ struct RunCtx {
     progress: Option<progress::Progress>,
     /// Whether the platform's own token was made sure of ([`RunCtx::get_ready`]).
     ready: std::sync::atomic::AtomicBool,
+    /// A row's work ended in an error that ends the pass ([`RunCtx::halt`]).
+    failed: std::sync::atomic::AtomicBool,
 }
 
 impl RunCtx {
+    /// True once the pass must end: the ledger halted at a failure of its storage, or a row's
+    /// work ended in an error that ends the pass. No row starts any more.
+    fn halting(&self) -> bool {
+        self.ledger.failure().is_some() || self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A row's work ended in `error`, which ends the pass: no row starts any more, and no
+    /// call is sent (the rows at work finish what they have in flight).
+    fn halt(&self, error: &anyhow::Error) {
+        self.failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.api.calls.stop(format!("the run stopped: {error}"));
+    }
+
     /// `rows` more rows are done.
     fn advance(&self, rows: u64) {
         if let Some(progress) = &self.progress {
@@ -595,6 +610,12 @@ struct SheetRefs<'a> {
 /// Once `interrupt` is signalled no row starts and no call is sent; the rows at work get
 /// [`GRACE`] to finish what they had in flight, and are then given up on. Every row still
 /// has its result: the steps it did not get to as the ledger has them.
+///
+/// Once the ledger halts at a failure of its storage (its owner stops the calls:
+/// [`Ledger::halt_at_first_failure`]), or a row's work ends in an error that ends the pass,
+/// no row starts, no step starts and no call is sent; the rows at work finish the calls they
+/// have in flight, and the pass ends with that error ([`ledger_failed`]) and no reports:
+/// nothing after it could be recorded, and the rows not taken stay as the ledger has them.
 pub async fn run(
     api: Arc<Api>,
     ledger: Ledger,
@@ -616,6 +637,7 @@ pub async fn run(
         now,
         progress: None,
         ready: std::sync::atomic::AtomicBool::new(false),
+        failed: std::sync::atomic::AtomicBool::new(false),
     };
     if matches!(ctx.mode, Mode::Apply { .. }) {
         ctx.progress = Some(progress::Progress::start(total as u64, api.calls.clone()));
@@ -641,8 +663,11 @@ pub async fn run(
     let at_work: Arc<AtWork> = Arc::default();
     let mut fatal: Option<anyhow::Error> = None;
     {
+        let halting = ctx.clone();
         let mut stream = items
             .by_ref()
+            // Once the pass must end no row is taken: the rest stay as the ledger has them.
+            .take_while(move |_| std::future::ready(!halting.halting()))
             .map(|item| {
                 let (ctx, at_work) = (ctx.clone(), at_work.clone());
                 async move {
@@ -684,6 +709,7 @@ pub async fn run(
                 // `run` lets the rows at work finish what they started; `plan`'s only read.
                 Some(Err(e)) if ctx.mode == Mode::Plan => return Err(e),
                 Some(Err(e)) => {
+                    ctx.halt(&e);
                     fatal.get_or_insert(e);
                 }
                 None => break,
@@ -692,6 +718,10 @@ pub async fn run(
     }
     if let Some(progress) = &ctx.progress {
         progress.finish();
+    }
+    // Whatever the rows at work then met, the ledger's failure is why the run stopped.
+    if let Some(failure) = ctx.ledger.failure() {
+        return Err(ledger_failed(&failure));
     }
     if let Some(signal) = interrupt.signal() {
         let given_up: Vec<(u64, GivenUp)> = lock(&at_work).drain().collect();
@@ -725,6 +755,17 @@ pub async fn run(
         (None, None) => tally.exit(),
     };
     Ok(RunResult { tally, manifest: cfg.manifest, exit, stopped })
+}
+
+/// The error a run ends with when its ledger halted at a failure of its storage (exit 1):
+/// what failed, that nothing was sent after it and no row is to blame, and what to do.
+pub fn ledger_failed(failure: &crate::ledger::LedgerFailure) -> anyhow::Error {
+    let (why, action) = failure.advice();
+    let why = why.map(|why| format!(" — {why}")).unwrap_or_default();
+    crate::exit::fail(format!(
+        "the run stopped: {failure}{why}. No call was sent after it and no row is at fault: {action}, then run \
+         again; it goes on from where the ledger stands"
+    ))
 }
 
 fn rejected_result(rejected: &manifest::Rejected) -> RowResult {

@@ -25,6 +25,7 @@ mod guide;
 mod help;
 mod images;
 mod interrupt;
+mod ledger_failure;
 mod ledger_upkeep;
 mod links;
 mod name_quota;
