@@ -385,10 +385,13 @@ fn writer(conn: Connection, queue: &queue::Queue, halt: &halt::Halt) {
         let failure = run_cached(&conn, "COMMIT").err().inspect(|_| {
             let _ = run_cached(&conn, "ROLLBACK");
         });
-        // Before any job hears: whoever its answer wakes finds the ledger halted.
-        match (&failure, &storage) {
-            (Some(e), _) => halt.met(e, true),
-            (None, Some(e)) => halt.met(e, false),
+        // Before any job hears: whoever its answer wakes finds the ledger halted. A job's
+        // storage failure is the cause of a COMMIT failing after it (SQLite may have rolled
+        // the transaction back at SQLITE_FULL or SQLITE_IOERR: then COMMIT only says that
+        // no transaction is active).
+        match (&storage, &failure) {
+            (Some(e), _) => halt.met(e, false),
+            (None, Some(e)) => halt.met(e, true),
             (None, None) => {}
         }
         let refusal = failure.map(|e| Refusal::Commit(e.to_string()));

@@ -527,6 +527,32 @@ mod tests {
         assert!(matches!(refused.await, Err(ApiError::Setup(m)) if m == "the record could not be written"));
     }
 
+    /// A stop (from any thread: a tool's storage failing) ends a wait before a call at once,
+    /// and a call whose turn or record came while it was made is not sent.
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_a_wait_at_once_and_no_call_goes_out_after_it() {
+        let calls = CallLog::new(Arc::new(NoSink), None, CallOptions::default());
+        let stopper = calls.clone();
+        let started = tokio::time::Instant::now();
+        let stop = async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            std::thread::spawn(move || stopper.stop("the ledger l.db failed".into())).join().unwrap();
+        };
+        let (waited, ()) = tokio::join!(calls.wait("/scan", Duration::from_secs(60)), stop);
+        assert!(matches!(&waited, Err(ApiError::Setup(m)) if m == "not sent: the ledger l.db failed"), "{waited:?}");
+        assert_eq!(started.elapsed(), Duration::from_secs(1), "not the minute");
+
+        let calls = CallLog::new(Arc::new(NoSink), None, CallOptions::default());
+        let stopper = calls.clone();
+        let record: Before<'_> = Box::pin(async move {
+            stopper.stop("the ledger l.db failed".into());
+            Ok(())
+        });
+        let never = || -> std::future::Ready<Result<(), ApiError>> { panic!("sent after the stop") };
+        let refused = calls.send_after(None, "/change", 1, TokenKind::Authorizer, true, Some(record), never).await;
+        assert!(matches!(&refused, Err(ApiError::Setup(m)) if m == "not sent: the ledger l.db failed"), "{refused:?}");
+    }
+
     fn busy(api: &str) -> ApiError {
         ApiError::WeChat { api: api.into(), code: -1, message: "system error".into(), token: TokenKind::Authorizer }
     }
