@@ -27,8 +27,8 @@ use crate::wechat::audit_pool::Claim;
 use wechat_open::api::Endpoint;
 use wechat_open::errcode::DeferUntil;
 use wechat_open::golive::audit::{
-    AuditItem, AuditState, GetAuditCategory, GetAuditStatus, GetLatestAuditStatus, LatestAuditStatus, QueryQuota,
-    SubmitAudit,
+    AuditItem, AuditState, AuditStatus, GetAuditCategory, GetAuditStatus, GetLatestAuditStatus, LatestAuditStatus,
+    QueryQuota, SubmitAudit,
 };
 use wechat_open::golive::code::GetPage;
 use wechat_open::ApiError;
@@ -80,14 +80,15 @@ fn rejected(reason: &str, screenshots: &[String]) -> StepOutcome {
     }
 }
 
-/// Where an audit stands, as `get_auditstatus` or `get_latest_auditstatus` tell it.
-fn judged(ctx: &StepCtx<'_>, audit_id: i64, state: AuditState, reason: &str, screenshots: &[String]) -> StepOutcome {
-    match state {
+/// Where audit `audit_id` stands, as `get_auditstatus` or `get_latest_auditstatus` tell it.
+fn judged(ctx: &StepCtx<'_>, audit_id: i64, audit: &AuditStatus) -> StepOutcome {
+    let reason = audit.reason.as_str();
+    match audit.state() {
         AuditState::Approved => StepOutcome {
             audit_id: Some(audit_id),
             ..StepOutcome::done(format!("approved by WeChat's audit (audit {audit_id})"))
         },
-        AuditState::Rejected => StepOutcome { audit_id: Some(audit_id), ..rejected(reason, screenshots) },
+        AuditState::Rejected => StepOutcome { audit_id: Some(audit_id), ..rejected(reason, &audit.screenshots()) },
         AuditState::Delayed => in_review(ctx, audit_id, format!("{} (audit {audit_id})", code_delay(reason))),
         AuditState::InReview => in_review(ctx, audit_id, format!("in WeChat's audit (audit {audit_id})")),
         AuditState::Withdrawn => StepOutcome {
@@ -118,7 +119,7 @@ fn lost_submission(ctx: &StepCtx<'_>, latest: &LatestAuditStatus) -> bool {
     }
     match ctx.record.started_call_at() {
         Some(sent) => latest.submit_audit_time + CLOCK_SLACK_SECS >= sent,
-        None => latest.state().is_pending() || latest.state() == AuditState::Approved,
+        None => latest.audit.state().is_pending() || latest.audit.state() == AuditState::Approved,
     }
 }
 
@@ -142,7 +143,7 @@ pub(crate) async fn decide(ctx: &mut StepCtx<'_>) -> Result<Decision, StepError>
     if tried_before(ctx) {
         if let Some(found) = latest(ctx).await?.filter(|l| lost_submission(ctx, l)) {
             let id = found.auditid;
-            return Ok(match judged(ctx, id, found.state(), &found.reason, &found.screenshots()) {
+            return Ok(match judged(ctx, id, &found.audit) {
                 StepOutcome { state: StepState::Done, .. } => Decision::Reconciled(format!(
                     "approved by WeChat's audit (audit {id}, submitted by an earlier run)"
                 )),
@@ -257,7 +258,7 @@ pub(crate) async fn apply(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepErro
 async fn running(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError> {
     let latest = latest(ctx).await?;
     match latest {
-        Some(l) if l.user_version == version(ctx) && l.state().is_pending() => Ok(in_review(
+        Some(l) if l.user_version == version(ctx) && l.audit.state().is_pending() => Ok(in_review(
             ctx,
             l.auditid,
             format!("following this version's audit already running (audit {})", l.auditid),
@@ -287,12 +288,12 @@ pub(crate) async fn poll(ctx: &mut StepCtx<'_>) -> Result<StepOutcome, StepError
     let Some(audit_id) = ctx.record.audit_id else {
         // In review without an id (an older record): the newest audit of this version.
         return match latest(ctx).await?.filter(|l| l.user_version == version(ctx)) {
-            Some(l) => Ok(judged(ctx, l.auditid, l.state(), &l.reason, &l.screenshots())),
+            Some(l) => Ok(judged(ctx, l.auditid, &l.audit)),
             None => {
                 Ok(StepOutcome::state(StepState::Pending, "no audit of this version found; the next run submits it"))
             }
         };
     };
     let status = ctx.api.call(&ctx.appid, &GetAuditStatus { auditid: audit_id }).await?;
-    Ok(judged(ctx, audit_id, status.state(), &status.reason, &status.screenshots()))
+    Ok(judged(ctx, audit_id, &status))
 }

@@ -218,7 +218,9 @@ pub struct GetAuditStatus {
     pub auditid: i64,
 }
 
-/// The answer of `get_auditstatus`.
+/// Where an audit stands: the answer of `get_auditstatus`, and the part of
+/// `get_latest_auditstatus`'s that both share ([`LatestAuditStatus::audit`]), read by one
+/// rule for both.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct AuditStatus {
     /// 0 approved, 1 rejected, 2 in review, 3 withdrawn, 4 delayed ([`AuditStatus::state`]).
@@ -227,10 +229,12 @@ pub struct AuditStatus {
     /// Why it was rejected (1) or delayed (4).
     #[serde(default, deserialize_with = "string_any")]
     pub reason: String,
-    /// The rejection's screenshots, as documented (read with [`AuditStatus::screenshots`]).
+    /// The rejection's screenshots, as the tables spell it (read with
+    /// [`AuditStatus::screenshots`]).
     #[serde(default, deserialize_with = "string_any")]
     pub screenshot: String,
-    /// The same, as the latest-status example spells it (or `screen_shot`, as some SDKs read it).
+    /// The same, as the latest-status example (and the live platform) spells it, or
+    /// `screen_shot`, as some SDKs read it.
     #[serde(default, rename = "ScreenShot", alias = "screen_shot", deserialize_with = "string_any")]
     pub screen_shot: String,
 }
@@ -241,18 +245,14 @@ impl AuditStatus {
         AuditState::of(self.status)
     }
 
-    /// The rejection's screenshot media ids, from whichever spelling carries them.
+    /// The rejection's `|`-separated screenshot media ids, from `screenshot` or, when it is
+    /// empty, `ScreenShot`.
     pub fn screenshots(&self) -> Vec<String> {
-        media_ids(&self.screenshot, &self.screen_shot)
+        let text = if self.screenshot.trim().is_empty() { &self.screen_shot } else { &self.screenshot };
+        text.split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
     }
 }
 endpoint!(GetAuditStatus, "/wxa/get_auditstatus", Post, Authorizer, false, AuditStatus);
-
-/// `|`-separated media ids from `screenshot` or, when it is empty, `ScreenShot`.
-fn media_ids(documented: &str, example: &str) -> Vec<String> {
-    let text = if documented.trim().is_empty() { example } else { documented };
-    text.split('|').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
-}
 
 /// `GET /wxa/get_latest_auditstatus`: the newest audit, with its version.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -264,19 +264,9 @@ pub struct LatestAuditStatus {
     /// The audit (number or numeric string).
     #[serde(deserialize_with = "i64_any")]
     pub auditid: i64,
-    /// Its state ([`LatestAuditStatus::state`]).
-    #[serde(deserialize_with = "i64_any")]
-    pub status: i64,
-    /// Why it was rejected or delayed.
-    #[serde(default, deserialize_with = "string_any")]
-    pub reason: String,
-    /// The rejection's screenshots, as the table spells it.
-    #[serde(default, deserialize_with = "string_any")]
-    pub screenshot: String,
-    /// The same, as the example (and the live platform) spells it (or `screen_shot`, as
-    /// some SDKs read it).
-    #[serde(default, rename = "ScreenShot", alias = "screen_shot", deserialize_with = "string_any")]
-    pub screen_shot: String,
+    /// Where it stands: `status`, `reason` and the screenshots, as `get_auditstatus` has them.
+    #[serde(flatten)]
+    pub audit: AuditStatus,
     /// The version label of the code under audit.
     #[serde(default, deserialize_with = "string_any")]
     pub user_version: String,
@@ -286,18 +276,6 @@ pub struct LatestAuditStatus {
     /// When it was submitted (Unix seconds).
     #[serde(default, deserialize_with = "i64_any")]
     pub submit_audit_time: i64,
-}
-
-impl LatestAuditStatus {
-    /// The state.
-    pub fn state(&self) -> AuditState {
-        AuditState::of(self.status)
-    }
-
-    /// The rejection's screenshot media ids, from whichever spelling carries them.
-    pub fn screenshots(&self) -> Vec<String> {
-        media_ids(&self.screenshot, &self.screen_shot)
-    }
 }
 endpoint!(GetLatestAuditStatus, "/wxa/get_latest_auditstatus", Get, Authorizer, false, LatestAuditStatus);
 
@@ -464,17 +442,30 @@ mod tests {
         sent.is("GET", "/wxa/get_latest_auditstatus?access_token=TOKEN", "");
         let latest = answer.unwrap();
         assert_eq!(
-            (latest.auditid, latest.state(), latest.user_version.as_str()),
+            (latest.auditid, latest.audit.state(), latest.user_version.as_str()),
             (552_341_087, AuditState::Rejected, "2.4.0")
         );
-        assert_eq!(latest.screenshots(), ["mid1", "mid2"]);
+        assert_eq!(latest.audit.reason, "类目与页面内容不符");
+        assert_eq!(latest.audit.screenshots(), ["mid1", "mid2"]);
         assert_eq!(latest.submit_audit_time, 1_717_200_000);
         let documented: LatestAuditStatus = serde_json::from_str(
             r#"{"errcode":0,"auditid":"552341089","status":2,"screenshot":"","user_version":"2.5.0","submit_audit_time":"1717200001"}"#,
         )
         .unwrap();
-        assert_eq!((documented.auditid, documented.state()), (552_341_089, AuditState::InReview));
-        assert!(documented.screenshots().is_empty());
+        assert_eq!((documented.auditid, documented.audit.state()), (552_341_089, AuditState::InReview));
+        assert!(documented.audit.screenshots().is_empty());
+        // Every spelling of the screenshots reaches the shared part, as on `get_auditstatus`.
+        for (answer, shots) in [
+            (r#"{"errcode":0,"auditid":1,"status":1,"screenshot":"a|b"}"#, vec!["a", "b"]),
+            (r#"{"errcode":0,"auditid":1,"status":1,"screen_shot":"c|"}"#, vec!["c"]),
+            (r#"{"errcode":0,"auditid":1,"status":"1","screenshot":"d","ScreenShot":"e"}"#, vec!["d"]),
+        ] {
+            let latest: LatestAuditStatus = serde_json::from_str(answer).unwrap();
+            assert_eq!(latest.audit.state(), AuditState::Rejected, "{answer}");
+            assert_eq!(latest.audit.screenshots(), shots, "{answer}");
+        }
+        // No status is not "approved" here either.
+        assert!(serde_json::from_str::<LatestAuditStatus>(r#"{"errcode":0,"auditid":1}"#).is_err());
         assert_eq!(AuditState::of(0), AuditState::Approved);
         assert_eq!(AuditState::of(3), AuditState::Withdrawn);
         assert_eq!(AuditState::of(9), AuditState::Other(9));

@@ -98,7 +98,7 @@ async fn the_typed_client_takes_a_mini_program_live_on_the_simulator() {
     )
     .await;
     let latest = client.call(at, &GetLatestAuditStatus::default()).await.unwrap();
-    assert_eq!((latest.auditid, latest.screenshots()), (auditid, vec!["a".to_string(), "b".to_string()]));
+    assert_eq!((latest.auditid, latest.audit.screenshots()), (auditid, vec!["a".to_string(), "b".to_string()]));
 
     let auditid = client.call(at, &submit).await.unwrap().auditid;
     sim.control("/__sim/code_audit", json!({"appid": MP_CONFIGURED, "result": "approve"})).await;
