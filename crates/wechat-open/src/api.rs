@@ -82,6 +82,19 @@ macro_rules! endpoint {
             }
         }
     };
+    ($req:ty, $path:literal, $method:ident, $token:ident, $changes:literal, $resp:ty, refusal_detail = $detail:path) => {
+        impl $crate::api::Endpoint for $req {
+            const PATH: &'static str = $path;
+            const METHOD: $crate::api::Method = $crate::api::Method::$method;
+            const TOKEN: $crate::TokenKind = $crate::TokenKind::$token;
+            const CHANGES_STATE: bool = $changes;
+            type Response = $resp;
+
+            fn refusal_detail(body: &[u8]) -> Option<String> {
+                $detail(body)
+            }
+        }
+    };
 }
 pub(crate) use endpoint;
 

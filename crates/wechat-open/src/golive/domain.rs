@@ -146,34 +146,30 @@ impl DomainsSet {
     }
 }
 
-impl crate::api::Endpoint for ModifyDomain {
-    const PATH: &'static str = "/wxa/modify_domain";
-    const METHOD: crate::api::Method = crate::api::Method::Post;
-    const TOKEN: crate::TokenKind = crate::TokenKind::Authorizer;
-    const CHANGES_STATE: bool = true;
-    type Response = DomainsSet;
-
-    fn refusal_detail(body: &[u8]) -> Option<String> {
-        DomainsSet::refused_in(body)
-    }
-}
+endpoint!(
+    ModifyDomain,
+    "/wxa/modify_domain",
+    Post,
+    Authorizer,
+    true,
+    DomainsSet,
+    refusal_detail = DomainsSet::refused_in
+);
 
 /// `POST /wxa/modify_domain_directly` (method two): the same body and answer as
 /// [`ModifyDomain`], without the platform's list.
 #[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct ModifyDomainDirectly(pub ModifyDomain);
-impl crate::api::Endpoint for ModifyDomainDirectly {
-    const PATH: &'static str = "/wxa/modify_domain_directly";
-    const METHOD: crate::api::Method = crate::api::Method::Post;
-    const TOKEN: crate::TokenKind = crate::TokenKind::Authorizer;
-    const CHANGES_STATE: bool = true;
-    type Response = DomainsSet;
-
-    fn refusal_detail(body: &[u8]) -> Option<String> {
-        DomainsSet::refused_in(body)
-    }
-}
+endpoint!(
+    ModifyDomainDirectly,
+    "/wxa/modify_domain_directly",
+    Post,
+    Authorizer,
+    true,
+    DomainsSet,
+    refusal_detail = DomainsSet::refused_in
+);
 
 /// `POST /wxa/setwebviewdomain` (method one): the business domains for `web-view`
 /// (`https://` URLs, no port). Without an action WeChat adds every business domain the
@@ -476,6 +472,18 @@ mod tests {
             serde_json::json!({"action":"add","requestdomain":[],"wsrequestdomain":[],"uploaddomain":["https://u.cn"],
                                "downloaddomain":[],"udpdomain":[],"tcpdomain":[]})
         );
+        // Its refusals name their domains in the error as method one's do.
+        let (answer, _) = exchange(
+            &ModifyDomainDirectly(ModifyDomain::change(DomainAction::Set, ServerDomains::default())),
+            r#"{"errcode":85301,"errmsg":"invalid domain","invalid_uploaddomain":["https://u.cn"]}"#,
+        )
+        .await;
+        match answer.unwrap_err() {
+            crate::ApiError::WeChat { code: 85301, message, .. } => {
+                assert_eq!(message, "invalid domain (invalid_uploaddomain: https://u.cn)")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]
