@@ -96,6 +96,11 @@ fn vm_hwm_kib(pid: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Now, in Unix milliseconds (the clock of the call log's `at_ms`).
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -257,6 +262,20 @@ impl Sim {
             s.last_ms = s.last_ms.max(at);
         })?;
         Ok(s)
+    }
+
+    /// CPU time (user + sys) the simulator's process has used so far, from `/proc/PID/stat`.
+    fn cpu(&self) -> Res<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // Fields after the command name (which may hold spaces, so split after its `)`):
+        // utime and stime are the 12th and 13th, in clock ticks.
+        let rest = stat.rsplit_once(')').ok_or("odd /proc/PID/stat")?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11).ok_or("no utime")?.parse::<u64>()? + fields.get(12).ok_or("no stime")?.parse::<u64>()?;
+        // SAFETY: sysconf only reads a configuration value.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Ok(Duration::from_micros(ticks * 1_000_000 / per_second))
     }
 
     fn clear_calls(&self) -> Res<()> {
@@ -470,7 +489,9 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
     let imp = sc.import_tokens(&sim)?;
     sc.job(1_000_000, 1_000_000, 64)?;
     println!("\n(a) {rows} rows (signature only); tokens import took {:.1} s", secs(imp.wall));
+    let (sim_cpu_before, started_ms) = (sim.cpu()?, unix_ms());
     let (first, summary_calls) = sc.run_job(&sim, "first", Duration::from_secs(3600))?;
+    let (sim_cpu, ended_ms) = (sim.cpu()? - sim_cpu_before, unix_ms());
     let first_calls = sim.call_stats()?;
     println!(
         "    first run: {} calls ({summary_calls} in summary.json) in {:.1} s wall = {:.0} calls/s ({:.0} calls/s \
@@ -485,6 +506,15 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
         mb(first.peak_kib()),
         first.maxrss_kib,
         first.hwm_kib
+    );
+    println!(
+        "    of its wall: {:.2} s before the first call, {:.2} s after the last; the simulator's CPU {:.1} s = {:.1} µs \
+         a call, its peak RSS {:.1} MB",
+        first_calls.first_ms.saturating_sub(started_ms) as f64 / 1000.0,
+        ended_ms.saturating_sub(first_calls.last_ms) as f64 / 1000.0,
+        secs(sim_cpu),
+        secs(sim_cpu) * 1e6 / first_calls.calls.max(1) as f64,
+        mb(vm_hwm_kib(&sim.child.id().to_string()).unwrap_or(0))
     );
     if first_calls.calls != summary_calls {
         return Err(

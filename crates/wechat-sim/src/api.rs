@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::calllog::{redact, CallRecord};
+use super::calllog::{raw, redact, CallRecord};
 use super::conn::ConnKill;
 use super::faults::{Fault, FaultKind};
 use super::state::{now_ms, Owner, State};
@@ -403,6 +403,20 @@ async fn read_upload(query: &HashMap<String, String>, req: Request, file_field: 
     Input { json: bad.map_or(Ok(Value::Null), Err), upload: Some(upload), logged }
 }
 
+/// A method's name as the call log keeps it.
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        _ => "OTHER",
+    }
+}
+
 /// The one handler behind every API path.
 pub(super) async fn serve_api(
     AxState(shared): AxState<Arc<Shared>>,
@@ -430,10 +444,10 @@ pub(super) async fn serve_api(
     let mut rec = CallRecord {
         seq: 0,
         at_ms,
-        method: method.to_string(),
-        path: path.clone(),
-        appid: appid.clone(),
-        body: input.logged.clone(),
+        method: method_name(&method),
+        path: shared.lock_log().path(&path),
+        appid: appid.as_deref().map(Box::from),
+        body: raw(&input.logged),
         errcode: None,
         http_status: None,
         fault: fault.as_ref().map(|f| f.kind.name()),

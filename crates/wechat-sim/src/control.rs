@@ -64,7 +64,8 @@ macro_rules! parse_or_return {
 }
 
 pub(super) async fn get_calls(AxState(sh): Sh) -> Response {
-    Json(&sh.lock_log().calls).into_response()
+    let calls = sh.lock_log().snapshot();
+    Json(calls).into_response()
 }
 
 pub(super) async fn clear_calls(AxState(sh): Sh) -> Response {
