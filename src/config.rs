@@ -50,7 +50,8 @@ pub struct JobFile {
     pub golive: GoLiveDefaults,
 }
 
-/// Pacing limits: calls per second and per minute, each at burst 1 (see `wechat_open::pacing`).
+/// Pacing limits: calls per second and per minute, each at burst 1 but a high limit for all
+/// APIs together, whose calls go in steps of at most 50 ms (see `wechat_open::pacing`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
