@@ -491,7 +491,7 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
     println!("\n(a) {rows} rows (signature only); tokens import took {:.1} s", secs(imp.wall));
     let (sim_cpu_before, started_ms) = (sim.cpu()?, unix_ms());
     let (first, summary_calls) = sc.run_job(&sim, "first", Duration::from_secs(3600))?;
-    let (sim_cpu, ended_ms) = (sim.cpu()? - sim_cpu_before, unix_ms());
+    let (sim_cpu, ended_ms) = (sim.cpu()?.saturating_sub(sim_cpu_before), unix_ms());
     let first_calls = sim.call_stats()?;
     println!(
         "    first run: {} calls ({summary_calls} in summary.json) in {:.1} s wall = {:.0} calls/s ({:.0} calls/s \
