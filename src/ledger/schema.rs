@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub(super) const VERSION: i64 = 10;
+pub(super) const VERSION: i64 = 11;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -270,6 +270,25 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN steps TEXT;
     ALTER TABLE rows DROP COLUMN last_run;
     "#,
+    // 11: what lets the prune at the end of every run (upkeep.rs) read only the events it
+    // deletes, without an index on their time (which cost every event a second B-tree
+    // insert, half again the cost of writing it): the newest time among the events written
+    // in order (`events_clock`, one row), and the events written more than
+    // `events::ORDER_SLACK_MS` (600000, ten minutes) older than it (`events_late`: a clock
+    // set back, a run's batch written after `serve`'s newer calls). The events already
+    // written are sorted into the two here.
+    r#"
+    CREATE TABLE events_clock (
+        id        INTEGER PRIMARY KEY CHECK (id = 1),
+        newest_ms INTEGER NOT NULL
+    );
+    CREATE TABLE events_late (id INTEGER PRIMARY KEY);
+    INSERT INTO events_late (id)
+        SELECT id FROM (SELECT id, at_ms, max(at_ms) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING
+                                                           AND 1 PRECEDING) AS newest FROM events)
+         WHERE at_ms < newest - 600000;
+    INSERT INTO events_clock (id, newest_ms) SELECT 1, max(at_ms) FROM events HAVING count(*) > 0;
+    "#,
 ];
 
 /// Brings the schema up to [`VERSION`].
@@ -521,6 +540,46 @@ mod tests {
         assert_eq!(tokens, [("a".into(), Some(5000)), ("c".into(), None)]);
         let tried: Option<i64> = conn.query_row("SELECT tried_at FROM steps", [], |r| r.get(0)).unwrap();
         assert_eq!(tried, None);
+    }
+
+    /// The events already written are sorted as `record_calls` sorts new ones: late when more
+    /// than the slack older than the newest written before them in order.
+    #[test]
+    fn upgrading_to_version_11_lists_the_late_events() {
+        assert!(MIGRATIONS[10].contains(&format!("newest - {}", super::super::events::ORDER_SLACK_MS)));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v10.db");
+        let hour = 3_600_000;
+        let t = 1_800_000_000_000;
+        {
+            let conn = Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..10] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 10).unwrap();
+            for at in [t, t + hour, t - 1000, t + hour - 1000, t + 2 * hour, t + hour + 1] {
+                conn.execute("INSERT INTO events (at_ms, api, duration_ms, outcome) VALUES (?1, '/x', 1, 'ok')", [at])
+                    .unwrap();
+            }
+        }
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, "v10.db").unwrap();
+        let late: Vec<i64> = conn
+            .prepare("SELECT id FROM events_late")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(late, [3, 6]);
+        let newest: i64 = conn.query_row("SELECT newest_ms FROM events_clock", [], |r| r.get(0)).unwrap();
+        assert_eq!(newest, t + 2 * hour);
+        // An empty log has no newest time yet.
+        let empty = dir.path().join("empty.db");
+        let mut conn = Connection::open(&empty).unwrap();
+        migrate(&mut conn, "empty.db").unwrap();
+        let rows: i64 = conn.query_row("SELECT count(*) FROM events_clock", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 0);
     }
 
     #[test]

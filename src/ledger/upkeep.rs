@@ -5,17 +5,26 @@
 //!
 //! An event's age is measured by its own time (`at_ms`, when the call ended, in UTC
 //! milliseconds as stored): an event is pruned when it is older than the setting, and one
-//! exactly that old is kept. Only old events are deleted, so a prune never touches what
-//! another process (`serve`) is writing at the same time.
+//! exactly that old is kept, whatever order the events came in (a clock set back, a run's
+//! batch written after `serve`'s newer calls). A prune reads about what it deletes, not the
+//! whole log, and without an index on the time, which would cost every event written: the
+//! events written in order (`events.rs`) are read up to an id found by binary search, whose
+//! events are less than twice the slack past the cutoff, and the few written late are
+//! listed. Only old events are deleted, so a prune never touches what another process
+//! (`serve`) is writing at the same time.
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection};
 
+use super::events::{first_in_order_at, ORDER_SLACK_MS};
 use super::{Ledger, LedgerError};
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The prune of the events in order: those before an id, as old as they are.
+const PRUNE_IN_ORDER: &str = "DELETE FROM events WHERE id < ?1 AND at_ms < ?2";
 
 /// The oldest event time kept when the log is pruned to `keep_days` at `now_ms`.
 fn events_cutoff(keep_days: u32, now_ms: i64) -> i64 {
@@ -28,8 +37,21 @@ impl Ledger {
     pub async fn prune_events(&self, keep_days: u32, now_ms: i64) -> Result<u64, LedgerError> {
         let cutoff = events_cutoff(keep_days, now_ms);
         self.call(move |c| {
-            let deleted = c.prepare_cached("DELETE FROM events WHERE at_ms < ?1")?.execute([cutoff])?;
-            Ok(deleted as u64)
+            super::atomic(c, |c| {
+                // Every event written in order from `bound` on is at or after `cutoff` (kept);
+                // the ones before it are less than twice the slack past it, or older.
+                let bound = first_in_order_at(c, cutoff.saturating_add(ORDER_SLACK_MS))?;
+                let in_order = c.prepare_cached(PRUNE_IN_ORDER)?.execute(params![bound, cutoff])?;
+                let late = c
+                    .prepare_cached("DELETE FROM events WHERE id IN (SELECT id FROM events_late) AND at_ms < ?1")?
+                    .execute([cutoff])?;
+                // A deleted event's id can be given again (when the newest went): none stays listed.
+                c.prepare_cached(
+                    "DELETE FROM events_late WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.id = events_late.id)",
+                )?
+                .execute([])?;
+                Ok((in_order + late) as u64)
+            })
         })
         .await
     }
@@ -71,13 +93,8 @@ mod tests {
             .unwrap()
     }
 
-    #[tokio::test]
-    async fn an_event_exactly_as_old_as_the_setting_is_kept_and_an_older_one_pruned() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
-        let now = 1_800_000_000_000;
-        let cutoff = now - 7 * DAY_MS;
-        let times = [cutoff - 8 * DAY_MS, cutoff - 1, cutoff, cutoff + 1, now - 1, now, now + 5];
+    /// Writes events at `times`, in that order (their ids grow in it).
+    async fn record(ledger: &Ledger, times: &[i64]) {
         let events = times
             .iter()
             .map(|&at_ms| super::super::CallEvent {
@@ -92,10 +109,102 @@ mod tests {
             .collect();
         ledger.record_calls(events);
         ledger.flush().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_event_exactly_as_old_as_the_setting_is_kept_and_an_older_one_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let now = 1_800_000_000_000;
+        let cutoff = now - 7 * DAY_MS;
+        record(&ledger, &[cutoff - 8 * DAY_MS, cutoff - 1, cutoff, cutoff + 1, now - 1, now, now + 5]).await;
         assert_eq!(ledger.prune_events(7, now).await.unwrap(), 2);
         assert_eq!(event_times(&ledger).await, [cutoff, cutoff + 1, now - 1, now, now + 5]);
         // Nothing more to prune at the same time.
         assert_eq!(ledger.prune_events(7, now).await.unwrap(), 0);
+    }
+
+    async fn by_id(ledger: &Ledger, table: &'static str) -> Vec<i64> {
+        ledger
+            .call(move |c| {
+                let column = if table == "events" { "at_ms" } else { "id" };
+                let mut stmt = c.prepare(&format!("SELECT {column} FROM {table} ORDER BY id"))?;
+                let values = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(values)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// The log's order is not its time's: a clock that ran a year ahead and was set back.
+    /// Every old event goes, wherever it is in the log, and every young one stays; the late
+    /// ones deleted are no longer listed.
+    #[tokio::test]
+    async fn a_clock_set_back_still_prunes_every_old_event_and_only_those() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let now = 1_800_000_000_000;
+        let cutoff = now - 7 * DAY_MS;
+        let year = 365 * DAY_MS;
+        let written = [cutoff - 2, cutoff + 1, now + year, cutoff - 1, cutoff, cutoff - 3 * DAY_MS, now, cutoff - 5];
+        record(&ledger, &written).await;
+        assert_eq!(by_id(&ledger, "events_late").await, [4, 5, 6, 7, 8], "every event after the year ahead is late");
+        assert_eq!(ledger.prune_events(7, now).await.unwrap(), 4);
+        assert_eq!(by_id(&ledger, "events").await, [cutoff + 1, now + year, cutoff, now]);
+        assert_eq!(by_id(&ledger, "events_late").await, [5, 7]);
+        // The year passes: the clock is back in order with the newest event.
+        let later = now + year + 7 * DAY_MS;
+        record(&ledger, &[later]).await;
+        assert_eq!(by_id(&ledger, "events_late").await, [5, 7]);
+        assert_eq!(ledger.prune_events(7, later).await.unwrap(), 3);
+        assert_eq!(by_id(&ledger, "events").await, [now + year, later]);
+        assert!(by_id(&ledger, "events_late").await.is_empty());
+    }
+
+    /// Within the slack, out of order is in order (calls that ended while others were being
+    /// written, two processes' batches): not listed, and pruned all the same, on both sides of
+    /// the cutoff, wherever the binary search lands.
+    #[tokio::test]
+    async fn events_a_little_out_of_order_are_pruned_by_their_own_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let now = 1_800_000_000_000;
+        let cutoff = now - 7 * DAY_MS;
+        let minute = 60_000;
+        let mut written = Vec::new();
+        for i in -40..40 {
+            // Each pair a few minutes apart, the second written first.
+            written.extend([cutoff + i * minute + 3 * minute, cutoff + i * minute - 4 * minute]);
+        }
+        record(&ledger, &written).await;
+        assert!(by_id(&ledger, "events_late").await.is_empty());
+        let old = written.iter().filter(|&&t| t < cutoff).count() as u64;
+        assert_eq!(ledger.prune_events(7, now).await.unwrap(), old);
+        let mut kept: Vec<i64> = written.iter().copied().filter(|&t| t >= cutoff).collect();
+        assert_eq!(by_id(&ledger, "events").await, kept);
+        // Nothing more at the same time; an empty log prunes nothing.
+        assert_eq!(ledger.prune_events(7, now).await.unwrap(), 0);
+        assert_eq!(ledger.prune_events(7, now + DAY_MS * 30).await.unwrap(), kept.len() as u64);
+        kept.clear();
+        assert_eq!(by_id(&ledger, "events").await, kept);
+        assert_eq!(ledger.prune_events(7, now).await.unwrap(), 0);
+    }
+
+    /// The prune of the events in order reads a range of ids, not the whole log (which cost
+    /// half a second at the end of a million-row resume).
+    #[tokio::test]
+    async fn the_prune_reads_a_range_of_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let plan: Vec<String> = ledger
+            .call(|c| {
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {PRUNE_IN_ORDER}"))?;
+                let plan = stmt.query_map([0, 0], |r| r.get(3))?.collect::<Result<_, _>>()?;
+                Ok(plan)
+            })
+            .await
+            .unwrap();
+        assert_eq!(plan, ["SEARCH events USING INTEGER PRIMARY KEY (rowid<?)"]);
     }
 
     #[test]
