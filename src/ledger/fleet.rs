@@ -227,8 +227,11 @@ impl FleetReader {
     /// The smallest id of an event at or after `at_ms`, by binary search on `id` (the event
     /// log has no index on its time; `id` is its key and grows with it, roughly).
     fn first_event_near(&self, at_ms: i64) -> Result<i64, LedgerError> {
+        // Two subqueries: `min(id), max(id)` in one would read every row to find them.
         let bounds: (Option<i64>, Option<i64>) =
-            self.conn.query_row("SELECT min(id), max(id) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            self.conn.query_row("SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let (Some(mut lo), Some(max)) = bounds else { return Ok(1) };
         let mut hi = max + 1;
         let mut stmt = self.conn.prepare_cached("SELECT id, at_ms FROM events WHERE id >= ?1 ORDER BY id LIMIT 1")?;
