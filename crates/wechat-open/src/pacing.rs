@@ -1,13 +1,15 @@
 //! Pacing: every call waits its turn under the job's limits (DESIGN §2) — calls per minute
 //! per API path, calls per second per appid, then calls per second for all APIs together —
 //! smooth (burst 1: calls of one limit at least `1 / rate` apart, never n at once at the start
-//! of a second). The one exception is the limit for all APIs together when it is high: its
-//! calls go in steps of about [`PACING_STEP`] (at 100 calls/s, 5 every 50 ms), each step
-//! taking as many calls as `1 / rate` spacing would have let go in it, so that no window of a
-//! second holds more than the limit. A process woken once for five calls spends far less
-//! CPU than one woken five times (at 100 calls/s with WeChat's ~50 ms latency each wake-up
-//! costs more than the call's own work), and the limits WeChat enforces — per API path, per
-//! account — keep burst 1.
+//! of a second). The one exception is the limit for all APIs together at a middling rate:
+//! its calls go in groups of up to [`MAX_GROUP`] at steps 1–50 ms apart ([`PACING_STEP`]; at
+//! 100 calls/s, 5 every 50 ms), each step taking as many calls as `1 / rate` spacing would
+//! have let go in it, so that no window of a second holds more than the limit. A process
+//! woken once for five calls spends far less CPU than one woken five times (at 100 calls/s
+//! with WeChat's ~50 ms latency each wake-up costs more than the call's own work); above a
+//! few thousand calls a second the steps would be closer than the timer's 1 ms, which wakes
+//! such calls together anyway. The limits WeChat enforces — per API path, per account —
+//! keep burst 1.
 //!
 //! Each limit hands out slots as tickets (`Spacing`): a call that asks takes the next free
 //! slot and sleeps until it, so tasks waiting for a limit are served first come, first served,
@@ -90,9 +92,16 @@ fn quota_key(appid: Option<&str>, path: &str) -> String {
     }
 }
 
-/// How far apart the steps of the limit for all APIs together are at most, when its calls
-/// are closer than that (see the module doc).
+/// The most calls of the limit for all APIs together that go at one step.
+pub const MAX_GROUP: u32 = 5;
+
+/// How far apart those steps are at most: a call waits at most this much longer than at
+/// burst 1.
 pub const PACING_STEP: Duration = Duration::from_millis(50);
+
+/// How close those steps are at least: closer than the timer's resolution, calls wake
+/// together without them.
+const MIN_STEP: Duration = Duration::from_millis(1);
 
 /// One limit at burst 1: calls at least `spacing` apart, each given the next free slot in the
 /// order it asked (a ticket), so those that must wait go in the order they came. A grouped
@@ -118,18 +127,17 @@ impl Spacing {
         (n > 0).then(|| Spacing::new(period / n))
     }
 
-    /// Calls at most `n` per `period`, in steps no further apart than [`PACING_STEP`]: each
-    /// step lets `b` calls go, `b` the largest divisor of `n` whose steps are that close (1
-    /// when `1 / rate` is already longer), every `period × b / n`. Slots are at least
-    /// `spacing` apart, so a step takes at most `b` of them, and any window of `period` holds
-    /// `n / b` steps: never more than `n` calls.
+    /// Calls at most `n` per `period`, in groups: each step lets `b` calls go, every
+    /// `period × b / n`, `b` the largest divisor of `n` up to [`MAX_GROUP`] whose steps are
+    /// between [`MIN_STEP`] and [`PACING_STEP`] apart (burst 1 when there is none). Slots are
+    /// at least `spacing` apart, so a step takes at most `b` of them, and any window of
+    /// `period` holds `n / b` steps: never more than `n` calls.
     fn grouped(n: u32, period: Duration) -> Option<Spacing> {
         let mut limit = Spacing::per(n, period)?;
-        let (n, period) = (u128::from(n), period.as_nanos());
-        let most = (n * PACING_STEP.as_nanos() / period.max(1)).clamp(1, n);
-        let batch = (1..=most).rev().find(|b| n % b == 0).unwrap_or(1);
-        if batch > 1 {
-            limit.step = u64::try_from((period * batch).div_ceil(n)).unwrap_or(u64::MAX).max(limit.spacing);
+        let step = |b: u32| (period.as_nanos() * u128::from(b)).div_ceil(u128::from(n));
+        let fits = |b: u32| (MIN_STEP.as_nanos()..=PACING_STEP.as_nanos()).contains(&step(b));
+        if let Some(b) = (2..=MAX_GROUP).rev().find(|&b| n.is_multiple_of(b) && fits(b)) {
+            limit.step = u64::try_from(step(b)).unwrap_or(u64::MAX).max(limit.spacing);
         }
         Some(limit)
     }
@@ -467,9 +475,9 @@ mod tests {
             v
         };
         assert_eq!(by_time(served), by_time(expected));
-        // The step is the largest divisor of the rate that keeps steps ≤ 50 ms apart: 70/s
-        // goes 2 every 1/35 s (not 3, which would put 72 into some second); 97/s, a prime,
-        // and anything up to 39/s keep burst 1.
+        // The group is the largest divisor of the rate up to 5 whose steps are 1–50 ms apart:
+        // 70/s goes 2 every 1/35 s (not 3, which would put 72 into some second); 97/s, a
+        // prime, anything up to 39/s, and rates whose steps would be under 1 ms keep burst 1.
         let step = |n: u32| {
             let s = Spacing::grouped(n, Duration::from_secs(1)).unwrap();
             (s.step / s.spacing, s.step)
@@ -479,14 +487,15 @@ mod tests {
         assert_eq!(step(97), (1, 10_309_278));
         assert_eq!(step(39), (1, 25_641_025));
         assert_eq!(step(50), (2, 40_000_000));
-        assert_eq!(step(1_000_000), (50_000, 50_000_000));
+        assert_eq!(step(1000), (5, 5_000_000));
+        assert_eq!(step(1_000_000), (1, 1000));
     }
 
     #[test]
     fn a_grouped_limit_never_puts_more_than_its_rate_into_a_second() {
         // Callers arriving at odd times, some together, some after a lull; every window of a
         // second that starts at a call holds at most the limit.
-        for n in [50u32, 70, 100, 250] {
+        for n in [40u32, 50, 70, 100, 250, 1000] {
             let limit = Spacing::grouped(n, Duration::from_secs(1)).unwrap();
             let start = limit.origin;
             let mut went = Vec::new();
