@@ -28,7 +28,7 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
     let api = ctx.api(None, &ledger, None, Default::default()).await?;
     let candidates = match args.appid {
         Some(appid) => vec![appid],
-        None => api.stored_authorizers().await?,
+        None => api.stored_authorizers(crate::wechat::categories::MAX_TRIES).await?,
     };
     if candidates.is_empty() {
         return Err(usage("no authorizer refresh token is stored: give --appid, after `wxprov tokens import`"));

@@ -139,21 +139,24 @@ pub(super) async fn read<'a>(api: &Api, golive: &'a GoLiveRows) -> anyhow::Resul
 /// platform): the first go-live row's with a stored token, else any stored one, else the
 /// first go-live row's (a token helper may have it).
 async fn quota_reader(api: &Api, golive: &GoLiveRows) -> anyhow::Result<Option<String>> {
-    let stored = api.stored_authorizers().await?;
-    let known: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
-    let (mut first, mut first_stored) = (None, None);
-    for row in golive.each()? {
+    /// Go-live rows looked up in the ledger at a time.
+    const BATCH: usize = 512;
+    let (mut first, mut batch) = (None, Vec::with_capacity(BATCH));
+    let mut rows = golive.each()?.peekable();
+    while let Some(row) = rows.next() {
         let (_, _, appid) = row?;
-        if appid.is_empty() {
-            continue;
+        if !appid.is_empty() {
+            first.get_or_insert_with(|| appid.clone());
+            batch.push(appid);
         }
-        if known.contains(appid.as_str()) {
-            first_stored = Some(appid);
-            break;
+        if batch.len() == BATCH || (rows.peek().is_none() && !batch.is_empty()) {
+            let held = api.ledger.refreshable_of(std::mem::take(&mut batch)).await?;
+            if let Some(appid) = held.into_iter().next() {
+                return Ok(Some(appid));
+            }
         }
-        first.get_or_insert(appid);
     }
-    Ok(first_stored.or_else(|| stored.first().cloned()).or(first))
+    Ok(api.stored_authorizers(1).await?.into_iter().next().or(first))
 }
 
 impl GoLiveInfo<'_> {

@@ -189,6 +189,37 @@ impl Ledger {
         .await
     }
 
+    /// Up to `limit` authorizers whose refresh token the ledger holds, in appid order.
+    pub async fn refreshable_authorizers(&self, limit: usize) -> Result<Vec<String>, LedgerError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT appid FROM tokens WHERE kind = 'authorizer' AND refresh_token IS NOT NULL
+                 ORDER BY appid LIMIT ?1",
+            )?;
+            let appids = stmt.query_map([limit], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+            Ok(appids)
+        })
+        .await
+    }
+
+    /// Those of `appids` whose refresh token the ledger holds, in the order given, in one read.
+    pub async fn refreshable_of(&self, appids: Vec<String>) -> Result<Vec<String>, LedgerError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT 1 FROM tokens WHERE appid = ?1 AND kind = 'authorizer' AND refresh_token IS NOT NULL",
+            )?;
+            let mut held = Vec::new();
+            for appid in appids {
+                if stmt.exists([&appid])? {
+                    held.push(appid);
+                }
+            }
+            Ok(held)
+        })
+        .await
+    }
+
     /// Every stored token row, for `tokens list`.
     pub async fn token_rows(&self) -> Result<Vec<TokenRow>, LedgerError> {
         self.call(|c| {
@@ -356,5 +387,26 @@ mod tests {
         let rows = ledger.token_rows().await.unwrap();
         assert_eq!(rows.len(), 1);
         assert!(rows[0].has_refresh_token);
+    }
+
+    #[tokio::test]
+    async fn finds_authorizers_it_can_refresh_without_reading_every_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        for appid in ["wx0000000000000003", "wx0000000000000001", "wx0000000000000002"] {
+            ledger.put_refresh_token(appid, &Secret::new("r"), "import").await.unwrap();
+        }
+        // An access token alone (the component's, or an authorizer's from a token helper) is
+        // not a refresh token.
+        let t = Secret::new("a");
+        ledger.put_access_token("wx0000000000000009", TokenKind::Authorizer, &t, 100, None).await.unwrap();
+        ledger.put_access_token("wxcomponent0000001", TokenKind::Component, &t, 100, None).await.unwrap();
+        assert_eq!(ledger.refreshable_authorizers(2).await.unwrap(), ["wx0000000000000001", "wx0000000000000002"]);
+        assert_eq!(ledger.refreshable_authorizers(10).await.unwrap().len(), 3);
+        let asked = ["wx0000000000000009", "wx0000000000000003", "wx0000000000000007", "wx0000000000000001"];
+        assert_eq!(
+            ledger.refreshable_of(asked.map(String::from).to_vec()).await.unwrap(),
+            ["wx0000000000000003", "wx0000000000000001"]
+        );
     }
 }

@@ -297,7 +297,7 @@ async fn category_tree(api: &Api, manifest: &Manifest) -> anyhow::Result<KnownTr
     if !manifest.columns().has(Column::Categories) {
         return Ok(KnownTree::Absent);
     }
-    let candidates = api.stored_authorizers().await?;
+    let candidates = api.stored_authorizers(crate::wechat::categories::MAX_TRIES).await?;
     Ok(match api.all_categories_any(&candidates).await {
         Ok(tree) => KnownTree::Known(CategoryTree::new(tree)),
         Err(e) => {

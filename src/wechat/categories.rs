@@ -45,7 +45,7 @@ impl Api {
 }
 
 /// How many stored authorizers are tried when none is named.
-const MAX_TRIES: usize = 10;
+pub const MAX_TRIES: usize = 10;
 
 impl Api {
     /// The category tree, fetched with the first of `candidates` allowed to read it (an
@@ -69,15 +69,9 @@ impl Api {
         Err(last)
     }
 
-    /// Authorizers whose refresh token the ledger holds, to read shared data with.
-    pub async fn stored_authorizers(&self) -> Result<Vec<String>, crate::ledger::LedgerError> {
-        Ok(self
-            .ledger
-            .token_rows()
-            .await?
-            .into_iter()
-            .filter(|r| r.kind == "authorizer" && r.has_refresh_token)
-            .map(|r| r.appid)
-            .collect())
+    /// Up to `limit` authorizers whose refresh token the ledger holds, to read shared data
+    /// with: the first few of the fleet, never the whole token table.
+    pub async fn stored_authorizers(&self, limit: usize) -> Result<Vec<String>, crate::ledger::LedgerError> {
+        self.ledger.refreshable_authorizers(limit).await
     }
 }
