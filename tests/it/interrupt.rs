@@ -13,11 +13,12 @@ use crate::run::{job, read_csv};
 
 const NOT_FINISHED: &str = "not finished: the run was interrupted; the next run continues from here";
 
-/// A slow run: `n` rows of signature and avatar changes, two at a time, every call 300 ms.
-fn slow_job(n: usize) -> (Sim, Workspace, Vec<String>) {
+/// A slow run: `n` rows of signature and avatar changes, two at a time, every call
+/// `latency_ms` long; the accounts' tokens recovered, the call log not cleared.
+pub fn slow_job(n: usize, latency_ms: u64) -> (Sim, Workspace, Vec<String>) {
     let mut fixture = example_fixture();
     let minis = extra_minis(&mut fixture, n);
-    let sim = Sim::with_fixture(fixture, &["--latency-ms", "300"]);
+    let sim = Sim::with_fixture(fixture, &["--latency-ms", &latency_ms.to_string()]);
     let ws = Workspace::new();
     let mut csv = "appid,signature,avatar\n".to_string();
     for (i, appid) in minis.iter().enumerate() {
@@ -79,7 +80,7 @@ fn beijing(secs: &str) -> String {
 
 #[test]
 fn sigterm_mid_run_writes_interrupted_reports_exits_143_and_the_rerun_loses_and_doubles_nothing() {
-    let (sim, ws, minis) = slow_job(12);
+    let (sim, ws, minis) = slow_job(12, 300);
     let (code, at_ms, output) = interrupt_run(&ws, &sim, 12, libc::SIGTERM);
     assert_eq!(code, 143, "{output}");
 
@@ -143,7 +144,7 @@ fn sigterm_mid_run_writes_interrupted_reports_exits_143_and_the_rerun_loses_and_
 
 #[test]
 fn sigint_mid_run_exits_130_with_interrupted_reports() {
-    let (sim, ws, minis) = slow_job(6);
+    let (sim, ws, minis) = slow_job(6, 300);
     let (code, _, output) = interrupt_run(&ws, &sim, 6, libc::SIGINT);
     assert_eq!(code, 130, "{output}");
     let summary = summary(&ws);

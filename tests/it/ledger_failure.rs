@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::crash::{extra_minis, repeats_after_effect, run_command};
-use crate::harness::{assert_no_secret, example_fixture, Sim, Workspace};
-use crate::run::{job, results};
+use crate::crash::{repeats_after_effect, run_command};
+use crate::harness::assert_no_secret;
+use crate::interrupt::slow_job;
+use crate::run::results;
 
 const HEADIMAGE: &str = "/cgi-bin/account/modifyheadimage";
 const SIGNATURE: &str = "/cgi-bin/account/modifysignature";
@@ -31,18 +32,7 @@ fn untimed(line: &str) -> (Option<i64>, String) {
 
 #[test]
 fn a_ledger_locked_past_the_busy_timeout_stops_the_run_and_the_next_run_resumes_without_a_repeat() {
-    let mut fixture = example_fixture();
-    let minis = extra_minis(&mut fixture, 12);
-    let sim = Sim::with_fixture(fixture, &["--latency-ms", "200"]);
-    let ws = Workspace::new();
-    let mut csv = "appid,signature,avatar\n".to_string();
-    for (i, appid) in minis.iter().enumerate() {
-        csv.push_str(&format!("{appid},第{i}家门店的功能介绍。,images/tiny.png\n"));
-    }
-    job(&ws, &csv);
-    let job_file = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
-    ws.write("job.toml", job_file.replace("concurrency = 8", "concurrency = 2"));
-    ws.test_on(&sim).args(["tokens", "recover"]).run();
+    let (sim, ws, minis) = slow_job(12, 200);
     sim.http_delete("/__sim/calls");
 
     // Run 1, until three rows have their avatar set (the second and last step of a row).
