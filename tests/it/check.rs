@@ -45,6 +45,11 @@ fn head(ws: &Workspace) -> String {
     )
 }
 
+/// `check`'s first three lines when the platform's credentials, ticket and whitelist are good.
+const PLATFORM_OK: &str = "ok    component credentials: WeChat issued a component token for the appid and app secret\n\
+    ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
+    ok    IP whitelist: WeChat answered api_component_token from this machine\n";
+
 const SHEET_AND_ACCOUNTS_OK: &str = "ok    sheet: 3 rows, all valid\n\
     ok    refresh tokens: each of the 3 accounts the rows act on has one\n\
     ok    permission sets: each of the 3 accounts granted the sets its steps need (3, 17, 30, 31)\n";
@@ -57,9 +62,7 @@ fn a_good_set_up_passes_and_the_next_check_uses_the_cached_component_token() {
     assert_eq!(
         first.stdout,
         format!(
-            "{}ok    component credentials: WeChat issued a component token for the appid and app secret\n\
-             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
-             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+            "{}{PLATFORM_OK}\
              {SHEET_AND_ACCOUNTS_OK}\n8 checks: 8 ok, 0 failed, 0 not checked\n",
             head(&ws)
         )
@@ -148,9 +151,7 @@ fn a_row_without_a_refresh_token_fails_and_unknown_permission_sets_are_not_passe
     assert_eq!(
         ran.stdout,
         format!(
-            "{}ok    component credentials: WeChat issued a component token for the appid and app secret\n\
-             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
-             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+            "{}{PLATFORM_OK}\
              ok    sheet: 3 rows, all valid\n\
              FAIL  refresh tokens: 1 of 3 accounts have none: {OA} (line 4, official account)\n      to fix: wxprov \
              holds no refresh token for this account. Run `wxprov tokens recover` (it lists every authorizer of the \
@@ -218,9 +219,7 @@ fn a_report_folder_that_cannot_be_made_fails_and_creates_nothing() {
             "ok    ledger: {} is writable\n\
              FAIL  report folder: blocker/reports cannot be created: blocker is not a folder\n      to fix: fix it, \
              or give another with --report-dir or the job file's `report_dir`\n\
-             ok    component credentials: WeChat issued a component token for the appid and app secret\n\
-             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
-             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+             {PLATFORM_OK}\
              {SHEET_AND_ACCOUNTS_OK}\n8 checks: 7 ok, 1 failed, 0 not checked\n",
             ws.ledger().display()
         )
@@ -477,9 +476,7 @@ fn a_large_sheet_is_checked_row_by_row_and_its_problems_come_in_line_order() {
     assert_eq!(
         ran.stdout,
         format!(
-            "{}ok    component credentials: WeChat issued a component token for the appid and app secret\n\
-             ok    verify ticket: WeChat accepted WXPROV_COMPONENT_VERIFY_TICKET\n\
-             ok    IP whitelist: WeChat answered api_component_token from this machine\n\
+            "{}{PLATFORM_OK}\
              skip  sheet: 5 of 12000 rows are invalid and not checked here (`wxprov plan JOB` says why)\n\
              FAIL  go-live: 3 rows go live (lines 2, 6000, 11990)\n      {}\n      {}\n      {}\n      \
              to fix: fix these cells (or the job's [golive] values they fall back to)\n\
