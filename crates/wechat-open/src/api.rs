@@ -61,28 +61,24 @@ pub trait Endpoint: Serialize + Send + Sync {
 
 macro_rules! endpoint {
     ($req:ty, $path:literal, $method:ident, $token:ident, $changes:literal, $resp:ty) => {
-        impl $crate::api::Endpoint for $req {
-            const PATH: &'static str = $path;
-            const METHOD: $crate::api::Method = $crate::api::Method::$method;
-            const TOKEN: $crate::TokenKind = $crate::TokenKind::$token;
-            const CHANGES_STATE: bool = $changes;
-            type Response = $resp;
-        }
+        $crate::api::endpoint!(@impl $req, $path, $method, $token, $changes, $resp, {});
     };
     ($req:ty, $path:literal, $method:ident, $token:ident, $changes:literal, $resp:ty, token_key = $key:literal) => {
-        impl $crate::api::Endpoint for $req {
-            const PATH: &'static str = $path;
-            const METHOD: $crate::api::Method = $crate::api::Method::$method;
-            const TOKEN: $crate::TokenKind = $crate::TokenKind::$token;
-            const CHANGES_STATE: bool = $changes;
-            type Response = $resp;
-
+        $crate::api::endpoint!(@impl $req, $path, $method, $token, $changes, $resp, {
             fn token_key() -> Option<&'static str> {
                 Some($key)
             }
-        }
+        });
     };
     ($req:ty, $path:literal, $method:ident, $token:ident, $changes:literal, $resp:ty, refusal_detail = $detail:path) => {
+        $crate::api::endpoint!(@impl $req, $path, $method, $token, $changes, $resp, {
+            fn refusal_detail(body: &[u8]) -> Option<String> {
+                $detail(body)
+            }
+        });
+    };
+    // The impl every form writes, with the form's own methods.
+    (@impl $req:ty, $path:literal, $method:ident, $token:ident, $changes:literal, $resp:ty, { $($extra:item)* }) => {
         impl $crate::api::Endpoint for $req {
             const PATH: &'static str = $path;
             const METHOD: $crate::api::Method = $crate::api::Method::$method;
@@ -90,9 +86,7 @@ macro_rules! endpoint {
             const CHANGES_STATE: bool = $changes;
             type Response = $resp;
 
-            fn refusal_detail(body: &[u8]) -> Option<String> {
-                $detail(body)
-            }
+            $($extra)*
         }
     };
 }
