@@ -448,6 +448,16 @@ fn adopt_identity(row: &mut Row, registered: &HashMap<String, String>, present: 
 const QUEUED: usize = 1024;
 const BATCH: usize = 256;
 
+/// How many batches are read from the ledger ahead of the rows at work.
+const LOOKAHEAD: usize = 2;
+
+/// A batch of verdicts and what the ledger holds of its valid rows: `items` has `None` for
+/// each valid row, whose [`Prepared`] is next in `prepared`.
+struct ReadBatch {
+    items: Vec<Option<Item>>,
+    prepared: Vec<Prepared>,
+}
+
 /// A valid row with what the ledger holds of it.
 struct Prepared {
     row: Row,
@@ -505,10 +515,9 @@ impl RunCtx {
     }
 
     /// Looks a batch of verdicts up in the ledger (and, applying, records the rows that
-    /// changed). When some step of the batch is due, `run` first makes sure, once, that the
-    /// platform's own token can be had (a `stop`-class failure stops the run before any row
-    /// is touched), and reads the batch's authorizers' tokens at once.
-    async fn look_up(&self, batch: Vec<Validated>, sheet: &SheetRefs<'_>) -> anyhow::Result<Vec<Item>> {
+    /// changed). Batches are read ahead of the rows at work ([`LOOKAHEAD`]): the writer
+    /// thread reads the next batch while this one's rows are taken.
+    async fn read(&self, batch: Vec<Validated>, sheet: &SheetRefs<'_>) -> anyhow::Result<ReadBatch> {
         let mut rows = Vec::with_capacity(batch.len());
         let mut items: Vec<Option<Item>> = Vec::with_capacity(batch.len());
         for verdict in batch {
@@ -532,8 +541,17 @@ impl RunCtx {
             .collect();
         let applying = matches!(self.mode, Mode::Apply { .. });
         let known = self.ledger.look_up_rows(records, applying).await?;
-        let prepared: Vec<Prepared> = rows.into_iter().zip(known).map(|(row, known)| Prepared { row, known }).collect();
-        if applying {
+        let prepared = rows.into_iter().zip(known).map(|(row, known)| Prepared { row, known }).collect();
+        Ok(ReadBatch { items, prepared })
+    }
+
+    /// A batch read from the ledger, in the sheet's order. When some step of it is due,
+    /// `run` first makes sure, once, that the platform's own token can be had (a
+    /// `stop`-class failure stops the run before any row is touched), and reads the batch's
+    /// authorizers' tokens at once.
+    async fn look_up(&self, batch: ReadBatch) -> anyhow::Result<Vec<Item>> {
+        let ReadBatch { items, prepared } = batch;
+        if matches!(self.mode, Mode::Apply { .. }) {
             let has_work = |p: &Prepared| {
                 p.row
                     .steps
@@ -646,7 +664,13 @@ pub async fn run(
     let refs = SheetRefs { registered: &registered, present: &present };
 
     let (verdicts, validating) = Verdicts::start(manifest, tree, index, max_rows);
-    let lookups = verdicts.into_stream().ready_chunks(BATCH).then(|batch| ctx.look_up(batch, &refs));
+    let lookups = verdicts
+        .into_stream()
+        .ready_chunks(BATCH)
+        .map(|batch| ctx.read(batch, &refs))
+        .buffered(LOOKAHEAD)
+        // Batches get ready one after the other, in the sheet's order.
+        .then(|read| async { ctx.look_up(read?).await });
     let mut items = lookups
         .flat_map(|looked_up| match looked_up {
             Ok(items) => futures::stream::iter(items.into_iter().map(Ok).collect::<Vec<_>>()).left_stream(),
