@@ -51,7 +51,7 @@ pub struct JobFile {
 }
 
 /// Pacing limits: calls per second and per minute, each at burst 1 but a high limit for all
-/// APIs together, whose calls go in steps of at most 50 ms (see `wechat_open::pacing`).
+/// APIs together, whose queued calls go in steps of at most 200 ms (see `wechat_open::pacing`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {

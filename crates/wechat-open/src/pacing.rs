@@ -1,15 +1,16 @@
 //! Pacing: every call waits its turn under the job's limits (DESIGN §2) — calls per minute
 //! per API path, calls per second per appid, then calls per second for all APIs together —
 //! smooth (burst 1: calls of one limit at least `1 / rate` apart, never n at once at the start
-//! of a second). The one exception is the limit for all APIs together at a middling rate:
-//! its calls go in groups of up to [`MAX_GROUP`] at steps 1–50 ms apart ([`PACING_STEP`]; at
-//! 100 calls/s, 5 every 50 ms), each step taking as many calls as `1 / rate` spacing would
-//! have let go in it, so that no window of a second holds more than the limit. A process
-//! woken once for five calls spends far less CPU than one woken five times (at 100 calls/s
-//! with WeChat's ~50 ms latency each wake-up costs more than the call's own work); above a
-//! few thousand calls a second the steps would be closer than the timer's 1 ms, which wakes
-//! such calls together anyway. The limits WeChat enforces — per API path, per account —
-//! keep burst 1.
+//! of a second). The one exception is the limit for all APIs together at 40 calls/s and more:
+//! when calls queue for it — each would wait a step or more anyway — they go in groups of up to
+//! [`MAX_GROUP`] at steps at most [`PACING_STEP`] apart (at 100 calls/s, 20 every 200 ms), each
+//! step taking as many calls as `1 / rate` spacing would have let go in it, and no call goes
+//! less than a second after the call `rate` before it, so that no window of a second holds more
+//! than the limit. A process woken once for twenty calls spends far less CPU than one woken
+//! twenty times (at 100 calls/s with WeChat's ~50 ms latency each wake-up costs more than the
+//! call's own work), and the queue keeps every step full, so the limit loses nothing; a call
+//! that would wait less than a step goes at its slot, so a job with few tasks is not held back
+//! to the steps. The limits WeChat enforces — per API path, per account — keep burst 1.
 //!
 //! Each limit hands out slots as tickets (`Spacing`): a call that asks takes the next free
 //! slot and sleeps until it, so tasks waiting for a limit are served first come, first served,
@@ -27,8 +28,7 @@
 //! quota resets — for that appid on an authorizer's call, for everyone on the component's
 //! own; 45011/53011 (too frequent) pause that API for a while, longer each time it repeats.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -93,11 +93,15 @@ fn quota_key(appid: Option<&str>, path: &str) -> String {
 }
 
 /// The most calls of the limit for all APIs together that go at one step.
-pub const MAX_GROUP: u32 = 5;
+pub const MAX_GROUP: u32 = 20;
 
 /// How far apart those steps are at most: a call waits at most this much longer than at
 /// burst 1.
-pub const PACING_STEP: Duration = Duration::from_millis(50);
+pub const PACING_STEP: Duration = Duration::from_millis(200);
+
+/// The lowest rate, per period, whose calls go in groups: below it wake-ups are too few for
+/// their cost to matter.
+const GROUP_FROM: u32 = 40;
 
 /// How close those steps are at least: closer than the timer's resolution, calls wake
 /// together without them.
@@ -105,21 +109,43 @@ const MIN_STEP: Duration = Duration::from_millis(1);
 
 /// One limit at burst 1: calls at least `spacing` apart, each given the next free slot in the
 /// order it asked (a ticket), so those that must wait go in the order they came. A grouped
-/// one ([`Spacing::grouped`]) hands out the same slots but lets each call go at the first
-/// step (a multiple of `step` since `origin`) at or after its slot.
+/// one ([`Spacing::grouped`]) hands out the same slots, but a call that must wait a `step` or
+/// more anyway goes at the first step (a multiple of `step` since `origin`) at or after its
+/// slot, together with the others of that step; and no call goes less than `period` after the
+/// call `calls` before it, so no window of `period` ever holds more than `calls`.
 struct Spacing {
     spacing: u64,
     /// `spacing` for burst 1; else the steps' period, in nanoseconds.
     step: u64,
+    /// A grouped limit's window, in nanoseconds, and the most calls it may hold.
+    period: u64,
+    calls: usize,
     origin: tokio::time::Instant,
-    /// The next free slot, in nanoseconds since `origin`.
-    next: AtomicU64,
+    turns: Mutex<Turns>,
+}
+
+/// Where a [`Spacing`]'s tickets are, in nanoseconds since its `origin`.
+#[derive(Default)]
+struct Turns {
+    /// The next free slot.
+    next: u64,
+    /// When the last call given a turn goes: no later caller goes before it.
+    last: u64,
+    /// For a grouped limit, when each of the last `calls` calls goes, oldest first.
+    recent: VecDeque<u64>,
 }
 
 impl Spacing {
     fn new(spacing: Duration) -> Spacing {
         let spacing = nanos(spacing);
-        Spacing { spacing, step: spacing, origin: tokio::time::Instant::now(), next: AtomicU64::new(0) }
+        Spacing {
+            spacing,
+            step: spacing,
+            period: 0,
+            calls: 0,
+            origin: tokio::time::Instant::now(),
+            turns: Mutex::new(Turns::default()),
+        }
     }
 
     /// Calls at most `n` per `period`, or `None` when `n` is 0 (unlimited).
@@ -127,17 +153,20 @@ impl Spacing {
         (n > 0).then(|| Spacing::new(period / n))
     }
 
-    /// Calls at most `n` per `period`, in groups: each step lets `b` calls go, every
+    /// Calls at most `n` per `period`, in groups when they queue: steps of `b` calls every
     /// `period × b / n`, `b` the largest divisor of `n` up to [`MAX_GROUP`] whose steps are
-    /// between [`MIN_STEP`] and [`PACING_STEP`] apart (burst 1 when there is none). Slots are
-    /// at least `spacing` apart, so a step takes at most `b` of them, and any window of
-    /// `period` holds `n / b` steps: never more than `n` calls.
+    /// between [`MIN_STEP`] and [`PACING_STEP`] apart (burst 1 when there is none, or when
+    /// `n` is under [`GROUP_FROM`]).
     fn grouped(n: u32, period: Duration) -> Option<Spacing> {
         let mut limit = Spacing::per(n, period)?;
         let step = |b: u32| (period.as_nanos() * u128::from(b)).div_ceil(u128::from(n));
         let fits = |b: u32| (MIN_STEP.as_nanos()..=PACING_STEP.as_nanos()).contains(&step(b));
-        if let Some(b) = (2..=MAX_GROUP).rev().find(|&b| n.is_multiple_of(b) && fits(b)) {
+        let group = (2..=MAX_GROUP).rev().find(|&b| n.is_multiple_of(b) && fits(b)).filter(|_| n >= GROUP_FROM);
+        if let Some(b) = group {
             limit.step = u64::try_from(step(b)).unwrap_or(u64::MAX).max(limit.spacing);
+            limit.period = nanos(period);
+            limit.calls = n as usize;
+            limit.turns.get_mut().unwrap_or_else(|e| e.into_inner()).recent = VecDeque::with_capacity(limit.calls);
         }
         Some(limit)
     }
@@ -145,15 +174,23 @@ impl Spacing {
     /// Takes the next free slot for a call asking at `now`: when it may go (`now` if at once).
     fn take(&self, now: tokio::time::Instant) -> tokio::time::Instant {
         let at = nanos(now.saturating_duration_since(self.origin));
-        let spacing = self.spacing;
-        let free = match self
-            .next
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |next| Some(next.max(at).saturating_add(spacing)))
-        {
-            Ok(next) | Err(next) => next,
-        };
-        let slot = free.max(at);
-        let go = if self.step > spacing { slot.div_ceil(self.step).saturating_mul(self.step) } else { slot };
+        let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = turns.next.max(at);
+        turns.next = slot.saturating_add(self.spacing);
+        if self.step == self.spacing {
+            return self.origin + Duration::from_nanos(slot);
+        }
+        // A call that waits a step or more joins the step after its slot: the calls queued
+        // behind it keep every step full, so the limit loses nothing; one that would wait
+        // less goes at its slot, so a few callers are not held back to the steps.
+        let wanted = if slot - at >= self.step { slot.div_ceil(self.step).saturating_mul(self.step) } else { slot };
+        let mut go = wanted.max(turns.last);
+        if turns.recent.len() == self.calls {
+            let oldest = turns.recent.pop_front().unwrap_or(0);
+            go = go.max(oldest.saturating_add(self.period));
+        }
+        turns.recent.push_back(go);
+        turns.last = go;
         self.origin + Duration::from_nanos(go)
     }
 
@@ -463,32 +500,58 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_high_global_limit_lets_its_calls_go_in_steps_never_more_than_the_limit_in_a_second() {
-        // 100 calls a second: slots 10 ms apart, each call going at the first 50 ms step at or
-        // after its slot — the first at once, then five a step, in the order they came.
-        let tasks: Vec<(&str, &str)> = (0..23).map(|i| (&*format!("wx{i}").leak(), "/p")).collect();
+    async fn a_high_global_limit_lets_its_queued_calls_go_in_steps_never_more_than_the_limit_in_a_second() {
+        // 100 calls a second: slots 10 ms apart. The first 20, which wait less than a 200 ms
+        // step, go at their slots; from the 21st, each waiting a step or more, at the first
+        // step at or after its slot — twenty a step, in the order they came.
+        let tasks: Vec<(&str, &str)> = (0..45).map(|i| (&*format!("wx{i}").leak(), "/p")).collect();
         let served = turns(Pacer::new(limits(100, 0)), &tasks).await;
-        let expected: Vec<(&str, u64)> =
-            tasks.iter().enumerate().map(|(i, (a, _))| (*a, (i as u64).div_ceil(5) * 50)).collect();
+        let go = |i: u64| if i < 20 { i * 10 } else { (i * 10).div_ceil(200) * 200 };
+        let expected: Vec<(&str, u64)> = tasks.iter().enumerate().map(|(i, (a, _))| (*a, go(i as u64))).collect();
         let by_time = |mut v: Vec<(&'static str, u64)>| {
             v.sort_by_key(|&(a, at)| (at, a));
             v
         };
+        assert_eq!(expected[20..].iter().filter(|(_, at)| *at == 400).count(), 20);
         assert_eq!(by_time(served), by_time(expected));
-        // The group is the largest divisor of the rate up to 5 whose steps are 1–50 ms apart:
-        // 70/s goes 2 every 1/35 s (not 3, which would put 72 into some second); 97/s, a
-        // prime, anything up to 39/s, and rates whose steps would be under 1 ms keep burst 1.
+        // The group is the largest divisor of the rate up to 20 whose steps are 1–200 ms
+        // apart: 70/s goes 14 every 200 ms, 40/s 8; 97/s, a prime, anything under 40/s, and
+        // rates whose steps would be under 1 ms keep burst 1.
         let step = |n: u32| {
             let s = Spacing::grouped(n, Duration::from_secs(1)).unwrap();
             (s.step / s.spacing, s.step)
         };
-        assert_eq!(step(100), (5, 50_000_000));
-        assert_eq!(step(70), (2, 28_571_429));
+        assert_eq!(step(100), (20, 200_000_000));
+        assert_eq!(step(70), (14, 200_000_000));
         assert_eq!(step(97), (1, 10_309_278));
         assert_eq!(step(39), (1, 25_641_025));
-        assert_eq!(step(50), (2, 40_000_000));
-        assert_eq!(step(1000), (5, 5_000_000));
+        assert_eq!(step(40), (8, 200_000_000));
+        assert_eq!(step(50), (10, 200_000_000));
+        assert_eq!(step(10), (1, 100_000_000));
+        assert_eq!(step(1000), (20, 20_000_000));
         assert_eq!(step(1_000_000), (1, 1000));
+    }
+
+    #[test]
+    fn a_grouped_limit_holds_its_rate_when_its_queue_drains() {
+        // 100/s: 300 callers queued at once go in steps until 3 s; then callers that each ask
+        // just as their slot comes would go at once — but not before a second has passed since
+        // the call 100 before theirs, which went late, at its step.
+        let limit = Spacing::grouped(100, Duration::from_secs(1)).unwrap();
+        let start = limit.origin;
+        let mut went: Vec<_> = (0..300).map(|_| limit.take(start)).collect();
+        for i in 300u64..400 {
+            went.push(limit.take(start + Duration::from_millis(i * 10) + Duration::from_micros(1)));
+        }
+        assert_eq!(went[299] - start, Duration::from_millis(3000));
+        for (i, &at) in went.iter().enumerate() {
+            let within = went[i..].iter().take_while(|&&t| t < at + Duration::from_secs(1)).count();
+            assert!(within <= 100, "{within} calls in the second from {:?}", at - start);
+        }
+        // The 301st goes at its slot, a second after the 201st went (at 2 s); the 302nd and
+        // 303rd, which ask at theirs, wait for 3.2 s, a second after the 202nd and 203rd.
+        let ms = |at: tokio::time::Instant| (at - start).as_micros() as f64 / 1000.0;
+        assert_eq!([ms(went[300]), ms(went[301]), ms(went[302])], [3000.001, 3200.0, 3200.0]);
     }
 
     #[test]
