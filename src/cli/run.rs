@@ -122,6 +122,8 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
                 status: RunStatus::Failed,
                 reason: Some(redact(&format!("{e:#}"))),
                 rows: 0,
+                rows_finished: 0,
+                rows_finished_now: 0,
                 steps: Default::default(),
                 calls: api.calls.total(),
                 exit_code: exit_of(&e).code(),
@@ -145,7 +147,16 @@ pub(super) async fn run(args: Args, ctx: &mut Context) -> anyhow::Result<Exit> {
         (None, None) => (RunStatus::Finished, None),
     };
     let steps = result.tally.step_counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect();
-    let end = RunEnd { status, reason, rows, steps, calls, exit_code: result.exit.code() };
+    let end = RunEnd {
+        status,
+        reason,
+        rows,
+        rows_finished: result.tally.finished,
+        rows_finished_now: result.tally.finished_now,
+        steps,
+        calls,
+        exit_code: result.exit.code(),
+    };
     ledger.end_run(&run_id, end).await.map_err(|e| halted(e.into()))?;
     prune_events(&ledger, settings.keep_events_days.value).await;
     let done = match interrupted {

@@ -1,5 +1,6 @@
 //! Runs: when each `run` started and ended, how (running, finished, interrupted, failed) and
-//! why, how many rows, steps per state and calls, and its exit code. `wxprov status` reads them back.
+//! why, how many rows (and how many of them were finished, by it or before), steps per state
+//! and calls, and its exit code. `wxprov status` reads them back.
 
 use rusqlite::params;
 
@@ -47,6 +48,10 @@ pub struct RunRecord {
     pub started_at: i64,
     pub finished_at: Option<i64>,
     pub rows: Option<i64>,
+    /// Rows finished at its end (every step done or skipped), and of them the rows it
+    /// finished; `None` for a run that has not ended or ended before schema 12.
+    pub rows_finished: Option<i64>,
+    pub rows_finished_now: Option<i64>,
     pub calls: Option<i64>,
     pub exit_code: Option<i64>,
     pub status: RunStatus,
@@ -59,6 +64,9 @@ pub struct RunEnd {
     pub status: RunStatus,
     pub reason: Option<String>,
     pub rows: usize,
+    /// Rows finished at the run's end, and of them the rows this run finished.
+    pub rows_finished: usize,
+    pub rows_finished_now: usize,
     /// Steps per state at the run's end (what summary.json says): the run's counts, kept
     /// in the ledger instead of a snapshot of each row.
     pub steps: std::collections::BTreeMap<&'static str, usize>,
@@ -86,7 +94,7 @@ impl Ledger {
         self.call(move |c| {
             c.execute(
                 "UPDATE runs SET finished_at = ?2, rows = ?3, calls = ?4, exit_code = ?5, status = ?6, reason = ?7,
-                                 steps = ?8
+                                 steps = ?8, rows_finished = ?9, rows_finished_now = ?10
                  WHERE id = ?1",
                 params![
                     id,
@@ -96,7 +104,9 @@ impl Ledger {
                     end.exit_code as i64,
                     end.status.as_str(),
                     end.reason,
-                    steps
+                    steps,
+                    end.rows_finished as i64,
+                    end.rows_finished_now as i64
                 ],
             )?;
             Ok(())
@@ -114,7 +124,8 @@ impl Ledger {
 /// status page's read-only one).
 pub(crate) fn recent_runs(conn: &rusqlite::Connection, limit: usize) -> rusqlite::Result<Vec<RunRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, command, job, started_at, finished_at, rows, calls, exit_code, status, reason
+        "SELECT id, command, job, started_at, finished_at, rows, calls, exit_code, status, reason, rows_finished,
+                rows_finished_now
          FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
     )?;
     let runs = stmt
@@ -130,6 +141,8 @@ pub(crate) fn recent_runs(conn: &rusqlite::Connection, limit: usize) -> rusqlite
                 exit_code: r.get(7)?,
                 status: RunStatus::parse(&r.get::<_, String>(8)?),
                 reason: r.get(9)?,
+                rows_finished: r.get(10)?,
+                rows_finished_now: r.get(11)?,
             })
         })?
         .collect();

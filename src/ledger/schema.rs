@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::LedgerError;
 
 /// The schema version this binary writes.
-pub(super) const VERSION: i64 = 11;
+pub(super) const VERSION: i64 = 12;
 
 const MIGRATIONS: &[&str] = &[
     // 1: tokens, media, tickets, the call log and a small cache.
@@ -288,6 +288,13 @@ const MIGRATIONS: &[&str] = &[
                                                            AND 1 PRECEDING) AS newest FROM events)
          WHERE at_ms < newest - 600000;
     INSERT INTO events_clock (id, newest_ms) SELECT 1, max(at_ms) FROM events HAVING count(*) > 0;
+    "#,
+    // 12: a run's finished rows (#13's chart of rows finished per run): `rows_finished`, the
+    // rows every step of which was done or skipped at its end, and `rows_finished_now`, those
+    // of them it finished. Runs before have neither (NULL).
+    r#"
+    ALTER TABLE runs ADD COLUMN rows_finished INTEGER;
+    ALTER TABLE runs ADD COLUMN rows_finished_now INTEGER;
     "#,
 ];
 

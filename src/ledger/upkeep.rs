@@ -12,6 +12,13 @@
 //! events are less than twice the slack past the cutoff, and the few written late are
 //! listed. Only old events are deleted, so a prune never touches what another process
 //! (`serve`) is writing at the same time.
+//!
+//! `serve`'s own log goes with the same setting: its lines of the callbacks it took or
+//! refused (`callback_events`, one at least every 10 minutes: WeChat's verify ticket) and the
+//! tickets spent — verify tickets but the newest (the status page shows its age), and used
+//! tickets of the other kinds. A ticket not yet used of another kind (a scan's ticket, a
+//! rebind's taskid) is kept whatever its age: a step may still need it. Both tables are
+//! small (a year of verify tickets is about 53,000 lines), so they are read whole.
 
 use std::path::{Path, PathBuf};
 
@@ -50,11 +57,25 @@ impl Ledger {
                     "DELETE FROM events_late WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.id = events_late.id)",
                 )?
                 .execute([])?;
+                prune_serve_log(c, cutoff.div_euclid(1000))?;
                 Ok((in_order + late) as u64)
             })
         })
         .await
     }
+}
+
+/// Deletes `serve`'s callback lines and spent tickets received before `cutoff_secs` (see the
+/// module docs).
+fn prune_serve_log(c: &Connection, cutoff_secs: i64) -> rusqlite::Result<()> {
+    c.prepare_cached("DELETE FROM callback_events WHERE received_at < ?1")?.execute([cutoff_secs])?;
+    c.prepare_cached(
+        "DELETE FROM tickets WHERE received_at < ?1
+           AND (used_at IS NOT NULL
+                OR (kind = ?2 AND received_at < (SELECT max(received_at) FROM tickets WHERE kind = ?2)))",
+    )?
+    .execute(params![cutoff_secs, super::TicketKind::ComponentVerify.as_str()])?;
+    Ok(())
 }
 
 /// Compacts the ledger at `path` on a connection of its own (VACUUM cannot run inside the
@@ -205,6 +226,63 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(plan, ["SEARCH events USING INTEGER PRIMARY KEY (rowid<?)"]);
+    }
+
+    async fn tickets(ledger: &Ledger) -> Vec<String> {
+        ledger
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT value FROM tickets ORDER BY received_at, value")?;
+                let kept = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(kept)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// `serve`'s log goes with the events: callback lines older than the setting, spent
+    /// tickets older than it; the newest verify ticket and an unused ticket of another kind
+    /// stay whatever their age, and so does everything younger.
+    #[tokio::test]
+    async fn serves_old_callback_lines_and_spent_tickets_are_pruned_with_the_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let now_ms = 1_800_000_000_000;
+        let cutoff = (now_ms - 7 * DAY_MS) / 1000;
+        ledger
+            .call(move |c| {
+                for (id, at) in [(1, cutoff - 86_400), (2, cutoff - 1), (3, cutoff), (4, cutoff + 600)] {
+                    c.execute(
+                        "INSERT INTO callback_events (id, received_at, path, kind, outcome) VALUES (?1, ?2, '/p', 'k', 'stored')",
+                        params![id, at],
+                    )?;
+                }
+                let tickets: [(&str, &str, i64, Option<i64>); 7] = [
+                    ("component_verify_ticket", "old-verify", cutoff - 600, Some(cutoff - 500)),
+                    ("component_verify_ticket", "old-verify-unused", cutoff - 1, None),
+                    ("component_verify_ticket", "young-verify", cutoff, None),
+                    ("fastregister", "old-used-scan", cutoff - 86_400, Some(cutoff - 86_000)),
+                    ("fastregister", "old-unused-scan", cutoff - 86_400, None),
+                    ("rebind", "young-used-taskid", cutoff + 10, Some(cutoff + 20)),
+                    ("component_verify_ticket", "newest-verify", cutoff + 600, None),
+                ];
+                for (kind, value, received, used) in tickets {
+                    c.execute(
+                        "INSERT INTO tickets (kind, account, value, received_at, used_at) VALUES (?1, 'a', ?2, ?3, ?4)",
+                        params![kind, value, received, used],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        ledger.prune_events(7, now_ms).await.unwrap();
+        assert_eq!(by_id(&ledger, "callback_events").await, [3, 4]);
+        assert_eq!(tickets(&ledger).await, ["old-unused-scan", "young-verify", "young-used-taskid", "newest-verify"]);
+
+        // Long after, with no newer ticket: the newest verify ticket still stays.
+        ledger.prune_events(7, now_ms + 365 * DAY_MS).await.unwrap();
+        assert!(by_id(&ledger, "callback_events").await.is_empty());
+        assert_eq!(tickets(&ledger).await, ["old-unused-scan", "newest-verify"]);
     }
 
     #[test]

@@ -92,6 +92,9 @@ pub struct RowResult {
     pub invalid: bool,
     /// The run was interrupted before the row's work was done.
     pub unfinished: bool,
+    /// Every step the row asks for was done or skipped in the ledger when the pass began:
+    /// a row [`finished`](RowResult::finished) now was not finished by this pass.
+    pub finished_before: bool,
     /// `plan` only: what it shows of the row. `run` keeps only the states and the words of
     /// the step most in need: 100,000 rows' messages (and identities) would otherwise be held
     /// until the reports are written.
@@ -111,6 +114,11 @@ impl RowResult {
     /// True while every step taken so far is done or skipped.
     fn settled(&self) -> bool {
         self.steps.values().all(|s| s.is_settled())
+    }
+
+    /// The row is finished: valid, its work not cut short, every step done or skipped.
+    pub fn finished(&self) -> bool {
+        !self.invalid && !self.unfinished && self.settled()
     }
 
     /// A row whose work this run did not finish: its steps as the ledger has them (`known`:
@@ -198,6 +206,10 @@ pub struct Tally {
     pub invalid: usize,
     /// Rows whose work this run did not finish (it was interrupted).
     pub unfinished: usize,
+    /// Rows finished at the pass's end ([`RowResult::finished`]).
+    pub finished: usize,
+    /// Of those, the rows this pass finished (not finished when it began).
+    pub finished_now: usize,
     /// Steps per kind and state.
     pub steps: BTreeMap<(StepKind, StepState), usize>,
 }
@@ -208,6 +220,10 @@ impl Tally {
         self.rows += 1;
         self.invalid += usize::from(row.invalid);
         self.unfinished += usize::from(row.unfinished);
+        if row.finished() {
+            self.finished += 1;
+            self.finished_now += usize::from(!row.finished_before);
+        }
         for (kind, state) in &row.steps {
             *self.steps.entry((*kind, *state)).or_default() += 1;
         }
@@ -830,10 +846,14 @@ async fn process_row(
             .or_insert_with(|| (row.identity.clone(), row.steps.clone(), prepared.known.steps.clone()));
     };
     let mut appid = row.appid.clone().or_else(|| prepared.known.appid.clone());
+    let finished_before = row.steps.iter().all(|step| {
+        prepared.record(step.kind).is_some_and(|r| r.input_hash == step.input_hash && r.state.is_settled())
+    });
     let mut result = RowResult {
         line: row.line,
         appid: appid.clone().unwrap_or_default(),
         official_appid: row.official_appid.clone().unwrap_or_default(),
+        finished_before,
         ..RowResult::default()
     };
     for (i, step) in row.steps.iter().enumerate() {

@@ -15,8 +15,9 @@
 //! refreshes itself with `<meta http-equiv="refresh">`; no script at all, which its
 //! Content-Security-Policy says too. The chart is inline SVG ([`chart`]). The ledger is read
 //! through a read-only connection of its own ([`crate::ledger::FleetReader`]), one render at a
-//! time, and a page is rendered again only once the ledger changed, so any number of open
-//! pages costs a run no more than one.
+//! time, and at most one render every [`FRESH`]: while a run writes, the ledger changes at
+//! every commit, and a page is shared by every request for that long, so any number of open
+//! pages costs a run no more than one fetched every two seconds.
 
 pub mod access;
 pub mod chart;
@@ -40,6 +41,10 @@ use wechat_open::secret::Secret;
 
 /// How often the page reloads itself, in seconds.
 pub const REFRESH_SECS: u64 = 15;
+
+/// How long a page is served again whatever the ledger did since: the most a page is behind
+/// it (it reloads every [`REFRESH_SECS`]).
+const FRESH: Duration = Duration::from_secs(2);
 
 /// How long a page rendered at an unchanged ledger is served again (its ages and "in how
 /// long" move with the clock, not only with the ledger).
@@ -88,13 +93,16 @@ struct Rendered {
 }
 
 impl Renderer {
-    /// The page now: the last one again when the ledger has not changed since (and it is
-    /// recent), else rendered anew.
+    /// The page now: the last one again when it is younger than [`FRESH`], or than
+    /// [`REUSE`] with the ledger unchanged since; else rendered anew.
     fn page(&mut self) -> Result<Arc<str>, LedgerError> {
         if self.reader.is_none() {
             self.reader = Some(FleetReader::open(&self.ledger)?);
         }
         let reader = self.reader.as_mut().expect("opened above");
+        if let Some(last) = self.last.as_ref().filter(|l| l.at.elapsed() < FRESH) {
+            return Ok(last.html.clone());
+        }
         let version = reader.data_version()?;
         if let Some(last) = self.last.as_ref().filter(|l| l.data_version == version && l.at.elapsed() < REUSE) {
             return Ok(last.html.clone());

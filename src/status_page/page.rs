@@ -32,7 +32,7 @@ pub fn render(fleet: &Fleet, now: DateTime<Utc>, ledger: &Path) -> String {
                 meta charset="utf-8";
                 meta http-equiv="refresh" content=(REFRESH_SECS);
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "wxprov 状态 · status" }
+                title { (title(fleet)) }
                 style { (PreEscaped(STYLE)) }
             }
             body {
@@ -56,6 +56,19 @@ pub fn render(fleet: &Fleet, now: DateTime<Utc>, ledger: &Path) -> String {
         }
     };
     markup.into_string()
+}
+
+/// The page's title, which a browser's tab shows: the steps that need a person, so a tab
+/// left open says when that changes.
+fn title(fleet: &Fleet) -> String {
+    let in_state = |state: StepState| {
+        fleet.step_counts.iter().filter(|((_, s), _)| s == state.as_str()).map(|(_, n)| n).sum::<i64>()
+    };
+    format!(
+        "wxprov 状态 status · 失败 {} failed · 受阻 {} blocked",
+        in_state(StepState::Failed),
+        in_state(StepState::Blocked)
+    )
 }
 
 fn summary(fleet: &Fleet, now: i64) -> Markup {
@@ -131,40 +144,58 @@ fn steps_table(fleet: &Fleet) -> Markup {
 
 fn runs(fleet: &Fleet) -> Markup {
     let oldest_first: Vec<&RunRecord> = fleet.runs.iter().rev().collect();
+    let count = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
     let bars: Vec<Bar> = oldest_first
         .iter()
         .map(|run| Bar {
             id: run.id.clone(),
             label: run_label(run),
             title: format!(
-                "{} — {} rows, {} calls, {}{}",
+                "{} — finished {} of {} rows ({} finished in all), {} calls, {}{}",
                 run.id,
-                run.rows.unwrap_or(0),
-                run.calls.unwrap_or(0),
+                count(run.rows_finished_now),
+                count(run.rows),
+                count(run.rows_finished),
+                count(run.calls),
                 run.status.as_str(),
                 run.exit_code.map(|c| format!(", exit {c}")).unwrap_or_default()
             ),
-            value: run.rows.unwrap_or(0),
+            value: run.rows_finished_now.unwrap_or(0),
+            whole: run.rows.unwrap_or(0),
         })
         .collect();
     html! {
         section {
-            h2 { "每次运行处理的行 " span.en { "rows per run" } " (" (fleet.runs.len()) ")" }
+            h2 { "每次运行完成的行 " span.en { "rows finished per run" } " (" (fleet.runs.len()) ")" }
             @if bars.is_empty() {
                 p { "还没有运行 no run yet" }
             } @else {
-                figure { (PreEscaped(chart::bars(&bars, "rows per run, oldest first"))) }
+                figure {
+                    (PreEscaped(chart::bars(&bars, "rows each run finished, in front of the rows it saw; oldest first")))
+                    figcaption.note {
+                        span.key-bar { "■" } " 本次运行完成的行 rows the run finished · "
+                        span.key-whole { "■" } " 本次运行处理的行 rows it saw"
+                    }
+                }
                 table {
-                    thead { tr { th { "运行 run" } th { "状态 status" } th { "开始 started" } th { "行 rows" } th { "调用 calls" } th { "退出码 exit" } } }
+                    thead {
+                        tr {
+                            th { "运行 run" } th { "状态 status" } th { "开始 started" } th { "行 rows" }
+                            th { "本次完成 finished by it" } th { "结束时已完成 finished at its end" }
+                            th { "调用 calls" } th { "退出码 exit" }
+                        }
+                    }
                     tbody {
                         @for run in &fleet.runs {
                             tr {
                                 td { code { (run.id) } }
                                 td { (run.status.as_str()) @if let Some(reason) = &run.reason { " — " (reason) } }
                                 td { (beijing::show(Some(run.started_at))) }
-                                td.num { (run.rows.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) }
-                                td.num { (run.calls.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) }
-                                td.num { (run.exit_code.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) }
+                                td.num { (count(run.rows)) }
+                                td.num { (count(run.rows_finished_now)) }
+                                td.num { (count(run.rows_finished)) }
+                                td.num { (count(run.calls)) }
+                                td.num { (count(run.exit_code)) }
                             }
                         }
                     }
@@ -407,7 +438,8 @@ td.zero { color: #8c959f; }
 td.done, td.skipped, .ok { color: #1a7f37; }
 td.failed, td.blocked, .bad { color: #cf222e; font-weight: 600; }
 td.deferred, td.in_review, td.waiting { color: #9a6700; }
-svg.chart .bar { fill: #0969da; }
+svg.chart .bar, .key-bar { fill: #0969da; color: #0969da; }
+svg.chart .whole, .key-whole { fill: #b6d4f5; color: #b6d4f5; }
 svg.chart .axis { stroke: #57606a; }
 svg.chart text { font-size: 11px; fill: #57606a; }
 figure { margin: 0 0 .8em; }

@@ -2,9 +2,11 @@
 //! two runs against the simulator leave a row done, one blocked (no refresh token), one in
 //! WeChat's audit and then rejected with a reason that quotes the sheet's name —
 //! `<script>alert(1)</script>`. The page's counts per state are the ledger's, its chart has a
-//! bar per run, the script is shown as text, nothing secret is in it, a wrong `Host` is
-//! refused, and off loopback it will not start without WXPROV_STATUS_TOKEN and then asks for
-//! it by HTTP Basic auth.
+//! bar per run (the rows it finished, in front of the rows it saw), the script is shown as
+//! text, nothing secret is in it, a wrong `Host` is refused, and off loopback it will not
+//! start without WXPROV_STATUS_TOKEN and then asks for it by HTTP Basic auth. In headless
+//! Chromium it renders the ledger's numbers, paints its chart, and reloads itself: a browser
+//! left on it shows what the ledger says next.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -93,14 +95,32 @@ pub fn ledger_counts(ws: &Workspace) -> BTreeMap<(String, String), i64> {
 
 /// The chart's bars: (run id, value), oldest first.
 fn bars(html: &str) -> Vec<(String, i64)> {
+    rects(html, "bar", "data-value")
+}
+
+/// The paler bars behind them, the rows each run saw: (run id, value), oldest first.
+fn wholes(html: &str) -> Vec<(String, i64)> {
+    rects(html, "whole", "data-whole")
+}
+
+fn rects(html: &str, class: &str, value: &str) -> Vec<(String, i64)> {
     let doc = scraper::Html::parse_document(html);
-    let bar = scraper::Selector::parse("svg rect.bar").unwrap();
+    let bar = scraper::Selector::parse(&format!("svg rect.{class}")).unwrap();
     doc.select(&bar)
-        .map(|r| {
-            (r.value().attr("data-run").unwrap().to_string(), r.value().attr("data-value").unwrap().parse().unwrap())
-        })
+        .map(|r| (r.value().attr("data-run").unwrap().to_string(), r.value().attr(value).unwrap().parse().unwrap()))
         .collect()
 }
+
+/// The page's title, as a browser's tab shows it.
+fn title(html: &str) -> String {
+    let doc = scraper::Html::parse_document(html);
+    let title = scraper::Selector::parse("head title").unwrap();
+    doc.select(&title).next().expect("a title").text().collect()
+}
+
+/// The title of the fleet the test built, and of the same with its blocked row done.
+const TITLE: &str = "wxprov 状态 status · 失败 1 failed · 受阻 1 blocked";
+const TITLE_UNBLOCKED: &str = "wxprov 状态 status · 失败 1 failed · 受阻 0 blocked";
 
 /// The calls table: (Beijing day, API) → calls, and API → the daily limit shown.
 fn page_calls(html: &str) -> (BTreeMap<(String, String), i64>, BTreeMap<String, String>) {
@@ -151,10 +171,16 @@ fn the_page_shows_the_ledger_escaped_and_without_secrets() {
             .collect();
     assert_eq!(ledger, want, "the fleet the test built");
 
-    let runs = ws.query("SELECT id, rows FROM runs ORDER BY started_at, id");
-    let want: Vec<(String, i64)> = runs.iter().map(|r| (r[0].clone(), r[1].parse().unwrap())).collect();
-    assert_eq!(want.len(), 2);
-    assert_eq!(bars(&html), want, "one bar per run, oldest first, its height the run's rows");
+    // Run 1 finished FRESH's row (its one step done) of the 3 it saw; run 2 finished none.
+    let runs = ws.query("SELECT id, rows_finished_now, rows, rows_finished FROM runs ORDER BY started_at, id");
+    let column =
+        |i: usize| -> Vec<(String, i64)> { runs.iter().map(|r| (r[0].clone(), r[i].parse().unwrap())).collect() };
+    assert_eq!(column(1).iter().map(|(_, n)| *n).collect::<Vec<_>>(), [1, 0], "rows each run finished");
+    assert_eq!(column(2).iter().map(|(_, n)| *n).collect::<Vec<_>>(), [3, 3], "rows each run saw");
+    assert_eq!(column(3).iter().map(|(_, n)| *n).collect::<Vec<_>>(), [1, 1], "rows finished at each run's end");
+    assert_eq!(bars(&html), column(1), "one bar per run, oldest first, its height the rows the run finished");
+    assert_eq!(wholes(&html), column(2), "behind each, the rows the run saw");
+    assert_eq!(title(&html), TITLE);
 
     // The calls that reached WeChat per Beijing day and API, as the event log has them, and
     // the daily limit quota/get stated (the fixture's 500 for modifysignature).
@@ -253,12 +279,11 @@ fn chromium() -> Option<std::path::PathBuf> {
     found
 }
 
-/// Runs headless Chromium on `url` with `what` (`--dump-dom`, `--screenshot=PATH`), as root
-/// and on a closed network (no sandbox, no background connections), in a profile of its own;
-/// its stdout.
-fn headless(chromium: &std::path::Path, what: &[&str], url: &str) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(chromium)
+/// The flags every headless Chromium here runs with: as root and on a closed network (no
+/// sandbox, no background connections), in the profile `profile`.
+fn chromium_command(chromium: &std::path::Path, profile: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(chromium);
+    command
         .args([
             "--headless",
             "--no-sandbox",
@@ -270,16 +295,24 @@ fn headless(chromium: &std::path::Path, what: &[&str], url: &str) -> String {
             "--disable-sync",
             "--window-size=1280,1800",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+/// Runs headless Chromium on `url` with `what` (`--dump-dom`, `--screenshot=PATH`) in a
+/// profile of its own; its stdout.
+fn headless(chromium: &std::path::Path, what: &[&str], url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = chromium_command(chromium, profile.path())
         .args(what)
         .arg(url)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start chromium");
-    // Read on a thread so a browser that hangs (it does, reloading, with some flags) fails
-    // the test after a while instead of holding CI until its own limit.
+    // Read on a thread so a browser that hangs fails the test after a while instead of
+    // holding CI until its own limit.
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -295,6 +328,98 @@ fn headless(chromium: &std::path::Path, what: &[&str], url: &str) -> String {
     let status = child.wait().unwrap();
     assert!(status.success(), "chromium {what:?} {url}: {status}");
     out
+}
+
+/// Headless Chromium left open on a page, as a person leaves a tab open: what it shows is
+/// read from its DevTools endpoint (`/json/list`, plain HTTP on loopback), so the test sees
+/// the browser's own reloads, not loads of its own. Killed when dropped.
+struct OpenTab {
+    child: std::process::Child,
+    devtools: String,
+    _profile: tempfile::TempDir,
+}
+
+impl OpenTab {
+    fn open(chromium: &std::path::Path, url: &str) -> OpenTab {
+        let profile = tempfile::tempdir().unwrap();
+        let child = chromium_command(chromium, profile.path())
+            .arg("--remote-debugging-port=0")
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start chromium");
+        // Chromium writes the port it took to DevToolsActivePort in the profile.
+        let active = profile.path().join("DevToolsActivePort");
+        let port = wait_for("chromium's DevTools port", std::time::Duration::from_secs(60), || {
+            std::fs::read_to_string(&active).ok()?.lines().next()?.trim().parse::<u16>().ok()
+        });
+        OpenTab { child, devtools: format!("127.0.0.1:{port}"), _profile: profile }
+    }
+
+    /// The title of the tab showing the status page, once it has one.
+    fn title(&self) -> Option<String> {
+        let (status, body) = get_path(&self.devtools, "/json/list");
+        let targets: serde_json::Value = serde_json::from_str(&body).ok().filter(|_| status == 200)?;
+        targets
+            .as_array()?
+            .iter()
+            .find(|t| t["type"] == "page")
+            .and_then(|t| t["title"].as_str())
+            .filter(|t| t.starts_with("wxprov"))
+            .map(str::to_string)
+    }
+}
+
+impl Drop for OpenTab {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `probe` until it answers, every 100 ms for at most `limit`.
+fn wait_for<T>(what: &str, limit: std::time::Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(start.elapsed() < limit, "{what}: nothing in {limit:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// A GET of `path` from `addr` (Host: `addr`): the status and the body, read to its
+/// `Content-Length` (Chromium's DevTools server keeps the connection open).
+fn get_path(addr: &str, path: &str) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(addr) else { return (0, String::new()) };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok());
+            if length.is_some_and(|n| body.len() >= n) {
+                let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+                return (status, body.to_string());
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return (0, String::new()),
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// How many pixels of the PNG `bytes` are within a few levels of the colour `rgb`.
+fn pixels_of(bytes: &[u8], rgb: [u8; 3]) -> usize {
+    let image = image::load_from_memory_with_format(bytes, image::ImageFormat::Png).expect("a PNG").to_rgb8();
+    image.pixels().filter(|p| p.0.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 3)).count()
 }
 
 #[test]
@@ -314,14 +439,16 @@ fn chromium_renders_the_ledgers_numbers_and_reloads_itself() {
     let rows = one("#rows").expect("the row count").text().collect::<String>();
     assert_eq!(rows, ws.query("SELECT count(*) FROM rows")[0][0]);
     assert_eq!(bars(&dom).len(), 2, "a bar per run");
-    // It reloads itself every 15 s: the refresh Chromium kept in the document's head. (Past it,
-    // --virtual-time-budget makes Chromium 156 reload without end, so the reload is not waited
-    // for here: each load shows the ledger as it is then, below.)
+    assert_eq!(title(&dom), TITLE);
     let refresh = one("head meta[http-equiv=\"refresh\"]").expect("a meta refresh");
     assert_eq!(refresh.value().attr("content"), Some("15"));
     assert!(one("script").is_none(), "no script");
 
-    // The blocked row's token came: the next load shows the ledger as it is now.
+    // A tab left open on the page: the blocked row's token comes, and within a reload (15 s)
+    // the same tab shows it — its title says no row is blocked any more.
+    let tab = OpenTab::open(&chromium, &url);
+    let shown = wait_for("the open tab's title", std::time::Duration::from_secs(60), || tab.title());
+    assert_eq!(shown, TITLE);
     let conn = rusqlite::Connection::open(ws.ledger()).unwrap();
     conn.execute(
         "UPDATE steps SET state = 'done', message = 'signature set', hint = NULL WHERE identity = ?1",
@@ -329,13 +456,20 @@ fn chromium_renders_the_ledgers_numbers_and_reloads_itself() {
     )
     .unwrap();
     drop(conn);
+    let changed = std::time::Instant::now();
     let after = ledger_counts(&ws);
     assert_ne!(after, before);
+    let reloaded = wait_for("the open tab reloading itself", std::time::Duration::from_secs(45), || {
+        tab.title().filter(|t| t.as_str() != TITLE)
+    });
+    assert_eq!(reloaded, TITLE_UNBLOCKED, "after {:?}", changed.elapsed());
+    drop(tab);
     let dom = headless(&chromium, &["--dump-dom"], &url);
     assert_eq!(page_counts(&dom), after);
     assert!(rows_of(&dom, "blocked").is_empty());
 
-    // And it paints: a screenshot of the page, as a PNG of the window's size.
+    // And it paints: a screenshot of the window's size with the chart's two blues in it (the
+    // bars of the rows each run finished, and of the rows it saw behind them).
     let shots = tempfile::tempdir().unwrap();
     let png = shots.path().join("page.png");
     headless(&chromium, &[&format!("--screenshot={}", png.display())], &url);
@@ -344,5 +478,7 @@ fn chromium_renders_the_ledgers_numbers_and_reloads_itself() {
     let (width, height) =
         (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()));
     assert_eq!((width, height), (1280, 1800));
+    let (finished, seen) = (pixels_of(&bytes, [0x09, 0x69, 0xda]), pixels_of(&bytes, [0xb6, 0xd4, 0xf5]));
+    assert!(finished > 500 && seen > 500, "the chart painted: {finished} and {seen} pixels of its blues");
     serve.stop();
 }
