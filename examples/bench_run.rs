@@ -43,7 +43,7 @@
 //! (`wx` + 16 hex) of a generated fixture; refresh tokens reach the ledger with
 //! `wxprov tokens import`. The load average is printed at the start and the end.
 //!
-//! Run (about 20 minutes on 2 cores, most of it (a)'s million rows and (b)'s 10,000 calls at
+//! Run (5 to 7 minutes on 2 cores, most of it (a)'s million rows and (b)'s 10,000 calls at
 //! 100/s):
 //!
 //! ```sh

@@ -56,28 +56,19 @@ pub fn bars(bars: &[Bar], caption: &str) -> String {
     for (i, bar) in bars.iter().enumerate() {
         let h = height(bar.value);
         let x = LEFT + slot * i as f64 + (slot - width) / 2.0;
-        let whole = height(bar.whole);
-        doc = doc.add(
+        // A column from the baseline, `h` high, of `class`, with the run's id and title.
+        let column = |h: f64, class: &str| {
             Rectangle::new()
                 .set("x", round(x))
-                .set("y", round(baseline - whole))
+                .set("y", round(baseline - h))
                 .set("width", round(width))
-                .set("height", round(whole))
-                .set("class", "whole")
+                .set("height", round(h))
+                .set("class", class)
                 .set("data-run", bar.id.as_str())
-                .set("data-whole", bar.whole)
-                .add(Title::new(bar.title.as_str())),
-        );
-        let rect = Rectangle::new()
-            .set("x", round(x))
-            .set("y", round(baseline - h))
-            .set("width", round(width))
-            .set("height", round(h))
-            .set("class", "bar")
-            .set("data-run", bar.id.as_str())
-            .set("data-value", bar.value)
-            .add(Title::new(bar.title.as_str()));
-        doc = doc.add(rect);
+                .add(Title::new(bar.title.as_str()))
+        };
+        doc = doc.add(column(height(bar.whole), "whole").set("data-whole", bar.whole));
+        doc = doc.add(column(h, "bar").set("data-value", bar.value));
         let centre = round(x + width / 2.0);
         doc = doc.add(
             Text::new(bar.value.to_string())
