@@ -101,6 +101,24 @@ fn unix_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
+/// CPU time the whole machine has spent busy so far (every process and kernel thread: user,
+/// nice, system, irq, softirq), from `/proc/stat`, in seconds.
+fn machine_busy() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: u64 = stat
+        .lines()
+        .next()
+        .map(|cpu| cpu.split_whitespace().skip(1).take(7).enumerate())
+        .into_iter()
+        .flatten()
+        // Fields: user nice system idle iowait irq softirq; idle and iowait are not busy.
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .filter_map(|(_, v)| v.parse::<u64>().ok())
+        .sum();
+    // SAFETY: sysconf only reads a configuration value.
+    ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64
+}
+
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -204,12 +222,33 @@ struct CallStats {
     calls: u64,
     first_ms: u64,
     last_ms: u64,
+    /// Calls that arrived in each second (Unix seconds), for the rate's course over a run.
+    per_second: std::collections::BTreeMap<u64, u64>,
 }
 
 impl CallStats {
     /// Calls per second between the first call's arrival and the last's.
     fn rate(&self) -> f64 {
         self.calls.saturating_sub(1) as f64 * 1000.0 / self.last_ms.saturating_sub(self.first_ms).max(1) as f64
+    }
+
+    /// Calls per second in each tenth of the whole seconds between the first call's and the
+    /// last's (the two partial seconds left out; each second when there are fewer than ten):
+    /// does the rate fall as the run goes on?
+    fn tenths(&self) -> String {
+        let whole: Vec<u64> = self.per_second.values().copied().collect();
+        let whole = whole.get(1..whole.len().saturating_sub(1)).unwrap_or_default();
+        let parts = whole.len().min(10);
+        if parts == 0 {
+            return "too short".into();
+        }
+        (0..parts)
+            .map(|i| {
+                let part = &whole[i * whole.len() / parts..(i + 1) * whole.len() / parts];
+                format!("{:.0}", part.iter().sum::<u64>() as f64 / part.len() as f64)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -260,6 +299,7 @@ impl Sim {
             s.calls += 1;
             s.first_ms = s.first_ms.min(at);
             s.last_ms = s.last_ms.max(at);
+            *s.per_second.entry(at / 1000).or_default() += 1;
         })?;
         Ok(s)
     }
@@ -489,9 +529,10 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
     let imp = sc.import_tokens(&sim)?;
     sc.job(1_000_000, 1_000_000, 64)?;
     println!("\n(a) {rows} rows (signature only); tokens import took {:.1} s", secs(imp.wall));
-    let (sim_cpu_before, started_ms) = (sim.cpu()?, unix_ms());
+    let (sim_cpu_before, started_ms, busy_before) = (sim.cpu()?, unix_ms(), machine_busy());
     let (first, summary_calls) = sc.run_job(&sim, "first", Duration::from_secs(3600))?;
     let (sim_cpu, ended_ms) = (sim.cpu()?.saturating_sub(sim_cpu_before), unix_ms());
+    let busy = machine_busy() - busy_before;
     let first_calls = sim.call_stats()?;
     println!(
         "    first run: {} calls ({summary_calls} in summary.json) in {:.1} s wall = {:.0} calls/s ({:.0} calls/s \
@@ -515,6 +556,12 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
         secs(sim_cpu),
         secs(sim_cpu) * 1e6 / first_calls.calls.max(1) as f64,
         mb(vm_hwm_kib(&sim.child.id().to_string()).unwrap_or(0))
+    );
+    println!(
+        "    the machine's CPU (every process and the kernel) {busy:.1} s = {:.1} µs a call; calls/s in each tenth of \
+         the run: {}",
+        busy * 1e6 / first_calls.calls.max(1) as f64,
+        first_calls.tenths()
     );
     if first_calls.calls != summary_calls {
         return Err(
@@ -809,6 +856,7 @@ fn part_realistic(bench: &mut Bench, rows: usize) -> Res<()> {
         calls: at.len() as u64,
         first_ms: at.first().copied().unwrap_or(0),
         last_ms: at.last().copied().unwrap_or(0),
+        per_second: Default::default(),
     };
     let rate = stats.rate();
     let first_second = at.iter().take_while(|&&t| t < stats.first_ms + 1000).count();

@@ -87,10 +87,14 @@ pub(super) async fn get_tokens(AxState(sh): Sh) -> Response {
     let st = sh.lock_state();
     let mut other: Vec<&String> = vec![&st.component.secret, &st.component.verify_ticket];
     other.extend(st.component.old_verify_tickets.iter());
+    fn sorted(mut v: Vec<&String>) -> Vec<&String> {
+        v.sort_unstable();
+        v
+    }
     Json(json!({
-        "access_tokens": st.access_tokens.keys().collect::<Vec<_>>(),
-        "refresh_tokens": st.refresh_tokens.keys().collect::<Vec<_>>(),
-        "revoked_refresh_tokens": st.refresh_tokens.iter().filter(|(_, r)| r.revoked).map(|(t, _)| t).collect::<Vec<_>>(),
+        "access_tokens": sorted(st.access_tokens.keys().collect()),
+        "refresh_tokens": sorted(st.refresh_tokens.keys().collect()),
+        "revoked_refresh_tokens": sorted(st.refresh_tokens.iter().filter(|(_, r)| r.revoked).map(|(t, _)| t).collect()),
         "authorization_codes": st.auth_codes.keys().collect::<Vec<_>>(),
         "component_secrets": other,
     }))

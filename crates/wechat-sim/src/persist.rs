@@ -77,9 +77,9 @@ impl Snapshot {
             verify_ticket: st.component.verify_ticket.clone(),
             old_verify_tickets: st.component.old_verify_tickets.clone(),
             official_accounts: st.official_accounts.clone(),
-            mini_programs: st.mini_programs.clone(),
-            access_tokens: st.access_tokens.clone(),
-            refresh_tokens: st.refresh_tokens.clone(),
+            mini_programs: st.mini_programs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            access_tokens: st.access_tokens.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            refresh_tokens: st.refresh_tokens.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             auth_codes: st.auth_codes.clone(),
             tickets: st.tickets.clone(),
             rebind_tasks: st.rebind_tasks.clone(),
@@ -120,9 +120,9 @@ fn apply(st: &mut State, bytes: &[u8]) -> Result<(), String> {
     st.component.verify_ticket = snap.verify_ticket;
     st.component.old_verify_tickets = snap.old_verify_tickets;
     st.official_accounts = snap.official_accounts;
-    st.mini_programs = snap.mini_programs;
-    st.access_tokens = snap.access_tokens;
-    st.refresh_tokens = snap.refresh_tokens;
+    st.mini_programs = snap.mini_programs.into_iter().collect();
+    st.access_tokens = snap.access_tokens.into_iter().collect();
+    st.refresh_tokens = snap.refresh_tokens.into_iter().collect();
     st.auth_codes = snap.auth_codes;
     st.tickets = snap.tickets;
     st.rebind_tasks = snap.rebind_tasks;
