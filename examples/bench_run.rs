@@ -529,6 +529,7 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
     let imp = sc.import_tokens(&sim)?;
     sc.job(1_000_000, 1_000_000, 64)?;
     println!("\n(a) {rows} rows (signature only); tokens import took {:.1} s", secs(imp.wall));
+    let sim_loaded_kib = vm_hwm_kib(&sim.child.id().to_string()).unwrap_or(0);
     let (sim_cpu_before, started_ms, busy_before) = (sim.cpu()?, unix_ms(), machine_busy());
     let (first, summary_calls) = sc.run_job(&sim, "first", Duration::from_secs(3600))?;
     let (sim_cpu, ended_ms) = (sim.cpu()?.saturating_sub(sim_cpu_before), unix_ms());
@@ -550,12 +551,13 @@ fn scale_one(bench: &Bench, rows: usize) -> Res<ScaleRun> {
     );
     println!(
         "    of its wall: {:.2} s before the first call, {:.2} s after the last; the simulator's CPU {:.1} s = {:.1} µs \
-         a call, its peak RSS {:.1} MB",
+         a call, its peak RSS {:.1} MB ({:.1} MB with the fixture and the tokens, before the run)",
         first_calls.first_ms.saturating_sub(started_ms) as f64 / 1000.0,
         ended_ms.saturating_sub(first_calls.last_ms) as f64 / 1000.0,
         secs(sim_cpu),
         secs(sim_cpu) * 1e6 / first_calls.calls.max(1) as f64,
-        mb(vm_hwm_kib(&sim.child.id().to_string()).unwrap_or(0))
+        mb(vm_hwm_kib(&sim.child.id().to_string()).unwrap_or(0)),
+        mb(sim_loaded_kib)
     );
     println!(
         "    the machine's CPU (every process and the kernel) {busy:.1} s = {:.1} µs a call; calls/s in each tenth of \
