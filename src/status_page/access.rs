@@ -1,9 +1,14 @@
 //! Who the status page answers: requests that name it by the address it listens on (the
 //! `Host` header: a page on another site that makes a name of its own resolve to this
 //! machine — DNS rebinding — is refused), and, when `WXPROV_STATUS_TOKEN` is set, carry it
-//! as the password of HTTP Basic auth (any user name).
+//! as the password of HTTP Basic auth (any user name). An address that sends [`TRIES`] wrong
+//! tokens within [`WINDOW`] is refused without a look until that window ends (429 with
+//! `Retry-After`), so the token cannot be guessed at the speed of the network.
 
-use std::net::{IpAddr, SocketAddr};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap};
 use base64::Engine;
@@ -19,7 +24,17 @@ pub enum Refused {
     Host,
     /// The token is required and was not given, or not right (401).
     Auth,
+    /// Its address sent [`TRIES`] wrong tokens in the window that ends in this many
+    /// seconds (429): the token is not looked at.
+    TooMany { retry_after_secs: u64 },
 }
+
+/// Wrong tokens an address may send within [`WINDOW`] of its first one.
+pub const TRIES: u32 = 10;
+/// See [`TRIES`].
+pub const WINDOW: Duration = Duration::from_secs(60);
+/// Addresses remembered before the ones whose window has ended are let go.
+const REMEMBERED: usize = 4096;
 
 /// The checks, set up once for the listener.
 pub struct Access {
@@ -27,29 +42,57 @@ pub struct Access {
     /// SHA-256 of the token: compared in constant time, and of one length whatever the
     /// token's.
     token: Option<[u8; 32]>,
+    /// Per address (an IPv6 one by its /64, what one host is usually given), when its window
+    /// began and the wrong tokens sent in it.
+    wrong: Mutex<HashMap<IpAddr, (Instant, u32)>>,
 }
 
 impl Access {
     pub fn new(addr: SocketAddr, token: Option<Secret>) -> Access {
-        Access { addr, token: token.map(|t| digest(t.expose().as_bytes())) }
+        Access { addr, token: token.map(|t| digest(t.expose().as_bytes())), wrong: Mutex::default() }
     }
 
-    /// The `Host` first (a wrong one is refused whatever the credentials), then the token.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), Refused> {
+    /// The `Host` first (a wrong one is refused whatever the credentials), then whether
+    /// `peer` may try a token, then the token. A request without one (what a browser sends
+    /// before it asks) is no wrong token.
+    pub fn check(&self, headers: &HeaderMap, peer: IpAddr) -> Result<(), Refused> {
+        self.check_at(headers, peer, Instant::now())
+    }
+
+    fn check_at(&self, headers: &HeaderMap, peer: IpAddr, now: Instant) -> Result<(), Refused> {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).ok_or(Refused::Host)?;
         if !self.host_is_mine(host) {
             return Err(Refused::Host);
         }
         let Some(want) = &self.token else { return Ok(()) };
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(basic_password)
-            .ok_or(Refused::Auth)?;
-        match bool::from(digest(given.as_bytes()).ct_eq(want)) {
-            true => Ok(()),
-            false => Err(Refused::Auth),
+        let Some(given) = headers.get(header::AUTHORIZATION) else { return Err(Refused::Auth) };
+        let peer = subnet(peer);
+        let mut wrong = self.wrong.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(&(since, tries)) = wrong.get(&peer) {
+            let ends = since + WINDOW;
+            if tries >= TRIES && now < ends {
+                return Err(Refused::TooMany { retry_after_secs: (ends - now).as_secs_f64().ceil() as u64 });
+            }
         }
+        let given = given.to_str().ok().and_then(basic_password);
+        if given.is_some_and(|given| bool::from(digest(given.as_bytes()).ct_eq(want))) {
+            return Ok(());
+        }
+        if wrong.len() >= REMEMBERED {
+            wrong.retain(|_, (since, _)| now < *since + WINDOW);
+        }
+        let (since, tries) = wrong.entry(peer).or_insert((now, 0));
+        if now >= *since + WINDOW {
+            (*since, *tries) = (now, 0);
+        }
+        *tries += 1;
+        if *tries == TRIES {
+            tracing::warn!(
+                "the status page had {TRIES} wrong tokens from {peer} within {} s: it refuses that address until then",
+                WINDOW.as_secs()
+            );
+        }
+        Err(Refused::Auth)
     }
 
     /// The listen address itself (`127.0.0.1:8081`, `[::1]:8081`); `localhost` on loopback;
@@ -69,6 +112,17 @@ impl Access {
             Ok(given) => given == ip || ip.is_unspecified(),
             Err(_) => false,
         }
+    }
+}
+
+/// What [`Access`] counts wrong tokens by: the address, an IPv6 one by its /64.
+fn subnet(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
     }
 }
 
@@ -103,6 +157,8 @@ mod tests {
         h
     }
 
+    const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9));
+
     fn basic(user_password: &str) -> String {
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_password))
     }
@@ -111,36 +167,72 @@ mod tests {
     fn only_the_hosts_it_listens_as() {
         let loopback = Access::new("127.0.0.1:8081".parse().unwrap(), None);
         for ok in ["127.0.0.1:8081", "localhost:8081", "LOCALHOST:8081"] {
-            assert_eq!(loopback.check(&headers(Some(ok), None)), Ok(()), "{ok}");
+            assert_eq!(loopback.check(&headers(Some(ok), None), PEER), Ok(()), "{ok}");
         }
         for bad in ["127.0.0.1:8082", "evil.example:8081", "127.0.0.2:8081", "127.0.0.1", "", "[::1]:8081"] {
             let h = if bad.is_empty() { headers(None, None) } else { headers(Some(bad), None) };
-            assert_eq!(loopback.check(&h), Err(Refused::Host), "{bad}");
+            assert_eq!(loopback.check(&h, PEER), Err(Refused::Host), "{bad}");
         }
         let v6 = Access::new("[::1]:9000".parse().unwrap(), None);
-        assert_eq!(v6.check(&headers(Some("[::1]:9000"), None)), Ok(()));
+        assert_eq!(v6.check(&headers(Some("[::1]:9000"), None), PEER), Ok(()));
         let any = Access::new("0.0.0.0:8081".parse().unwrap(), None);
-        assert_eq!(any.check(&headers(Some("10.1.2.3:8081"), None)), Ok(()));
-        assert_eq!(any.check(&headers(Some("rebound.example:8081"), None)), Err(Refused::Host));
+        assert_eq!(any.check(&headers(Some("10.1.2.3:8081"), None), PEER), Ok(()));
+        assert_eq!(any.check(&headers(Some("rebound.example:8081"), None), PEER), Err(Refused::Host));
         let on_80 = Access::new("10.0.0.5:80".parse().unwrap(), None);
-        assert_eq!(on_80.check(&headers(Some("10.0.0.5"), None)), Ok(()));
+        assert_eq!(on_80.check(&headers(Some("10.0.0.5"), None), PEER), Ok(()));
     }
 
     #[test]
     fn the_token_by_basic_auth() {
         let access = Access::new("0.0.0.0:8081".parse().unwrap(), Some(Secret::new("s3cret-token")));
         let host = Some("10.0.0.5:8081");
-        assert_eq!(access.check(&headers(host, None)), Err(Refused::Auth));
-        assert_eq!(access.check(&headers(host, Some(&basic("ops:s3cret-token")))), Ok(()));
-        assert_eq!(access.check(&headers(host, Some(&basic(":s3cret-token")))), Ok(()), "any user name");
-        assert_eq!(access.check(&headers(host, Some(&basic("ops:s3cret-toke")))), Err(Refused::Auth));
-        assert_eq!(access.check(&headers(host, Some(&basic("s3cret-token")))), Err(Refused::Auth), "no colon");
-        assert_eq!(access.check(&headers(host, Some("Bearer s3cret-token"))), Err(Refused::Auth));
-        assert_eq!(access.check(&headers(host, Some("Basic !!!"))), Err(Refused::Auth));
+        assert_eq!(access.check(&headers(host, None), PEER), Err(Refused::Auth));
+        assert_eq!(access.check(&headers(host, Some(&basic("ops:s3cret-token"))), PEER), Ok(()));
+        assert_eq!(access.check(&headers(host, Some(&basic(":s3cret-token"))), PEER), Ok(()), "any user name");
+        assert_eq!(access.check(&headers(host, Some(&basic("ops:s3cret-toke"))), PEER), Err(Refused::Auth));
+        assert_eq!(access.check(&headers(host, Some(&basic("s3cret-token"))), PEER), Err(Refused::Auth), "no colon");
+        assert_eq!(access.check(&headers(host, Some("Bearer s3cret-token")), PEER), Err(Refused::Auth));
+        assert_eq!(access.check(&headers(host, Some("Basic !!!")), PEER), Err(Refused::Auth));
         // A wrong Host is refused before the credentials are looked at.
         assert_eq!(
-            access.check(&headers(Some("evil.example:8081"), Some(&basic("a:s3cret-token")))),
+            access.check(&headers(Some("evil.example:8081"), Some(&basic("a:s3cret-token"))), PEER),
             Err(Refused::Host)
         );
+    }
+
+    #[test]
+    fn an_address_that_guesses_is_refused_without_a_look_until_its_window_ends() {
+        let access = Access::new("0.0.0.0:8081".parse().unwrap(), Some(Secret::new("s3cret-token")));
+        let (host, right, wrong) = (Some("10.0.0.5:8081"), basic("ops:s3cret-token"), basic("ops:guess"));
+        let start = Instant::now();
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        let v6 = |last: u16| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, last));
+        for i in 0..TRIES {
+            // No header, and the right token, between the guesses: neither counts.
+            assert_eq!(access.check_at(&headers(host, None), PEER, at(0)), Err(Refused::Auth));
+            assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(0)), Ok(()));
+            assert_eq!(access.check_at(&headers(host, Some(&wrong)), PEER, at(u64::from(i))), Err(Refused::Auth));
+            assert_eq!(access.check_at(&headers(host, Some("Basic !!!")), v6(i as u16), at(0)), Err(Refused::Auth));
+        }
+        for (now, retry_after_secs) in [(9, 51), (30, 30), (59, 1)] {
+            let too_many = Err(Refused::TooMany { retry_after_secs });
+            assert_eq!(access.check_at(&headers(host, Some(&wrong)), PEER, at(now)), too_many);
+            assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(now)), too_many, "not looked at");
+        }
+        // The same address as IPv4-mapped IPv6, and another host in the same /64.
+        let mapped = IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0009));
+        assert_eq!(
+            access.check_at(&headers(host, Some(&right)), mapped, at(30)),
+            Err(Refused::TooMany { retry_after_secs: 30 })
+        );
+        assert_eq!(
+            access.check_at(&headers(host, Some(&right)), v6(99), at(30)),
+            Err(Refused::TooMany { retry_after_secs: 30 })
+        );
+        // Other addresses are not held back, and the window's end frees the address.
+        assert_eq!(access.check_at(&headers(host, Some(&right)), "10.0.0.10".parse().unwrap(), at(30)), Ok(()));
+        assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(60)), Ok(()));
+        assert_eq!(access.check_at(&headers(host, Some(&wrong)), PEER, at(60)), Err(Refused::Auth));
+        assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(61)), Ok(()), "a new window");
     }
 }

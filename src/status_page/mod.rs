@@ -6,7 +6,8 @@
 //! It is its own listener, never the callback receiver's: that one faces WeChat and the
 //! merchants on the public internet, this one faces the platform's own staff. So it starts on
 //! loopback only unless `WXPROV_STATUS_TOKEN` is set, which it then asks for by HTTP Basic
-//! auth ([`access`]); it answers only to the `Host` it was started for (a page on another site
+//! auth ([`access`]: an address that guesses it wrong ten times in a minute is refused until
+//! the minute ends); it answers only to the `Host` it was started for (a page on another site
 //! cannot reach it by a name that resolves to it); and it shows only what the ledger holds
 //! apart from the token store — no token, secret or key is ever read for it.
 //!
@@ -24,13 +25,13 @@ pub mod chart;
 pub mod page;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -135,11 +136,17 @@ pub async fn serve<F>(listener: tokio::net::TcpListener, options: StatusOptions,
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, router(&options)).with_graceful_shutdown(shutdown).await
+    let app = router(&options).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 async fn answer(State(shared): State<Shared>, request: Request<Body>) -> Response {
-    if let Err(refused) = shared.access.check(request.headers()) {
+    // Served by `serve`, every request has its peer; a router used on its own, none.
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    if let Err(refused) = shared.access.check(request.headers(), peer) {
         return refusal(refused);
     }
     route(&shared, request.method(), request.uri()).await
@@ -184,6 +191,14 @@ fn refusal(refused: Refused) -> Response {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"wxprov status\", charset=\"UTF-8\""),
             );
+            response
+        }
+        Refused::TooMany { retry_after_secs } => {
+            let mut response = plain(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("too many wrong tokens from this address: try again in {retry_after_secs} s"),
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             response
         }
     }

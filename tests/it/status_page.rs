@@ -4,7 +4,8 @@
 //! `<script>alert(1)</script>`. The page's counts per state are the ledger's, its chart has a
 //! bar per run (the rows it finished, in front of the rows it saw), the script is shown as
 //! text, nothing secret is in it, a wrong `Host` is refused, and off loopback it will not
-//! start without WXPROV_STATUS_TOKEN and then asks for it by HTTP Basic auth. In headless
+//! start without WXPROV_STATUS_TOKEN and then asks for it by HTTP Basic auth, refusing (429)
+//! an address that guessed wrong ten times. In headless
 //! Chromium it renders the ledger's numbers, paints its chart, and reloads itself: a browser
 //! left on it shows what the ledger says next.
 
@@ -50,7 +51,30 @@ fn fleet(sim: &Sim, ws: &Workspace) -> String {
 /// password) by Basic auth: the status and the body. Written by hand so that the `Host`
 /// is exactly what the test says.
 fn get(addr: &str, host: &str, auth: Option<(&str, &str)>) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect to the status page");
+    let (status, _head, body) = exchange(addr, host, auth);
+    (status, body)
+}
+
+/// [`get`], with the answer's status line and headers.
+fn exchange(addr: &str, host: &str, auth: Option<(&str, &str)>) -> (u16, String, String) {
+    exchange_on(TcpStream::connect(addr).expect("connect to the status page"), host, auth)
+}
+
+/// A connection to `addr` from the local address `from` (127.0.0.1 is who connects to a
+/// loopback address otherwise).
+fn connect_from(from: &str, addr: &str) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(from.parse().unwrap()).unwrap();
+        socket.connect(addr.parse().unwrap()).await.expect("connect to the status page").into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// [`exchange`] on a connection made.
+fn exchange_on(mut stream: TcpStream, host: &str, auth: Option<(&str, &str)>) -> (u16, String, String) {
     let auth = auth
         .map(|(user, password)| {
             let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -63,7 +87,7 @@ fn get(addr: &str, host: &str, auth: Option<(&str, &str)>) -> (u16, String) {
     let answer = String::from_utf8_lossy(&answer).into_owned();
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, body.to_string())
+    (status, head.to_string(), body.to_string())
 }
 
 /// `http://127.0.0.1:PORT/` → `127.0.0.1:PORT`.
@@ -259,8 +283,30 @@ fn off_loopback_it_needs_the_token_and_asks_for_it() {
     assert_eq!(status, 200, "{html}");
     assert_eq!(page_counts(&html), ledger_counts(&ws));
     assert!(!html.contains(STATUS_TOKEN), "the token is not in the page");
+
+    // Ten wrong tokens from one address (the one above and nine more; a request without a
+    // token is none) and it is refused without a look, the right token too, until the minute
+    // of its first wrong one ends; another address is not held back.
+    for _ in 0..9 {
+        assert_eq!(get(&addr, &addr, Some(("ops", "a-guess"))).0, 401);
+    }
+    for auth in [("ops", "a-guess"), ("ops", STATUS_TOKEN)] {
+        let (status, head, body) = exchange(&addr, &addr, Some(auth));
+        assert_eq!(status, 429, "{head}");
+        let retry_after: u64 = head
+            .lines()
+            .find_map(|l| l.strip_prefix("retry-after: "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("a Retry-After: {head}"));
+        assert!((1..=60).contains(&retry_after), "{head}");
+        assert_eq!(body, format!("too many wrong tokens from this address: try again in {retry_after} s\n"));
+    }
+    let (status, _, html) = exchange_on(connect_from("127.0.0.2:0", &addr), &addr, Some(("ops", STATUS_TOKEN)));
+    assert_eq!(status, 200, "{html}");
     let stderr = serve.stop();
     assert!(!stderr.contains(STATUS_TOKEN), "nor in serve's log");
+    let warned = "the status page had 10 wrong tokens from 127.0.0.1 within 60 s: it refuses that address until then";
+    assert_eq!(stderr.matches(warned).count(), 1, "{stderr}");
 }
 
 /// Debian's Chromium, which `.ci/run` installs; `None` (the test skipped, saying so) only
