@@ -103,15 +103,20 @@ pub fn size_on_disk(path: &Path) -> u64 {
 mod tests {
     use super::*;
 
-    async fn event_times(ledger: &Ledger) -> Vec<i64> {
+    /// The values of the one column `sql` selects, in its order.
+    async fn column<T: rusqlite::types::FromSql + Send + 'static>(ledger: &Ledger, sql: String) -> Vec<T> {
         ledger
-            .call(|c| {
-                let mut stmt = c.prepare("SELECT at_ms FROM events ORDER BY at_ms")?;
-                let times = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                Ok(times)
+            .call(move |c| {
+                let mut stmt = c.prepare(&sql)?;
+                let values = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                Ok(values)
             })
             .await
             .unwrap()
+    }
+
+    async fn event_times(ledger: &Ledger) -> Vec<i64> {
+        column(ledger, "SELECT at_ms FROM events ORDER BY at_ms".into()).await
     }
 
     /// Writes events at `times`, in that order (their ids grow in it).
@@ -145,16 +150,10 @@ mod tests {
         assert_eq!(ledger.prune_events(7, now).await.unwrap(), 0);
     }
 
+    /// The events' times, or another table's ids, in id order.
     async fn by_id(ledger: &Ledger, table: &'static str) -> Vec<i64> {
-        ledger
-            .call(move |c| {
-                let column = if table == "events" { "at_ms" } else { "id" };
-                let mut stmt = c.prepare(&format!("SELECT {column} FROM {table} ORDER BY id"))?;
-                let values = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                Ok(values)
-            })
-            .await
-            .unwrap()
+        let column_name = if table == "events" { "at_ms" } else { "id" };
+        column(ledger, format!("SELECT {column_name} FROM {table} ORDER BY id")).await
     }
 
     /// The log's order is not its time's: a clock that ran a year ahead and was set back.
@@ -229,14 +228,7 @@ mod tests {
     }
 
     async fn tickets(ledger: &Ledger) -> Vec<String> {
-        ledger
-            .call(|c| {
-                let mut stmt = c.prepare("SELECT value FROM tickets ORDER BY received_at, value")?;
-                let kept = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-                Ok(kept)
-            })
-            .await
-            .unwrap()
+        column(ledger, "SELECT value FROM tickets ORDER BY received_at, value".into()).await
     }
 
     /// `serve`'s log goes with the events: callback lines older than the setting, spent
