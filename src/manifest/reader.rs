@@ -670,9 +670,15 @@ mod tests {
         assert_eq!(seen, [(1, None), (2, None), (4, Some(open))]);
     }
 
-    /// Reads `text` through a tracker `chunk` bytes at a time: the text it passes on and
-    /// the line each record starts on.
-    fn tracked(text: &str, chunk: usize) -> (String, Vec<u64>) {
+    /// Reads `text` through a tracker with `delimiter`, the tracker's input giving at most
+    /// `inner` bytes a read and its reader asking for at most `outer`: the bytes it passes
+    /// on, and where each record starts (its line, and the quote it left open).
+    fn tracked_with(
+        text: &[u8],
+        delimiter: u8,
+        inner: usize,
+        outer: usize,
+    ) -> (Vec<u8>, Vec<(u64, Option<OpenQuote>)>) {
         struct Chunks<'a>(&'a [u8], usize);
         impl Read for Chunks<'_> {
             fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -682,12 +688,42 @@ mod tests {
                 Ok(n)
             }
         }
-        let mut tracker = LineTracker::new(Chunks(text.as_bytes(), chunk), b',');
+        let mut tracker = LineTracker::new(Chunks(text, inner), delimiter);
         let starts = tracker.starts();
-        let mut out = String::new();
-        tracker.read_to_string(&mut out).unwrap();
-        let lines = std::iter::from_fn(|| Some(starts.pop().line)).take_while(|l| *l > 0).collect();
-        (out, lines)
+        let (mut out, mut buf) = (Vec::new(), vec![0; outer]);
+        loop {
+            match tracker.read(&mut buf).unwrap() {
+                0 => break,
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
+        let records = std::iter::from_fn(|| Some(starts.pop()))
+            .take_while(|s| s.line > 0)
+            .map(|s| (s.line, s.open_quote))
+            .collect();
+        (out, records)
+    }
+
+    /// [`tracked_with`] a comma, reading `chunk` bytes at a time: the text and the lines.
+    fn tracked(text: &str, chunk: usize) -> (String, Vec<u64>) {
+        let (out, records) = tracked_with(text.as_bytes(), b',', chunk, 1 << 16);
+        (String::from_utf8(out).unwrap(), records.into_iter().map(|(line, _)| line).collect())
+    }
+
+    proptest::proptest! {
+        /// Reading a byte at a time never skips (each read holds only the byte lexed), so it
+        /// is the lexer byte by byte: any other read sizes must give what it gives.
+        #[test]
+        fn any_read_sizes_give_what_a_byte_at_a_time_does(
+            text in proptest::collection::vec(proptest::sample::select(b"ab,;\t\"\r\n ".to_vec()), 0..48),
+            delimiter in proptest::sample::select(vec![b',', b'\t', b';']),
+            inner in 2usize..16,
+            outer in 1usize..16,
+        ) {
+            let byte_by_byte = tracked_with(&text, delimiter, 1, 1);
+            proptest::prop_assert_eq!(tracked_with(&text, delimiter, inner, outer), byte_by_byte.clone());
+            proptest::prop_assert_eq!(tracked_with(&text, delimiter, 1 << 16, 1 << 16), byte_by_byte);
+        }
     }
 
     #[test]

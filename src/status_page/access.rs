@@ -33,7 +33,7 @@ pub enum Refused {
 pub const TRIES: u32 = 10;
 /// See [`TRIES`].
 pub const WINDOW: Duration = Duration::from_secs(60);
-/// Addresses remembered before the ones whose window has ended are let go.
+/// Addresses counted one by one; beyond them, they share one count ([`OVERFLOW`]).
 const REMEMBERED: usize = 4096;
 
 /// The checks, set up once for the listener.
@@ -52,23 +52,29 @@ impl Access {
         Access { addr, token: token.map(|t| digest(t.expose().as_bytes())), wrong: Mutex::default() }
     }
 
-    /// The `Host` first (a wrong one is refused whatever the credentials), then whether
-    /// `peer` may try a token, then the token. A request without one (what a browser sends
-    /// before it asks) is no wrong token.
+    /// The `Host` first (a wrong one is refused whatever the credentials), then the token.
     pub fn check(&self, headers: &HeaderMap, peer: IpAddr) -> Result<(), Refused> {
-        self.check_at(headers, peer, Instant::now())
+        self.host(headers)?;
+        self.token_at(headers, peer, Instant::now())
     }
 
-    fn check_at(&self, headers: &HeaderMap, peer: IpAddr, now: Instant) -> Result<(), Refused> {
+    /// Whether the `Host` is this page's.
+    pub fn host(&self, headers: &HeaderMap) -> Result<(), Refused> {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).ok_or(Refused::Host)?;
-        if !self.host_is_mine(host) {
-            return Err(Refused::Host);
+        match self.host_is_mine(host) {
+            true => Ok(()),
+            false => Err(Refused::Host),
         }
+    }
+
+    /// Whether `peer` may try a token, then the token. A request without one (what a
+    /// browser sends before it asks) is no wrong token.
+    fn token_at(&self, headers: &HeaderMap, peer: IpAddr, now: Instant) -> Result<(), Refused> {
         let Some(want) = &self.token else { return Ok(()) };
         let Some(given) = headers.get(header::AUTHORIZATION) else { return Err(Refused::Auth) };
-        let peer = subnet(peer);
         let mut wrong = self.wrong.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(&(since, tries)) = wrong.get(&peer) {
+        let key = bucket(&mut wrong, subnet(peer), now);
+        if let Some(&(since, tries)) = wrong.get(&key) {
             let ends = since + WINDOW;
             if tries >= TRIES && now < ends {
                 return Err(Refused::TooMany { retry_after_secs: (ends - now).as_secs_f64().ceil() as u64 });
@@ -78,17 +84,20 @@ impl Access {
         if given.is_some_and(|given| bool::from(digest(given.as_bytes()).ct_eq(want))) {
             return Ok(());
         }
-        if wrong.len() >= REMEMBERED {
-            wrong.retain(|_, (since, _)| now < *since + WINDOW);
-        }
-        let (since, tries) = wrong.entry(peer).or_insert((now, 0));
+        let (since, tries) = wrong.entry(key).or_insert((now, 0));
         if now >= *since + WINDOW {
             (*since, *tries) = (now, 0);
         }
         *tries += 1;
-        if *tries == TRIES {
+        let held_back = *tries == TRIES;
+        drop(wrong);
+        if held_back {
+            let who = match key {
+                OVERFLOW => format!("addresses beyond the {REMEMBERED} it counts one by one"),
+                address => address.to_string(),
+            };
             tracing::warn!(
-                "the status page had {TRIES} wrong tokens from {peer} within {} s: it refuses that address until then",
+                "the status page had {TRIES} wrong tokens from {who} within {} s: refused (429) until then",
                 WINDOW.as_secs()
             );
         }
@@ -112,6 +121,24 @@ impl Access {
             Ok(given) => given == ip || ip.is_unspecified(),
             Err(_) => false,
         }
+    }
+}
+
+/// The count that the addresses beyond the [`REMEMBERED`] share: a flood from many
+/// addresses is held back as one, and the map stays bounded.
+const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+
+/// Whose count `peer` is: its own, unless [`REMEMBERED`] others are counted in windows not
+/// yet ended (the ended ones are let go first), then [`OVERFLOW`]'s.
+fn bucket(wrong: &mut HashMap<IpAddr, (Instant, u32)>, peer: IpAddr, now: Instant) -> IpAddr {
+    if wrong.len() < REMEMBERED || wrong.contains_key(&peer) {
+        return peer;
+    }
+    wrong.retain(|_, (since, _)| now < *since + WINDOW);
+    if wrong.len() < REMEMBERED {
+        peer
+    } else {
+        OVERFLOW
     }
 }
 
@@ -209,30 +236,64 @@ mod tests {
         let v6 = |last: u16| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, last));
         for i in 0..TRIES {
             // No header, and the right token, between the guesses: neither counts.
-            assert_eq!(access.check_at(&headers(host, None), PEER, at(0)), Err(Refused::Auth));
-            assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(0)), Ok(()));
-            assert_eq!(access.check_at(&headers(host, Some(&wrong)), PEER, at(u64::from(i))), Err(Refused::Auth));
-            assert_eq!(access.check_at(&headers(host, Some("Basic !!!")), v6(i as u16), at(0)), Err(Refused::Auth));
+            assert_eq!(access.token_at(&headers(host, None), PEER, at(0)), Err(Refused::Auth));
+            assert_eq!(access.token_at(&headers(host, Some(&right)), PEER, at(0)), Ok(()));
+            assert_eq!(access.token_at(&headers(host, Some(&wrong)), PEER, at(u64::from(i))), Err(Refused::Auth));
+            assert_eq!(access.token_at(&headers(host, Some("Basic !!!")), v6(i as u16), at(0)), Err(Refused::Auth));
         }
         for (now, retry_after_secs) in [(9, 51), (30, 30), (59, 1)] {
             let too_many = Err(Refused::TooMany { retry_after_secs });
-            assert_eq!(access.check_at(&headers(host, Some(&wrong)), PEER, at(now)), too_many);
-            assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(now)), too_many, "not looked at");
+            assert_eq!(access.token_at(&headers(host, Some(&wrong)), PEER, at(now)), too_many);
+            assert_eq!(access.token_at(&headers(host, Some(&right)), PEER, at(now)), too_many, "not looked at");
         }
         // The same address as IPv4-mapped IPv6, and another host in the same /64.
         let mapped = IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0009));
         assert_eq!(
-            access.check_at(&headers(host, Some(&right)), mapped, at(30)),
+            access.token_at(&headers(host, Some(&right)), mapped, at(30)),
             Err(Refused::TooMany { retry_after_secs: 30 })
         );
         assert_eq!(
-            access.check_at(&headers(host, Some(&right)), v6(99), at(30)),
+            access.token_at(&headers(host, Some(&right)), v6(99), at(30)),
             Err(Refused::TooMany { retry_after_secs: 30 })
         );
         // Other addresses are not held back, and the window's end frees the address.
-        assert_eq!(access.check_at(&headers(host, Some(&right)), "10.0.0.10".parse().unwrap(), at(30)), Ok(()));
-        assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(60)), Ok(()));
-        assert_eq!(access.check_at(&headers(host, Some(&wrong)), PEER, at(60)), Err(Refused::Auth));
-        assert_eq!(access.check_at(&headers(host, Some(&right)), PEER, at(61)), Ok(()), "a new window");
+        assert_eq!(access.token_at(&headers(host, Some(&right)), "10.0.0.10".parse().unwrap(), at(30)), Ok(()));
+        assert_eq!(access.token_at(&headers(host, Some(&right)), PEER, at(60)), Ok(()));
+        // A new window from the next wrong token: ten more in it, and the address is held
+        // back until it ends.
+        for i in 0..TRIES {
+            assert_eq!(access.token_at(&headers(host, Some(&wrong)), PEER, at(70 + u64::from(i))), Err(Refused::Auth));
+        }
+        assert_eq!(
+            access.token_at(&headers(host, Some(&right)), PEER, at(100)),
+            Err(Refused::TooMany { retry_after_secs: 30 })
+        );
+    }
+
+    #[test]
+    fn beyond_the_addresses_it_counts_one_by_one_the_rest_share_a_count() {
+        let access = Access::new("0.0.0.0:8081".parse().unwrap(), Some(Secret::new("s3cret-token")));
+        let (host, right, wrong) = (Some("10.0.0.5:8081"), basic("ops:s3cret-token"), basic("ops:guess"));
+        let start = Instant::now();
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        let address = |i: usize| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, (i >> 16) as u16, i as u16, 0, 0, 0, 1));
+        for i in 0..REMEMBERED {
+            assert_eq!(access.token_at(&headers(host, Some(&wrong)), address(i), at(0)), Err(Refused::Auth));
+        }
+        // Ten new addresses guess once each: they share one count, which holds back every new
+        // address, and none of the ones counted.
+        for i in 0..TRIES as usize {
+            assert_eq!(
+                access.token_at(&headers(host, Some(&wrong)), address(REMEMBERED + i), at(1)),
+                Err(Refused::Auth)
+            );
+        }
+        let held_back = Err(Refused::TooMany { retry_after_secs: 59 });
+        assert_eq!(access.token_at(&headers(host, Some(&right)), address(REMEMBERED + 99), at(2)), held_back);
+        assert_eq!(access.token_at(&headers(host, Some(&right)), address(7), at(2)), Ok(()));
+        assert_eq!(access.wrong.lock().unwrap().len(), REMEMBERED + 1, "bounded");
+        // Once the first windows end their addresses are let go, and a new one is counted alone.
+        assert_eq!(access.token_at(&headers(host, Some(&right)), address(REMEMBERED + 99), at(60)), Ok(()));
+        assert_eq!(access.wrong.lock().unwrap().len(), 1, "the shared count's window is still open");
     }
 }

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
@@ -146,16 +146,21 @@ async fn answer(State(shared): State<Shared>, request: Request<Body>) -> Respons
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    if let Err(refused) = shared.access.host(request.headers()) {
+        return refusal(refused);
+    }
+    // Before the token: a browser asks for `/favicon.ico` with the same credentials, and a
+    // mistyped token would count twice.
+    if request.uri().path() != "/" {
+        return plain(StatusCode::NOT_FOUND, "not found: the status page is at /");
+    }
     if let Err(refused) = shared.access.check(request.headers(), peer) {
         return refusal(refused);
     }
-    route(&shared, request.method(), request.uri()).await
+    route(&shared, request.method()).await
 }
 
-async fn route(shared: &Shared, method: &Method, uri: &Uri) -> Response {
-    if uri.path() != "/" {
-        return plain(StatusCode::NOT_FOUND, "not found: the status page is at /");
-    }
+async fn route(shared: &Shared, method: &Method) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "the status page only answers GET");
     }

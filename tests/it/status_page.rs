@@ -57,7 +57,7 @@ fn get(addr: &str, host: &str, auth: Option<(&str, &str)>) -> (u16, String) {
 
 /// [`get`], with the answer's status line and headers.
 fn exchange(addr: &str, host: &str, auth: Option<(&str, &str)>) -> (u16, String, String) {
-    exchange_on(TcpStream::connect(addr).expect("connect to the status page"), host, auth)
+    exchange_on(TcpStream::connect(addr).expect("connect to the status page"), "/", host, auth)
 }
 
 /// A connection to `addr` from the local address `from` (127.0.0.1 is who connects to a
@@ -74,14 +74,14 @@ fn connect_from(from: &str, addr: &str) -> TcpStream {
 }
 
 /// [`exchange`] on a connection made.
-fn exchange_on(mut stream: TcpStream, host: &str, auth: Option<(&str, &str)>) -> (u16, String, String) {
+fn exchange_on(mut stream: TcpStream, path: &str, host: &str, auth: Option<(&str, &str)>) -> (u16, String, String) {
     let auth = auth
         .map(|(user, password)| {
             let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
             format!("Authorization: Basic {pair}\r\n")
         })
         .unwrap_or_default();
-    write!(stream, "GET / HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n").unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).unwrap();
     let answer = String::from_utf8_lossy(&answer).into_owned();
@@ -285,8 +285,12 @@ fn off_loopback_it_needs_the_token_and_asks_for_it() {
     assert!(!html.contains(STATUS_TOKEN), "the token is not in the page");
 
     // Ten wrong tokens from one address (the one above and nine more; a request without a
-    // token is none) and it is refused without a look, the right token too, until the minute
-    // of its first wrong one ends; another address is not held back.
+    // token is none, nor one for another path, as a browser's for its icon) and it is
+    // refused without a look, the right token too, until the minute of its first wrong one
+    // ends; another address is not held back.
+    let (status, _, body) =
+        exchange_on(TcpStream::connect(&addr).unwrap(), "/favicon.ico", &addr, Some(("ops", "a-guess")));
+    assert_eq!((status, body.as_str()), (404, "not found: the status page is at /\n"));
     for _ in 0..9 {
         assert_eq!(get(&addr, &addr, Some(("ops", "a-guess"))).0, 401);
     }
@@ -301,11 +305,11 @@ fn off_loopback_it_needs_the_token_and_asks_for_it() {
         assert!((1..=60).contains(&retry_after), "{head}");
         assert_eq!(body, format!("too many wrong tokens from this address: try again in {retry_after} s\n"));
     }
-    let (status, _, html) = exchange_on(connect_from("127.0.0.2:0", &addr), &addr, Some(("ops", STATUS_TOKEN)));
+    let (status, _, html) = exchange_on(connect_from("127.0.0.2:0", &addr), "/", &addr, Some(("ops", STATUS_TOKEN)));
     assert_eq!(status, 200, "{html}");
     let stderr = serve.stop();
     assert!(!stderr.contains(STATUS_TOKEN), "nor in serve's log");
-    let warned = "the status page had 10 wrong tokens from 127.0.0.1 within 60 s: it refuses that address until then";
+    let warned = "the status page had 10 wrong tokens from 127.0.0.1 within 60 s: refused (429) until then";
     assert_eq!(stderr.matches(warned).count(), 1, "{stderr}");
 }
 
