@@ -227,12 +227,18 @@ mod tests {
         );
     }
 
+    /// A page on every address asking for a token; the headers of the right token and of a
+    /// wrong one; a clock, `at(s)` the start and `s` seconds.
+    fn guessing() -> (Access, String, String, impl Fn(u64) -> Instant) {
+        let access = Access::new("0.0.0.0:8081".parse().unwrap(), Some(Secret::new("s3cret-token")));
+        let start = Instant::now();
+        (access, basic("ops:s3cret-token"), basic("ops:guess"), move |secs| start + Duration::from_secs(secs))
+    }
+
     #[test]
     fn an_address_that_guesses_is_refused_without_a_look_until_its_window_ends() {
-        let access = Access::new("0.0.0.0:8081".parse().unwrap(), Some(Secret::new("s3cret-token")));
-        let (host, right, wrong) = (Some("10.0.0.5:8081"), basic("ops:s3cret-token"), basic("ops:guess"));
-        let start = Instant::now();
-        let at = |secs: u64| start + Duration::from_secs(secs);
+        let (access, right, wrong, at) = guessing();
+        let host = Some("10.0.0.5:8081");
         let v6 = |last: u16| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, last));
         for i in 0..TRIES {
             // No header, and the right token, between the guesses: neither counts.
@@ -272,10 +278,8 @@ mod tests {
 
     #[test]
     fn beyond_the_addresses_it_counts_one_by_one_the_rest_share_a_count() {
-        let access = Access::new("0.0.0.0:8081".parse().unwrap(), Some(Secret::new("s3cret-token")));
-        let (host, right, wrong) = (Some("10.0.0.5:8081"), basic("ops:s3cret-token"), basic("ops:guess"));
-        let start = Instant::now();
-        let at = |secs: u64| start + Duration::from_secs(secs);
+        let (access, right, wrong, at) = guessing();
+        let host = Some("10.0.0.5:8081");
         let address = |i: usize| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, (i >> 16) as u16, i as u16, 0, 0, 0, 1));
         for i in 0..REMEMBERED {
             assert_eq!(access.token_at(&headers(host, Some(&wrong)), address(i), at(0)), Err(Refused::Auth));
