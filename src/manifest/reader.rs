@@ -516,11 +516,10 @@ impl<R: Read> Read for LineTracker<R> {
                 // Inside a field only its end (or a quote, in quotes) or a line's end moves
                 // the lexer: the bytes before the next of those pass through as they are.
                 let ordinary = match self.state {
-                    Lex::Unquoted => memchr::memchr3(self.delimiter, b'\n', b'\r', &buf[i..n]),
-                    Lex::Quoted => memchr::memchr3(b'"', b'\n', b'\r', &buf[i..n]),
-                    _ => Some(0),
-                }
-                .unwrap_or(n - i);
+                    Lex::Unquoted => memchr::memchr3(self.delimiter, b'\n', b'\r', &buf[i..n]).unwrap_or(n - i),
+                    Lex::Quoted => memchr::memchr3(b'"', b'\n', b'\r', &buf[i..n]).unwrap_or(n - i),
+                    _ => 0,
+                };
                 if ordinary > 0 {
                     buf.copy_within(i..i + ordinary, out);
                     (out, i) = (out + ordinary, i + ordinary);

@@ -52,13 +52,8 @@ impl Access {
         Access { addr, token: token.map(|t| digest(t.expose().as_bytes())), wrong: Mutex::default() }
     }
 
-    /// The `Host` first (a wrong one is refused whatever the credentials), then the token.
-    pub fn check(&self, headers: &HeaderMap, peer: IpAddr) -> Result<(), Refused> {
-        self.host(headers)?;
-        self.token_at(headers, peer, Instant::now())
-    }
-
-    /// Whether the `Host` is this page's.
+    /// Whether the `Host` is this page's: checked first, a wrong one refused whatever the
+    /// credentials.
     pub fn host(&self, headers: &HeaderMap) -> Result<(), Refused> {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).ok_or(Refused::Host)?;
         match self.host_is_mine(host) {
@@ -69,6 +64,10 @@ impl Access {
 
     /// Whether `peer` may try a token, then the token. A request without one (what a
     /// browser sends before it asks) is no wrong token.
+    pub fn token(&self, headers: &HeaderMap, peer: IpAddr) -> Result<(), Refused> {
+        self.token_at(headers, peer, Instant::now())
+    }
+
     fn token_at(&self, headers: &HeaderMap, peer: IpAddr, now: Instant) -> Result<(), Refused> {
         let Some(want) = &self.token else { return Ok(()) };
         let Some(given) = headers.get(header::AUTHORIZATION) else { return Err(Refused::Auth) };
@@ -186,6 +185,12 @@ mod tests {
 
     const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 9));
 
+    /// What the page checks of a request from [`PEER`] for `/`: the `Host`, then the token.
+    fn check(access: &Access, headers: &HeaderMap) -> Result<(), Refused> {
+        access.host(headers)?;
+        access.token(headers, PEER)
+    }
+
     fn basic(user_password: &str) -> String {
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_password))
     }
@@ -194,35 +199,35 @@ mod tests {
     fn only_the_hosts_it_listens_as() {
         let loopback = Access::new("127.0.0.1:8081".parse().unwrap(), None);
         for ok in ["127.0.0.1:8081", "localhost:8081", "LOCALHOST:8081"] {
-            assert_eq!(loopback.check(&headers(Some(ok), None), PEER), Ok(()), "{ok}");
+            assert_eq!(check(&loopback, &headers(Some(ok), None)), Ok(()), "{ok}");
         }
         for bad in ["127.0.0.1:8082", "evil.example:8081", "127.0.0.2:8081", "127.0.0.1", "", "[::1]:8081"] {
             let h = if bad.is_empty() { headers(None, None) } else { headers(Some(bad), None) };
-            assert_eq!(loopback.check(&h, PEER), Err(Refused::Host), "{bad}");
+            assert_eq!(check(&loopback, &h), Err(Refused::Host), "{bad}");
         }
         let v6 = Access::new("[::1]:9000".parse().unwrap(), None);
-        assert_eq!(v6.check(&headers(Some("[::1]:9000"), None), PEER), Ok(()));
+        assert_eq!(check(&v6, &headers(Some("[::1]:9000"), None)), Ok(()));
         let any = Access::new("0.0.0.0:8081".parse().unwrap(), None);
-        assert_eq!(any.check(&headers(Some("10.1.2.3:8081"), None), PEER), Ok(()));
-        assert_eq!(any.check(&headers(Some("rebound.example:8081"), None), PEER), Err(Refused::Host));
+        assert_eq!(check(&any, &headers(Some("10.1.2.3:8081"), None)), Ok(()));
+        assert_eq!(check(&any, &headers(Some("rebound.example:8081"), None)), Err(Refused::Host));
         let on_80 = Access::new("10.0.0.5:80".parse().unwrap(), None);
-        assert_eq!(on_80.check(&headers(Some("10.0.0.5"), None), PEER), Ok(()));
+        assert_eq!(check(&on_80, &headers(Some("10.0.0.5"), None)), Ok(()));
     }
 
     #[test]
     fn the_token_by_basic_auth() {
         let access = Access::new("0.0.0.0:8081".parse().unwrap(), Some(Secret::new("s3cret-token")));
         let host = Some("10.0.0.5:8081");
-        assert_eq!(access.check(&headers(host, None), PEER), Err(Refused::Auth));
-        assert_eq!(access.check(&headers(host, Some(&basic("ops:s3cret-token"))), PEER), Ok(()));
-        assert_eq!(access.check(&headers(host, Some(&basic(":s3cret-token"))), PEER), Ok(()), "any user name");
-        assert_eq!(access.check(&headers(host, Some(&basic("ops:s3cret-toke"))), PEER), Err(Refused::Auth));
-        assert_eq!(access.check(&headers(host, Some(&basic("s3cret-token"))), PEER), Err(Refused::Auth), "no colon");
-        assert_eq!(access.check(&headers(host, Some("Bearer s3cret-token")), PEER), Err(Refused::Auth));
-        assert_eq!(access.check(&headers(host, Some("Basic !!!")), PEER), Err(Refused::Auth));
+        assert_eq!(check(&access, &headers(host, None)), Err(Refused::Auth));
+        assert_eq!(check(&access, &headers(host, Some(&basic("ops:s3cret-token")))), Ok(()));
+        assert_eq!(check(&access, &headers(host, Some(&basic(":s3cret-token")))), Ok(()), "any user name");
+        assert_eq!(check(&access, &headers(host, Some(&basic("ops:s3cret-toke")))), Err(Refused::Auth));
+        assert_eq!(check(&access, &headers(host, Some(&basic("s3cret-token")))), Err(Refused::Auth), "no colon");
+        assert_eq!(check(&access, &headers(host, Some("Bearer s3cret-token"))), Err(Refused::Auth));
+        assert_eq!(check(&access, &headers(host, Some("Basic !!!"))), Err(Refused::Auth));
         // A wrong Host is refused before the credentials are looked at.
         assert_eq!(
-            access.check(&headers(Some("evil.example:8081"), Some(&basic("a:s3cret-token"))), PEER),
+            check(&access, &headers(Some("evil.example:8081"), Some(&basic("a:s3cret-token")))),
             Err(Refused::Host)
         );
     }

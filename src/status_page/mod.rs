@@ -154,7 +154,7 @@ async fn answer(State(shared): State<Shared>, request: Request<Body>) -> Respons
     if request.uri().path() != "/" {
         return plain(StatusCode::NOT_FOUND, "not found: the status page is at /");
     }
-    if let Err(refused) = shared.access.check(request.headers(), peer) {
+    if let Err(refused) = shared.access.token(request.headers(), peer) {
         return refusal(refused);
     }
     route(&shared, request.method()).await
